@@ -1,0 +1,10 @@
+package store
+
+import "context"
+
+// ExecForTest runs a statement outside the store's methods, as an attacker or a
+// test with direct database access would.
+func ExecForTest(ctx context.Context, db *DB, query string) error {
+	_, err := db.write.ExecContext(ctx, query)
+	return err
+}

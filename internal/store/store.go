@@ -1,0 +1,414 @@
+// Package store is the only package in Safeguard that speaks SQL. It keeps
+// every record in SQLite (embedded, the default) or PostgreSQL, applies the
+// embedded migrations at start, and writes each change together with its audit
+// entry in one transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Sentinel errors callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Dialect names the database engine behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open, migrated Safeguard database.
+type DB struct {
+	dialect Dialect
+	// write takes every transaction that changes data. On SQLite it holds a
+	// single connection, so writers queue in the process instead of fighting
+	// over the file lock; on PostgreSQL it is the same pool as read.
+	write *sql.DB
+	// read serves read-only transactions; on SQLite a pool of query-only
+	// connections that WAL lets run beside the writer.
+	read *sql.DB
+	// location is a printable form of where the data lives, without secrets.
+	location string
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+}
+
+// Options tune Open. The zero value is what the server uses.
+type Options struct {
+	// ReadConns bounds the SQLite read pool (default 4). PostgreSQL uses
+	// MaxConns for both reads and writes (default 10).
+	ReadConns int
+	MaxConns  int
+	// SkipMigrations opens the database without changing its schema.
+	SkipMigrations bool
+}
+
+// Open connects to the database named by dsn and applies pending migrations.
+// dsn is a file path or a "sqlite:" / "file:" URL for SQLite, or a
+// "postgres://" / "postgresql://" URL for PostgreSQL.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	dialect, target, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	var db *DB
+	switch dialect {
+	case SQLite:
+		db, err = openSQLite(ctx, target, opts)
+	case Postgres:
+		db, err = openPostgres(ctx, target, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !opts.SkipMigrations {
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// parseDSN picks the dialect from dsn and returns what its driver needs.
+func parseDSN(dsn string) (Dialect, string, error) {
+	if dsn == "" {
+		return "", "", errors.New("no database given: pass a file path or a postgres:// URL")
+	}
+	scheme, rest, hasScheme := strings.Cut(dsn, ":")
+	// A Windows-style drive letter or a bare path has no URL scheme.
+	if !hasScheme || len(scheme) == 1 || strings.ContainsAny(scheme, `/\.`) {
+		return SQLite, dsn, nil
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite", "sqlite3", "file":
+		path := strings.TrimPrefix(rest, "//")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return "", "", fmt.Errorf("database URL %q names no file", dsn)
+		}
+		return SQLite, path, nil
+	case "postgres", "postgresql":
+		return Postgres, dsn, nil
+	}
+	return "", "", fmt.Errorf("database URL scheme %q is not supported: use a file path, sqlite:PATH or postgres://", scheme)
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path != ":memory:" {
+		dir := filepath.Dir(path)
+		if st, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("open database %s: folder %s: %w", path, dir, err)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("open database %s: %s is not a folder", path, dir)
+		}
+	}
+	u := url.URL{Scheme: "file", Opaque: path}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	// FULL: a commit is on disk before it is acknowledged, which the audit
+	// log's "durable before success" promise depends on.
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_time_format", "sqlite")
+	q.Set("_txlock", "immediate")
+	u.RawQuery = q.Encode()
+	write, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := pingSQLite(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, sqliteHint(err))
+	}
+
+	q.Set("_txlock", "deferred")
+	q.Add("_pragma", "query_only(1)")
+	u.RawQuery = q.Encode()
+	read, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{dialect: SQLite, write: write, read: read, location: path, Now: time.Now}, nil
+}
+
+// pingSQLite opens the first connection. Switching a new file to WAL needs an
+// exclusive lock that SQLite does not wait for, so when two processes create
+// the same database at once the loser retries for a while.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func sqliteHint(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "file is not a database") || strings.Contains(msg, "(26)") {
+		return fmt.Errorf("the file is not a SQLite database: %w", err)
+	}
+	return err
+}
+
+func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("database URL is malformed: %v", redactURLError(err, dsn))
+	}
+	location := redactURL(u)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", location, err)
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 10
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n / 2)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL at %s: %s", location, pgReason(err))
+	}
+	return &DB{dialect: Postgres, write: db, read: db, location: location, Now: time.Now}, nil
+}
+
+// pgReason shortens a pgx connection error to its cause, without the password.
+func pgReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "): "); i >= 0 {
+		msg = msg[i+3:]
+	}
+	return msg
+}
+
+// redactURL prints a database URL without its password.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.User != nil {
+		if _, has := c.User.Password(); has {
+			c.User = url.UserPassword(c.User.Username(), "xxxxx")
+		}
+	}
+	c.RawQuery = ""
+	return c.String()
+}
+
+func redactURLError(err error, dsn string) string {
+	msg := err.Error()
+	return strings.ReplaceAll(msg, dsn, "(the URL)")
+}
+
+// Close releases the database's connections.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Dialect reports the engine behind db.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Location is where the data lives, fit to print (no password).
+func (db *DB) Location() string { return db.location }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// PoolStats are the connection-pool figures of one pool, for /metrics.
+type PoolStats struct {
+	Pool string // "write" or "read"
+	sql.DBStats
+}
+
+// Stats returns the statistics of each connection pool.
+func (db *DB) Stats() []PoolStats {
+	if db.read == db.write {
+		return []PoolStats{{Pool: "shared", DBStats: db.write.Stats()}}
+	}
+	return []PoolStats{{Pool: "write", DBStats: db.write.Stats()}, {Pool: "read", DBStats: db.read.Stats()}}
+}
+
+// Tx is one transaction. Its time is fixed when it begins, so every row a
+// change writes carries the same timestamp as its audit entry.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// update runs fn in a read-write transaction and commits when fn returns nil.
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// view runs fn in a read-only transaction.
+func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) error {
+	var opts *sql.TxOptions
+	if readOnly && db.dialect == Postgres {
+		opts = &sql.TxOptions{ReadOnly: true}
+	}
+	sqlTx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}
+	if err := fn(tx); err != nil {
+		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return fmt.Errorf("%w (and rollback failed: %v)", err, rerr)
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+}
+
+// insert runs an INSERT ... RETURNING id and returns the new row's ID; both
+// dialects accept RETURNING.
+func (tx *Tx) insert(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	if err := tx.queryRow(ctx, query+" RETURNING id", args...).Scan(&id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// rebind turns the '?' placeholders every query is written with into
+// PostgreSQL's $1, $2, ... Question marks inside quoted strings stay.
+func (db *DB) rebind(query string) string {
+	if db.dialect != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure in
+// either dialect.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || // SQLite
+		strings.Contains(msg, "SQLSTATE 23505") // PostgreSQL
+}
+
+// timeValue scans a timestamp from either dialect: a time.Time from
+// PostgreSQL and from SQLite's declared TIMESTAMP columns, or text.
+type timeValue struct{ t *time.Time }
+
+func (v timeValue) Scan(src any) error {
+	switch s := src.(type) {
+	case time.Time:
+		*v.t = s.UTC()
+	case string:
+		return v.parse(s)
+	case []byte:
+		return v.parse(string(s))
+	case nil:
+		*v.t = time.Time{}
+	default:
+		return fmt.Errorf("cannot scan %T into a time", src)
+	}
+	return nil
+}
+
+func (v timeValue) parse(s string) error {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*v.t = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot parse time %q", s)
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Page is what every page's view model carries for the layout.
+type Page struct {
+	Title       string
+	Breadcrumbs []Crumb
+	Demo        bool
+	Version     string
+}
+
+// Crumb is one step of a page's breadcrumb trail; the last has no URL.
+type Crumb struct {
+	Label string
+	URL   string
+}
+
+// views holds each page's template, parsed once at start.
+type views struct {
+	pages map[string]*template.Template
+}
+
+// pageNames lists every page template; a test renders each with a zero value.
+var pageNames = []string{"status", "error"}
+
+func parseViews(static *staticFiles) (*views, error) {
+	funcs := template.FuncMap{
+		"static": static.url,
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2 Jan 2006 15:04 UTC")
+		},
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	v := &views{pages: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.Must(layout.Clone()).ParseFS(assets, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		v.pages[name] = t
+	}
+	return v, nil
+}
+
+// pageData is implemented by every page view model through its embedded Page.
+type pageData interface{ page() *Page }
+
+func (p *Page) page() *Page { return p }
+
+// render writes the named page with the given status. Rendering goes to a
+// buffer first, so a template error becomes a clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageData) {
+	p := data.page()
+	p.Demo = s.cfg.Demo
+	p.Version = s.cfg.Version
+	t, ok := s.views.pages[name]
+	var buf bytes.Buffer
+	var err error
+	if !ok {
+		err = fmt.Errorf("no template %q", name)
+	} else {
+		err = t.ExecuteTemplate(&buf, "layout.html", data)
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "render page", slog.String("page", name),
+			slog.String("request_id", requestID(r.Context())), slog.Any("err", err))
+		http.Error(w, "Something went wrong on our side. Request "+requestID(r.Context()), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		s.log.DebugContext(r.Context(), "write page", slog.Any("err", err))
+	}
+}
+
+// staticFiles serves the embedded static folder under content-hash URLs, so
+// a file can be cached for ever and a new release still reaches every browser.
+type staticFiles struct {
+	files map[string]staticFile // by name
+}
+
+type staticFile struct {
+	hash string
+	body []byte
+	typ  string
+}
+
+func newStaticFiles() (*staticFiles, error) {
+	sf := &staticFiles{files: map[string]staticFile{}}
+	err := fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(assets, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		name := strings.TrimPrefix(p, "static/")
+		typ := mime.TypeByExtension(path.Ext(name))
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		sf.files[name] = staticFile{hash: hex.EncodeToString(sum[:6]), body: body, typ: typ}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load static files: %w", err)
+	}
+	return sf, nil
+}
+
+// url is the template function that turns a static file's name into its
+// content-hash URL. An unknown name is a bug in a template, caught by tests.
+func (sf *staticFiles) url(name string) (string, error) {
+	f, ok := sf.files[name]
+	if !ok {
+		return "", fmt.Errorf("no static file %q", name)
+	}
+	return "/static/" + f.hash + "/" + name, nil
+}
+
+func (s *Server) staticFile(w http.ResponseWriter, r *http.Request) error {
+	f, ok := s.static.files[r.PathValue("name")]
+	if !ok || f.hash != r.PathValue("hash") {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "No such file."}
+	}
+	w.Header().Set("Content-Type", f.typ)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("ETag", `"`+f.hash+`"`)
+	if r.Header.Get("If-None-Match") == `"`+f.hash+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	_, err := w.Write(f.body)
+	return err
+}

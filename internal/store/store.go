@@ -122,6 +122,16 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %s is not a folder", path, dir)
 		}
 	}
+	if path != ":memory:" {
+		// Create the file ourselves so that it, and the -wal and -shm files
+		// SQLite gives the same mode, are readable by the owner only.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			f.Close()
+		} else if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
 	u := url.URL{Scheme: "file", Opaque: path}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/web"
+)
+
+// serveFlags are the flags of serve (and demo, which serves too).
+type serveFlags struct {
+	*instanceFlags
+	addr            string
+	tlsCert         string
+	tlsKey          string
+	tlsSelfSigned   bool
+	behindProxy     bool
+	trustedProxy    string
+	logFormat       string
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
+	f := &serveFlags{instanceFlags: addInstanceFlags(fs, defaultData)}
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on; any address other than loopback requires TLS or --behind-proxy")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM); with --tls-cert")
+	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate kept in the data folder (its fingerprint is printed)")
+	fs.BoolVar(&f.behindProxy, "behind-proxy", false, "a TLS-terminating proxy is in front: serve plain HTTP to it")
+	fs.StringVar(&f.trustedProxy, "trusted-proxy", "127.0.0.1/32,::1/128", "comma-separated CIDRs whose X-Forwarded-For/-Proto headers are believed (with --behind-proxy)")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on SIGINT/SIGTERM")
+	return f
+}
+
+// transport is how the listener is secured.
+type transport struct {
+	tls         *tls.Config
+	fingerprint string // of a self-signed certificate, to print
+	proxies     []netip.Prefix
+}
+
+// checkTransport decides between plain HTTP and TLS. Plain HTTP is allowed on
+// a loopback address, or behind a proxy the operator says terminates TLS;
+// anything else must be TLS (45 CFR 164.312(e)(1), transmission security).
+func (f *serveFlags) checkTransport(dataDir string) (*transport, error) {
+	host, _, err := net.SplitHostPort(f.addr)
+	if err != nil {
+		return nil, usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return nil, usagef("--tls-cert and --tls-key go together: give both")
+	}
+	if f.tlsCert != "" && f.tlsSelfSigned {
+		return nil, usagef("--tls-self-signed and --tls-cert exclude each other: pick one")
+	}
+	t := &transport{}
+	if f.behindProxy {
+		for _, s := range strings.Split(f.trustedProxy, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				if a, aerr := netip.ParseAddr(s); aerr == nil {
+					p = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					return nil, usagef("--trusted-proxy %q: not a CIDR such as 10.0.0.0/8", s)
+				}
+			}
+			t.proxies = append(t.proxies, p.Masked())
+		}
+	}
+	switch {
+	case f.tlsCert != "":
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("load TLS certificate: %w", err)
+		}
+		t.tls = tlsConfig(cert)
+	case f.tlsSelfSigned:
+		cert, fp, err := selfSignedCert(filepath.Join(dataDir, "tls"), host)
+		if err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
+		t.tls, t.fingerprint = tlsConfig(cert), fp
+	case f.behindProxy, isLoopback(host):
+	default:
+		return nil, fmt.Errorf("%s is not a loopback address, so Safeguard will only serve it over TLS: "+
+			"add --tls-cert and --tls-key, or --tls-self-signed, or --behind-proxy if a TLS proxy is in front", f.addr)
+	}
+	return t, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func tlsConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+}
+
+// selfSignedCert loads the data folder's self-signed certificate, or makes a
+// new one when there is none or it expires within 30 days. It returns the
+// certificate's SHA-256 fingerprint, for people to compare in their browser.
+func selfSignedCert(dir, host string) (tls.Certificate, string, error) {
+	certPath, keyPath := filepath.Join(dir, "self-signed.crt"), filepath.Join(dir, "self-signed.key")
+	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
+		leaf, err := x509.ParseCertificate(cert.Certificate[0])
+		if err == nil && time.Until(leaf.NotAfter) > 30*24*time.Hour {
+			return cert, fingerprint(cert.Certificate[0]), nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return tls.Certificate{}, "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, "", err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "Safeguard (self-signed)", Organization: []string{"Safeguard"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(397 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if name, err := os.Hostname(); err == nil && name != "" {
+		tmpl.DNSNames = append(tmpl.DNSNames, name)
+	}
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+	} else if host != "" && ip == nil {
+		tmpl.DNSNames = append(tmpl.DNSNames, host)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return tls.Certificate{}, "", err
+	}
+	if err := writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return tls.Certificate{}, "", err
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	return cert, fingerprint(der), nil
+}
+
+func fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}
+
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	fs := m.newFlagSet("serve", "serve [flags]",
+		"Run the web UI and JSON API. On first start it creates the data folder, the SQLite\n"+
+			"database and the key file; later starts apply any new migrations.")
+	f := addServeFlags(fs, defaultDataDir)
+	if err := m.parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	return m.serve(ctx, f, false)
+}
+
+// serve opens the instance and serves it until ctx is cancelled, then lets
+// in-flight requests finish.
+func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
+	log, err := newLogger(m.Stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return err
+	}
+	// Check the flags before anything touches the disk.
+	if _, _, err := net.SplitHostPort(f.addr); err != nil {
+		return usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
+	}
+	dataDir, err := filepath.Abs(f.data)
+	if err != nil {
+		return err
+	}
+	if !f.tlsSelfSigned {
+		if _, err := f.checkTransport(dataDir); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	in, err := m.openInstance(ctx, f.instanceFlags, openOrCreate, log)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tr, err := f.checkTransport(in.dataDir)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{
+		DB:             in.db,
+		Logger:         log,
+		Version:        version(),
+		BehindProxy:    f.behindProxy,
+		TrustedProxies: tr.proxies,
+		Demo:           demo || in.demo,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", f.addr, errors.Unwrap(err))
+	}
+	scheme := "http"
+	if tr.tls != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, tr.tls)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "Safeguard %s is serving %s://%s/\n", version(), scheme, displayAddr(addr))
+	fmt.Fprintf(m.Stdout, "  data folder: %s\n  database:    %s (%s)\n  keys:        %s\n", in.dataDir, in.db.Location(), in.db.Dialect(), in.keySource)
+	if tr.fingerprint != "" {
+		fmt.Fprintf(m.Stdout, "  TLS certificate (self-signed) SHA-256 fingerprint:\n    %s\n", tr.fingerprint)
+	}
+	log.Info("serving", slog.String("addr", addr), slog.String("scheme", scheme),
+		slog.String("database", string(in.db.Dialect())), slog.Duration("startup", time.Since(start)))
+	if m.Listening != nil {
+		m.Listening(addr)
+	}
+
+	// The server goroutine ends when Shutdown closes the listener.
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", f.shutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listener address into one a browser can open.
+func displayAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -154,12 +154,26 @@ func (m *Main) newFlagSet(name, synopsis, description string) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { any = true })
 		if any {
 			fmt.Fprintln(w, "\nFlags (each also read from SAFEGUARD_<FLAG>):")
-			fs.SetOutput(w)
-			fs.PrintDefaults()
-			fs.SetOutput(io.Discard)
+			printFlags(w, fs)
 		}
 	}
 	return fs
+}
+
+// printFlags lists fs's flags in the --name form the documentation uses.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + strings.ToUpper(typ)
+		}
+		fmt.Fprintln(w, line)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "        %s\n", usage)
+	})
 }
 
 // parseFlags parses args, then fills every flag not given on the command line

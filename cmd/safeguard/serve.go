@@ -288,15 +288,6 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		scheme = "https"
 		ln = tls.NewListener(ln, tr.tls)
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(m.Stdout, "Safeguard %s is serving %s://%s/\n", version(), scheme, displayAddr(addr))
 	fmt.Fprintf(m.Stdout, "  data folder: %s\n  database:    %s (%s)\n  keys:        %s\n", in.dataDir, in.db.Location(), in.db.Dialect(), in.keySource)
@@ -309,6 +300,21 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		m.Listening(addr)
 	}
 
+	return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
+}
+
+// serveHTTP serves h on ln until ctx is cancelled, then stops accepting and
+// waits up to timeout for the requests being handled to finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	// The server goroutine ends when Shutdown closes the listener.
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -317,8 +323,8 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", f.shutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	log.Info("shutting down: finishing in-flight requests", slog.Duration("timeout", timeout))
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

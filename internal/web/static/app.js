@@ -1,6 +1,9 @@
 // Safeguard's small enhancements. Every page works without this file.
 "use strict";
 
+// Tell the stylesheet (and the browser tests) that scripts run.
+document.documentElement.dataset.js = "on";
+
 document.addEventListener("DOMContentLoaded", () => {
   // Move focus to the main region after following the skip link, so that
   // keyboard users continue from there.

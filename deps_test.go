@@ -1,0 +1,114 @@
+package safeguard_test
+
+import (
+	"encoding/json"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/safeguard-health/safeguard"
+
+// domain packages hold the rules of the domain: they may import the standard
+// library and each other, never storage, HTTP, templates or a logger.
+var domain = []string{"catalog", "assess", "risk", "register", "identity", "audit", "crypt", "validate"}
+
+// forbiddenInDomain are the imports that would tie a domain package to an
+// adapter.
+var forbiddenInDomain = []string{"database/sql", "net/http", "html/template", "log/slog", "log"}
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	// go test caches results by the files a test touches; the go command
+	// reads the sources in another process, so stat them here to make an
+	// edited import invalidate the cached result.
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		_, err = os.Stat(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-json", "-deps=false", "./...")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []pkg
+	dec := json.NewDecoder(out)
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return pkgs
+}
+
+func isDomain(path string) bool {
+	for _, d := range domain {
+		if path == module+"/internal/"+d {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDependencyDirection keeps the layering of DESIGN.md: domain packages
+// import only the standard library and other domain packages; nothing imports
+// web or cmd.
+func TestDependencyDirection(t *testing.T) {
+	pkgs := listPackages(t)
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found %d packages, want the whole module", len(pkgs))
+	}
+	for _, p := range pkgs {
+		for _, imp := range p.Deps {
+			if strings.HasPrefix(imp, module+"/cmd/") && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+				t.Errorf("%s depends on %s: nothing may import cmd", p.ImportPath, imp)
+			}
+			if imp == module+"/internal/web" && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+				t.Errorf("%s depends on %s: only cmd may import web", p.ImportPath, imp)
+			}
+		}
+		if !isDomain(p.ImportPath) {
+			continue
+		}
+		for _, imp := range p.Deps {
+			for _, bad := range forbiddenInDomain {
+				if imp == bad {
+					t.Errorf("domain package %s depends on %s", p.ImportPath, bad)
+				}
+			}
+			if strings.HasPrefix(imp, module+"/") && !isDomain(imp) {
+				t.Errorf("domain package %s depends on %s, which is not a domain package", p.ImportPath, imp)
+			}
+			if !strings.HasPrefix(imp, module+"/") && strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				t.Errorf("domain package %s depends on third-party %s: domain packages use the standard library only", p.ImportPath, imp)
+			}
+		}
+	}
+}

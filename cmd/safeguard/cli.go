@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 // Exit codes shared by every subcommand.
@@ -29,6 +31,16 @@ type Main struct {
 	// Listening, when set, is called by serve and demo with the address the
 	// server listens on, once it accepts connections.
 	Listening func(addr string)
+	// Hasher hashes passwords; nil means identity.DefaultHasher. Tests set
+	// a cheaper one.
+	Hasher *identity.Hasher
+}
+
+func (m *Main) hasher() *identity.Hasher {
+	if m.Hasher == nil {
+		m.Hasher = identity.DefaultHasher()
+	}
+	return m.Hasher
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.
@@ -49,6 +61,10 @@ func (m *Main) commands() map[string]command {
 		"init":    {"create a data folder (keys, database) and apply migrations", m.runInit},
 		"migrate": {"apply database migrations and report the schema version", m.runMigrate},
 		"keys":    {"manage the key-encryption key (keys rotate)", m.runKeys},
+		"org":     {"add and list organisations", m.runOrg},
+		"user":    {"add, list, disable and enable user accounts", m.runUser},
+		"token":   {"create API tokens", m.runToken},
+		"catalog": {"browse the Security Rule catalogue (list, show, diff, faq, search, export, import)", m.runCatalog},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 
 	"github.com/safeguard-health/safeguard/internal/demo"
 )
@@ -82,12 +83,26 @@ func (m *Main) loadDemo(ctx context.Context, f *serveFlags, dir string) error {
 		return err
 	}
 	defer in.Close()
-	if err := demo.Load(ctx, in.db); err != nil {
+	creds, err := demo.Load(ctx, in.db, m.hasher())
+	if err != nil {
 		return err
 	}
 	if err := in.db.SetSetting(ctx, demo.Actor, "instance.demo", "true"); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "Demo data folder %s created with %d organisations.\n", dir, len(demo.Orgs))
-	return nil
+	fmt.Fprintln(m.Stdout, "Demo users (shown only now; the first must choose a new password at sign-in):")
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	for _, c := range creds {
+		what := string(c.Role) + " of " + c.OrgSlug
+		if c.Admin {
+			what = "platform admin, " + what
+		}
+		note := ""
+		if c.OneTime {
+			note = "(one-time password)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Email, c.Password, what, note)
+	}
+	return tw.Flush()
 }

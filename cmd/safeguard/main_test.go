@@ -7,10 +7,12 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
 
@@ -43,6 +46,7 @@ func (l *lockedBuffer) String() string {
 func testMain(env map[string]string) (*Main, *lockedBuffer, *lockedBuffer) {
 	out, errb := &lockedBuffer{}, &lockedBuffer{}
 	return &Main{
+		Hasher: identity.NewHasher(1, 64, 1, 4),
 		Stdin:  strings.NewReader(""),
 		Stdout: out,
 		Stderr: errb,
@@ -132,6 +136,39 @@ func httpGet(t *testing.T, c *http.Client, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// demoPassword finds a demo user's password in what `safeguard demo` printed.
+func demoPassword(t *testing.T, out, email string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == email {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// signIn signs in over the JSON API and returns a client holding the session.
+func signIn(t *testing.T, base, email, password string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := c.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("sign in as %s = %d %s", email, resp.StatusCode, b)
+	}
+	return c
+}
+
 func TestUsage(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -196,8 +233,8 @@ func TestServeLifecycle(t *testing.T) {
 			t.Errorf("GET %s = %d %q, want 200 %q", path, code, body, want)
 		}
 	}
-	if code, body := httpGet(t, nil, s.URL+"/"); code != 200 || !strings.Contains(body, "Instance status") {
-		t.Errorf("GET / = %d, want the status page", code)
+	if code, body := httpGet(t, nil, s.URL+"/"); code != 200 || !strings.Contains(body, "<h1>Sign in</h1>") {
+		t.Errorf("GET / = %d, want the sign-in page", code)
 	}
 	// The data folder and key file are private to their owner.
 	for _, p := range []string{dir, filepath.Join(dir, keyFileName), filepath.Join(dir, dbFileName)} {
@@ -516,9 +553,19 @@ func TestKeys(t *testing.T) {
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", dir)
-	code, body := httpGet(t, nil, s.URL+"/")
-	if code != 200 || !strings.Contains(body, "Riverside Family Practice") || !strings.Contains(body, "Harbor Medical Billing") || !strings.Contains(body, "Demo instance") {
-		t.Errorf("demo GET / = %d, want both demo organisations and the demo banner", code)
+	c := signIn(t, s.URL, "sam.okafor@riverside.example", demoPassword(t, s.Stdout.String(), "sam.okafor@riverside.example"))
+	code, body := httpGet(t, c, s.URL+"/")
+	if code != 200 || !strings.Contains(body, "Riverside Family Practice") || strings.Contains(body, "Harbor Medical Billing") || !strings.Contains(body, "Demo instance") {
+		t.Errorf("demo GET / as Riverside's security officer = %d, want Riverside only, and the demo banner", code)
+	}
+	if code, body := httpGet(t, c, s.URL+"/status"); code != http.StatusForbidden || strings.Contains(body, "Harbor") {
+		t.Errorf("demo GET /status as a security officer = %d, want 403 (it lists every organisation)", code)
+	}
+	for _, p := range []string{"admin@riverside.example", "maria.alvarez@riverside.example", "priya.shah@riverside.example",
+		"tom.becker@audit.example", "lena.fischer@riverside.example", "jordan.lee@harbor-billing.example"} {
+		if demoPassword(t, s.Stdout.String(), p) == "" {
+			t.Errorf("demo did not print sign-in details for %s", p)
+		}
 	}
 	if !strings.Contains(s.Stdout.String(), "is serving "+s.URL+"/") {
 		t.Errorf("demo did not print where to open it:\n%s", s.Stdout)
@@ -542,7 +589,8 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "note.txt")); err == nil {
 		t.Error("demo did not start afresh")
 	}
-	if code, body := httpGet(t, nil, s.URL+"/"); code != 200 || strings.Count(body, "Riverside Family Practice") != 1 {
+	c = signIn(t, s.URL, "maria.alvarez@riverside.example", demoPassword(t, s.Stdout.String(), "maria.alvarez@riverside.example"))
+	if code, body := httpGet(t, c, s.URL+"/"); code != 200 || strings.Count(body, "Riverside Family Practice") != 1 {
 		t.Errorf("fresh demo lists Riverside %d times, want once", strings.Count(body, "Riverside Family Practice"))
 	}
 
@@ -567,7 +615,13 @@ func TestServePostgres(t *testing.T) {
 	if code, body := httpGet(t, nil, s.URL+"/readyz"); code != 200 {
 		t.Fatalf("GET /readyz on PostgreSQL = %d %s", code, body)
 	}
-	if code, body := httpGet(t, nil, s.URL+"/"); code != 200 || !strings.Contains(body, "PostgreSQL") {
+	m, _, errb := testMain(nil)
+	m.Stdin = strings.NewReader("a-long-enough-passphrase\n")
+	if code := m.Run(context.Background(), []string{"user", "add", "--data", dir, "--db", url, "--email", "ops@example.org", "--admin", "--password-stdin"}); code != 0 {
+		t.Fatalf("user add = %d: %s", code, errb)
+	}
+	c := signIn(t, s.URL, "ops@example.org", "a-long-enough-passphrase")
+	if code, body := httpGet(t, c, s.URL+"/status"); code != 200 || !strings.Contains(body, "PostgreSQL") {
 		t.Errorf("status page on PostgreSQL = %d, want it to name PostgreSQL", code)
 	}
 	if _, err := os.Stat(filepath.Join(dir, dbFileName)); err == nil {

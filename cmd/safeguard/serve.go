@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
@@ -39,6 +40,8 @@ type serveFlags struct {
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
+	idleTimeout     time.Duration
+	sessionLifetime time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -52,6 +55,8 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on SIGINT/SIGTERM")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", identity.DefaultIdleTimeout, "automatic logoff after this long without activity (organisations may set less)")
+	fs.DurationVar(&f.sessionLifetime, "session-lifetime", identity.DefaultMaxLifetime, "the longest a sign-in lasts, active or not")
 	return f
 }
 
@@ -246,6 +251,12 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return err
 	}
 	// Check the flags before anything touches the disk.
+	if f.idleTimeout < time.Second || f.idleTimeout > identity.MaxIdleTimeout {
+		return usagef("--idle-timeout %s: want between 1s and %s", f.idleTimeout, identity.MaxIdleTimeout)
+	}
+	if f.sessionLifetime < f.idleTimeout || f.sessionLifetime > 7*24*time.Hour {
+		return usagef("--session-lifetime %s: want at least --idle-timeout and at most 168h", f.sessionLifetime)
+	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
 	}
@@ -269,12 +280,15 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return err
 	}
 	srv, err := web.New(web.Config{
-		DB:             in.db,
-		Logger:         log,
-		Version:        version(),
-		BehindProxy:    f.behindProxy,
-		TrustedProxies: tr.proxies,
-		Demo:           demo || in.demo,
+		Hasher:          m.hasher(),
+		IdleTimeout:     f.idleTimeout,
+		SessionLifetime: f.sessionLifetime,
+		DB:              in.db,
+		Logger:          log,
+		Version:         version(),
+		BehindProxy:     f.behindProxy,
+		TrustedProxies:  tr.proxies,
+		Demo:            demo || in.demo,
 	})
 	if err != nil {
 		return err

@@ -5,7 +5,10 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"fmt"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -21,12 +24,77 @@ var Orgs = []identity.Org{
 	{Slug: "harbor-billing", Name: "Harbor Medical Billing", Kind: identity.KindBusinessAssociate},
 }
 
-// Load writes the demo data into an empty database.
-func Load(ctx context.Context, db *store.DB) error {
+// Person is one demo user and where they work.
+type Person struct {
+	Email   string
+	Name    string
+	Admin   bool
+	OrgSlug string
+	Role    identity.Role
+	// OneTime: the password must be changed at first sign-in.
+	OneTime bool
+}
+
+// People are the demo's users: one per role, and a platform administrator
+// who owns the practice's account.
+var People = []Person{
+	{Email: "admin@riverside.example", Name: "Alex Morgan", Admin: true, OrgSlug: "riverside", Role: identity.RoleOwner, OneTime: true},
+	{Email: "maria.alvarez@riverside.example", Name: "Dr Maria Alvarez", OrgSlug: "riverside", Role: identity.RoleOwner},
+	{Email: "sam.okafor@riverside.example", Name: "Sam Okafor", OrgSlug: "riverside", Role: identity.RoleSecurityOfficer},
+	{Email: "priya.shah@riverside.example", Name: "Priya Shah", OrgSlug: "riverside", Role: identity.RoleContributor},
+	{Email: "tom.becker@audit.example", Name: "Tom Becker", OrgSlug: "riverside", Role: identity.RoleAuditor},
+	{Email: "lena.fischer@riverside.example", Name: "Lena Fischer", OrgSlug: "riverside", Role: identity.RoleViewer},
+	{Email: "jordan.lee@harbor-billing.example", Name: "Jordan Lee", OrgSlug: "harbor-billing", Role: identity.RoleOwner},
+}
+
+// Credential is a demo user's sign-in, printed once when the demo is made.
+type Credential struct {
+	Person
+	Password string
+}
+
+// Load writes the demo data into an empty database and returns the demo
+// users' sign-in details.
+func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher) ([]Credential, error) {
+	ids := map[string]int64{}
 	for _, o := range Orgs {
-		if _, err := db.CreateOrg(ctx, Actor, o); err != nil {
-			return fmt.Errorf("demo: %w", err)
+		created, err := db.CreateOrg(ctx, Actor, o)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
 		}
+		ids[o.Slug] = created.ID
 	}
-	return nil
+	var creds []Credential
+	for _, p := range People {
+		pw, err := password()
+		if err != nil {
+			return nil, err
+		}
+		hash, err := hasher.Hash(ctx, pw)
+		if err != nil {
+			return nil, err
+		}
+		_, err = db.CreateUser(ctx, Actor, store.NewUser{
+			User:         identity.User{Email: p.Email, Name: p.Name, Admin: p.Admin, MustChangePassword: p.OneTime},
+			PasswordHash: hash,
+			OrgID:        ids[p.OrgSlug],
+			Role:         p.Role,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		creds = append(creds, Credential{Person: p, Password: pw})
+	}
+	return creds, nil
+}
+
+// password returns a random password that is easy to read aloud: four
+// groups of four letters and digits.
+func password() (string, error) {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	s := strings.ToLower(base32.StdEncoding.EncodeToString(b))[:16]
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16], nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -25,6 +26,13 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Demo marks a demo instance, which every page then says it is.
 	Demo bool
+	// Hasher hashes and checks passwords; nil means the production cost.
+	Hasher *identity.Hasher
+	// IdleTimeout is the deployment's automatic logoff after inactivity
+	// (organisations may set a shorter one); SessionLifetime the absolute
+	// limit. Zero means the defaults, 15 minutes and 12 hours.
+	IdleTimeout     time.Duration
+	SessionLifetime time.Duration
 }
 
 // Server serves Safeguard over HTTP. Build one with New.
@@ -37,6 +45,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	started time.Time
+	hasher  *identity.Hasher
+	// routeTable lists every route registered through route, with the
+	// permission it needs.
+	routeTable []route
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -60,10 +72,14 @@ func New(cfg Config) (*Server, error) {
 		static:  static,
 		metrics: newMetrics(),
 		started: time.Now(),
+		hasher:  cfg.Hasher,
+	}
+	if s.hasher == nil {
+		s.hasher = identity.DefaultHasher()
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.withClient(s.observe(s.securityHeaders(mux)))
+	s.handler = s.withClient(s.observe(s.securityHeaders(s.authenticate(mux))))
 	return s, nil
 }
 
@@ -73,13 +89,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routes(mux *http.ServeMux) {
-	mux.Handle("GET /healthz", s.handle(s.healthz))
-	mux.Handle("GET /readyz", s.handle(s.readyz))
-	mux.Handle("GET /metrics", s.handle(s.metricsPage))
-	mux.Handle("GET /static/{hash}/{name}", s.handle(s.staticFile))
-	mux.Handle("GET /{$}", s.handle(s.statusPage))
-	mux.Handle("/api/", s.handle(s.notFound))
-	mux.Handle("/", s.handle(s.notFound))
+	public, signedIn := identity.PermPublic, identity.PermSignedIn
+	s.route(mux, "GET /healthz", public, s.healthz)
+	s.route(mux, "GET /readyz", public, s.readyz)
+	s.route(mux, "GET /metrics", public, s.metricsPage)
+	s.route(mux, "GET /static/{hash}/{name}", public, s.staticFile)
+	s.route(mux, "GET /{$}", signedIn, s.home)
+	s.route(mux, "GET /status", identity.PermAdmin, s.statusPage)
+
+	s.route(mux, "GET /login", public, s.loginPage)
+	s.route(mux, "POST /login", public, s.loginSubmit)
+	s.partialRoute(mux, "POST /logout", s.logout)
+	s.partialRoute(mux, "GET /account/password", s.passwordPage)
+	s.partialRoute(mux, "POST /account/password", s.passwordSubmit)
+	s.route(mux, "POST /api/v1/login", public, s.apiLogin)
+	s.partialRoute(mux, "POST /api/v1/logout", s.logout)
+	s.partialRoute(mux, "GET /api/v1/me", s.apiMe)
+
+	s.route(mux, "/api/", public, s.notFound)
+	s.route(mux, "/", public, s.notFound)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {

@@ -46,6 +46,9 @@ func newTestServer(t *testing.T, db *store.DB, cfg Config) (*Server, *syncBuffer
 	cfg.DB = db
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Version = "test"
+	if cfg.Hasher == nil {
+		cfg.Hasher = testHasher
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
@@ -73,13 +76,13 @@ func TestOperationalEndpoints(t *testing.T) {
 				t.Errorf("GET %s = %d %q, want 200 %q", tt.path, w.Code, w.Body.String(), tt.body)
 			}
 		}
-		get(t, s, "/")
+		get(t, s, "/login")
 		get(t, s, "/nowhere")
 		w := get(t, s, "/metrics")
 		body := w.Body.String()
 		for _, want := range []string{
 			`safeguard_http_requests_total{route="GET /healthz",method="GET",code="200"} 1`,
-			`safeguard_http_requests_total{route="GET /{$}",method="GET",code="200"} 1`,
+			`safeguard_http_requests_total{route="GET /login",method="GET",code="200"} 1`,
 			`safeguard_http_requests_total{route="/",method="GET",code="404"} 1`,
 			`safeguard_http_request_duration_seconds_bucket{route="GET /readyz",le="+Inf"} 1`,
 			`safeguard_http_request_duration_seconds_count{route="GET /readyz"} 1`,
@@ -250,7 +253,7 @@ func TestStaticFiles(t *testing.T) {
 		t.Error(`static.url("missing.css") = nil error, want one`)
 	}
 	// The page links the hashed URL.
-	page := get(t, s, "/").Body.String()
+	page := get(t, s, "/login").Body.String()
 	if !strings.Contains(page, url) {
 		t.Errorf("status page does not link %s", url)
 	}
@@ -315,11 +318,11 @@ func TestErrorModel(t *testing.T) {
 func TestLogsOmitQueryStrings(t *testing.T) {
 	db := storetest.SQLite(t)
 	s, logs := newTestServer(t, db, Config{})
-	get(t, s, "/?token=sg_secret_value")
+	get(t, s, "/login?token=sg_secret_value")
 	if strings.Contains(logs.String(), "sg_secret_value") {
 		t.Errorf("logs contain a query-string secret:\n%s", logs)
 	}
-	if !strings.Contains(logs.String(), `"route":"GET /{$}"`) {
+	if !strings.Contains(logs.String(), `"route":"GET /login"`) {
 		t.Errorf("logs lack the request line:\n%s", logs)
 	}
 }
@@ -327,11 +330,18 @@ func TestLogsOmitQueryStrings(t *testing.T) {
 func TestStatusPageListsOrgs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		if _, err := db.CreateOrg(ctx, store.Actor{Name: "cli:test"}, identity.Org{Slug: "riverside", Name: "Riverside <Family> Practice", Kind: identity.KindProvider}); err != nil {
+		o, err := db.CreateOrg(ctx, store.Actor{Name: "cli:test"}, identity.Org{Slug: "riverside", Name: "Riverside <Family> Practice", Kind: identity.KindProvider})
+		if err != nil {
 			t.Fatal(err)
 		}
 		s, _ := newTestServer(t, db, Config{Demo: true})
-		w := get(t, s, "/")
+		pw := createUser(t, db, "sam@example.org", false, o.ID, identity.RoleViewer)
+		if w := login(t, s, "sam@example.org", pw).get(t, "/status"); w.Code != http.StatusForbidden {
+			t.Errorf("GET /status as a viewer = %d, want 403: it lists every organisation", w.Code)
+		}
+		pw = createUser(t, db, "admin@example.org", true, 0, "")
+		c := login(t, s, "admin@example.org", pw)
+		w := c.get(t, "/status")
 		body := w.Body.String()
 		for _, want := range []string{"Riverside &lt;Family&gt; Practice", "Covered entity: health care provider", "Ready", "Demo instance", `<main id="main"`, `lang="en"`} {
 			if !strings.Contains(body, want) {
@@ -347,8 +357,11 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	zero := map[string]pageData{
-		"status": &statusView{},
-		"error":  &errorPage{},
+		"status":   &statusView{},
+		"error":    &errorPage{},
+		"login":    &loginView{},
+		"password": &passwordView{},
+		"home":     &homeView{},
 	}
 	for _, name := range pageNames {
 		data, ok := zero[name]

@@ -25,6 +25,19 @@ type Page struct {
 	Breadcrumbs []Crumb
 	Demo        bool
 	Version     string
+	// Viewer is the signed-in user, nil on public pages.
+	Viewer *Viewer
+}
+
+// Viewer is what the layout shows of the signed-in user and what its forms
+// and scripts need.
+type Viewer struct {
+	Name        string
+	Email       string
+	Admin       bool
+	CSRF        string
+	IdleSeconds int // the session's automatic logoff, for the warning script
+	Pending     bool
 }
 
 // Crumb is one step of a page's breadcrumb trail; the last has no URL.
@@ -39,7 +52,7 @@ type views struct {
 }
 
 // pageNames lists every page template; a test renders each with a zero value.
-var pageNames = []string{"status", "error"}
+var pageNames = []string{"status", "error", "login", "password", "home"}
 
 func parseViews(static *staticFiles) (*views, error) {
 	funcs := template.FuncMap{
@@ -77,6 +90,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := data.page()
 	p.Demo = s.cfg.Demo
 	p.Version = s.cfg.Version
+	if pr := principalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
+		p.Viewer = &Viewer{
+			Name:        pr.User.Name,
+			Email:       pr.User.Email,
+			Admin:       pr.User.Admin,
+			CSRF:        pr.Session.CSRF,
+			IdleSeconds: int(pr.Session.Idle / time.Second),
+			Pending:     s.pendingStep(r, pr) != "",
+		}
+		if p.Viewer.Name == "" {
+			p.Viewer.Name = pr.User.Email
+		}
+	}
 	t, ok := s.views.pages[name]
 	var buf bytes.Buffer
 	var err error

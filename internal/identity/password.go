@@ -1,0 +1,258 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password rules follow NIST SP 800-63B: a minimum length, no composition
+// rules, and a refusal of passwords that are common, predictable or about the
+// user.
+const (
+	MinPasswordLen = 12
+	MaxPasswordLen = 256
+)
+
+//go:embed passwords.txt
+var commonPasswordText string
+
+// commonPasswords holds the shipped list, normalised the way candidates are.
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, line := range strings.Split(commonPasswordText, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m[line] = true
+	}
+	return m
+}()
+
+// ErrWeakPassword wraps every reason a password is refused.
+var ErrWeakPassword = errors.New("weak password")
+
+// CheckPassword reports why pw may not be used by the person with the given
+// email and name, or nil when it may.
+func CheckPassword(pw, email, name string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case !utf8.ValidString(pw):
+		return fmt.Errorf("%w: must be valid text", ErrWeakPassword)
+	case n < MinPasswordLen:
+		return fmt.Errorf("%w: must be at least %d characters; a few unrelated words make a good one", ErrWeakPassword, MinPasswordLen)
+	case n > MaxPasswordLen:
+		return fmt.Errorf("%w: must be at most %d characters", ErrWeakPassword, MaxPasswordLen)
+	}
+	lower := strings.ToLower(pw)
+	if distinct(lower) < 5 {
+		return fmt.Errorf("%w: uses too few different characters", ErrWeakPassword)
+	}
+	if isSequence(lower) {
+		return fmt.Errorf("%w: is a keyboard or alphabet sequence", ErrWeakPassword)
+	}
+	core := deleet(stripAffixes(lower))
+	if commonPasswords[lower] || commonPasswords[core] || commonPasswords[deleet(lower)] || repeatsCommon(core) {
+		return fmt.Errorf("%w: is one of the passwords attackers try first, or a small variation of one", ErrWeakPassword)
+	}
+	for _, part := range personalParts(email, name) {
+		if strings.Contains(lower, part) || strings.Contains(deleet(lower), part) {
+			return fmt.Errorf("%w: must not contain your name or email address", ErrWeakPassword)
+		}
+	}
+	return nil
+}
+
+func distinct(s string) int {
+	seen := map[rune]bool{}
+	for _, r := range s {
+		seen[r] = true
+	}
+	return len(seen)
+}
+
+// sequences are runs people type instead of choosing a password.
+var sequences = []string{
+	"abcdefghijklmnopqrstuvwxyz", "zyxwvutsrqponmlkjihgfedcba",
+	"01234567890123456789", "98765432109876543210",
+	"qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm", "azertyuiopqsdfghjklmwxcvbn",
+	"1qaz2wsx3edc4rfv5tgb6yhn", "qazwsxedcrfvtgbyhnujmikolp", "!@#$%^&*()_+",
+}
+
+// isSequence reports whether s is made of stretches of the runs above,
+// ignoring a short tail.
+func isSequence(s string) bool {
+	cleaned := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+	covered := 0
+	for i := 0; i < len(cleaned); {
+		best := 0
+		for _, seq := range sequences {
+			for l := len(cleaned) - i; l >= 3; l-- {
+				if strings.Contains(seq, cleaned[i:i+l]) {
+					best = max(best, l)
+					break
+				}
+			}
+		}
+		if best == 0 {
+			i++
+			continue
+		}
+		covered += best
+		i += best
+	}
+	return covered*10 >= len(cleaned)*8
+}
+
+// stripAffixes removes the digits and symbols people add around a word to
+// satisfy composition rules ("Password123!" -> "password").
+func stripAffixes(s string) string {
+	notLetter := func(r rune) bool { return !unicode.IsLetter(r) }
+	return strings.TrimFunc(s, notLetter)
+}
+
+var leet = strings.NewReplacer("0", "o", "1", "l", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s", "!", "i", "|", "l", "+", "t")
+
+func deleet(s string) string { return leet.Replace(s) }
+
+// repeatsCommon catches a common word typed twice or more ("passwordpassword").
+func repeatsCommon(s string) bool {
+	for l := 3; l <= len(s)/2; l++ {
+		if len(s)%l != 0 {
+			continue
+		}
+		if strings.Repeat(s[:l], len(s)/l) == s && (commonPasswords[s[:l]] || l <= 4) {
+			return true
+		}
+	}
+	return false
+}
+
+// personalParts are the pieces of a person's email and name a password must
+// not contain: the mailbox name and each name of at least four letters.
+func personalParts(email, name string) []string {
+	var parts []string
+	if local, _, ok := strings.Cut(strings.ToLower(email), "@"); ok && len(local) >= 4 {
+		parts = append(parts, local)
+		for _, p := range strings.FieldsFunc(local, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if len(p) >= 4 {
+				parts = append(parts, p)
+			}
+		}
+	}
+	for _, p := range strings.Fields(strings.ToLower(name)) {
+		if utf8.RuneCountInString(p) >= 4 {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}
+
+// Hasher hashes passwords with argon2id and bounds how many hashes run at
+// once, so that a flood of sign-in attempts queues instead of exhausting
+// memory (each hash holds MemoryKiB while it runs).
+type Hasher struct {
+	Time      uint32
+	MemoryKiB uint32
+	Threads   uint8
+	slots     chan struct{}
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// NewHasher returns a hasher with the given cost that runs at most
+// concurrent hashes at a time.
+func NewHasher(time, memoryKiB uint32, threads uint8, concurrent int) *Hasher {
+	h := &Hasher{Time: time, MemoryKiB: memoryKiB, Threads: threads, slots: make(chan struct{}, max(concurrent, 1))}
+	return h
+}
+
+// DefaultHasher is the production cost, measured on a 2-core machine at about
+// 90 ms a hash: t=3, 64 MiB, 2 lanes, four at a time (256 MiB at most).
+func DefaultHasher() *Hasher { return NewHasher(3, 64*1024, 2, 4) }
+
+const hashPrefix = "$argon2id$v=19$"
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
+// Hash returns pw's argon2id hash in the PHC string format.
+func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, h.Time, h.MemoryKiB, h.Threads, 32)
+	h.release()
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("%sm=%d,t=%d,p=%d$%s$%s", hashPrefix, h.MemoryKiB, h.Time, h.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// Verify reports whether pw matches encoded, and whether encoded was made
+// with other parameters than h's and should be replaced.
+func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash bool, err error) {
+	var m, t uint32
+	var p uint8
+	rest, found := strings.CutPrefix(encoded, hashPrefix)
+	parts := strings.Split(rest, "$")
+	if !found || len(parts) != 3 {
+		return false, false, errors.New("password hash: not an argon2id PHC string")
+	}
+	if _, err := fmt.Sscanf(parts[0], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false, false, fmt.Errorf("password hash: parameters: %w", err)
+	}
+	if m == 0 || m > 1<<22 || t == 0 || t > 20 || p == 0 {
+		return false, false, errors.New("password hash: parameters out of range")
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[1])
+	want, err2 := enc.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false, false, errors.New("password hash: bad encoding")
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	h.release()
+	ok = subtle.ConstantTimeCompare(got, want) == 1
+	return ok, ok && (m != h.MemoryKiB || t != h.Time || p != h.Threads), nil
+}
+
+// Burn spends the time of one verification, for sign-in attempts on unknown
+// accounts, so response times do not reveal which addresses have accounts.
+func (h *Hasher) Burn(ctx context.Context, pw string) {
+	h.dummyOnce.Do(func() {
+		h.dummy, _ = h.Hash(context.Background(), "not a real password at all")
+	})
+	// The result is meaningless by design: only the time spent matters.
+	_, _, _ = h.Verify(ctx, h.dummy, pw)
+}

@@ -1,0 +1,366 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+)
+
+// Cookie names. Under TLS the session cookie takes the __Host- prefix, which
+// browsers accept only with Secure, Path=/ and no Domain.
+const (
+	sessionCookie       = "sg_session"
+	secureSessionCookie = "__Host-sg_session"
+	deviceCookie        = "sg_device"
+	secureDeviceCookie  = "__Host-sg_device"
+)
+
+// principal is who is making a request, once authenticated.
+type principal struct {
+	User    identity.User
+	Session *identity.Session // a browser session, or nil
+	Token   *store.Token      // an API token, or nil
+}
+
+// Actor names the principal in the audit log.
+func (p *principal) actorName() string {
+	if p == nil {
+		return "anonymous"
+	}
+	if p.Token != nil {
+		return fmt.Sprintf("user:%d/token:%d", p.User.ID, p.Token.ID)
+	}
+	return fmt.Sprintf("user:%d", p.User.ID)
+}
+
+// orgAccess is the organisation a request concerns and the caller's role in it.
+type orgAccess struct {
+	Org  identity.Org
+	Role identity.Role
+}
+
+const (
+	principalKey ctxKey = iota + 100
+	orgKey
+)
+
+func principalOf(ctx context.Context) *principal {
+	p, _ := ctx.Value(principalKey).(*principal)
+	return p
+}
+
+func orgOf(ctx context.Context) *orgAccess {
+	a, _ := ctx.Value(orgKey).(*orgAccess)
+	return a
+}
+
+// actor is the audit actor for a request: who, from where, which request.
+func (s *Server) actor(r *http.Request) store.Actor {
+	return store.Actor{
+		Name:      principalOf(r.Context()).actorName(),
+		Source:    clientOf(r.Context()).IP,
+		RequestID: requestID(r.Context()),
+	}
+}
+
+func (s *Server) sessionCookieName(r *http.Request) string {
+	if clientOf(r.Context()).Secure {
+		return secureSessionCookie
+	}
+	return sessionCookie
+}
+
+func (s *Server) deviceCookieName(r *http.Request) string {
+	if clientOf(r.Context()).Secure {
+		return secureDeviceCookie
+	}
+	return deviceCookie
+}
+
+// setCookie writes an HttpOnly, SameSite=Lax cookie, Secure under TLS.
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   clientOf(r.Context()).Secure,
+	}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	} else if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	http.SetCookie(w, c)
+}
+
+// authenticate finds the principal of a request from its bearer token or its
+// session cookie. A request with neither is anonymous; one with a bad token
+// is refused outright, so that a script never silently runs as nobody.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := r.Header.Get("Authorization"); h != "" {
+			p, err := s.tokenPrincipal(r, h)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+			return
+		}
+		if c, err := r.Cookie(s.sessionCookieName(r)); err == nil && c.Value != "" {
+			p, err := s.sessionPrincipal(w, r, c.Value)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if p != nil {
+				r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+var errBadToken = &HTTPError{Code: http.StatusUnauthorized, Msg: "The API token is not valid, has expired or was revoked."}
+
+func (s *Server) tokenPrincipal(r *http.Request, header string) (*principal, error) {
+	scheme, secret, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, identity.PrefixToken) {
+		return nil, &HTTPError{Code: http.StatusUnauthorized, Msg: "Use 'Authorization: Bearer <token>' with a Safeguard API token."}
+	}
+	t, u, err := s.db.TokenByHash(r.Context(), identity.HashSecret(strings.TrimSpace(secret)))
+	if errors.Is(err, store.ErrNotFound) {
+		s.auditRefusal(r, "auth.token_refused", "unknown API token")
+		return nil, errBadToken
+	} else if err != nil {
+		return nil, err
+	}
+	if !t.Usable(s.db.Now()) || !u.Active() {
+		s.auditRefusal(r, "auth.token_refused", fmt.Sprintf("token %d expired, revoked or its user disabled", t.ID))
+		return nil, errBadToken
+	}
+	if err := s.db.TouchToken(r.Context(), t); err != nil {
+		return nil, err
+	}
+	return &principal{User: u, Token: &t}, nil
+}
+
+// sessionPrincipal resolves a session cookie. An ended or expired session
+// clears the cookie and leaves the request anonymous.
+func (s *Server) sessionPrincipal(w http.ResponseWriter, r *http.Request, secret string) (*principal, error) {
+	sess, u, err := s.db.SessionByToken(r.Context(), identity.HashSecret(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		s.setCookie(w, r, s.sessionCookieName(r), "", -1)
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.db.Now().UTC()
+	if gone, why := sess.Expired(now); gone || !u.Active() {
+		if !gone {
+			why = "user disabled"
+		}
+		if sess.EndedAt.IsZero() {
+			if err := s.db.EndSession(r.Context(), store.Actor{Name: "system", Source: clientOf(r.Context()).IP, RequestID: requestID(r.Context())},
+				sess.ID, "automatic logoff: "+why); err != nil {
+				return nil, err
+			}
+		}
+		s.setCookie(w, r, s.sessionCookieName(r), "", -1)
+		return nil, nil
+	}
+	// A request that only asks how long the session has left must not
+	// extend it.
+	if r.URL.Path != "/session/status" {
+		granularity := min(sess.Idle/10, 30*time.Second)
+		if sess, err = s.db.TouchSession(r.Context(), sess, granularity); err != nil {
+			return nil, err
+		}
+	}
+	return &principal{User: u, Session: &sess}, nil
+}
+
+// auditRefusal records a refused authentication or authorisation.
+func (s *Server) auditRefusal(r *http.Request, action, summary string) {
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{Action: action, Object: "route:" + r.Method + " " + r.URL.Path, Summary: summary}); err != nil {
+		s.log.ErrorContext(r.Context(), "audit refusal", slog.Any("err", err))
+	}
+}
+
+// route is one registered route and the permission it needs.
+type route struct {
+	Pattern string
+	Perm    identity.Permission
+	// Partial routes are reachable while a session still owes a password
+	// change or a second factor.
+	Partial bool
+}
+
+// handle registers h at pattern behind the one authorisation check every
+// route goes through.
+func (s *Server) route(mux *http.ServeMux, pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(mux, route{Pattern: pattern, Perm: perm}, h)
+}
+
+// partialRoute registers a route a half-signed-in session may use.
+func (s *Server) partialRoute(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(mux, route{Pattern: pattern, Perm: identity.PermSignedIn, Partial: true}, h)
+}
+
+func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWriter, *http.Request) error) {
+	s.routeTable = append(s.routeTable, rt)
+	mux.Handle(rt.Pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		r, err := s.authorize(w, r, rt)
+		if err != nil || r == nil {
+			return err
+		}
+		return h(w, r)
+	}))
+}
+
+// Routes lists every registered route with its permission, for the test that
+// proves each one is checked.
+func (s *Server) Routes() []route { return append([]route(nil), s.routeTable...) }
+
+var (
+	errSignIn    = &HTTPError{Code: http.StatusUnauthorized, Msg: "Sign in first."}
+	errForbidden = &HTTPError{Code: http.StatusForbidden, Msg: "Your role does not allow this."}
+	errNoOrg     = &HTTPError{Code: http.StatusNotFound, Msg: "There is no such organisation, or you are not a member of it."}
+)
+
+// authorize is the one check every route passes: who is asking, whether the
+// session is complete, the CSRF token, the organisation and the role. It
+// returns the request to serve (carrying the organisation), nil after it has
+// answered itself (a redirect), or an error.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*http.Request, error) {
+	if !safeMethod(r.Method) {
+		if err := s.checkOrigin(r); err != nil {
+			return nil, err
+		}
+	}
+	if rt.Perm == identity.PermPublic {
+		return r, nil
+	}
+	p := principalOf(r.Context())
+	if p == nil {
+		if wantsJSON(r) || !safeMethod(r.Method) {
+			return nil, errSignIn
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return nil, nil
+	}
+	if p.Session != nil && !safeMethod(r.Method) {
+		if err := checkCSRF(r, p.Session.CSRF); err != nil {
+			s.auditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
+			return nil, err
+		}
+	}
+	if p.Session != nil && !rt.Partial {
+		if to := s.pendingStep(r, p); to != "" {
+			if wantsJSON(r) {
+				return nil, &HTTPError{Code: http.StatusForbidden, Msg: "Finish signing in first: " + to}
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return nil, nil
+		}
+	}
+	if p.Token != nil && !p.Token.Scope.Allows(rt.Perm) {
+		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token scope %s does not allow %s", p.Token.Scope, rt.Perm))
+		return nil, &HTTPError{Code: http.StatusForbidden, Msg: fmt.Sprintf("A %s token does not allow this.", p.Token.Scope)}
+	}
+	switch {
+	case rt.Perm == identity.PermSignedIn:
+		return r, nil
+	case rt.Perm == identity.PermAdmin:
+		if !p.User.Admin {
+			s.auditRefusal(r, "auth.forbidden", "needs a platform administrator")
+			return nil, errForbidden
+		}
+		return r, nil
+	case rt.Perm.OrgScoped():
+		return s.authorizeOrg(r, p, rt.Perm)
+	}
+	return nil, fmt.Errorf("route %s: unknown permission %d", rt.Pattern, rt.Perm)
+}
+
+func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permission) (*http.Request, error) {
+	slug := r.PathValue("org")
+	org, err := s.db.Org(r.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoOrg
+	} else if err != nil {
+		return nil, err
+	}
+	if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != org.ID {
+		s.auditRefusal(r, "auth.forbidden", "token belongs to another organisation")
+		return nil, errNoOrg
+	}
+	m, err := s.db.Membership(r.Context(), org.ID, p.User.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.auditRefusal(r, "auth.forbidden", "not a member of "+slug)
+		return nil, errNoOrg
+	} else if err != nil {
+		return nil, err
+	}
+	if !m.Role.Allows(perm) {
+		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", m.Role, perm, slug))
+		return nil, errForbidden
+	}
+	return r.WithContext(context.WithValue(r.Context(), orgKey, &orgAccess{Org: org, Role: m.Role})), nil
+}
+
+// pendingStep returns where a signed-in session must go before anything
+// else: a password change for a one-time password, or the second factor.
+func (s *Server) pendingStep(r *http.Request, p *principal) string {
+	if p.User.MustChangePassword {
+		return "/account/password"
+	}
+	return ""
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// checkCSRF compares the request's token (form field csrf, or header
+// X-CSRF-Token) with the session's in constant time.
+func checkCSRF(r *http.Request, want string) error {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		ct := r.Header.Get("Content-Type")
+		if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
+			got = r.PostFormValue("csrf")
+		}
+	}
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return &HTTPError{Code: http.StatusForbidden, Msg: "The form has expired or did not come from Safeguard. Reload the page and try again."}
+	}
+	return nil
+}
+
+// checkOrigin refuses a state-changing request sent by another site: the
+// browser's Sec-Fetch-Site or Origin header must name this one.
+func (s *Server) checkOrigin(r *http.Request) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return &HTTPError{Code: http.StatusForbidden, Msg: "Cross-site requests are refused."}
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+			return &HTTPError{Code: http.StatusForbidden, Msg: "Cross-site requests are refused."}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+)
+
+// testHasher makes password hashing cheap in tests; the cost parameters do
+// not change what is tested.
+var testHasher = identity.NewHasher(1, 64, 1, 4)
+
+const testPassword = "correct-battery-horse-9"
+
+// createUser adds a user with testPassword, as a member of orgID (if not 0).
+func createUser(t *testing.T, db *store.DB, email string, admin bool, orgID int64, role identity.Role) string {
+	t.Helper()
+	hash, err := testHasher.Hash(context.Background(), testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.CreateUser(context.Background(), store.Actor{Name: "test"}, store.NewUser{
+		User: identity.User{Email: email, Name: "Test " + email, Admin: admin}, PasswordHash: hash, OrgID: orgID, Role: role,
+	})
+	if err != nil {
+		t.Fatalf("CreateUser(%s) = %v", email, err)
+	}
+	return testPassword
+}
+
+// browserClient is a signed-in browser: its cookies and CSRF token.
+type browserClient struct {
+	h       http.Handler
+	cookies []*http.Cookie
+	csrf    string
+}
+
+// login signs in through POST /api/v1/login and returns the session.
+func login(t *testing.T, h http.Handler, email, password string) *browserClient {
+	t.Helper()
+	body := `{"email":` + quote(email) + `,"password":` + quote(password) + `}`
+	r := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("login(%s) = %d %s", email, w.Code, w.Body)
+	}
+	var me meResponse
+	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
+		t.Fatal(err)
+	}
+	return &browserClient{h: h, cookies: w.Result().Cookies(), csrf: me.CSRFToken}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// do sends a request with the client's cookies, its CSRF token on unsafe
+// methods, and keeps any cookies the response sets.
+func (c *browserClient) do(t *testing.T, method, path, contentType string, body io.Reader) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, path, body)
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	for _, ck := range c.cookies {
+		r.AddCookie(ck)
+	}
+	if !safeMethod(method) && c.csrf != "" {
+		r.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	w := httptest.NewRecorder()
+	c.h.ServeHTTP(w, r)
+	for _, set := range w.Result().Cookies() {
+		replaced := false
+		for i, ck := range c.cookies {
+			if ck.Name == set.Name {
+				c.cookies[i] = set
+				replaced = true
+			}
+		}
+		if !replaced {
+			c.cookies = append(c.cookies, set)
+		}
+	}
+	return w
+}
+
+func (c *browserClient) get(t *testing.T, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	return c.do(t, "GET", path, "", nil)
+}

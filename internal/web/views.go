@@ -51,8 +51,6 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-// pageNames lists every page template; a test renders each with a zero value.
-var pageNames = []string{"status", "error", "login", "password", "home"}
 
 func parseViews(static *staticFiles) (*views, error) {
 	funcs := template.FuncMap{
@@ -69,7 +67,15 @@ func parseViews(static *staticFiles) (*views, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	v := &views{pages: map[string]*template.Template{}}
-	for _, name := range pageNames {
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
 		t, err := template.Must(layout.Clone()).ParseFS(assets, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)

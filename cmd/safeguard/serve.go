@@ -281,6 +281,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	}
 	srv, err := web.New(web.Config{
 		Hasher:          m.hasher(),
+		Keys:            in.keys,
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
 		DB:              in.db,

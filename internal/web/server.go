@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
@@ -33,6 +34,9 @@ type Config struct {
 	// limit. Zero means the defaults, 15 minutes and 12 hours.
 	IdleTimeout     time.Duration
 	SessionLifetime time.Duration
+	// Keys seals the secrets Safeguard keeps (TOTP seeds, SSO client
+	// secrets) under the deployment's key-encryption key.
+	Keys *crypt.Keyring
 }
 
 // Server serves Safeguard over HTTP. Build one with New.

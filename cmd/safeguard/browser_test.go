@@ -162,48 +162,29 @@ func (b *browser) Text(css string) string {
 	return value(b, chromedp.Text(chromedp.CSS(css)))
 }
 
-func TestBrowserStatusPage(t *testing.T) {
+func TestBrowserShell(t *testing.T) {
 	b := newBrowser(t)
 	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo"))
 
-	// Sign in through the form as the demo's administrator, whose one-time
-	// password must be replaced before anything else.
-	email := "admin@riverside.example"
-	oneTime := demoPassword(t, s.Stdout.String(), email)
+	// Sign in through the form as a viewer of Riverside.
+	email := "lena.fischer@riverside.example"
 	b.Do(
-		chromedp.Navigate(s.URL+"/status"),
+		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), oneTime),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword(t, s.Stdout.String(), email)),
 		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("#new")),
+		chromedp.WaitVisible(chromedp.CSS("ul.cards")),
 	)
-	if h1 := b.Text("h1"); h1 != "Choose your own password" {
-		t.Fatalf("after a one-time password, h1 = %q, want the password page", h1)
+	if title, h1 := value(b, chromedp.Title()), b.Text("h1"); title != "Organisations · Safeguard" || h1 != "Organisations" {
+		t.Errorf("title, h1 = %q, %q, want the organisations page after signing in", title, h1)
 	}
-	// A weak choice is refused with the reason beside the field.
-	b.Do(
-		chromedp.SendKeys(chromedp.CSS("#current"), oneTime),
-		chromedp.SendKeys(chromedp.CSS("#new"), "Password2024!"),
-		chromedp.SendKeys(chromedp.CSS("#confirm"), "Password2024!"),
-		chromedp.Submit(chromedp.CSS("#confirm")),
-		chromedp.WaitVisible(chromedp.CSS("#new-problem")),
-	)
-	if p := b.Text("#new-problem"); !strings.Contains(p, "attackers try first") {
-		t.Errorf("weak password problem = %q", p)
+	orgs := b.Text("ul.cards")
+	if strings.Contains(orgs, "Harbor") {
+		t.Errorf("a Riverside viewer sees %q, which names another organisation", orgs)
 	}
-	b.Do(
-		chromedp.SendKeys(chromedp.CSS("#current"), oneTime),
-		chromedp.SendKeys(chromedp.CSS("#new"), "lantern orchard velvet 42"),
-		chromedp.SendKeys(chromedp.CSS("#confirm"), "lantern orchard velvet 42"),
-		chromedp.Submit(chromedp.CSS("#confirm")),
-		chromedp.WaitVisible(chromedp.CSS("#orgs-h")),
-	)
-	if title, h1 := value(b, chromedp.Title()), b.Text("h1"); title != "Instance status · Safeguard" || h1 != "Instance status" {
-		t.Errorf("title, h1 = %q, %q, want the status page after signing in", title, h1)
-	}
-	orgs := b.Text("#orgs-h + table")
-	for _, want := range []string{"Riverside Family Practice", "Harbor Medical Billing"} {
+
+	for _, want := range []string{"Riverside Family Practice", "Viewer (read-only)"} {
 		if !strings.Contains(orgs, want) {
 			t.Errorf("organisations table %q lacks %q", orgs, want)
 		}

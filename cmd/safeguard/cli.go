@@ -199,7 +199,7 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	// flag.FlagSet calls Usage on every parse error; print it only for --help.
 	usage := fs.Usage
 	fs.Usage = func() {}
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	fs.Usage = usage
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -225,6 +225,29 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return envErr
+}
+
+// parseInterspersed lets flags follow positional arguments
+// ("user disable EMAIL --data DIR"); everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		consumed := len(rest) - fs.NArg()
+		if consumed > 0 && rest[consumed-1] == "--" {
+			positional = append(positional, fs.Args()...)
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // envName maps a flag name to the environment variable that may set it.

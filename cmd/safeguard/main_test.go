@@ -553,13 +553,13 @@ func TestKeys(t *testing.T) {
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", dir)
-	c := signIn(t, s.URL, "sam.okafor@riverside.example", demoPassword(t, s.Stdout.String(), "sam.okafor@riverside.example"))
+	c := signIn(t, s.URL, "lena.fischer@riverside.example", demoPassword(t, s.Stdout.String(), "lena.fischer@riverside.example"))
 	code, body := httpGet(t, c, s.URL+"/")
 	if code != 200 || !strings.Contains(body, "Riverside Family Practice") || strings.Contains(body, "Harbor Medical Billing") || !strings.Contains(body, "Demo instance") {
-		t.Errorf("demo GET / as Riverside's security officer = %d, want Riverside only, and the demo banner", code)
+		t.Errorf("demo GET / as Riverside's viewer = %d, want Riverside only, and the demo banner", code)
 	}
 	if code, body := httpGet(t, c, s.URL+"/status"); code != http.StatusForbidden || strings.Contains(body, "Harbor") {
-		t.Errorf("demo GET /status as a security officer = %d, want 403 (it lists every organisation)", code)
+		t.Errorf("demo GET /status as a viewer = %d, want 403 (it lists every organisation)", code)
 	}
 	for _, p := range []string{"admin@riverside.example", "maria.alvarez@riverside.example", "priya.shah@riverside.example",
 		"tom.becker@audit.example", "lena.fischer@riverside.example", "jordan.lee@harbor-billing.example"} {
@@ -589,7 +589,7 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "note.txt")); err == nil {
 		t.Error("demo did not start afresh")
 	}
-	c = signIn(t, s.URL, "maria.alvarez@riverside.example", demoPassword(t, s.Stdout.String(), "maria.alvarez@riverside.example"))
+	c = signIn(t, s.URL, "priya.shah@riverside.example", demoPassword(t, s.Stdout.String(), "priya.shah@riverside.example"))
 	if code, body := httpGet(t, c, s.URL+"/"); code != 200 || strings.Count(body, "Riverside Family Practice") != 1 {
 		t.Errorf("fresh demo lists Riverside %d times, want once", strings.Count(body, "Riverside Family Practice"))
 	}
@@ -617,12 +617,13 @@ func TestServePostgres(t *testing.T) {
 	}
 	m, _, errb := testMain(nil)
 	m.Stdin = strings.NewReader("a-long-enough-passphrase\n")
-	if code := m.Run(context.Background(), []string{"user", "add", "--data", dir, "--db", url, "--email", "ops@example.org", "--admin", "--password-stdin"}); code != 0 {
+	if code := m.Run(context.Background(), []string{"user", "add", "--data", dir, "--db", url, "--email", "ops@example.org", "--password-stdin"}); code != 0 {
 		t.Fatalf("user add = %d: %s", code, errb)
 	}
+	// A user made by the CLI signs in, and the session lives in PostgreSQL.
 	c := signIn(t, s.URL, "ops@example.org", "a-long-enough-passphrase")
-	if code, body := httpGet(t, c, s.URL+"/status"); code != 200 || !strings.Contains(body, "PostgreSQL") {
-		t.Errorf("status page on PostgreSQL = %d, want it to name PostgreSQL", code)
+	if code, body := httpGet(t, c, s.URL+"/account"); code != 200 || !strings.Contains(body, "ops@example.org") {
+		t.Errorf("account page on PostgreSQL = %d, want the signed-in user's page", code)
 	}
 	if _, err := os.Stat(filepath.Join(dir, dbFileName)); err == nil {
 		t.Error("serve --db postgres:// created a SQLite file too")

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
@@ -42,6 +43,9 @@ type serveFlags struct {
 	shutdownTimeout time.Duration
 	idleTimeout     time.Duration
 	sessionLifetime time.Duration
+	webauthnRPID    string
+	webauthnOrigin  string
+	sso             *ssoFlags
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -57,6 +61,9 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on SIGINT/SIGTERM")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", identity.DefaultIdleTimeout, "automatic logoff after this long without activity (organisations may set less)")
 	fs.DurationVar(&f.sessionLifetime, "session-lifetime", identity.DefaultMaxLifetime, "the longest a sign-in lasts, active or not")
+	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
+	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
+	f.sso = addSSOFlags(fs)
 	return f
 }
 
@@ -260,6 +267,10 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
 	}
+	sso, err := f.sso.config(m.LookupEnv)
+	if err != nil {
+		return err
+	}
 	dataDir, err := filepath.Abs(f.data)
 	if err != nil {
 		return err
@@ -279,17 +290,25 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	cat, err := catalog.Default()
+	if err != nil {
+		return fmt.Errorf("load the rule catalogue: %w", err)
+	}
 	srv, err := web.New(web.Config{
+		Catalog:         cat,
 		Hasher:          m.hasher(),
 		Keys:            in.keys,
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
+		RPID:            f.webauthnRPID,
+		RPOrigins:       strings.FieldsFunc(f.webauthnOrigin, func(r rune) bool { return r == ',' || r == ' ' }),
 		DB:              in.db,
 		Logger:          log,
 		Version:         version(),
 		BehindProxy:     f.behindProxy,
 		TrustedProxies:  tr.proxies,
 		Demo:            demo || in.demo,
+		SSO:             sso,
 	})
 	if err != nil {
 		return err

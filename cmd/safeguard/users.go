@@ -148,6 +148,7 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 		"           without --password-stdin, prints a one-time invitation link (valid 72 hours)\n" +
 		"  list     [--format table|json]\n" +
 		"  disable  EMAIL   ends the user's sessions and revokes their tokens at once\n" +
+		"  reset-password EMAIL   clears the password, ends sessions, prints a one-time link\n" +
 		"  enable   EMAIL"
 	sub, rest := subcommand(args)
 	fs := m.newFlagSet("user "+sub, synopsis, desc)
@@ -202,6 +203,31 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 			return err
 		}
 		return m.withInstance(ctx, f.instanceFlags, func(in *instance) error { return m.listUsers(ctx, in, *format) })
+	case "reset-password":
+		target := *email
+		if fs.NArg() == 1 && target == "" {
+			target = fs.Arg(0)
+		}
+		if target == "" || fs.NArg() > 1 {
+			return usagef("user reset-password: give the user's EMAIL")
+		}
+		return m.withInstance(ctx, f.instanceFlags, func(in *instance) error {
+			u, err := in.db.UserByEmail(ctx, target)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no user with email %s", target)
+			} else if err != nil {
+				return err
+			}
+			if err := in.db.SetPassword(ctx, cliActor(), u.ID, "", false, 0); err != nil {
+				return err
+			}
+			link, err := invite(ctx, in.db, cliActor(), u.ID, f.url)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "Cleared the password of %s and ended their sessions. Send them this one-time link (valid for %s):\n  %s\n", u.Email, invitationLifetime, link)
+			return nil
+		})
 	case "disable", "enable":
 		target := *email
 		if fs.NArg() == 1 && target == "" {

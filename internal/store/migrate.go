@@ -50,21 +50,21 @@ func migrations(d Dialect) ([]migration, error) {
 		ms = append(ms, migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migrations for %s: expected version %d, found %s", d, i+1, m.Name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations for %s: %s and %s share a version", d, ms[i-1].Name, ms[i].Name)
 		}
 	}
 	return ms, nil
 }
 
-// LatestSchemaVersion is the schema version this binary brings.
+// LatestSchemaVersion is the highest schema version this binary brings.
 func LatestSchemaVersion(d Dialect) int {
 	ms, err := migrations(d)
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return len(ms)
+	return ms[len(ms)-1].Version
 }
 
 // ErrSchemaTooNew means the database was migrated by a newer Safeguard.
@@ -98,14 +98,25 @@ func (db *DB) migrate(ctx context.Context) error {
 		)`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
-		have, err := tx.schemaVersion(ctx)
+		applied, err := tx.appliedMigrations(ctx)
 		if err != nil {
 			return err
 		}
-		if have > len(ms) {
-			return ErrSchemaTooNew{Have: have, Know: len(ms)}
+		known := map[int]bool{}
+		for _, m := range ms {
+			known[m.Version] = true
 		}
-		for _, m := range ms[have:] {
+		for v := range applied {
+			if !known[v] {
+				return ErrSchemaTooNew{Have: v, Know: ms[len(ms)-1].Version}
+			}
+		}
+		// Apply every known migration not yet recorded, in version order,
+		// so that versions may have gaps.
+		for _, m := range ms {
+			if applied[m.Version] {
+				continue
+			}
 			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
@@ -116,6 +127,23 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+func (tx *Tx) appliedMigrations(ctx context.Context) (map[int]bool, error) {
+	rows, err := tx.query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read applied migrations: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 func (tx *Tx) schemaVersion(ctx context.Context) (int, error) {
@@ -144,12 +172,21 @@ func (db *DB) SchemaVersion(ctx context.Context) (have, latest int, err error) {
 // Ready reports an error unless the database answers and every migration this
 // binary knows is applied.
 func (db *DB) Ready(ctx context.Context) error {
-	have, latest, err := db.SchemaVersion(ctx)
+	ms, err := migrations(db.dialect)
 	if err != nil {
 		return err
 	}
-	if have != latest {
-		return fmt.Errorf("schema version %d, want %d", have, latest)
+	var applied map[int]bool
+	if err := db.view(ctx, func(tx *Tx) error {
+		applied, err = tx.appliedMigrations(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if !applied[m.Version] {
+			return fmt.Errorf("migration %s is not applied", m.Name)
+		}
 	}
 	return nil
 }

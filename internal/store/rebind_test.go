@@ -43,3 +43,24 @@ func TestParseDSN(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationsMatchAcrossDialects keeps the two dialects' schemas in step:
+// every version exists for both.
+func TestMigrationsMatchAcrossDialects(t *testing.T) {
+	lite, err := migrations(SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := migrations(Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lite) != len(pg) {
+		t.Fatalf("SQLite has %d migrations, PostgreSQL %d", len(lite), len(pg))
+	}
+	for i := range lite {
+		if lite[i].Name != pg[i].Name {
+			t.Errorf("migration %d: SQLite %s, PostgreSQL %s", i, lite[i].Name, pg[i].Name)
+		}
+	}
+}

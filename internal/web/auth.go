@@ -43,10 +43,13 @@ func (p *principal) actorName() string {
 	return fmt.Sprintf("user:%d", p.User.ID)
 }
 
-// orgAccess is the organisation a request concerns and the caller's role in it.
+// orgAccess is the organisation a request concerns and the caller's role in
+// it: their own, or the raised one while emergency access runs.
 type orgAccess struct {
-	Org  identity.Org
-	Role identity.Role
+	Org       identity.Org
+	Role      identity.Role
+	OwnRole   identity.Role
+	Emergency *identity.Emergency
 }
 
 const (
@@ -222,6 +225,9 @@ func (s *Server) partialRoute(mux *http.ServeMux, pattern string, h func(http.Re
 func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWriter, *http.Request) error) {
 	s.routeTable = append(s.routeTable, rt)
 	mux.Handle(rt.Pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if label, ok := r.Context().Value(routeKey).(*routeLabel); ok {
+			label.pattern = rt.Pattern
+		}
 		r, err := s.authorize(w, r, rt)
 		if err != nil || r == nil {
 			return err
@@ -314,18 +320,64 @@ func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permi
 	} else if err != nil {
 		return nil, err
 	}
-	if !m.Role.Allows(perm) {
-		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", m.Role, perm, slug))
+	access := &orgAccess{Org: org, Role: m.Role, OwnRole: m.Role}
+	if p.Session != nil {
+		e, err := s.db.ActiveEmergency(r.Context(), org.ID, p.User.ID)
+		switch {
+		case err == nil:
+			e.OrgSlug = org.Slug
+			access.Emergency = &e
+			access.Role = identity.ElevatedRole(m.Role)
+			// Every request made under emergency access is recorded.
+			if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: org.ID, Action: "emergency.access",
+				Object: fmt.Sprintf("emergency:%d", e.ID), Summary: r.Method + " " + r.URL.Path}); err != nil {
+				return nil, err
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	if !access.Role.Allows(perm) {
+		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", access.Role, perm, slug))
 		return nil, errForbidden
 	}
-	return r.WithContext(context.WithValue(r.Context(), orgKey, &orgAccess{Org: org, Role: m.Role})), nil
+	return r.WithContext(context.WithValue(r.Context(), orgKey, access)), nil
 }
 
 // pendingStep returns where a signed-in session must go before anything
-// else: a password change for a one-time password, or the second factor.
+// else: a password change for a one-time password; the second factor, for a
+// user who has one; or enrolling one, for a user who must have one (platform
+// administrators, and members of an organisation that requires it or in a
+// role that always does). It runs on every request: a session that has
+// passed its second factor costs nothing, one that has not costs one or two
+// indexed queries. When those fail, the session is sent to the second
+// factor: the check fails closed.
 func (s *Server) pendingStep(r *http.Request, p *principal) string {
 	if p.User.MustChangePassword {
 		return "/account/password"
+	}
+	if p.Session == nil || !p.Session.MFAAt.IsZero() {
+		return ""
+	}
+	ctx := r.Context()
+	has, err := s.db.UserHasMFA(ctx, p.User.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "pending step: second factors", slog.String("request_id", requestID(ctx)), slog.Any("err", err))
+		return "/login/mfa"
+	}
+	if has {
+		return "/login/mfa"
+	}
+	if p.User.Admin {
+		return "/account/mfa"
+	}
+	_, need, err := s.db.UserOrgPolicy(ctx, p.User.ID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "pending step: organisation policy", slog.String("request_id", requestID(ctx)), slog.Any("err", err))
+		return "/account/mfa"
+	}
+	if need {
+		return "/account/mfa"
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ type HTTPError struct {
 	Msg    string
 	Err    error
 	Fields map[string]string
+	Reason string // the API's machine-readable error code when more precise than the status's ("mfa_required")
 }
 
 func (e *HTTPError) Error() string {
@@ -130,7 +132,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if wantsJSON(r) {
 		s.writeJSON(w, r, he.Code, errorBody{Error: errorDetail{
-			Code: codeName(he.Code), Message: he.Msg, Fields: he.Fields, RequestID: reqID,
+			Code: cmp.Or(he.Reason, codeName(he.Code)), Message: he.Msg, Fields: he.Fields, RequestID: reqID,
 		}})
 		return
 	}

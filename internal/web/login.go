@@ -481,5 +481,42 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 // completeSecondFactor finishes an API sign-in for a user with a second
 // factor: the totp field must carry a code. Users without one pass through.
 func (s *Server) completeSecondFactor(w http.ResponseWriter, r *http.Request, p *principal, code string) error {
-	return nil
+	// From here on the request acts as the user whose password was right.
+	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+	has, err := s.db.UserHasMFA(r.Context(), p.User.ID)
+	if err == nil && !has {
+		return nil
+	}
+	// The session signIn started has only the password behind it: unless the
+	// code is right it ends here, cookie and all, and is never usable.
+	refuse := func(refusal error) error {
+		if err := s.db.EndSession(r.Context(), s.actor(r), p.Session.ID, "sign-in without its second factor"); err != nil {
+			return err
+		}
+		dropSetCookie(w, s.sessionCookieName(r))
+		s.setCookie(w, r, s.sessionCookieName(r), "", -1)
+		return refusal
+	}
+	if err != nil {
+		return refuse(err)
+	}
+	if strings.TrimSpace(code) == "" {
+		return refuse(&HTTPError{Code: http.StatusUnauthorized, Reason: "mfa_required",
+			Msg: "This account uses two-step sign-in: send the current code from your authenticator app, or a recovery code, in the totp field."})
+	}
+	use, err := s.checkSecondFactor(r, p.User.ID, code)
+	var te throttledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.wait.Seconds()))))
+		return refuse(&HTTPError{Code: http.StatusTooManyRequests, Msg: fmt.Sprintf("Too many wrong codes. Try again in %s.", humanWait(te.wait))})
+	} else if err != nil {
+		return refuse(err)
+	}
+	how := "second factor: authenticator app"
+	if use.Recovery {
+		how = fmt.Sprintf("second factor: recovery code (%d left)", use.RecoveryLeft)
+	}
+	// The cookie of the password-only session is replaced, not sent twice.
+	dropSetCookie(w, s.sessionCookieName(r))
+	return s.rotateSession(w, r, p, s.db.Now().UTC(), how)
 }

@@ -17,7 +17,13 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	clientKey
+	routeKey
 )
+
+// routeLabel carries the matched route pattern back out to observe: the
+// handlers below it see copies of the request, so r.Pattern on observe's
+// own copy stays empty.
+type routeLabel struct{ pattern string }
 
 // client is what the server knows about who sent a request: the address and
 // whether the connection reached Safeguard (or its trusted proxy) over TLS.
@@ -158,14 +164,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		id := newRequestID()
 		w.Header().Set("X-Request-ID", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		label := &routeLabel{}
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(context.WithValue(ctx, routeKey, label))
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
 		elapsed := time.Since(start)
-		route := r.Pattern
+		route := label.pattern
 		if route == "" {
 			route = "unmatched"
 		}

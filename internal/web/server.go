@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -37,6 +38,16 @@ type Config struct {
 	// Keys seals the secrets Safeguard keeps (TOTP seeds, SSO client
 	// secrets) under the deployment's key-encryption key.
 	Keys *crypt.Keyring
+	// Catalog is the rule catalogue the catalogue pages and API serve.
+	Catalog *catalog.Catalog
+	// SSO is the deployment's OpenID Connect provider, nil for none
+	// (organisations may still configure their own).
+	SSO *identity.SSOConfig
+	// RPID and RPOrigins are the WebAuthn relying party: the domain passkeys
+	// are bound to and the origins they may be used from. Empty means the
+	// host the browser asked for (localhost for a loopback address).
+	RPID      string
+	RPOrigins []string
 }
 
 // Server serves Safeguard over HTTP. Build one with New.
@@ -109,7 +120,60 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "POST /api/v1/login", public, s.apiLogin)
 	s.partialRoute(mux, "POST /api/v1/logout", s.logout)
 	s.partialRoute(mux, "GET /api/v1/me", s.apiMe)
+	s.partialRoute(mux, "GET /session/status", s.sessionStatus)
+	s.partialRoute(mux, "POST /session/keepalive", s.keepAlive)
+	s.route(mux, "GET /invite/{token}", public, s.invitationPage)
+	s.route(mux, "POST /invite/{token}", public, s.invitationSubmit)
 
+	s.route(mux, "GET /account", signedIn, s.accountPage)
+	s.route(mux, "POST /account/sessions/end-others", signedIn, s.signOutEverywhere)
+	s.route(mux, "POST /account/tokens", signedIn, s.tokenSubmit)
+	s.route(mux, "POST /account/tokens/{id}/revoke", signedIn, s.tokenRevoke)
+	s.route(mux, "GET /notifications", signedIn, s.notificationsPage)
+	s.route(mux, "POST /notifications/read", signedIn, s.notificationsRead)
+	s.route(mux, "GET /api/v1/tokens", signedIn, s.apiTokens)
+	s.route(mux, "POST /api/v1/tokens", signedIn, s.apiTokenCreate)
+	s.route(mux, "POST /api/v1/tokens/{id}/revoke", signedIn, s.tokenRevoke)
+	s.route(mux, "POST /api/v1/sessions/end-others", signedIn, s.signOutEverywhere)
+
+	read, manage, security := identity.PermOrgRead, identity.PermOrgManage, identity.PermOrgSecurity
+	s.route(mux, "GET /orgs/{org}", read, s.orgPage)
+	s.route(mux, "GET /orgs/{org}/members", read, s.membersPage)
+	s.route(mux, "POST /orgs/{org}/members", manage, s.memberAdd)
+	s.route(mux, "POST /orgs/{org}/members/{user}/role", manage, s.memberRole)
+	s.route(mux, "POST /orgs/{org}/members/{user}/remove", manage, s.memberRemove)
+	s.route(mux, "GET /orgs/{org}/settings/security", security, s.securityPage)
+	s.route(mux, "POST /orgs/{org}/settings/security", security, s.securitySubmit)
+	s.route(mux, "POST /orgs/{org}/emergency", read, s.emergencyStart)
+	s.route(mux, "GET /orgs/{org}/emergency", read, s.emergencyList)
+	s.route(mux, "GET /orgs/{org}/emergency/{id}", read, s.emergencyShow)
+	s.route(mux, "POST /orgs/{org}/emergency/{id}/end", read, s.emergencyEnd)
+	s.route(mux, "POST /orgs/{org}/emergency/{id}/review", security, s.emergencyReview)
+	s.route(mux, "GET /api/v1/orgs", signedIn, s.apiOrgs)
+	s.route(mux, "GET /api/v1/orgs/{org}", read, s.apiOrg)
+	s.route(mux, "GET /api/v1/orgs/{org}/members", read, s.apiMembers)
+	s.route(mux, "POST /api/v1/orgs/{org}/members", manage, s.apiMemberAdd)
+
+	admin := identity.PermAdmin
+	s.route(mux, "GET /admin/users", admin, s.adminUsersPage)
+	s.route(mux, "POST /admin/users", admin, s.adminUserCreate)
+	s.route(mux, "POST /admin/users/{id}/disable", admin, s.adminUserDisable)
+	s.route(mux, "POST /admin/users/{id}/enable", admin, s.adminUserEnable)
+	s.route(mux, "POST /admin/users/{id}/reset-password", admin, s.adminUserReset)
+	s.route(mux, "POST /api/v1/admin/users/{id}/reset-password", admin, s.adminUserReset)
+	s.route(mux, "GET /admin/orgs", admin, s.adminOrgsPage)
+	s.route(mux, "POST /admin/orgs", admin, s.adminOrgCreate)
+	s.route(mux, "GET /api/v1/admin/users", admin, s.apiAdminUsers)
+	s.route(mux, "POST /api/v1/admin/users", admin, s.apiAdminUserCreate)
+	s.route(mux, "POST /api/v1/admin/users/{id}/disable", admin, s.adminUserDisable)
+	s.route(mux, "POST /api/v1/admin/users/{id}/enable", admin, s.adminUserEnable)
+	s.route(mux, "POST /api/v1/admin/orgs", admin, s.apiAdminOrgCreate)
+
+	s.passkeyRoutes(mux)
+	s.mfaRoutes(mux)
+	s.ssoRoutes(mux)
+
+	s.catalogRoutes(mux)
 	s.route(mux, "/api/", public, s.notFound)
 	s.route(mux, "/", public, s.notFound)
 }

@@ -340,7 +340,7 @@ func TestStatusPageListsOrgs(t *testing.T) {
 			t.Errorf("GET /status as a viewer = %d, want 403: it lists every organisation", w.Code)
 		}
 		pw = createUser(t, db, "admin@example.org", true, 0, "")
-		c := login(t, s, "admin@example.org", pw)
+		c := loginFull(t, s, db, "admin@example.org", pw)
 		w := c.get(t, "/status")
 		body := w.Body.String()
 		for _, want := range []string{"Riverside &lt;Family&gt; Practice", "Covered entity: health care provider", "Ready", "Demo instance", `<main id="main"`, `lang="en"`} {
@@ -357,11 +357,33 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	zero := map[string]pageData{
-		"status":   &statusView{},
-		"error":    &errorPage{},
-		"login":    &loginView{},
-		"password": &passwordView{},
-		"home":     &homeView{},
+		"status":          &statusView{},
+		"catalog":         &catalogView{},
+		"catalog_entry":   &catalogEntryView{},
+		"catalog_missing": &catalogMissingView{},
+		"catalog_faq":     &catalogFAQView{},
+		"catalog_diff":    &catalogDiffView{},
+		"catalog_search":  &catalogSearchView{},
+		"catalog_general": &catalogGeneralView{},
+		"error":           &errorPage{},
+		"login":           &loginView{},
+		"password":        &passwordView{},
+		"home":            &homeView{},
+		"account":         &accountView{},
+		"admin_orgs":      &adminOrgsView{},
+		"admin_users":     &adminUsersView{},
+		"emergency":       &emergencyView{},
+		"invitation":      &invitationView{},
+		"notifications":   &notificationsView{},
+		"members":         &membersView{},
+		"org":             &orgView{},
+		"security":        &securityView{},
+		"passkeys":        &passkeysView{},
+		"mfa_verify":      &mfaVerifyView{},
+		"mfa_setup":       &mfaView{},
+		"mfa_recovery":    &recoveryView{},
+		"sso":             &ssoSettingsView{},
+		"sso_signin":      &ssoSignInView{},
 	}
 	if len(s.views.pages) < len(zero) {
 		t.Errorf("parsed %d page templates, want at least %d", len(s.views.pages), len(zero))

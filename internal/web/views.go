@@ -14,6 +14,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 //go:embed templates static
@@ -27,6 +29,18 @@ type Page struct {
 	Version     string
 	// Viewer is the signed-in user, nil on public pages.
 	Viewer *Viewer
+	// Tenant is the organisation the page belongs to, if any.
+	Tenant *OrgContext
+}
+
+// OrgContext is what the layout shows about the current organisation.
+type OrgContext struct {
+	Slug string
+	Name string
+	Role identity.Role
+	// EmergencyUntil is set while the viewer's emergency access runs.
+	EmergencyUntil time.Time
+	EmergencyID    int64
 }
 
 // Viewer is what the layout shows of the signed-in user and what its forms
@@ -38,6 +52,7 @@ type Viewer struct {
 	CSRF        string
 	IdleSeconds int // the session's automatic logoff, for the warning script
 	Pending     bool
+	Unread      int // unread notifications
 }
 
 // Crumb is one step of a page's breadcrumb trail; the last has no URL.
@@ -50,7 +65,6 @@ type Crumb struct {
 type views struct {
 	pages map[string]*template.Template
 }
-
 
 func parseViews(static *staticFiles) (*views, error) {
 	funcs := template.FuncMap{
@@ -96,6 +110,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := data.page()
 	p.Demo = s.cfg.Demo
 	p.Version = s.cfg.Version
+	if a := orgOf(r.Context()); a != nil && p.Tenant == nil {
+		p.Tenant = &OrgContext{Slug: a.Org.Slug, Name: a.Org.Name, Role: a.Role}
+		if a.Emergency != nil {
+			p.Tenant.EmergencyUntil = a.Emergency.EndsAt
+			p.Tenant.EmergencyID = a.Emergency.ID
+		}
+	}
 	if pr := principalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
 		p.Viewer = &Viewer{
 			Name:        pr.User.Name,
@@ -108,6 +129,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if p.Viewer.Name == "" {
 			p.Viewer.Name = pr.User.Email
 		}
+		n, err := s.db.UnreadNotifications(r.Context(), pr.User.ID)
+		if err != nil {
+			s.log.WarnContext(r.Context(), "count notifications", slog.Any("err", err))
+		}
+		p.Viewer.Unread = n
 	}
 	t, ok := s.views.pages[name]
 	var buf bytes.Buffer

@@ -1,0 +1,82 @@
+package identity
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// Emergency access ("break-glass", 45 CFR 164.312(a)(2)(ii), emergency access
+// procedure): a member raises their own access in one organisation at once,
+// with a written reason and for a limited time. It is announced to the
+// people responsible for security, every request made with it is audited,
+// it ends by itself, and afterwards someone else reviews and closes it.
+const (
+	MaxEmergency       = 4 * time.Hour
+	MinEmergencyReason = 20
+)
+
+// EmergencyRole is the role emergency access grants: all of a security
+// officer's powers, short of managing members.
+const EmergencyRole = RoleSecurityOfficer
+
+// Emergency is one use of emergency access.
+type Emergency struct {
+	ID        int64
+	OrgID     int64
+	OrgSlug   string
+	UserID    int64
+	UserEmail string
+	UserName  string
+	Reason    string
+	Duration  time.Duration // asked for; EndsAt is StartedAt plus this
+	StartedAt time.Time
+	EndsAt    time.Time
+	EndedAt   time.Time // set when ended early
+	EndedBy   string
+
+	ReviewedAt    time.Time
+	ReviewedBy    int64
+	ReviewerEmail string
+	ReviewNote    string
+}
+
+// Active reports whether the access is in force at now.
+func (e Emergency) Active(now time.Time) bool {
+	return e.EndedAt.IsZero() && now.Before(e.EndsAt)
+}
+
+// Finished is when the access stopped: ended early, or ran out.
+func (e Emergency) Finished() time.Time {
+	if !e.EndedAt.IsZero() {
+		return e.EndedAt
+	}
+	return e.EndsAt
+}
+
+// Validate checks a request for emergency access.
+func (e *Emergency) Validate() error {
+	p := validate.Error{}
+	e.Reason = strings.TrimSpace(e.Reason)
+	switch n := utf8.RuneCountInString(e.Reason); {
+	case n < MinEmergencyReason:
+		p.Add("reason", "must explain the emergency in at least 20 characters")
+	case n > 2000:
+		p.Add("reason", "must be at most 2000 characters")
+	}
+	if e.Duration < 5*time.Minute || e.Duration > MaxEmergency {
+		p.Add("duration", "must be between 5 minutes and 4 hours")
+	}
+	return p.Err()
+}
+
+// ElevatedRole is the role a member holds while emergency access runs:
+// the emergency role, unless their own is stronger.
+func ElevatedRole(own Role) Role {
+	if own == RoleOwner {
+		return own
+	}
+	return EmergencyRole
+}

@@ -1,0 +1,255 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
+)
+
+const emergencyColumns = `e.id, e.org_id, e.user_id, u.email, u.name, e.reason, e.started_at, e.ends_at, e.ended_at, e.ended_by,
+	e.reviewed_at, COALESCE(e.reviewed_by, 0), COALESCE(r.email, ''), e.review_note`
+
+const emergencyFrom = ` FROM emergency_access e JOIN users u ON u.id = e.user_id LEFT JOIN users r ON r.id = e.reviewed_by`
+
+func scanEmergency(row interface{ Scan(...any) error }) (identity.Emergency, error) {
+	var e identity.Emergency
+	err := row.Scan(&e.ID, &e.OrgID, &e.UserID, &e.UserEmail, &e.UserName, &e.Reason, timeValue{&e.StartedAt}, timeValue{&e.EndsAt},
+		timeValue{&e.EndedAt}, &e.EndedBy, timeValue{&e.ReviewedAt}, &e.ReviewedBy, &e.ReviewerEmail, &e.ReviewNote)
+	return e, err
+}
+
+// StartEmergency begins emergency access for userID in orgID at once, and
+// notifies the organisation's owners and security officers in the same
+// transaction. A user with emergency access already running gets ErrConflict.
+func (db *DB) StartEmergency(ctx context.Context, actor Actor, e identity.Emergency) (identity.Emergency, error) {
+	if err := e.Validate(); err != nil {
+		return identity.Emergency{}, err
+	}
+	err := db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM emergency_access WHERE org_id = ? AND user_id = ? AND ended_at IS NULL AND ends_at > ?`,
+			e.OrgID, e.UserID, tx.now).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("emergency access is already active: %w", ErrConflict)
+		}
+		e.StartedAt = tx.now
+		e.EndsAt = tx.now.Add(e.Duration)
+		id, err := tx.insert(ctx, `INSERT INTO emergency_access (org_id, user_id, reason, started_at, ends_at) VALUES (?, ?, ?, ?, ?)`,
+			e.OrgID, e.UserID, e.Reason, e.StartedAt, e.EndsAt)
+		if err != nil {
+			return err
+		}
+		e.ID = id
+		if err := tx.appendAudit(ctx, actor, audit.Entry{OrgID: e.OrgID, Action: "emergency.start", Object: fmt.Sprintf("emergency:%d", id),
+			Summary: fmt.Sprintf("emergency access for user %d until %s: %s", e.UserID, e.EndsAt.Format(time.RFC3339), e.Reason)}); err != nil {
+			return err
+		}
+		// Tell everyone who answers for security in the organisation.
+		rows, err := tx.query(ctx, `SELECT user_id FROM memberships WHERE org_id = ? AND role IN ('owner', 'security_officer') AND user_id <> ?`, e.OrgID, e.UserID)
+		if err != nil {
+			return err
+		}
+		var notify []int64
+		for rows.Next() {
+			var uid int64
+			if err := rows.Scan(&uid); err != nil {
+				rows.Close()
+				return err
+			}
+			notify = append(notify, uid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, uid := range notify {
+			if err := tx.notify(ctx, Notification{UserID: uid, OrgID: e.OrgID, Kind: "emergency",
+				Message: fmt.Sprintf("Emergency access started by %s until %s. Reason: %s", e.UserEmail, e.EndsAt.Format("15:04 MST"), e.Reason),
+				Link:    fmt.Sprintf("/orgs/%s/emergency/%d", e.OrgSlug, id)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return identity.Emergency{}, fmt.Errorf("start emergency access: %w", err)
+	}
+	return e, nil
+}
+
+// ActiveEmergency returns the user's running emergency access in orgID, or
+// ErrNotFound.
+func (db *DB) ActiveEmergency(ctx context.Context, orgID, userID int64) (identity.Emergency, error) {
+	var e identity.Emergency
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		e, err = scanEmergency(tx.queryRow(ctx, `SELECT `+emergencyColumns+emergencyFrom+`
+			WHERE e.org_id = ? AND e.user_id = ? AND e.ended_at IS NULL AND e.ends_at > ? ORDER BY e.id DESC LIMIT 1`, orgID, userID, db.Now().UTC()))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return err
+	})
+	return e, err
+}
+
+// Emergency returns one emergency access record of orgID, or ErrNotFound.
+func (db *DB) Emergency(ctx context.Context, orgID, id int64) (identity.Emergency, error) {
+	var e identity.Emergency
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		e, err = scanEmergency(tx.queryRow(ctx, `SELECT `+emergencyColumns+emergencyFrom+` WHERE e.org_id = ? AND e.id = ?`, orgID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return err
+	})
+	return e, err
+}
+
+// Emergencies lists orgID's emergency access, newest first; userID 0 means
+// everyone's, unreviewed only those that still await review.
+func (db *DB) Emergencies(ctx context.Context, orgID, userID int64, unreviewed bool) ([]identity.Emergency, error) {
+	var out []identity.Emergency
+	err := db.view(ctx, func(tx *Tx) error {
+		q := `SELECT ` + emergencyColumns + emergencyFrom + ` WHERE e.org_id = ?`
+		args := []any{orgID}
+		if userID != 0 {
+			q += ` AND e.user_id = ?`
+			args = append(args, userID)
+		}
+		if unreviewed {
+			q += ` AND e.reviewed_at IS NULL`
+		}
+		rows, err := tx.query(ctx, q+` ORDER BY e.id DESC LIMIT 200`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEmergency(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// EndEmergency ends running emergency access early.
+func (db *DB) EndEmergency(ctx context.Context, actor Actor, orgID, id int64) error {
+	return db.update(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE emergency_access SET ended_at = ?, ended_by = ? WHERE org_id = ? AND id = ? AND ended_at IS NULL AND ends_at > ?`,
+			tx.now, actor.Name, orgID, id, tx.now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("emergency access %d is not running: %w", id, ErrConflict)
+		}
+		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "emergency.end", Object: fmt.Sprintf("emergency:%d", id), Summary: "ended early"})
+	})
+}
+
+// ReviewEmergency closes the review of finished emergency access. The person
+// who used it may not review it, and running access cannot be reviewed.
+func (db *DB) ReviewEmergency(ctx context.Context, actor Actor, orgID, id, reviewerID int64, note string) error {
+	if len(note) < 10 {
+		return fieldError("note", "must say what was checked (at least 10 characters)")
+	}
+	if len(note) > 4000 {
+		return fieldError("note", "must be at most 4000 characters")
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		e, err := scanEmergency(tx.queryRow(ctx, `SELECT `+emergencyColumns+emergencyFrom+` WHERE e.org_id = ? AND e.id = ?`, orgID, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case e.Active(tx.now):
+			return fmt.Errorf("emergency access %d is still running; end it first: %w", id, ErrConflict)
+		case !e.ReviewedAt.IsZero():
+			return fmt.Errorf("emergency access %d was reviewed already: %w", id, ErrConflict)
+		case e.UserID == reviewerID:
+			return fieldError("note", "someone other than the person who used emergency access must review it")
+		}
+		if _, err := tx.exec(ctx, `UPDATE emergency_access SET reviewed_at = ?, reviewed_by = ?, review_note = ? WHERE id = ?`,
+			tx.now, reviewerID, note, id); err != nil {
+			return err
+		}
+		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "emergency.review", Object: fmt.Sprintf("emergency:%d", id),
+			Summary: "reviewed and closed: " + note})
+	})
+}
+
+// Notification is an in-app message to one user.
+type Notification struct {
+	ID        int64
+	UserID    int64
+	OrgID     int64
+	Kind      string
+	Message   string
+	Link      string
+	CreatedAt time.Time
+	ReadAt    time.Time
+}
+
+func (tx *Tx) notify(ctx context.Context, n Notification) error {
+	var org any
+	if n.OrgID != 0 {
+		org = n.OrgID
+	}
+	_, err := tx.exec(ctx, `INSERT INTO notifications (user_id, org_id, kind, message, link, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		n.UserID, org, n.Kind, n.Message, n.Link, tx.now)
+	return err
+}
+
+// Notifications returns the user's newest notifications.
+func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+	var out []Notification
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT id, user_id, COALESCE(org_id, 0), kind, message, link, created_at, read_at
+			FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n Notification
+			if err := rows.Scan(&n.ID, &n.UserID, &n.OrgID, &n.Kind, &n.Message, &n.Link, timeValue{&n.CreatedAt}, timeValue{&n.ReadAt}); err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// UnreadNotifications counts the user's unread notifications.
+func (db *DB) UnreadNotifications(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL`, userID).Scan(&n)
+	})
+	return n, err
+}
+
+// MarkNotificationsRead marks all of the user's notifications read.
+func (db *DB) MarkNotificationsRead(ctx context.Context, userID int64) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `UPDATE notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL`, tx.now, userID)
+		return err
+	})
+}

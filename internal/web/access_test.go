@@ -1,0 +1,320 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
+)
+
+// routePermissions is the expected permission of every route. A route
+// registered without a row here fails TestEveryRouteChecksAccess, so that no
+// route reaches production without its access being decided and tested.
+var routePermissions = map[string]identity.Permission{
+	"GET /healthz":              identity.PermPublic,
+	"GET /readyz":               identity.PermPublic,
+	"GET /metrics":              identity.PermPublic,
+	"GET /static/{hash}/{name}": identity.PermPublic,
+	"GET /login":                identity.PermPublic,
+	"POST /login":               identity.PermPublic,
+	"POST /api/v1/login":        identity.PermPublic,
+	"GET /invite/{token}":       identity.PermPublic,
+	"POST /invite/{token}":      identity.PermPublic,
+	"/api/":                     identity.PermPublic,
+	"/":                         identity.PermPublic,
+
+	"GET /{$}":                                     identity.PermSignedIn,
+	"POST /logout":                                 identity.PermSignedIn,
+	"GET /account/password":                        identity.PermSignedIn,
+	"POST /account/password":                       identity.PermSignedIn,
+	"POST /api/v1/logout":                          identity.PermSignedIn,
+	"GET /api/v1/me":                               identity.PermSignedIn,
+	"GET /session/status":                          identity.PermSignedIn,
+	"POST /session/keepalive":                      identity.PermSignedIn,
+	"GET /account":                                 identity.PermSignedIn,
+	"POST /account/sessions/end-others":            identity.PermSignedIn,
+	"POST /account/tokens":                         identity.PermSignedIn,
+	"POST /account/tokens/{id}/revoke":             identity.PermSignedIn,
+	"GET /notifications":                           identity.PermSignedIn,
+	"POST /notifications/read":                     identity.PermSignedIn,
+	"GET /api/v1/tokens":                           identity.PermSignedIn,
+	"POST /api/v1/tokens":                          identity.PermSignedIn,
+	"POST /api/v1/tokens/{id}/revoke":              identity.PermSignedIn,
+	"POST /api/v1/sessions/end-others":             identity.PermSignedIn,
+	"GET /api/v1/orgs":                             identity.PermSignedIn,
+	"GET /account/passkeys":                        identity.PermSignedIn,
+	"POST /account/passkeys/register/begin":        identity.PermSignedIn,
+	"POST /account/passkeys/register/finish":       identity.PermSignedIn,
+	"POST /account/passkeys/{id}/rename":           identity.PermSignedIn,
+	"POST /account/passkeys/{id}/delete":           identity.PermSignedIn,
+	"POST /login/passkey/begin":                    identity.PermSignedIn,
+	"POST /login/passkey/finish":                   identity.PermSignedIn,
+	"GET /login/sso":                               identity.PermPublic,
+	"GET /login/sso/callback":                      identity.PermPublic,
+	"GET /orgs/{org}/settings/sso":                 identity.PermOrgSecurity,
+	"POST /orgs/{org}/settings/sso":                identity.PermOrgSecurity,
+	"GET /catalog":                                 identity.PermSignedIn,
+	"GET /catalog/general":                         identity.PermSignedIn,
+	"GET /catalog/categories/{category}":           identity.PermSignedIn,
+	"GET /catalog/entries/{citation}":              identity.PermSignedIn,
+	"GET /catalog/faq":                             identity.PermSignedIn,
+	"GET /catalog/diff":                            identity.PermSignedIn,
+	"GET /catalog/search":                          identity.PermSignedIn,
+	"GET /api/v1/catalog":                          identity.PermSignedIn,
+	"GET /api/v1/catalog/faq":                      identity.PermSignedIn,
+	"GET /api/v1/catalog/diff":                     identity.PermSignedIn,
+	"GET /api/v1/catalog/search":                   identity.PermSignedIn,
+	"GET /api/v1/catalog/{citation}":               identity.PermSignedIn,
+	"GET /login/mfa":                               identity.PermSignedIn,
+	"POST /login/mfa":                              identity.PermSignedIn,
+	"GET /account/mfa":                             identity.PermSignedIn,
+	"POST /account/mfa/totp":                       identity.PermSignedIn,
+	"POST /account/mfa/totp/confirm":               identity.PermSignedIn,
+	"POST /account/mfa/totp/remove":                identity.PermSignedIn,
+	"POST /account/mfa/recovery":                   identity.PermSignedIn,
+	"POST /admin/users/{id}/reset-password":        identity.PermAdmin,
+	"POST /api/v1/admin/users/{id}/reset-password": identity.PermAdmin,
+	"GET /status":                                  identity.PermAdmin,
+	"GET /admin/users":                             identity.PermAdmin,
+	"POST /admin/users":                            identity.PermAdmin,
+	"POST /admin/users/{id}/disable":               identity.PermAdmin,
+	"POST /admin/users/{id}/enable":                identity.PermAdmin,
+	"GET /admin/orgs":                              identity.PermAdmin,
+	"POST /admin/orgs":                             identity.PermAdmin,
+	"GET /api/v1/admin/users":                      identity.PermAdmin,
+	"POST /api/v1/admin/users":                     identity.PermAdmin,
+	"POST /api/v1/admin/users/{id}/disable":        identity.PermAdmin,
+	"POST /api/v1/admin/users/{id}/enable":         identity.PermAdmin,
+	"POST /api/v1/admin/orgs":                      identity.PermAdmin,
+
+	"GET /orgs/{org}":                        identity.PermOrgRead,
+	"GET /orgs/{org}/members":                identity.PermOrgRead,
+	"POST /orgs/{org}/members":               identity.PermOrgManage,
+	"POST /orgs/{org}/members/{user}/role":   identity.PermOrgManage,
+	"POST /orgs/{org}/members/{user}/remove": identity.PermOrgManage,
+	"GET /orgs/{org}/settings/security":      identity.PermOrgSecurity,
+	"POST /orgs/{org}/settings/security":     identity.PermOrgSecurity,
+	"POST /orgs/{org}/emergency":             identity.PermOrgRead,
+	"GET /orgs/{org}/emergency":              identity.PermOrgRead,
+	"GET /orgs/{org}/emergency/{id}":         identity.PermOrgRead,
+	"POST /orgs/{org}/emergency/{id}/end":    identity.PermOrgRead,
+	"POST /orgs/{org}/emergency/{id}/review": identity.PermOrgSecurity,
+	"GET /api/v1/orgs/{org}":                 identity.PermOrgRead,
+	"GET /api/v1/orgs/{org}/members":         identity.PermOrgRead,
+	"POST /api/v1/orgs/{org}/members":        identity.PermOrgManage,
+}
+
+// endsSession marks routes that sign the caller out, which get a fresh
+// session of their own.
+var endsSession = map[string]bool{"POST /logout": true, "POST /api/v1/logout": true}
+
+// concretePath fills a route pattern's wildcards with values that name
+// nothing (so that allowed requests change nothing) and the organisation.
+func concretePath(pattern, org string) (method, path string) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "GET", pattern
+	}
+	r := strings.NewReplacer("{org}", org, "{id}", "999999", "{user}", "999999", "{token}", "sgi_nothing",
+		"{hash}", "0", "{name}", "style.css", "{citation}", "164.312(b)", "{category}", "technical", "{$}", "")
+	path = r.Replace(path)
+	if path == "/api/" {
+		path = "/api/v1/nothing-here"
+	}
+	if pattern == "/" {
+		path = "/nothing-here"
+	}
+	return method, path
+}
+
+// caller is one principal of the access test.
+type caller struct {
+	name  string
+	email string
+	admin bool
+	org   string // the organisation they belong to, "" for none
+	role  identity.Role
+}
+
+// allowed says whether c may use a route needing perm in organisation "a".
+func (c caller) allowed(perm identity.Permission) bool {
+	switch {
+	case perm == identity.PermPublic:
+		return true
+	case c.email == "":
+		return false
+	case perm == identity.PermSignedIn:
+		return true
+	case perm == identity.PermAdmin:
+		return c.admin
+	}
+	return c.org == "a" && c.role.Allows(perm)
+}
+
+// denied reads a response as a refusal: sign-in needed, forbidden, or the
+// organisation hidden.
+func denied(w *httptest.ResponseRecorder) bool {
+	switch w.Code {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	case http.StatusNotFound:
+		var body errorBody
+		return json.Unmarshal(w.Body.Bytes(), &body) == nil && body.Error.Message == errNoOrg.Msg
+	case http.StatusSeeOther, http.StatusFound:
+		return strings.HasPrefix(w.Header().Get("Location"), "/login")
+	}
+	return false
+}
+
+// TestEveryRouteChecksAccess calls every route as every role, in its own and
+// in another organisation, as a platform administrator and anonymously, and
+// checks each answer is allowed or refused as the route's permission says.
+func TestEveryRouteChecksAccess(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newTestServer(t, db, Config{})
+		orgs := map[string]int64{}
+		for _, slug := range []string{"a", "b"} {
+			o, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-" + slug, Name: "Org " + slug, Kind: identity.KindProvider})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orgs[slug] = o.ID
+		}
+		callers := []caller{{name: "anonymous"}, {name: "admin", email: "admin@example.org", admin: true}}
+		for _, org := range []string{"a", "b"} {
+			for _, role := range identity.Roles {
+				callers = append(callers, caller{name: string(role) + "@" + org, email: string(role) + "@" + org + ".example.org", org: org, role: role})
+			}
+		}
+		sessions := map[string]*browserClient{}
+		for _, c := range callers {
+			if c.email == "" {
+				continue
+			}
+			createUser(t, db, c.email, c.admin, orgs[c.org], c.role)
+			sessions[c.name] = loginFull(t, s, db, c.email, testPassword)
+		}
+
+		seen := map[string]bool{}
+		for _, rt := range s.Routes() {
+			seen[rt.Pattern] = true
+			want, ok := routePermissions[rt.Pattern]
+			if !ok {
+				t.Errorf("route %q has no row in routePermissions: decide who may use it and add one", rt.Pattern)
+				continue
+			}
+			if rt.Perm != want {
+				t.Errorf("route %q is registered with %s, the table says %s", rt.Pattern, rt.Perm, want)
+			}
+			method, path := concretePath(rt.Pattern, "org-a")
+			for _, c := range callers {
+				client := sessions[c.name]
+				if client != nil && endsSession[rt.Pattern] {
+					client = loginFull(t, s, db, c.email, testPassword)
+				}
+				var w *httptest.ResponseRecorder
+				if client == nil {
+					r := httptest.NewRequest(method, path, strings.NewReader("{}"))
+					r.Header.Set("Accept", "application/json")
+					w = httptest.NewRecorder()
+					s.ServeHTTP(w, r)
+				} else {
+					w = client.do(t, method, path, "application/json", strings.NewReader("{}"))
+				}
+				if want == identity.PermPublic {
+					// A public route may still refuse bad credentials with
+					// 401; it must never ask for a sign-in or a role.
+					if w.Code == http.StatusForbidden || strings.HasPrefix(w.Header().Get("Location"), "/login") {
+						t.Errorf("%s %s (public) as %s = %d %s", method, path, c.name, w.Code, w.Header().Get("Location"))
+					}
+					continue
+				}
+				if got, wantAllowed := !denied(w), c.allowed(want); got != wantAllowed {
+					t.Errorf("%s %s as %s = %d (allowed %t), want allowed %t; body: %.200s", method, path, c.name, w.Code, got, wantAllowed, w.Body)
+				}
+			}
+		}
+		for pattern := range routePermissions {
+			if !seen[pattern] {
+				t.Errorf("routePermissions lists %q, which is not registered", pattern)
+			}
+		}
+	})
+}
+
+// TestTokenScopes checks that an API token can do no more than its scope and
+// its organisation allow, whatever its user's role.
+func TestTokenScopes(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	s, _ := newTestServer(t, db, Config{})
+	a, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-a", Name: "A", Kind: identity.KindProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-b", Name: "B", Kind: identity.KindProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, db, "owner@example.org", false, a.ID, identity.RoleOwner)
+	u, err := db.UserByEmail(ctx, "owner@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMember(ctx, store.Actor{Name: "test"}, b.ID, u.ID, identity.RoleOwner); err != nil {
+		t.Fatal(err)
+	}
+	token := func(scope identity.Scope, orgID int64) string {
+		secret, err := identity.NewSecret(identity.PrefixToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CreateToken(ctx, store.Actor{Name: "test"}, identity.HashSecret(secret), store.Token{UserID: u.ID, OrgID: orgID, Scope: scope}, 24*60*60*1e9); err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	call := func(secret, method, path, body string) int {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+secret)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w.Code
+	}
+	read, admin, scopedToA := token(identity.ScopeRead, 0), token(identity.ScopeAdmin, 0), token(identity.ScopeAdmin, a.ID)
+	tests := []struct {
+		name, secret, method, path, body string
+		want                             int
+	}{
+		{"read token reads", read, "GET", "/api/v1/orgs/org-a/members", "", 200},
+		{"read token cannot add members", read, "POST", "/api/v1/orgs/org-a/members", `{"email":"x@example.org","role":"viewer"}`, 403},
+		{"admin token adds members", admin, "POST", "/api/v1/orgs/org-a/members", `{"email":"x@example.org","role":"viewer"}`, 201},
+		{"org token stays in its org", scopedToA, "GET", "/api/v1/orgs/org-b", "", 404},
+		{"org token works in its org", scopedToA, "GET", "/api/v1/orgs/org-a", "", 200},
+		{"read token cannot mint an admin token", read, "POST", "/api/v1/tokens", `{"scope":"admin"}`, 422},
+		{"unknown token", "sgt_nothing", "GET", "/api/v1/me", "", 401},
+		{"no CSRF needed with a token", admin, "POST", "/api/v1/tokens", `{"scope":"read","name":"ci"}`, 201},
+	}
+	for _, tt := range tests {
+		if got := call(tt.secret, tt.method, tt.path, tt.body); got != tt.want {
+			t.Errorf("%s: %s %s = %d, want %d", tt.name, tt.method, tt.path, got, tt.want)
+		}
+	}
+	// The org-scoped token lists only its organisation.
+	r := httptest.NewRequest("GET", "/api/v1/orgs", nil)
+	r.Header.Set("Authorization", "Bearer "+scopedToA)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	var got list[orgJSON]
+	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || len(got.Items) != 1 || got.Items[0].Slug != "org-a" {
+		t.Errorf("GET /api/v1/orgs with an org-a token = %s, want org-a only", w.Body)
+	}
+}

@@ -1,0 +1,513 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
+)
+
+// catalogServer is a server with the embedded catalogue and a signed-in
+// user who belongs to no organisation: the catalogue needs none.
+func catalogServer(t *testing.T) (*Server, *browserClient) {
+	t.Helper()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.SQLite(t)
+	s, _ := newTestServer(t, db, Config{Catalog: cat})
+	pw := createUser(t, db, "reader@example.org", false, 0, "")
+	return s, login(t, s, "reader@example.org", pw)
+}
+
+// catalogPages are the catalogue's pages, each with text it must show.
+var catalogPages = []struct{ path, want string }{
+	{"/catalog", "Technical safeguards"},
+	{"/catalog?profile=nprm-2025", "Proposed rule, not in force"},
+	{"/catalog/general", "Confidentiality"},
+	{"/catalog/categories/technical", "Transmission security"},
+	{"/catalog/entries/164.312(a)(2)(iv)", "Encryption and decryption"},
+	{"/catalog/entries/164.312(a)(2)(iv)?profile=nprm-2025", "Proposed rule, not in force"},
+	{"/catalog/entries/nprm:patch-management?profile=nprm-2025", "Patch management"},
+	{"/catalog/faq", "automatic logoff"},
+	{"/catalog/faq?q=logoff", "work from home"},
+	{"/catalog/diff?a=current&b=nprm-2025", "Technology asset inventory"},
+	{"/catalog/search?q=encryption", "164.312(a)(2)(iv)"},
+	{"/catalog/search", "Search the catalogue"},
+}
+
+// catalogAPI are the catalogue's API routes.
+var catalogAPI = []string{
+	"/api/v1/catalog",
+	"/api/v1/catalog/164.312(a)(2)(iv)",
+	"/api/v1/catalog/faq",
+	"/api/v1/catalog/diff",
+	"/api/v1/catalog/search?q=backup",
+}
+
+func TestCatalogNeedsSignIn(t *testing.T) {
+	db := storetest.SQLite(t)
+	s, _ := newTestServer(t, db, Config{})
+	for _, pg := range catalogPages {
+		w := get(t, s, pg.path)
+		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=") {
+			t.Errorf("anonymous GET %s = %d %s, want 303 to /login", pg.path, w.Code, w.Header().Get("Location"))
+		}
+	}
+	for _, path := range catalogAPI {
+		if w := get(t, s, path); w.Code != http.StatusUnauthorized {
+			t.Errorf("anonymous GET %s = %d, want 401", path, w.Code)
+		}
+	}
+}
+
+func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
+	db := storetest.SQLite(t)
+	s, _ := newTestServer(t, db, Config{})
+	n := 0
+	for _, rt := range s.Routes() {
+		if strings.Contains(rt.Pattern, "/catalog") {
+			n++
+			if rt.Perm != identity.PermSignedIn || rt.Partial {
+				t.Errorf("route %s needs %v (partial %v), want signed-in", rt.Pattern, rt.Perm, rt.Partial)
+			}
+		}
+	}
+	if n < 12 {
+		t.Errorf("found %d catalogue routes, want 12", n)
+	}
+}
+
+func TestCatalogPages(t *testing.T) {
+	_, c := catalogServer(t)
+	for _, pg := range catalogPages {
+		w := c.get(t, pg.path)
+		body := w.Body.String()
+		if w.Code != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", pg.path, w.Code)
+			continue
+		}
+		for _, want := range []string{pg.want, `<label for="catalog-q">Search the catalogue</label>`, `<h1`, `href="/catalog">Catalogue</a>`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s lacks %q", pg.path, want)
+			}
+		}
+	}
+	// Every entry of both profiles renders.
+	cat, _ := catalog.Default()
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries() {
+			path := entryHref(e.Citation, p.ID)
+			if w := c.get(t, path); w.Code != http.StatusOK {
+				t.Errorf("GET %s = %d, want 200", path, w.Code)
+			}
+		}
+	}
+}
+
+func TestCatalogBrowse(t *testing.T) {
+	_, c := catalogServer(t)
+	body := c.get(t, "/catalog").Body.String()
+	for _, want := range []string{
+		`<caption>Technical safeguards: 5 standards, 7 implementation specifications</caption>`,
+		`<caption>Administrative safeguards: 9 standards, 21 implementation specifications</caption>`,
+		`<caption>Physical safeguards: 4 standards, 8 implementation specifications</caption>`,
+		`href="/catalog/categories/technical"`,
+		`href="/catalog/entries/164.312%28a%29%282%29%28iv%29">Encryption and decryption</a>`,
+		`<span class="badge req-addressable">Addressable</span>`,
+		`<span class="badge req-required">Required</span>`,
+		`<span class="badge kind-standard">Standard</span>`,
+		`<th scope="col">Requirement</th>`,
+		`General rules (§164.306)`,
+		"Implemented as specified",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/catalog lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Proposed rule, not in force") {
+		t.Error("/catalog for the rule in force calls itself proposed")
+	}
+	prop := c.get(t, "/catalog?profile=nprm-2025").Body.String()
+	for _, want := range []string{`<span class="badge proposed">Proposed</span>`, "Patch management", `href="/catalog/entries/nprm:patch-management?profile=nprm-2025"`, `aria-current="true">2025 proposed rule`} {
+		if !strings.Contains(prop, want) {
+			t.Errorf("/catalog?profile=nprm-2025 lacks %q", want)
+		}
+	}
+	if strings.Contains(prop, "req-addressable") {
+		t.Error("the proposed profile shows an addressable specification; it removes them")
+	}
+	if w := c.get(t, "/catalog?profile=draft"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "nprm-2025") {
+		t.Errorf("GET /catalog?profile=draft = %d, want 422 naming the profiles", w.Code)
+	}
+	if w := c.get(t, "/catalog/categories/cosmic"); w.Code != http.StatusNotFound {
+		t.Errorf("GET /catalog/categories/cosmic = %d, want 404", w.Code)
+	}
+}
+
+func TestCatalogEntryPage(t *testing.T) {
+	_, c := catalogServer(t)
+	w := c.get(t, "/catalog/entries/164.312(a)(2)(iv)")
+	body := w.Body.String()
+	for _, want := range []string{
+		`<title>164.312(a)(2)(iv) Encryption and decryption · Catalogue · Safeguard</title>`,
+		`<span class="badge req-addressable">Addressable</span>`,
+		`<span class="badge kind-spec">Implementation specification</span>`,
+		// Breadcrumbs: Catalogue ▸ category ▸ standard ▸ entry.
+		`<li><a href="/catalog">Catalogue</a></li><li><a href="/catalog/categories/technical">Technical safeguards</a></li><li><a href="/catalog/entries/164.312%28a%29%281%29">164.312(a)(1) Access control</a></li><li><span aria-current="page">164.312(a)(2)(iv) Encryption and decryption</span></li>`,
+		"Use a mechanism to encrypt and decrypt ePHI",
+		"<h3 id=\"small-h\">A two-person practice</h3>",
+		"Turn on full-disk encryption",
+		"Encryption status reports",
+		"<code>PR.DS-01</code>", "<code>SC-28</code>", "Source of the mapping:", "NIST SP 800-66 Rev. 2",
+		`href="/catalog/faq#faq-encryption-mandatory">Is encryption mandatory under the Security Rule?</a>`,
+		"What would change under the proposed rule",
+		"Requirement: addressable → required",
+		"Kind: specification → standard",
+		"164.312(b)</span> <span class=\"muted\">(approximate)</span>",
+		"Would become a standard of its own requiring encryption",
+		`href="/catalog/entries/164.312%28a%29%282%29%28iv%29?profile=nprm-2025">Read this entry in the 2025 proposed rule`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("entry page lacks %q", want)
+		}
+	}
+	// A standard lists its specifications and key activities.
+	std := c.get(t, "/catalog/entries/164.312(a)(1)").Body.String()
+	for _, want := range []string{"<h2>Implementation specifications</h2>", "Unique user identification", "<h2>Key activities</h2>", "Establish an Emergency Access Procedure"} {
+		if !strings.Contains(std, want) {
+			t.Errorf("standard's page lacks %q", want)
+		}
+	}
+	// Seen from the proposed profile, the same entry is a required standard.
+	prop := c.get(t, "/catalog/entries/164.312(a)(2)(iv)?profile=nprm-2025").Body.String()
+	for _, want := range []string{"Proposed rule, not in force", `<span class="badge req-required">Required</span>`, "What this changes from the rule in force", "Read this entry in the Security Rule in force"} {
+		if !strings.Contains(prop, want) {
+			t.Errorf("proposed entry page lacks %q", want)
+		}
+	}
+	// History keeps the 2013 renumbering.
+	if b := c.get(t, "/catalog/entries/164.308(b)(3)").Body.String(); !strings.Contains(b, "formerly <span class=\"citation\">164.308(b)(4)</span>") {
+		t.Error("164.308(b)(3) does not show its former citation")
+	}
+}
+
+func TestCatalogEntryRedirects(t *testing.T) {
+	_, c := catalogServer(t)
+	tests := []struct{ path, want string }{
+		{"/catalog/entries/164.308(b)(4)", "/catalog/entries/164.308%28b%29%283%29?from=164.308%28b%29%284%29"},
+		{"/catalog/entries/164.312(a)", "/catalog/entries/164.312%28a%29%281%29?from=164.312%28a%29"},
+		{"/catalog/entries/45%20CFR%20164.312(A)(2)(IV)", "/catalog/entries/164.312%28a%29%282%29%28iv%29"},
+		{"/catalog/entries/164.308(b)(4)?profile=nprm-2025", "/catalog/entries/164.308%28b%29%283%29?from=164.308%28b%29%284%29&profile=nprm-2025"},
+	}
+	for _, tt := range tests {
+		w := c.get(t, tt.path)
+		if w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != tt.want {
+			t.Errorf("GET %s = %d to %q, want 301 to %q", tt.path, w.Code, w.Header().Get("Location"), tt.want)
+		}
+	}
+	body := c.get(t, tests[0].want).Body.String()
+	if !strings.Contains(body, "You followed <span class=\"citation\">164.308(b)(4)</span>, its former citation (renumbered 2013-01-25") {
+		t.Errorf("the redirected page does not explain the old citation")
+	}
+	// A from that does not lead here is ignored.
+	if body := c.get(t, "/catalog/entries/164.308(b)(3)?from=164.312(b)").Body.String(); strings.Contains(body, "You followed") {
+		t.Error("the page believed a from parameter that does not resolve to it")
+	}
+}
+
+func TestCatalogUnknownEntry(t *testing.T) {
+	_, c := catalogServer(t)
+	w := c.get(t, "/catalog/entries/164.312(a)(2)(v)")
+	body := w.Body.String()
+	if w.Code != http.StatusNotFound {
+		t.Fatalf("GET unknown entry = %d, want 404", w.Code)
+	}
+	for _, want := range []string{"<h1>No such entry</h1>", "Nearest entries", `href="/catalog/entries/164.312%28a%29%282%29%28iv%29"`, `value="164.312(a)(2)(v)"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("404 page lacks %q", want)
+		}
+	}
+	// An entry only the proposal has is pointed to from the rule in force.
+	w = c.get(t, "/catalog/entries/nprm:patch-management")
+	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `href="/catalog/entries/nprm:patch-management?profile=nprm-2025"`) {
+		t.Errorf("GET a proposal-only entry in the rule in force = %d, want 404 linking the proposed profile", w.Code)
+	}
+	// Words rather than a citation are suggested by search.
+	if w := c.get(t, "/catalog/entries/encryption"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "Encryption and decryption") {
+		t.Errorf("GET /catalog/entries/encryption = %d, want 404 suggesting the encryption entries", w.Code)
+	}
+}
+
+func TestCatalogSearchFAQDiff(t *testing.T) {
+	_, c := catalogServer(t)
+	body := c.get(t, "/catalog/search?q=encryption").Body.String()
+	for _, want := range []string{`Search results for “encryption”`, `href="/catalog/entries/164.312%28a%29%282%29%28iv%29"`, `href="/catalog/faq#faq-encryption-mandatory"`, `value="encryption"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("search page lacks %q", want)
+		}
+	}
+	body = c.get(t, "/catalog/search?q=encryption&profile=nprm-2025").Body.String()
+	if !strings.Contains(body, `<input type="hidden" name="profile" value="nprm-2025">`) || !strings.Contains(body, "?profile=nprm-2025") {
+		t.Error("a search in the proposed profile does not stay in it")
+	}
+	if w := c.get(t, "/catalog/search?q="+strings.Repeat("x", 201)); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("a 201-character query = %d, want 422", w.Code)
+	}
+
+	body = c.get(t, "/catalog/faq").Body.String()
+	if n := strings.Count(body, `<article class="faq card"`); n != 26 {
+		t.Errorf("FAQ page lists %d questions, want 26", n)
+	}
+	body = c.get(t, "/catalog/faq?q=automatic+logoff").Body.String()
+	for _, want := range []string{`id="faq-telecommuting-automatic-logoff"`, `href="/catalog/entries/164.312%28a%29%282%29%28iii%29"`, `<label for="faq-q">Search the FAQ</label>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("FAQ search lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `id="faq-certification"`) {
+		t.Error("FAQ search for automatic logoff shows the certification question")
+	}
+
+	body = c.get(t, "/catalog/diff?a=current&b=nprm-2025").Body.String()
+	for _, want := range []string{`<caption id="diff-caption">`, `<th scope="col">What changes</th>`, `<span class="badge change-removed">Removed</span>`, "Requirement: addressable → required", "Not in force."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("diff page lacks %q", want)
+		}
+	}
+	if w := c.get(t, "/catalog/diff?a=current&b=final-2030"); w.Code != http.StatusUnprocessableEntity {
+		t.Errorf("diff with an unknown profile = %d, want 422", w.Code)
+	}
+	if body := c.get(t, "/catalog/diff?a=current&b=current").Body.String(); !strings.Contains(body, "The two versions do not differ.") {
+		t.Error("a profile compared with itself shows differences")
+	}
+}
+
+func decodeJSON200(t *testing.T, c *browserClient, path string, v any) {
+	t.Helper()
+	w := c.get(t, path)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("GET %s Content-Type = %q", path, ct)
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+func TestCatalogAPIList(t *testing.T) {
+	_, c := catalogServer(t)
+	type item struct {
+		Citation, Title, Kind, Requirement, Category, Standard, Profile string
+	}
+	type page struct {
+		Items      []item  `json:"items"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	seen := map[string]bool{}
+	var order []string
+	path := "/api/v1/catalog?limit=10"
+	pages := 0
+	for {
+		var p page
+		decodeJSON200(t, c, path, &p)
+		pages++
+		if len(p.Items) > 10 {
+			t.Fatalf("page of %d items with limit=10", len(p.Items))
+		}
+		for _, it := range p.Items {
+			if seen[it.Citation] {
+				t.Errorf("%s listed twice", it.Citation)
+			}
+			seen[it.Citation] = true
+			order = append(order, it.Citation)
+			if it.Title == "" || it.Kind == "" || it.Category == "" || it.Standard == "" || it.Profile != "current" {
+				t.Errorf("item %+v lacks a field", it)
+			}
+		}
+		if p.NextCursor == nil {
+			break
+		}
+		path = "/api/v1/catalog?limit=10&cursor=" + url.QueryEscape(*p.NextCursor)
+		if pages > 20 {
+			t.Fatal("paging does not end")
+		}
+	}
+	cat, _ := catalog.Default()
+	cur, _ := cat.Profile("current")
+	want := cur.Entries()
+	if len(order) != 65 || len(want) != 65 || pages != 7 {
+		t.Fatalf("walked %d entries in %d pages, want 65 in 7", len(order), pages)
+	}
+	for i, e := range want {
+		if order[i] != e.Citation {
+			t.Errorf("item %d = %s, want %s (the order of the rule)", i, order[i], e.Citation)
+		}
+	}
+
+	var p page
+	decodeJSON200(t, c, "/api/v1/catalog?category=technical&requirement=addressable", &p)
+	var got []string
+	for _, it := range p.Items {
+		got = append(got, it.Citation)
+	}
+	if strings.Join(got, " ") != "164.312(a)(2)(iii) 164.312(a)(2)(iv) 164.312(c)(2) 164.312(e)(2)(i) 164.312(e)(2)(ii)" || p.NextCursor != nil {
+		t.Errorf("technical addressable = %v (next %v)", got, p.NextCursor)
+	}
+	decodeJSON200(t, c, "/api/v1/catalog?profile=nprm-2025&requirement=addressable", &p)
+	if len(p.Items) != 0 {
+		t.Errorf("the proposed rule has %d addressable entries, want none", len(p.Items))
+	}
+	decodeJSON200(t, c, "/api/v1/catalog?profile=nprm-2025&limit=500", &p)
+	if len(p.Items) != 85 || p.Items[0].Profile != "nprm-2025" {
+		t.Errorf("nprm-2025 lists %d entries, want 85", len(p.Items))
+	}
+}
+
+func TestCatalogAPIBadInput(t *testing.T) {
+	_, c := catalogServer(t)
+	tests := []struct {
+		path   string
+		status int
+		fields []string
+	}{
+		{"/api/v1/catalog?profile=draft&category=cosmic&requirement=optional", 422, []string{"profile", "category", "requirement"}},
+		{"/api/v1/catalog?limit=0", 422, []string{"limit"}},
+		{"/api/v1/catalog?limit=ten", 422, []string{"limit"}},
+		{"/api/v1/catalog?cursor=not-a-cursor", 400, nil},
+		{"/api/v1/catalog/164.312(a)(2)(iv)?profile=draft", 422, []string{"profile"}},
+		{"/api/v1/catalog/diff?a=x&b=y", 422, []string{"a", "b"}},
+		{"/api/v1/catalog/search", 422, []string{"q"}},
+		{"/api/v1/catalog/faq?q=" + strings.Repeat("q", 300), 422, []string{"q"}},
+		{"/api/v1/catalog/164.399(z)", 404, nil},
+	}
+	for _, tt := range tests {
+		w := c.get(t, tt.path)
+		var body errorBody
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Errorf("GET %s: body %q is not JSON", tt.path, w.Body)
+			continue
+		}
+		if w.Code != tt.status {
+			t.Errorf("GET %s = %d %s, want %d", tt.path, w.Code, w.Body, tt.status)
+		}
+		for _, f := range tt.fields {
+			if body.Error.Fields[f] == "" {
+				t.Errorf("GET %s: fields %v lack %q", tt.path, body.Error.Fields, f)
+			}
+		}
+	}
+}
+
+func TestCatalogAPIEntry(t *testing.T) {
+	_, c := catalogServer(t)
+	var e struct {
+		catalog.Entry
+		Profile            string `json:"profile"`
+		ProfileStatus      string `json:"profile_status"`
+		StandardTitle      string `json:"standard_title"`
+		FAQs               []catalog.FAQ
+		CrosswalkSource    string `json:"crosswalk_source"`
+		ResolvedFrom       string `json:"resolved_from"`
+		InheritedCrosswalk *struct {
+			From string `json:"from"`
+		} `json:"inherited_crosswalk"`
+		Changes []struct {
+			FromProfile string `json:"from_profile"`
+			ToProfile   string `json:"to_profile"`
+			catalog.Difference
+		} `json:"changes"`
+	}
+	decodeJSON200(t, c, "/api/v1/catalog/164.312(a)(2)(iv)", &e)
+	if e.Citation != "164.312(a)(2)(iv)" || e.Title != "Encryption and decryption" || e.Kind != catalog.KindSpecification ||
+		e.Requirement != catalog.Addressable || e.Category != catalog.Technical || e.Standard != "164.312(a)(1)" ||
+		e.Profile != "current" || e.ProfileStatus != "final" || e.StandardTitle != "Access control" {
+		t.Errorf("entry = %+v", e)
+	}
+	if e.Guidance.Summary == "" || len(e.Questions) == 0 || len(e.Crosswalk.SP80053) == 0 || len(e.FAQs) == 0 || e.CrosswalkSource == "" {
+		t.Errorf("entry lacks guidance, questions, crosswalk, FAQ or source: %+v", e)
+	}
+	if len(e.Changes) != 1 || e.Changes[0].ToProfile != "nprm-2025" || e.Changes[0].Change != "changed" {
+		t.Errorf("changes = %+v, want one change under nprm-2025", e.Changes)
+	}
+	// Old citations resolve.
+	e.ResolvedFrom = ""
+	decodeJSON200(t, c, "/api/v1/catalog/164.308(b)(4)", &e)
+	if e.Citation != "164.308(b)(3)" || e.ResolvedFrom != "164.308(b)(4)" {
+		t.Errorf("164.308(b)(4) resolves to %s from %q, want 164.308(b)(3)", e.Citation, e.ResolvedFrom)
+	}
+	decodeJSON200(t, c, "/api/v1/catalog/nprm:patch-management?profile=nprm-2025", &e)
+	if e.Title != "Patch management" || e.ProfileStatus != "proposed" || len(e.Changes) != 1 || e.Changes[0].Change != "added" || e.Changes[0].FromProfile != "current" {
+		t.Errorf("patch management = %s %s %+v", e.Title, e.ProfileStatus, e.Changes)
+	}
+	// Unknown: 404 naming the nearest entries.
+	w := c.get(t, "/api/v1/catalog/164.312(a)(2)(v)")
+	var body errorBody
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 404 || body.Error.Code != "not_found" ||
+		!strings.Contains(body.Error.Message, "Nearest: ") || !strings.Contains(body.Error.Message, "164.312(a)(2)(iv) (Encryption and decryption)") {
+		t.Errorf("unknown entry = %d %s", w.Code, w.Body)
+	}
+}
+
+func TestCatalogAPIFAQDiffSearch(t *testing.T) {
+	_, c := catalogServer(t)
+	var faqs list[catalog.FAQ]
+	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
+	if len(faqs.Items) != 26 {
+		t.Errorf("FAQ lists %d, want 26", len(faqs.Items))
+	}
+	decodeJSON200(t, c, "/api/v1/catalog/faq?q=automatic+logoff", &faqs)
+	if len(faqs.Items) == 0 || faqs.Items[0].ID != "telecommuting-automatic-logoff" {
+		t.Errorf("FAQ search for automatic logoff = %+v", faqs.Items)
+	}
+	decodeJSON200(t, c, "/api/v1/catalog/faq?q=zzyzx", &faqs)
+	if faqs.Items == nil || len(faqs.Items) != 0 {
+		t.Errorf("FAQ search for nothing = %+v, want an empty list", faqs.Items)
+	}
+	var diffs list[catalog.Difference]
+	decodeJSON200(t, c, "/api/v1/catalog/diff?a=current&b=nprm-2025&limit=500", &diffs)
+	cat, _ := catalog.Default()
+	all, _ := cat.Diff("current", "nprm-2025")
+	if len(diffs.Items) != len(all) || diffs.Items[0].Citation != all[0].Citation {
+		t.Errorf("diff lists %d differences, want %d", len(diffs.Items), len(all))
+	}
+	var hits list[catalog.Hit]
+	decodeJSON200(t, c, "/api/v1/catalog/search?q=encryption", &hits)
+	found := false
+	for _, h := range hits.Items {
+		found = found || (h.Kind == catalog.HitEntry && h.ID == "164.312(a)(2)(iv)")
+	}
+	if !found {
+		t.Errorf("search for encryption = %+v, want 164.312(a)(2)(iv)", hits.Items)
+	}
+}
+
+// The catalogue needs no organisation, and a user of any role, or none,
+// reads it the same way.
+func TestCatalogForEveryRole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		o, err := db.CreateOrg(t.Context(), store.Actor{Name: "test"}, identity.Org{Slug: "clinic", Name: "Clinic", Kind: identity.KindProvider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := newTestServer(t, db, Config{})
+		for _, role := range []identity.Role{identity.RoleContributor, identity.RoleViewer, identity.RoleAuditor} {
+			email := string(role) + "@example.org"
+			c := login(t, s, email, createUser(t, db, email, false, o.ID, role))
+			for _, path := range []string{"/catalog", "/api/v1/catalog/164.312(b)"} {
+				if w := c.get(t, path); w.Code != http.StatusOK {
+					t.Errorf("%s: GET %s = %d, want 200", role, path, w.Code)
+				}
+			}
+		}
+	})
+}

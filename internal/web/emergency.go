@@ -1,0 +1,191 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// emergencyView lists emergency access in an organisation and shows one.
+type emergencyView struct {
+	Page
+	Org        identity.Org
+	List       []identity.Emergency
+	Item       *identity.Emergency
+	CanReview  bool
+	CanEnd     bool
+	Now        time.Time
+	Problems   validate.Error
+	Reason     string
+	Minutes    int
+	MaxMinutes int
+}
+
+// emergencyStart begins emergency access for the caller: at once, announced,
+// audited, with a fresh session secret for the raised privilege.
+func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	p := principalOf(r.Context())
+	if p.Session == nil {
+		return &HTTPError{Code: http.StatusForbidden, Msg: "Emergency access is for people at a browser, not API tokens."}
+	}
+	reason := r.PostFormValue("reason")
+	minutes, err := strconv.Atoi(r.PostFormValue("minutes"))
+	if err != nil {
+		minutes = 0
+	}
+	e, err := s.db.StartEmergency(r.Context(), s.actor(r), identity.Emergency{
+		OrgID: a.Org.ID, OrgSlug: a.Org.Slug, UserID: p.User.ID, UserEmail: p.User.Email, UserName: p.User.Name,
+		Reason: reason, Duration: time.Duration(minutes) * time.Minute,
+	})
+	var problems validate.Error
+	if errors.As(err, &problems) {
+		return s.renderOrg(w, r, http.StatusUnprocessableEntity, &orgView{Problems: problems, Reason: reason})
+	} else if err != nil {
+		return err
+	}
+	if err := s.rotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d started", e.ID)); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/emergency/%d", a.Org.Slug, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	p := principalOf(r.Context())
+	v := &emergencyView{Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access"})},
+		Org: a.Org, CanReview: a.Role.Allows(identity.PermOrgSecurity), Now: s.db.Now(), MaxMinutes: int(identity.MaxEmergency / time.Minute), Minutes: 60}
+	who := p.User.ID
+	if v.CanReview {
+		who = 0
+	}
+	var err error
+	if v.List, err = s.db.Emergencies(r.Context(), a.Org.ID, who, false); err != nil {
+		return err
+	}
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: "emergency:list",
+		Summary: fmt.Sprintf("viewed %d emergency access records", len(v.List))}); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "emergency", v)
+	return nil
+}
+
+// emergencyItem loads one record the caller may see: their own, or any for
+// those who review.
+func (s *Server) emergencyItem(r *http.Request) (identity.Emergency, error) {
+	a := orgOf(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return identity.Emergency{}, &HTTPError{Code: http.StatusNotFound, Msg: "No such emergency access record."}
+	}
+	e, err := s.db.Emergency(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return identity.Emergency{}, err
+	}
+	if e.UserID != principalOf(r.Context()).User.ID && !a.Role.Allows(identity.PermOrgSecurity) {
+		return identity.Emergency{}, &HTTPError{Code: http.StatusNotFound, Msg: "No such emergency access record."}
+	}
+	e.OrgSlug = a.Org.Slug
+	return e, nil
+}
+
+func (s *Server) emergencyShow(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	e, err := s.emergencyItem(r)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: fmt.Sprintf("emergency:%d", e.ID),
+		Summary: "viewed emergency access details"}); err != nil {
+		return err
+	}
+	return s.renderEmergency(w, r, http.StatusOK, e, nil)
+}
+
+func (s *Server) renderEmergency(w http.ResponseWriter, r *http.Request, status int, e identity.Emergency, problems validate.Error) error {
+	a := orgOf(r.Context())
+	now := s.db.Now()
+	p := principalOf(r.Context())
+	canReview := a.Role.Allows(identity.PermOrgSecurity) && a.Emergency == nil
+	s.render(w, r, status, "emergency", &emergencyView{
+		Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access", URL: "/orgs/" + a.Org.Slug + "/emergency"},
+			Crumb{Label: fmt.Sprintf("#%d", e.ID)})},
+		Org: a.Org, Item: &e, Now: now, Problems: problems,
+		CanReview: canReview && e.UserID != p.User.ID && !e.Active(now) && e.ReviewedAt.IsZero(),
+		CanEnd:    e.Active(now) && (e.UserID == p.User.ID || a.Role.Allows(identity.PermOrgSecurity)),
+	})
+	return nil
+}
+
+func (s *Server) emergencyEnd(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	e, err := s.emergencyItem(r)
+	if err != nil {
+		return err
+	}
+	if err := s.db.EndEmergency(r.Context(), s.actor(r), a.Org.ID, e.ID); err != nil {
+		return err
+	}
+	if p := principalOf(r.Context()); p.Session != nil && e.UserID == p.User.ID {
+		if err := s.rotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d ended", e.ID)); err != nil {
+			return err
+		}
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/emergency/%d", a.Org.Slug, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) emergencyReview(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	if a.Emergency != nil {
+		return &HTTPError{Code: http.StatusForbidden, Msg: "Emergency access cannot be reviewed with emergency access."}
+	}
+	e, err := s.emergencyItem(r)
+	if err != nil {
+		return err
+	}
+	err = s.db.ReviewEmergency(r.Context(), s.actor(r), a.Org.ID, e.ID, principalOf(r.Context()).User.ID, r.PostFormValue("note"))
+	var problems validate.Error
+	if errors.As(err, &problems) {
+		return s.renderEmergency(w, r, http.StatusUnprocessableEntity, e, problems)
+	} else if errors.Is(err, store.ErrConflict) {
+		return &HTTPError{Code: http.StatusConflict, Msg: "This emergency access is still running or was reviewed already.", Err: err}
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/emergency/%d", a.Org.Slug, e.ID), http.StatusSeeOther)
+	return nil
+}
+
+// notificationsView lists the user's in-app notifications.
+type notificationsView struct {
+	Page
+	Items []store.Notification
+}
+
+func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r.Context())
+	items, err := s.db.Notifications(r.Context(), p.User.ID, 100)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "notifications", &notificationsView{Page: Page{Title: "Notifications"}, Items: items})
+	return nil
+}
+
+func (s *Server) notificationsRead(w http.ResponseWriter, r *http.Request) error {
+	if err := s.db.MarkNotificationsRead(r.Context(), principalOf(r.Context()).User.ID); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/notifications", http.StatusSeeOther)
+	return nil
+}

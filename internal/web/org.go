@@ -1,0 +1,380 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// orgView is an organisation's start page.
+type orgView struct {
+	Page
+	Org         identity.Org
+	Role        identity.Role
+	Members     int
+	Security    store.OrgSecurity
+	MyEmergency *identity.Emergency
+	Unreviewed  []identity.Emergency
+	CanReview   bool
+	Problems    validate.Error
+	Reason      string
+}
+
+func orgCrumbs(a *orgAccess, more ...Crumb) []Crumb {
+	c := []Crumb{{Label: "Organisations", URL: "/"}, {Label: a.Org.Name, URL: "/orgs/" + a.Org.Slug}}
+	if len(more) == 0 {
+		c[1].URL = ""
+	}
+	return append(c, more...)
+}
+
+func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderOrg(w, r, http.StatusOK, &orgView{})
+}
+
+func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v *orgView) error {
+	a := orgOf(r.Context())
+	members, err := s.db.Members(r.Context(), a.Org.ID)
+	if err != nil {
+		return err
+	}
+	if v.Security, err = s.db.OrgSecurity(r.Context(), a.Org.ID); err != nil {
+		return err
+	}
+	v.Page = Page{Title: a.Org.Name, Breadcrumbs: orgCrumbs(a)}
+	v.Org, v.Role, v.Members = a.Org, a.Role, len(members)
+	v.MyEmergency = a.Emergency
+	v.CanReview = a.Role.Allows(identity.PermOrgSecurity)
+	if v.CanReview {
+		// Running emergency access is listed too, so that the security
+		// officer sees it at once, not only when it needs review.
+		if v.Unreviewed, err = s.db.Emergencies(r.Context(), a.Org.ID, 0, true); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, status, "org", v)
+	return nil
+}
+
+// membersView lists an organisation's members, with management forms for
+// those who may manage them.
+type membersView struct {
+	Page
+	Org       identity.Org
+	Members   []store.Member
+	CanManage bool
+	Roles     []identity.Role
+	Problems  validate.Error
+	Form      memberRequest
+	Invite    string // a new user's invitation link, shown once
+	Notice    string
+}
+
+func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderMembers(w, r, http.StatusOK, &membersView{})
+}
+
+func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
+	a := orgOf(r.Context())
+	members, err := s.db.Members(r.Context(), a.Org.ID)
+	if err != nil {
+		return err
+	}
+	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: orgCrumbs(a, Crumb{Label: "Members"})}
+	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
+	v.CanManage = a.Role.Allows(identity.PermOrgManage)
+	s.render(w, r, status, "members", v)
+	return nil
+}
+
+// memberRequest adds a member: an existing user by email, or a new one who
+// is sent an invitation.
+type memberRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+	Role  string `json:"role"`
+}
+
+// memberJSON describes a member in the API.
+type memberJSON struct {
+	UserID        int64     `json:"user_id"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	Role          string    `json:"role"`
+	Disabled      bool      `json:"disabled"`
+	Since         time.Time `json:"since"`
+	InvitationURL string    `json:"invitation_url,omitempty"`
+}
+
+// addMember adds the member and returns an invitation link when the person
+// had no account yet.
+func (s *Server) addMember(r *http.Request, req memberRequest) (identity.User, string, error) {
+	a := orgOf(r.Context())
+	role, err := identity.ParseRole(req.Role)
+	if err != nil {
+		return identity.User{}, "", validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
+	}
+	if role == identity.RoleOwner && a.OwnRole != identity.RoleOwner {
+		return identity.User{}, "", validate.Error{"role": "only an owner may add another owner"}
+	}
+	u, err := s.db.UserByEmail(r.Context(), req.Email)
+	switch {
+	case err == nil:
+		if err := s.db.SetMember(r.Context(), s.actor(r), a.Org.ID, u.ID, role); err != nil {
+			return identity.User{}, "", err
+		}
+		return u, "", nil
+	case !errors.Is(err, store.ErrNotFound):
+		return identity.User{}, "", err
+	}
+	u, err = s.db.CreateUser(r.Context(), s.actor(r), store.NewUser{User: identity.User{Email: req.Email, Name: req.Name}, OrgID: a.Org.ID, Role: role})
+	if err != nil {
+		return identity.User{}, "", err
+	}
+	link, err := s.invite(r, u.ID)
+	return u, link, err
+}
+
+// invitationLifetime is how long an invitation link works.
+const invitationLifetime = 72 * time.Hour
+
+// invite creates an invitation for userID and returns its link, built from
+// the address the request came to.
+func (s *Server) invite(r *http.Request, userID int64) (string, error) {
+	secret, err := identity.NewSecret(identity.PrefixInvitation)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.db.CreateInvitation(r.Context(), s.actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
+		return "", err
+	}
+	scheme := "http"
+	if clientOf(r.Context()).Secure {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/invite/" + secret, nil
+}
+
+func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request) error {
+	req := memberRequest{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
+	u, link, err := s.addMember(r, req)
+	var problems validate.Error
+	if errors.As(err, &problems) || errors.Is(err, store.ErrConflict) {
+		if problems == nil {
+			problems = validate.Error{"email": "is already a member"}
+		}
+		return s.renderMembers(w, r, http.StatusUnprocessableEntity, &membersView{Problems: problems, Form: req})
+	} else if err != nil {
+		return err
+	}
+	v := &membersView{Invite: link, Notice: fmt.Sprintf("%s added as %s.", u.Email, identity.Role(req.Role).Label())}
+	if link != "" {
+		v.Notice += " Send them the invitation link below; it works once, for 72 hours."
+	}
+	return s.renderMembers(w, r, http.StatusCreated, v)
+}
+
+func (s *Server) memberTarget(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("user"), 10, 64)
+	if err != nil {
+		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "No such member."}
+	}
+	if _, err := s.db.Membership(r.Context(), orgOf(r.Context()).Org.ID, id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := s.memberTarget(r)
+	if err != nil {
+		return err
+	}
+	role, err := identity.ParseRole(r.PostFormValue("role"))
+	if err != nil {
+		return validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
+	}
+	if err := s.db.SetMember(r.Context(), s.actor(r), a.Org.ID, id, role); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := s.memberTarget(r)
+	if err != nil {
+		return err
+	}
+	if err := s.db.RemoveMember(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
+	return nil
+}
+
+// securityView is an organisation's security settings.
+type securityView struct {
+	Page
+	Org         identity.Org
+	Security    store.OrgSecurity
+	IdleMinutes int
+	Problems    validate.Error
+	Saved       bool
+}
+
+func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	sec, err := s.db.OrgSecurity(r.Context(), a.Org.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Security settings"})},
+		Org: a.Org, Security: sec, IdleMinutes: int(sec.IdleTimeout / time.Minute), Saved: r.URL.Query().Get("saved") == "1"})
+	return nil
+}
+
+func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	sec := store.OrgSecurity{RequireMFA: r.PostFormValue("require_mfa") == "on"}
+	minutes := strings.TrimSpace(r.PostFormValue("idle_minutes"))
+	if minutes != "" && minutes != "0" {
+		n, err := strconv.Atoi(minutes)
+		if err != nil {
+			n = -1
+		}
+		sec.IdleTimeout = time.Duration(n) * time.Minute
+	}
+	if err := s.db.SetOrgSecurity(r.Context(), s.actor(r), a.Org.ID, sec); err != nil {
+		var problems validate.Error
+		if errors.As(err, &problems) {
+			s.render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Security settings"})},
+				Org: a.Org, Security: sec, Problems: problems})
+			return nil
+		}
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/settings/security?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// orgJSON describes an organisation in the API.
+type orgJSON struct {
+	ID   int64  `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Role string `json:"role,omitempty"`
+}
+
+// page cuts items to a page of at most limit starting after the cursor. The
+// cursor is opaque to clients: the base64 of an offset.
+func page[T any](r *http.Request, items []T) ([]T, *string, error) {
+	limit := 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return nil, nil, validate.Error{"limit": "must be a whole number from 1 to 500"}
+		}
+		limit = n
+	}
+	offset := 0
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
+		if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
+			return nil, nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The cursor is not one this server issued."}
+		}
+		offset = n
+	}
+	if offset > len(items) {
+		offset = len(items)
+	}
+	end := min(offset+limit, len(items))
+	var next *string
+	if end < len(items) {
+		c := base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
+		next = &c
+	}
+	return items[offset:end], next, nil
+}
+
+// apiOrgs lists the organisations the caller may see: their own, and every
+// one for a platform administrator.
+func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r.Context())
+	ms, err := s.db.Memberships(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	roles := map[int64]identity.Role{}
+	for _, m := range ms {
+		roles[m.OrgID] = m.Role
+	}
+	orgs, err := s.db.Orgs(r.Context())
+	if err != nil {
+		return err
+	}
+	items := []orgJSON{}
+	for _, o := range orgs {
+		role, member := roles[o.ID]
+		if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != o.ID {
+			continue
+		}
+		if member || (p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)) {
+			items = append(items, orgJSON{ID: o.ID, Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), Role: string(role)})
+		}
+	}
+	pageItems, next, err := page(r, items)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, list[orgJSON]{Items: pageItems, NextCursor: next})
+	return nil
+}
+
+func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	s.writeJSON(w, r, http.StatusOK, orgJSON{ID: a.Org.ID, Slug: a.Org.Slug, Name: a.Org.Name, Kind: string(a.Org.Kind), Role: string(a.Role)})
+	return nil
+}
+
+func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
+	members, err := s.db.Members(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	items := []memberJSON{}
+	for _, m := range members {
+		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
+	}
+	pageItems, next, err := page(r, items)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, list[memberJSON]{Items: pageItems, NextCursor: next})
+	return nil
+}
+
+func (s *Server) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
+	var req memberRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	u, link, err := s.addMember(r, req)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusCreated, memberJSON{UserID: u.ID, Email: u.Email, Name: u.Name, Role: req.Role, InvitationURL: link, Since: s.db.Now().UTC()})
+	return nil
+}

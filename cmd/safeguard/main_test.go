@@ -192,6 +192,9 @@ func TestUsage(t *testing.T) {
 		{"keys without subcommand", []string{"keys"}, nil, 2, "", "say rotate or status"},
 		{"keys unknown subcommand", []string{"keys", "spin"}, nil, 2, "", `unknown subcommand "spin"`},
 		{"help for a command", []string{"help", "serve"}, nil, 0, "--tls-self-signed", ""},
+		{"bad smtp url", []string{"serve", "--smtp-url", "http://mail.example.org", "--mail-from", "a@example.org"}, nil, 2, "", `scheme "http"`},
+		{"smtp without sender", []string{"serve"}, map[string]string{"SAFEGUARD_SMTP_URL": "smtp://u:hunter2@mail.example.org"}, 2, "", "--mail-from is required"},
+		{"bad public url", []string{"serve", "--public-url", "safeguard.example"}, nil, 2, "", "--public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

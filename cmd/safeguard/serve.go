@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/mail"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
@@ -41,6 +43,9 @@ type serveFlags struct {
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
+	publicURL       string
+	smtpURL         string
+	mailFrom        string
 	idleTimeout     time.Duration
 	sessionLifetime time.Duration
 	webauthnRPID    string
@@ -61,6 +66,9 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on SIGINT/SIGTERM")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", identity.DefaultIdleTimeout, "automatic logoff after this long without activity (organisations may set less)")
 	fs.DurationVar(&f.sessionLifetime, "session-lifetime", identity.DefaultMaxLifetime, "the longest a sign-in lasts, active or not")
+	fs.StringVar(&f.publicURL, "public-url", "", "the address people open Safeguard at, for links in invitations and email (default: from --addr)")
+	fs.StringVar(&f.smtpURL, "smtp-url", "", "send notifications by email: smtp://user:password@host:587 (STARTTLS) or smtps://...:465; prefer SAFEGUARD_SMTP_URL, which keeps the password out of process listings")
+	fs.StringVar(&f.mailFrom, "mail-from", "", "sender address of notification email, e.g. 'Safeguard <safeguard@clinic.example>'")
 	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
 	f.sso = addSSOFlags(fs)
@@ -271,6 +279,16 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	if f.smtpURL != "" || f.mailFrom != "" {
+		if _, err := mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom}); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	if f.publicURL != "" {
+		if u, err := url.Parse(f.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--public-url %q: want an absolute http(s) URL such as https://safeguard.clinic.example", f.publicURL)
+		}
+	}
 	dataDir, err := filepath.Abs(f.data)
 	if err != nil {
 		return err
@@ -297,6 +315,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	srv, err := web.New(web.Config{
 		Catalog:         cat,
 		Hasher:          m.hasher(),
+		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
@@ -334,6 +353,28 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		m.Listening(addr)
 	}
 
+	if f.smtpURL != "" {
+		base := f.publicURL
+		if base == "" {
+			base = scheme + "://" + displayAddr(addr)
+		}
+		sender, err := mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom, BaseURL: base})
+		if err != nil {
+			return err
+		}
+		// The mailer stops when ctx ends, before the database closes.
+		mailCtx, stopMail := context.WithCancel(ctx)
+		mailDone := make(chan struct{})
+		go func() {
+			defer close(mailDone)
+			sender.Run(mailCtx, in.db, 10*time.Second, log)
+		}()
+		defer func() {
+			stopMail()
+			<-mailDone
+		}()
+		fmt.Fprintf(m.Stdout, "  email:       notifications sent from %s\n", f.mailFrom)
+	}
 	return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
 }
 

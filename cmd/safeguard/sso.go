@@ -34,7 +34,7 @@ func addSSOFlags(fs *flag.FlagSet) *ssoFlags {
 	fs.StringVar(&f.issuer, "oidc-issuer", "", "single sign-on: the OpenID Connect provider's issuer URL (https); empty turns the deployment's provider off")
 	fs.StringVar(&f.clientID, "oidc-client-id", "", "single sign-on: Safeguard's client ID at the provider")
 	fs.StringVar(&f.secretFile, "oidc-client-secret-file", "", "single sign-on: a file holding the client secret ("+envOIDCSecret+" may give it instead)")
-	fs.StringVar(&f.redirectURL, "oidc-redirect-url", "", "single sign-on: the callback registered at the provider (default: the address people use, with /login/sso/callback)")
+	fs.StringVar(&f.redirectURL, "oidc-redirect-url", "", "single sign-on: the callback registered at the provider (default: --public-url, or else the address people use, followed by /login/sso/callback)")
 	fs.StringVar(&f.scopes, "oidc-scopes", "", `single sign-on: scopes to ask for besides openid (default "email profile")`)
 	fs.StringVar(&f.groupsClaim, "oidc-groups-claim", "", `single sign-on: the ID token claim listing a person's groups, e.g. "groups"`)
 	fs.Func("oidc-role-map", "single sign-on: GROUP=ORG:ROLE, a group's role in an organisation; repeat the flag (or put one a line in the variable) for more", func(s string) error {

@@ -149,6 +149,7 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 		"  list     [--format table|json]\n" +
 		"  disable  EMAIL   ends the user's sessions and revokes their tokens at once\n" +
 		"  reset-password EMAIL   clears the password, ends sessions, prints a one-time link\n" +
+		"  reset-mfa EMAIL   removes the user's authenticator app, passkeys and recovery codes; ends sessions\n" +
 		"  enable   EMAIL"
 	sub, rest := subcommand(args)
 	fs := m.newFlagSet("user "+sub, synopsis, desc)
@@ -228,6 +229,8 @@ func (m *Main) runUser(ctx context.Context, args []string) error {
 			fmt.Fprintf(m.Stdout, "Cleared the password of %s and ended their sessions. Send them this one-time link (valid for %s):\n  %s\n", u.Email, invitationLifetime, link)
 			return nil
 		})
+	case "reset-mfa":
+		return m.resetMFA(ctx, f.instanceFlags, fs, *email)
 	case "disable", "enable":
 		target := *email
 		if fs.NArg() == 1 && target == "" {

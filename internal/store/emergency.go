@@ -253,3 +253,50 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, userID int64) error {
 		return err
 	})
 }
+
+// OutboxItem is a notification waiting to be sent by email.
+type OutboxItem struct {
+	Notification
+	Email    string
+	Attempts int
+}
+
+// maxEmailAttempts bounds retries of an email that keeps failing.
+const maxEmailAttempts = 5
+
+// Outbox returns notifications not yet emailed (and not given up on), oldest
+// first, with their recipients' addresses.
+func (db *DB) Outbox(ctx context.Context, limit int) ([]OutboxItem, error) {
+	var out []OutboxItem
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT n.id, n.user_id, COALESCE(n.org_id, 0), n.kind, n.message, n.link, n.created_at, u.email, n.email_attempts
+			FROM notifications n JOIN users u ON u.id = n.user_id
+			WHERE n.emailed_at IS NULL AND n.email_attempts < ? AND u.disabled_at IS NULL ORDER BY n.id LIMIT ?`, maxEmailAttempts, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o OutboxItem
+			if err := rows.Scan(&o.ID, &o.UserID, &o.OrgID, &o.Kind, &o.Message, &o.Link, timeValue{&o.CreatedAt}, &o.Email, &o.Attempts); err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// MarkEmailed records the outcome of sending one notification: sent, or
+// failed with the reason (retried later, up to a limit).
+func (db *DB) MarkEmailed(ctx context.Context, id int64, sendErr error) error {
+	return db.update(ctx, func(tx *Tx) error {
+		if sendErr == nil {
+			_, err := tx.exec(ctx, `UPDATE notifications SET emailed_at = ?, email_attempts = email_attempts + 1, email_error = '' WHERE id = ?`, tx.now, id)
+			return err
+		}
+		_, err := tx.exec(ctx, `UPDATE notifications SET email_attempts = email_attempts + 1, email_error = ? WHERE id = ?`, truncate(sendErr.Error(), 500), id)
+		return err
+	})
+}

@@ -72,7 +72,15 @@ func passkeyObject(id int64) string { return fmt.Sprintf("passkey:%d", id) }
 // one the first time it is asked for.
 func (db *DB) PasskeyUserHandle(ctx context.Context, userID int64) ([]byte, error) {
 	var handle []byte
-	err := db.update(ctx, func(tx *Tx) error {
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT handle FROM webauthn_users WHERE user_id = ?`, userID).Scan(&handle)
+	})
+	if err == nil {
+		return handle, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("passkey user handle of user %d: %w", userID, err)
+	}
+	err = db.update(ctx, func(tx *Tx) error {
 		fresh := make([]byte, 32)
 		if _, err := rand.Read(fresh); err != nil {
 			return err

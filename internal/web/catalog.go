@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -43,8 +44,8 @@ func (s *Server) catalog() (*catalog.Catalog, error) {
 	return catalog.Default()
 }
 
-// maxQuery bounds a search query; no title or question is longer.
-const maxQuery = 200
+// maxCatalogQuery bounds a search query; no title or question is longer.
+const maxCatalogQuery = 200
 
 // catalogProfile returns the profile the query parameter names, the rule in
 // force when it names none.
@@ -71,11 +72,11 @@ func proposedProfile(cat *catalog.Catalog) string {
 	return catalog.ProfileCurrent
 }
 
-// catalogQuery reads the search query, refusing one longer than maxQuery.
+// catalogQuery reads the search query, refusing one longer than maxCatalogQuery.
 func catalogQuery(r *http.Request) (string, error) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len([]rune(q)) > maxQuery {
-		return "", validate.Error{"q": fmt.Sprintf("must be at most %d characters", maxQuery)}
+	if len([]rune(q)) > maxCatalogQuery {
+		return "", validate.Error{"q": fmt.Sprintf("must be at most %d characters", maxCatalogQuery)}
 	}
 	return q, nil
 }
@@ -108,39 +109,39 @@ func categoryHref(c catalog.Category, profile string) string {
 
 func faqHref(id string) string { return "/catalog/faq#faq-" + id }
 
-// badge is a label shown as text in a box; its class only adds colour.
-type badge struct {
+// catalogBadge is a label shown as text in a box; its class only adds colour.
+type catalogBadge struct {
 	Class string
 	Label string
 }
 
-func kindBadge(k catalog.Kind) badge {
+func kindBadge(k catalog.Kind) catalogBadge {
 	if k == catalog.KindStandard {
-		return badge{"kind-standard", "Standard"}
+		return catalogBadge{"kind-standard", "Standard"}
 	}
-	return badge{"kind-spec", "Implementation specification"}
+	return catalogBadge{"kind-spec", "Implementation specification"}
 }
 
-func requirementBadge(r catalog.Requirement) badge {
+func requirementBadge(r catalog.Requirement) catalogBadge {
 	switch r {
 	case catalog.Required:
-		return badge{"req-required", "Required"}
+		return catalogBadge{"req-required", "Required"}
 	case catalog.Addressable:
-		return badge{"req-addressable", "Addressable"}
+		return catalogBadge{"req-addressable", "Addressable"}
 	}
-	return badge{"req-none", "See its specifications"}
+	return catalogBadge{"req-none", "See its specifications"}
 }
 
-func changeBadge(change string) badge {
+func changeBadge(change string) catalogBadge {
 	switch change {
 	case catalog.ChangeAdded:
-		return badge{"change-added", "Added"}
+		return catalogBadge{"change-added", "Added"}
 	case catalog.ChangeRemoved:
-		return badge{"change-removed", "Removed"}
+		return catalogBadge{"change-removed", "Removed"}
 	case catalog.ChangeChanged:
-		return badge{"change-changed", "Changed"}
+		return catalogBadge{"change-changed", "Changed"}
 	}
-	return badge{"change-none", "Unchanged"}
+	return catalogBadge{"change-none", "Unchanged"}
 }
 
 // catalogBar is the header of the catalogue pages: the search box and, where
@@ -149,7 +150,6 @@ type catalogBar struct {
 	ProfileID     string
 	ProfileTitle  string
 	ProfileSource string
-	ProfileStatus string
 	Proposed      bool
 	// Profiles is empty on pages that are the same in every version.
 	Profiles []profileLink
@@ -168,7 +168,7 @@ type profileLink struct {
 // newCatalogBar describes p; here builds the current page's URL for another
 // profile, and nil leaves out the switch.
 func newCatalogBar(cat *catalog.Catalog, p *catalog.Profile, here func(profile string) string) catalogBar {
-	b := catalogBar{ProfileID: p.ID, ProfileTitle: p.Title, ProfileSource: p.Source, ProfileStatus: p.Status, Proposed: p.Proposed()}
+	b := catalogBar{ProfileID: p.ID, ProfileTitle: p.Title, ProfileSource: p.Source, Proposed: p.Proposed()}
 	if here == nil {
 		return b
 	}
@@ -187,8 +187,8 @@ type entryRow struct {
 	Citation    string
 	Title       string
 	URL         string
-	Kind        badge
-	Requirement badge
+	Kind        catalogBadge
+	Requirement catalogBadge
 	// Spec marks an implementation specification, shown under its standard.
 	Spec        bool
 	ProposedAt  string
@@ -258,7 +258,6 @@ type catalogView struct {
 	Page
 	Bar        catalogBar
 	Summary    string
-	Published  string
 	Categories []categoryBlock
 	// Category is set on a category's own page.
 	Category *categoryBlock
@@ -280,7 +279,7 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) error {
 	v := &catalogView{
 		Page:    Page{Title: "Security Rule catalogue", Breadcrumbs: []Crumb{{Label: "Catalogue"}}},
 		Bar:     newCatalogBar(cat, p, func(id string) string { return catalogHref("/catalog", id) }),
-		Summary: p.Summary, Published: p.Published, General: cat.General(), Entries: p.Len(), FAQs: len(cat.FAQs()),
+		Summary: p.Summary, General: cat.General(), Entries: p.Len(), FAQs: len(cat.FAQs()),
 		DiffURL: catalogHref("/catalog/diff", "", "a", catalog.ProfileCurrent, "b", proposedProfile(cat)),
 	}
 	if p.Proposed() {
@@ -350,8 +349,8 @@ func (s *Server) catalogGeneralPage(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// link is a labelled URL.
-type link struct {
+// catalogLink is a labelled URL.
+type catalogLink struct {
 	Label string
 	URL   string
 }
@@ -359,7 +358,7 @@ type link struct {
 // activityView is a key activity with links to the specifications it serves.
 type activityView struct {
 	Title     string
-	Specs     []link
+	Specs     []catalogLink
 	Questions []string
 }
 
@@ -369,7 +368,7 @@ type changeView struct {
 	FromTitle   string
 	ToTitle     string
 	ToProposed  bool
-	Change      badge
+	Change      catalogBadge
 	Fields      []catalog.FieldChange
 	Parameters  []catalog.Parameter
 	ProposedAt  string
@@ -381,8 +380,8 @@ type changeView struct {
 	OtherTitle string
 }
 
-// fieldLabels name the fields a Difference reports.
-var fieldLabels = map[string]string{
+// diffFieldLabels name the fields a Difference reports.
+var diffFieldLabels = map[string]string{
 	"title": "Title", "kind": "Kind", "requirement": "Requirement", "standard": "Parent standard",
 	"category": "Category", "proposed_citation": "Paragraph in the proposal",
 }
@@ -392,19 +391,19 @@ type catalogEntryView struct {
 	Page
 	Bar           catalogBar
 	Entry         catalog.Entry
-	Kind          badge
-	Requirement   badge
+	Kind          catalogBadge
+	Requirement   catalogBadge
 	CategoryTitle string
 	CategoryURL   string
-	Standard      *link
+	Standard      *catalogLink
 	Specs         []entryRow
 	Activities    []activityView
 	// Crosswalk is the entry's own or, for a specification without one, its
 	// standard's (InheritedFrom says which).
 	Crosswalk       catalog.Crosswalk
-	InheritedFrom   *link
+	InheritedFrom   *catalogLink
 	CrosswalkSource string
-	FAQs            []link
+	FAQs            []catalogLink
 	// FoundAs and FoundHow explain the reference that led here.
 	FoundAs  string
 	FoundHow string
@@ -454,7 +453,7 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	crumbs := []Crumb{{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: v.CategoryTitle, URL: v.CategoryURL}}
 	if e.Standard != "" && e.Standard != e.Citation {
 		if std, err := p.Entry(e.Standard); err == nil {
-			v.Standard = &link{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
+			v.Standard = &catalogLink{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
 			crumbs = append(crumbs, Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
 			if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 {
 				v.Crosswalk, v.InheritedFrom = std.Crosswalk, v.Standard
@@ -470,9 +469,9 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	for _, ka := range e.KeyActivities {
 		av := activityView{Title: ka.Title, Questions: ka.Questions}
 		for _, c := range ka.Specs {
-			l := link{Label: c}
+			l := catalogLink{Label: c}
 			if se, err := p.Entry(c); err == nil {
-				l = link{Label: se.Citation + " " + se.Title, URL: entryHref(se.Citation, p.ID)}
+				l = catalogLink{Label: se.Citation + " " + se.Title, URL: entryHref(se.Citation, p.ID)}
 			}
 			av.Specs = append(av.Specs, l)
 		}
@@ -480,7 +479,7 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	for _, id := range e.FAQ {
 		if f, ok := cat.FAQ(id); ok {
-			v.FAQs = append(v.FAQs, link{Label: f.Question, URL: faqHref(f.ID)})
+			v.FAQs = append(v.FAQs, catalogLink{Label: f.Question, URL: faqHref(f.ID)})
 		}
 	}
 	if from := r.URL.Query().Get("from"); from != "" {
@@ -540,21 +539,14 @@ func entryChanges(cat *catalog.Catalog, p *catalog.Profile, citation string) ([]
 				if f.Field == "proposed_citation" {
 					continue // shown with its precision
 				}
-				f.Field = cmpOr(fieldLabels[f.Field], f.Field)
-				f.From, f.To = cmpOr(f.From, "(none)"), cmpOr(f.To, "(none)")
+				f.Field = cmp.Or(diffFieldLabels[f.Field], f.Field)
+				f.From, f.To = cmp.Or(f.From, "(none)"), cmp.Or(f.To, "(none)")
 				cv.Fields = append(cv.Fields, f)
 			}
 		}
 		out = append(out, cv)
 	}
 	return out, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // resolvedHow explains why ref, which is not e's citation, leads to e.
@@ -584,7 +576,7 @@ type catalogMissingView struct {
 	Ref         string
 	Suggestions []entryRow
 	// Elsewhere lists the entry in the other profiles that have it.
-	Elsewhere []link
+	Elsewhere []catalogLink
 }
 
 func (s *Server) catalogMissing(w http.ResponseWriter, r *http.Request, cat *catalog.Catalog, p *catalog.Profile, ref string, nf *catalog.NotFoundError) error {
@@ -604,7 +596,7 @@ func (s *Server) catalogMissing(w http.ResponseWriter, r *http.Request, cat *cat
 			continue
 		}
 		if e, err := o.Entry(ref); err == nil {
-			v.Elsewhere = append(v.Elsewhere, link{Label: e.Citation + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
+			v.Elsewhere = append(v.Elsewhere, catalogLink{Label: e.Citation + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
 		}
 	}
 	s.render(w, r, http.StatusNotFound, "catalog_missing", v)
@@ -683,7 +675,7 @@ func findFAQs(cat *catalog.Catalog, q string) []catalog.FAQ {
 
 // diffRow is one entry's change in the diff table.
 type diffRow struct {
-	Change   badge
+	Change   catalogBadge
 	Citation string
 	Title    string
 	URL      string
@@ -754,7 +746,7 @@ func (s *Server) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
 			if f.Field == "proposed_citation" {
 				continue
 			}
-			row.What = append(row.What, fmt.Sprintf("%s: %s → %s", cmpOr(fieldLabels[f.Field], f.Field), cmpOr(f.From, "(none)"), cmpOr(f.To, "(none)")))
+			row.What = append(row.What, fmt.Sprintf("%s: %s → %s", cmp.Or(diffFieldLabels[f.Field], f.Field), cmp.Or(f.From, "(none)"), cmp.Or(f.To, "(none)")))
 		}
 		if d.ProposedCitation != "" {
 			at := "Proposed at " + d.ProposedCitation
@@ -915,11 +907,11 @@ func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
 			items = append(items, newCatalogItem(e, p))
 		}
 	}
-	return writePage(s, w, r, items)
+	return writeCatalogList(s, w, r, items)
 }
 
-// writePage writes one page of items as a list.
-func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) error {
+// writeCatalogList writes one page of items as a list.
+func writeCatalogList[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) error {
 	got, next, err := page(r, items)
 	if err != nil {
 		return err
@@ -1043,7 +1035,7 @@ func (s *Server) apiCatalogFAQ(w http.ResponseWriter, r *http.Request) error {
 	if items == nil {
 		items = []catalog.FAQ{}
 	}
-	return writePage(s, w, r, items)
+	return writeCatalogList(s, w, r, items)
 }
 
 func (s *Server) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
@@ -1062,7 +1054,7 @@ func (s *Server) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
 	if diffs == nil {
 		diffs = []catalog.Difference{}
 	}
-	return writePage(s, w, r, diffs)
+	return writeCatalogList(s, w, r, diffs)
 }
 
 func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error {
@@ -1085,5 +1077,5 @@ func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error 
 	if hits == nil {
 		hits = []catalog.Hit{}
 	}
-	return writePage(s, w, r, hits)
+	return writeCatalogList(s, w, r, hits)
 }

@@ -156,6 +156,9 @@ func (s *Server) invite(r *http.Request, userID int64) (string, error) {
 	if _, err := s.db.CreateInvitation(r.Context(), s.actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
 		return "", err
 	}
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL + "/invite/" + secret, nil
+	}
 	scheme := "http"
 	if clientOf(r.Context()).Secure {
 		scheme = "https"

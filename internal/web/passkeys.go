@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,7 +156,7 @@ func (u *webauthnUser) descriptors() []protocol.CredentialDescriptor {
 
 func (u *webauthnUser) key(credentialID []byte) (store.Passkey, bool) {
 	for _, k := range u.keys {
-		if string(k.CredentialID) == string(credentialID) {
+		if bytes.Equal(k.CredentialID, credentialID) {
 			return k, true
 		}
 	}

@@ -100,10 +100,12 @@ func (a passkeyAnswer) rpHash() []byte {
 
 func (k *softKey) coseKey(t *testing.T) []byte {
 	t.Helper()
-	pub := k.priv.PublicKey
-	x, y := make([]byte, 32), make([]byte, 32)
-	pub.X.FillBytes(x)
-	pub.Y.FillBytes(y)
+	// The uncompressed point: 0x04, then X and Y of 32 bytes each.
+	point, err := k.priv.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := point[1:33], point[33:65]
 	b, err := webauthncbor.Marshal(webauthncose.EC2PublicKeyData{
 		PublicKeyData: webauthncose.PublicKeyData{KeyType: 2, Algorithm: -7}, Curve: 1, XCoord: x, YCoord: y})
 	if err != nil {

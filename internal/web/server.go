@@ -35,6 +35,9 @@ type Config struct {
 	// limit. Zero means the defaults, 15 minutes and 12 hours.
 	IdleTimeout     time.Duration
 	SessionLifetime time.Duration
+	// PublicURL is the address people open Safeguard at, for links in
+	// invitations; empty means the address each request came to.
+	PublicURL string
 	// Keys seals the secrets Safeguard keeps (TOTP seeds, SSO client
 	// secrets) under the deployment's key-encryption key.
 	Keys *crypt.Keyring

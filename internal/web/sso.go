@@ -93,6 +93,10 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	next := safeNext(q.Get("next"))
+	if principalOf(ctx) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
 	slug := strings.ToLower(strings.TrimSpace(q.Get("org")))
 	var cfg identity.SSOConfig
 	switch {
@@ -318,7 +322,7 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity
 	if err != nil {
 		return err
 	}
-	u, err := s.ssoApply(r, *cfg, plan)
+	u, err := s.ssoApply(r, plan)
 	if err != nil {
 		return err
 	}
@@ -393,13 +397,11 @@ type ssoPlan struct {
 	create *store.NewUser
 	// roles to set, by organisation ID.
 	roles map[int64]identity.Role
-	// orgNames names those organisations, for the audit log.
-	orgNames map[int64]string
 }
 
 // ssoPlan decides who signs in and what changes, or refuses.
 func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, subject string, c ssoClaims, groups []string) (*ssoPlan, error) {
-	plan := &ssoPlan{roles: map[int64]identity.Role{}, orgNames: map[int64]string{}}
+	plan := &ssoPlan{roles: map[int64]identity.Role{}}
 	email := identity.NormalizeEmail(c.Email)
 	link, u, err := s.db.UserBySSOIdentity(ctx, issuer, subject)
 	switch {
@@ -444,6 +446,10 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 		return nil, err
 	}
 
+	who := email
+	if plan.user.ID != 0 {
+		who = plan.user.Email
+	}
 	resolved := cfg.RoleMap.Resolve(groups)
 	if cfg.Deployment() {
 		for slug, role := range resolved {
@@ -454,7 +460,7 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 			} else if err != nil {
 				return nil, err
 			}
-			plan.roles[o.ID], plan.orgNames[o.ID] = role, o.Slug
+			plan.roles[o.ID] = role
 		}
 		return plan, nil
 	}
@@ -486,10 +492,10 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 	case role != "":
 		plan.roles[cfg.OrgID] = role
 	case cfg.ManagesRoles():
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("none of the groups of %s maps to a role", email),
+		return nil, refuse(http.StatusForbidden, fmt.Sprintf("none of the groups of %s maps to a role", who),
 			"Your groups at the identity provider give you no role in this organisation. Ask its administrator.")
 	case !member:
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("%s is not a member of the organisation", email), msgNoAccount)
+		return nil, refuse(http.StatusForbidden, fmt.Sprintf("%s is not a member of the organisation", who), msgNoAccount)
 	}
 	if plan.create != nil {
 		plan.create.OrgID, plan.create.Role = cfg.OrgID, role
@@ -500,7 +506,7 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 
 // ssoApply carries out a sign-in's plan: the account made or linked, and
 // the roles its groups give.
-func (s *Server) ssoApply(r *http.Request, cfg identity.SSOConfig, plan *ssoPlan) (identity.User, error) {
+func (s *Server) ssoApply(r *http.Request, plan *ssoPlan) (identity.User, error) {
 	ctx := r.Context()
 	actor := store.Actor{Name: "system:sso", Source: clientOf(ctx).IP, RequestID: requestID(ctx)}
 	u := plan.user
@@ -640,13 +646,17 @@ func providerURLOK(s string) bool {
 }
 
 // ssoRedirectURL is the callback address the provider sends the browser
-// back to: the configured one, else the address this browser used.
+// back to: the configured one, else under the deployment's public address,
+// else under the address this browser used.
 func (s *Server) ssoRedirectURL(r *http.Request, cfg identity.SSOConfig) string {
 	if cfg.RedirectURL != "" {
 		return cfg.RedirectURL
 	}
 	if s.cfg.SSO != nil && s.cfg.SSO.RedirectURL != "" {
 		return s.cfg.SSO.RedirectURL
+	}
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/") + ssoCallbackPath
 	}
 	scheme := "http"
 	if clientOf(r.Context()).Secure {

@@ -249,6 +249,9 @@ func TestSSODeploymentProvider(t *testing.T) {
 			}
 			createUser(t, db, "linked-then-disabled@riverside.example", false, org.ID, identity.RoleViewer)
 			noJIT, _ := newTestServer(t, db, Config{Keys: newTestKeys(t), SSO: deploymentSSO(p, false)})
+			wrongSecret := deploymentSSO(p, true)
+			wrongSecret.ClientSecret = "not-the-secret"
+			badClient, _ := newTestServer(t, db, Config{Keys: newTestKeys(t), SSO: wrongSecret})
 			var replay string
 			fresh := func(sub string) oidcUser {
 				return oidcUser{Subject: sub, Email: sub + "@riverside.example", EmailVerified: true, Groups: []string{"staff"}}
@@ -328,6 +331,7 @@ func TestSSODeploymentProvider(t *testing.T) {
 							t.Fatal(err)
 						}
 					}, status: 403, reason: "disabled"},
+				{name: "wrong client secret", user: fresh("r-client"), h: badClient, status: 401, reason: "refused the code: invalid_client"},
 				{name: "no account and JIT off", user: fresh("r-nojit"), h: noJIT, status: 403, reason: "just-in-time accounts are off"},
 			}
 			for _, tt := range tests {
@@ -566,4 +570,29 @@ func mustUser(t *testing.T, db *store.DB, email string) identity.User {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestSSORedirectURL(t *testing.T) {
+	db := storetest.SQLite(t)
+	r := httptest.NewRequest("GET", "/login/sso", nil)
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"from the request", Config{}, "http://example.com/login/sso/callback"},
+		{"from the public address", Config{PublicURL: "https://safeguard.clinic.example/"}, "https://safeguard.clinic.example/login/sso/callback"},
+		{"configured", Config{PublicURL: "https://a.example", SSO: &identity.SSOConfig{RedirectURL: "https://b.example/cb"}}, "https://b.example/cb"},
+	}
+	for _, tt := range tests {
+		s, _ := newTestServer(t, db, tt.cfg)
+		// Requests carry their client through the middleware; call it so.
+		var got string
+		s.withClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = s.ssoRedirectURL(r, identity.SSOConfig{})
+		})).ServeHTTP(httptest.NewRecorder(), r)
+		if got != tt.want {
+			t.Errorf("%s: ssoRedirectURL() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
 }

@@ -30,7 +30,7 @@ CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id);
 -- options, bound to one session, used once, short-lived.
 CREATE TABLE webauthn_ceremonies (
 	id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	session_id BIGINT NOT NULL REFERENCES sessions (id),
+	session_id BIGINT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
 	user_id    BIGINT NOT NULL REFERENCES users (id),
 	kind       TEXT NOT NULL,
 	data       TEXT NOT NULL,

@@ -30,7 +30,7 @@ CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id);
 -- options, bound to one session, used once, short-lived.
 CREATE TABLE webauthn_ceremonies (
 	id         INTEGER PRIMARY KEY,
-	session_id INTEGER NOT NULL REFERENCES sessions (id),
+	session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
 	user_id    INTEGER NOT NULL REFERENCES users (id),
 	kind       TEXT NOT NULL,
 	data       TEXT NOT NULL,

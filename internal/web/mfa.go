@@ -217,7 +217,7 @@ func (s *Server) mfaVerifySubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if use.Recovery {
 		// Say how many codes are left, where new ones can be made.
-		next = "/account/mfa?done=recovery-used&left=" + strconv.Itoa(use.RecoveryLeft) + "&next=" + url.QueryEscape(next)
+		next = "/account/mfa?done=recovery-used&next=" + url.QueryEscape(next)
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
@@ -236,6 +236,8 @@ type mfaView struct {
 	Secret   string
 	Problems validate.Error
 	Notice   string
+	// RecoveryUsed says the session was just signed in with a recovery code.
+	RecoveryUsed bool
 }
 
 func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) error {
@@ -258,18 +260,11 @@ func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) error {
 	v := &mfaView{Next: next}
 	switch q.Get("done") {
 	case "recovery-used":
-		v.Notice = fmt.Sprintf("You signed in with a recovery code; it cannot be used again. You have %d left.", max(0, atoiOr(q.Get("left"), 0)))
+		v.RecoveryUsed = true
 	case "removed":
 		v.Notice = "The authenticator app has been removed from your account."
 	}
 	return s.renderMFA(w, r, http.StatusOK, v)
-}
-
-func atoiOr(s string, def int) int {
-	if n, err := strconv.Atoi(s); err == nil {
-		return n
-	}
-	return def
 }
 
 func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, v *mfaView) error {

@@ -181,21 +181,6 @@ func catalogRequirement(r catalog.Requirement) string {
 	return string(r)
 }
 
-// catalogRow is one entry in "catalog list --format json|csv".
-type catalogRow struct {
-	Citation            string              `json:"citation"`
-	Title               string              `json:"title"`
-	Kind                catalog.Kind        `json:"kind"`
-	Requirement         catalog.Requirement `json:"requirement"`
-	Category            catalog.Category    `json:"category"`
-	Standard            string              `json:"standard"`
-	Section             string              `json:"section"`
-	Profile             string              `json:"profile"`
-	Status              string              `json:"status"`
-	ProposedCitation    string              `json:"proposed_citation,omitempty"`
-	CitationApproximate bool                `json:"citation_approximate,omitempty"`
-}
-
 func (c catalogCmd) list(args []string) error {
 	fs := c.flagSet("list")
 	prof := c.profileFlag(fs)
@@ -216,7 +201,7 @@ func (c catalogCmd) list(args []string) error {
 	if err != nil {
 		return err
 	}
-	rows := []catalogRow{}
+	rows := []catalog.Summary{}
 	for _, e := range p.Entries() {
 		if category.value != "" && string(e.Category) != category.value {
 			continue
@@ -224,11 +209,7 @@ func (c catalogCmd) list(args []string) error {
 		if requirement.value != "" && string(e.Requirement) != requirement.value {
 			continue
 		}
-		rows = append(rows, catalogRow{
-			Citation: e.Citation, Title: e.Title, Kind: e.Kind, Requirement: e.Requirement,
-			Category: e.Category, Standard: e.Standard, Section: e.Section, Profile: p.ID, Status: p.Status,
-			ProposedCitation: e.ProposedCitation, CitationApproximate: e.CitationApproximate,
-		})
+		rows = append(rows, p.Summarize(e))
 	}
 	w := c.m.Stdout
 	switch format.value {
@@ -285,7 +266,7 @@ type catalogShow struct {
 	ProfileStatus string `json:"profile_status"`
 	catalog.Entry
 	StandardTitle  string            `json:"standard_title"`
-	Specifications []catalogRow      `json:"specifications,omitempty"`
+	Specifications []catalog.Summary      `json:"specifications,omitempty"`
 	FAQs           []catalog.FAQ     `json:"faqs,omitempty"`
 	Inherited      *catalogInherited `json:"inherited_crosswalk,omitempty"`
 	// ResolvedFrom is the reference asked for when it is not the entry's own
@@ -344,11 +325,7 @@ func (c catalogCmd) show(args []string) error {
 	}
 	kids, _ := p.Children(e.Citation)
 	for _, k := range kids {
-		out.Specifications = append(out.Specifications, catalogRow{
-			Citation: k.Citation, Title: k.Title, Kind: k.Kind, Requirement: k.Requirement, Category: k.Category,
-			Standard: k.Standard, Section: k.Section, Profile: p.ID, Status: p.Status,
-			ProposedCitation: k.ProposedCitation, CitationApproximate: k.CitationApproximate,
-		})
+		out.Specifications = append(out.Specifications, p.Summarize(k))
 	}
 	for _, id := range e.FAQ {
 		if f, ok := c.cat.FAQ(id); ok {

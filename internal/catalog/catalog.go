@@ -344,3 +344,28 @@ func (c *Catalog) CrosswalkSource() string { return c.crosswalkSource }
 
 // General returns the general rules of §164.306.
 func (c *Catalog) General() GeneralRules { return c.general.clone() }
+
+// Summary is an entry as lists show it: the fields of
+// "safeguard catalog list --format json" and of GET /api/v1/catalog.
+type Summary struct {
+	Citation            string      `json:"citation"`
+	Title               string      `json:"title"`
+	Kind                Kind        `json:"kind"`
+	Requirement         Requirement `json:"requirement"`
+	Category            Category    `json:"category"`
+	Standard            string      `json:"standard"`
+	Section             string      `json:"section"`
+	Profile             string      `json:"profile"`
+	Status              string      `json:"status"`
+	ProposedCitation    string      `json:"proposed_citation,omitempty"`
+	CitationApproximate bool        `json:"citation_approximate,omitempty"`
+}
+
+// Summarize returns e, an entry of p, as lists show it.
+func (p *Profile) Summarize(e Entry) Summary {
+	return Summary{
+		Citation: e.Citation, Title: e.Title, Kind: e.Kind, Requirement: e.Requirement, Category: e.Category,
+		Standard: e.Standard, Section: e.Section, Profile: p.ID, Status: p.Status,
+		ProposedCitation: e.ProposedCitation, CitationApproximate: e.CitationApproximate,
+	}
+}

@@ -848,30 +848,6 @@ func (s *Server) catalogSearchPage(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// catalogItem is an entry in an API list: the fields of
-// "safeguard catalog list --format json".
-type catalogItem struct {
-	Citation            string              `json:"citation"`
-	Title               string              `json:"title"`
-	Kind                catalog.Kind        `json:"kind"`
-	Requirement         catalog.Requirement `json:"requirement"`
-	Category            catalog.Category    `json:"category"`
-	Standard            string              `json:"standard"`
-	Section             string              `json:"section"`
-	Profile             string              `json:"profile"`
-	Status              string              `json:"status"`
-	ProposedCitation    string              `json:"proposed_citation,omitempty"`
-	CitationApproximate bool                `json:"citation_approximate,omitempty"`
-}
-
-func newCatalogItem(e catalog.Entry, p *catalog.Profile) catalogItem {
-	return catalogItem{
-		Citation: e.Citation, Title: e.Title, Kind: e.Kind, Requirement: e.Requirement, Category: e.Category,
-		Standard: e.Standard, Section: e.Section, Profile: p.ID, Status: p.Status,
-		ProposedCitation: e.ProposedCitation, CitationApproximate: e.CitationApproximate,
-	}
-}
-
 // apiCatalog lists the entries of a profile, optionally of one category or
 // requirement, in the order of the rule.
 func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
@@ -901,10 +877,10 @@ func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	items := []catalogItem{}
+	items := []catalog.Summary{}
 	for _, e := range p.Entries() {
 		if (category == "" || e.Category == category) && (requirement == "" || e.Requirement == requirement) {
-			items = append(items, newCatalogItem(e, p))
+			items = append(items, p.Summarize(e))
 		}
 	}
 	return writeCatalogList(s, w, r, items)
@@ -929,7 +905,7 @@ type catalogEntryJSON struct {
 	ProfileStatus string `json:"profile_status"`
 	catalog.Entry
 	StandardTitle      string               `json:"standard_title"`
-	Specifications     []catalogItem        `json:"specifications,omitempty"`
+	Specifications     []catalog.Summary        `json:"specifications,omitempty"`
 	FAQs               []catalog.FAQ        `json:"faqs,omitempty"`
 	InheritedCrosswalk *inheritedCrosswalk  `json:"inherited_crosswalk,omitempty"`
 	CrosswalkSource    string               `json:"crosswalk_source"`
@@ -988,7 +964,7 @@ func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
 	}
 	kids, _ := p.Children(e.Citation)
 	for _, k := range kids {
-		out.Specifications = append(out.Specifications, newCatalogItem(k, p))
+		out.Specifications = append(out.Specifications, p.Summarize(k))
 	}
 	for _, id := range e.FAQ {
 		if f, ok := cat.FAQ(id); ok {

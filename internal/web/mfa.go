@@ -319,6 +319,13 @@ func groupSecret(s string) string {
 // a session still owing a one-time password change or the second factor it
 // already has.
 func (s *Server) mayEnrol(r *http.Request, p *principal) error {
+	return s.mayChangeFactors(r, p, "mfa.enrol_refused")
+}
+
+// mayChangeFactors is the one check before any second factor is added or
+// changed: a browser session, with its own password, that has passed the
+// second factor it already has. Refusals are audited as action.
+func (s *Server) mayChangeFactors(r *http.Request, p *principal, action string) error {
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -330,7 +337,7 @@ func (s *Server) mayEnrol(r *http.Request, p *principal) error {
 		return err
 	}
 	if owes {
-		s.auditRefusal(r, "mfa.enrol_refused", "second factor not yet passed in this session")
+		s.auditRefusal(r, action, "second factor not yet passed in this session")
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Confirm it is you with your second factor first."}
 	}
 	return nil

@@ -189,21 +189,7 @@ var errBrowserOnly = &HTTPError{Code: http.StatusForbidden, Msg: "Passkeys are m
 // may only while the user has no second factor at all (enrolling the first).
 // Otherwise a stolen password alone could add a passkey and walk past MFA.
 func (s *Server) mayManagePasskeys(r *http.Request, p *principal) error {
-	if p.Session == nil {
-		return errBrowserOnly
-	}
-	if p.User.MustChangePassword {
-		return &HTTPError{Code: http.StatusForbidden, Msg: "Choose your own password first."}
-	}
-	owes, err := s.owesSecondFactor(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	if owes {
-		s.auditRefusal(r, "passkey.manage_refused", "second factor not yet passed in this session")
-		return &HTTPError{Code: http.StatusForbidden, Msg: "Confirm it is you with your second factor first, then manage your passkeys."}
-	}
-	return nil
+	return s.mayChangeFactors(r, p, "passkey.manage_refused")
 }
 
 // passkeysView is the page listing the user's passkeys.

@@ -18,7 +18,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
-//go:embed templates static
+//go:embed all:templates static
 var assets embed.FS
 
 // Page is what every page's view model carries for the layout.
@@ -76,7 +76,9 @@ func parseViews(static *staticFiles) (*views, error) {
 			return t.UTC().Format("2 Jan 2006 15:04 UTC")
 		},
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	// The layout and the partials (files starting with "_") are shared by
+	// every page.
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -87,7 +89,7 @@ func parseViews(static *staticFiles) (*views, error) {
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(assets, "templates/"+name+".html")

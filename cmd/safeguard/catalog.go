@@ -266,7 +266,7 @@ type catalogShow struct {
 	ProfileStatus string `json:"profile_status"`
 	catalog.Entry
 	StandardTitle  string            `json:"standard_title"`
-	Specifications []catalog.Summary      `json:"specifications,omitempty"`
+	Specifications []catalog.Summary `json:"specifications,omitempty"`
 	FAQs           []catalog.FAQ     `json:"faqs,omitempty"`
 	Inherited      *catalogInherited `json:"inherited_crosswalk,omitempty"`
 	// ResolvedFrom is the reference asked for when it is not the entry's own

@@ -905,7 +905,7 @@ type catalogEntryJSON struct {
 	ProfileStatus string `json:"profile_status"`
 	catalog.Entry
 	StandardTitle      string               `json:"standard_title"`
-	Specifications     []catalog.Summary        `json:"specifications,omitempty"`
+	Specifications     []catalog.Summary    `json:"specifications,omitempty"`
 	FAQs               []catalog.FAQ        `json:"faqs,omitempty"`
 	InheritedCrosswalk *inheritedCrosswalk  `json:"inherited_crosswalk,omitempty"`
 	CrosswalkSource    string               `json:"crosswalk_source"`

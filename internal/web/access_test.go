@@ -80,6 +80,14 @@ var routePermissions = map[string]identity.Permission{
 	"POST /account/mfa/recovery":                   identity.PermSignedIn,
 	"POST /admin/users/{id}/reset-password":        identity.PermAdmin,
 	"POST /api/v1/admin/users/{id}/reset-password": identity.PermAdmin,
+	"GET /orgs/{org}/audit":                        identity.PermOrgAudit,
+	"GET /orgs/{org}/audit/{seq}":                  identity.PermOrgAudit,
+	"GET /api/v1/orgs/{org}/audit":                 identity.PermOrgAudit,
+	"GET /api/v1/orgs/{org}/audit/{seq}":           identity.PermOrgAudit,
+	"GET /admin/audit":                             identity.PermAdmin,
+	"GET /admin/audit/{seq}":                       identity.PermAdmin,
+	"GET /api/v1/audit":                            identity.PermAdmin,
+	"GET /api/v1/audit/{seq}":                      identity.PermAdmin,
 	"GET /status":                                  identity.PermAdmin,
 	"GET /admin/users":                             identity.PermAdmin,
 	"POST /admin/users":                            identity.PermAdmin,
@@ -121,7 +129,7 @@ func concretePath(pattern, org string) (method, path string) {
 	if !ok {
 		method, path = "GET", pattern
 	}
-	r := strings.NewReplacer("{org}", org, "{id}", "999999", "{user}", "999999", "{token}", "sgi_nothing",
+	r := strings.NewReplacer("{org}", org, "{id}", "999999", "{user}", "999999", "{token}", "sgi_nothing", "{seq}", "999999",
 		"{hash}", "0", "{name}", "style.css", "{citation}", "164.312(b)", "{category}", "technical", "{$}", "")
 	path = r.Replace(path)
 	if path == "/api/" {

@@ -24,6 +24,7 @@ type orgView struct {
 	MyEmergency *identity.Emergency
 	Unreviewed  []identity.Emergency
 	CanReview   bool
+	CanAudit    bool
 	Problems    validate.Error
 	Reason      string
 }
@@ -53,6 +54,7 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	v.Org, v.Role, v.Members = a.Org, a.Role, len(members)
 	v.MyEmergency = a.Emergency
 	v.CanReview = a.Role.Allows(identity.PermOrgSecurity)
+	v.CanAudit = a.Role.Allows(identity.PermOrgAudit)
 	if v.CanReview {
 		// Running emergency access is listed too, so that the security
 		// officer sees it at once, not only when it needs review.

@@ -155,6 +155,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /api/v1/orgs", signedIn, s.apiOrgs)
 	s.route(mux, "GET /api/v1/orgs/{org}", read, s.apiOrg)
 	s.route(mux, "GET /api/v1/orgs/{org}/members", read, s.apiMembers)
+	s.route(mux, "GET /orgs/{org}/audit", identity.PermOrgAudit, s.orgAuditPage)
+	s.route(mux, "GET /orgs/{org}/audit/{seq}", identity.PermOrgAudit, s.orgAuditEntry)
+	s.route(mux, "GET /api/v1/orgs/{org}/audit", identity.PermOrgAudit, s.orgAuditPage)
+	s.route(mux, "GET /api/v1/orgs/{org}/audit/{seq}", identity.PermOrgAudit, s.orgAuditEntry)
+	s.route(mux, "GET /admin/audit", identity.PermAdmin, s.adminAuditPage)
+	s.route(mux, "GET /admin/audit/{seq}", identity.PermAdmin, s.adminAuditEntry)
+	s.route(mux, "GET /api/v1/audit", identity.PermAdmin, s.adminAuditPage)
+	s.route(mux, "GET /api/v1/audit/{seq}", identity.PermAdmin, s.adminAuditEntry)
 	s.route(mux, "POST /api/v1/orgs/{org}/members", manage, s.apiMemberAdd)
 
 	admin := identity.PermAdmin

@@ -370,6 +370,7 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"password":        &passwordView{},
 		"home":            &homeView{},
 		"account":         &accountView{},
+		"audit":           &auditView{},
 		"admin_orgs":      &adminOrgsView{},
 		"admin_users":     &adminUsersView{},
 		"emergency":       &emergencyView{},

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// auditView is the audit log page of an organisation, or of the deployment
+// for platform administrators.
+type auditView struct {
+	Page
+	Scope    string // "org" or "admin"
+	Base     string // the page's path, for filter and paging links
+	Entries  []auditRow
+	Filter   auditForm
+	Problems validate.Error
+	NextURL  string
+	Entry    *auditRow
+}
+
+// auditRow is an entry as the page shows it.
+type auditRow struct {
+	audit.Entry
+	Who string // the actor, with the user's email where there is one
+	Org string
+}
+
+// auditForm is the filter form as typed.
+type auditForm struct {
+	Actor, Action, Object, From, To string
+}
+
+// auditEntryJSON is an entry in the API.
+type auditEntryJSON struct {
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	OrgID     int64     `json:"org_id,omitempty"`
+	Actor     string    `json:"actor"`
+	Action    string    `json:"action"`
+	Object    string    `json:"object"`
+	Source    string    `json:"source,omitempty"`
+	RequestID string    `json:"request_id,omitempty"`
+	Summary   string    `json:"summary"`
+}
+
+// parseAuditFilter reads the filter from the query string.
+func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Error) {
+	form := auditForm{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
+		Object: strings.TrimSpace(q.Get("object")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Object: form.Object, Limit: 100}
+	problems := validate.Error{}
+	parseDay := func(field, v string) time.Time {
+		if v == "" {
+			return time.Time{}
+		}
+		for _, layout := range []string{"2006-01-02", time.RFC3339} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t
+			}
+		}
+		problems.Add(field, "must be a date such as 2026-11-22")
+		return time.Time{}
+	}
+	f.From = parseDay("from", form.From)
+	f.To = parseDay("to", form.To)
+	if !f.To.IsZero() && len(form.To) == len("2006-01-02") {
+		f.To = f.To.AddDate(0, 0, 1) // a day given as "to" includes that day
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		problems.Add("to", "must be after the start")
+	}
+	if c := q.Get("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			problems.Add("cursor", "is not a cursor this server issued")
+		}
+		f.Before = n
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			problems.Add("limit", "must be a whole number from 1 to 500")
+		}
+		f.Limit = n
+	}
+	for field, v := range map[string]string{"actor": form.Actor, "action": form.Action, "object": form.Object} {
+		if len(v) > 200 {
+			problems.Add(field, "must be at most 200 characters")
+		}
+	}
+	return f, form, problems
+}
+
+// auditRows adds the people behind user actors.
+func (s *Server) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, error) {
+	users, err := s.db.Users(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	emails := map[string]string{}
+	for _, u := range users {
+		emails[fmt.Sprintf("user:%d", u.ID)] = u.Email
+	}
+	orgs, err := s.db.Orgs(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	slugs := map[int64]string{}
+	for _, o := range orgs {
+		slugs[o.ID] = o.Slug
+	}
+	rows := make([]auditRow, len(entries))
+	for i, e := range entries {
+		who := e.Actor
+		base, rest, _ := strings.Cut(e.Actor, "/")
+		if email, ok := emails[base]; ok {
+			who = email
+			if rest != "" {
+				who += " (" + rest + ")"
+			}
+		}
+		rows[i] = auditRow{Entry: e, Who: who, Org: slugs[e.OrgID]}
+	}
+	return rows, nil
+}
+
+// auditList serves the list for one organisation (orgID) or all (0).
+func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
+	f, form, problems := parseAuditFilter(r.URL.Query())
+	f.OrgID = orgID
+	if len(problems) > 0 {
+		if wantsJSON(r) {
+			return problems
+		}
+		v.Filter, v.Problems = form, problems
+		s.render(w, r, http.StatusUnprocessableEntity, "audit", v)
+		return nil
+	}
+	entries, more, err := s.db.AuditSearch(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	// Reading the log is itself recorded.
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
+		Summary: fmt.Sprintf("viewed %d entries (filter actor=%q action=%q object=%q from=%q to=%q)", len(entries), form.Actor, form.Action, form.Object, form.From, form.To)}); err != nil {
+		return err
+	}
+	next := ""
+	if more && len(entries) > 0 {
+		q := r.URL.Query()
+		q.Set("cursor", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
+		next = q.Encode()
+	}
+	if wantsJSON(r) {
+		items := make([]auditEntryJSON, len(entries))
+		for i, e := range entries {
+			items[i] = auditEntryJSON(e)
+		}
+		var cursor *string
+		if more && len(entries) > 0 {
+			c := strconv.FormatInt(entries[len(entries)-1].Seq, 10)
+			cursor = &c
+		}
+		s.writeJSON(w, r, http.StatusOK, list[auditEntryJSON]{Items: items, NextCursor: cursor})
+		return nil
+	}
+	if v.Entries, err = s.auditRows(r, entries); err != nil {
+		return err
+	}
+	v.Filter = form
+	if next != "" {
+		v.NextURL = v.Base + "?" + next
+	}
+	s.render(w, r, http.StatusOK, "audit", v)
+	return nil
+}
+
+func (s *Server) orgAuditPage(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	base := "/orgs/" + a.Org.Slug + "/audit"
+	return s.auditList(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Audit log"})}, Scope: "org", Base: base})
+}
+
+func (s *Server) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
+	return s.auditList(w, r, 0, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log"}}},
+		Scope: "admin", Base: "/admin/audit"})
+}
+
+// auditShow serves one entry of orgID's log (0: any).
+func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "No such audit entry."}
+	}
+	e, err := s.db.AuditEntry(r.Context(), orgID, seq)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
+		return err
+	}
+	if wantsJSON(r) {
+		s.writeJSON(w, r, http.StatusOK, auditEntryJSON(e))
+		return nil
+	}
+	rows, err := s.auditRows(r, []audit.Entry{e})
+	if err != nil {
+		return err
+	}
+	v.Entry = &rows[0]
+	v.Breadcrumbs = append(v.Breadcrumbs, Crumb{Label: fmt.Sprintf("Entry %d", seq)})
+	s.render(w, r, http.StatusOK, "audit", v)
+	return nil
+}
+
+func (s *Server) orgAuditEntry(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	base := "/orgs/" + a.Org.Slug + "/audit"
+	return s.auditShow(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Audit log", URL: base})}, Scope: "org", Base: base})
+}
+
+func (s *Server) adminAuditEntry(w http.ResponseWriter, r *http.Request) error {
+	return s.auditShow(w, r, 0, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log", URL: "/admin/audit"}}},
+		Scope: "admin", Base: "/admin/audit"})
+}

@@ -142,7 +142,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func (m *Main) runUser(ctx context.Context, args []string) error {
-	const synopsis = "user add|list|disable|enable [flags] [EMAIL]"
+	const synopsis = "user add|list|disable|enable|reset-password|reset-mfa [flags] [EMAIL]"
 	const desc = "Manage user accounts. Accounts are disabled, never deleted: the audit log refers to them.\n\n" +
 		"  add      --email E [--name N] [--admin] [--org SLUG --role ROLE] [--password-stdin]\n" +
 		"           without --password-stdin, prints a one-time invitation link (valid 72 hours)\n" +

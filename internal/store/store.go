@@ -297,8 +297,6 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time
-	// audit is the log's last entry once this transaction has appended one.
-	audit *auditHead
 }
 
 // update runs fn in a read-write transaction and commits when fn returns nil.

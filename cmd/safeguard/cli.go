@@ -65,6 +65,8 @@ func (m *Main) commands() map[string]command {
 		"user":    {"add, list, disable and enable users; reset passwords and second factors", m.runUser},
 		"token":   {"create API tokens", m.runToken},
 		"catalog": {"browse the Security Rule catalogue (list, show, diff, faq, search, export, import)", m.runCatalog},
+		"audit":   {"verify, checkpoint, prove and export the tamper-evident audit log", m.runAudit},
+		"assess":  {"list, show and export compliance assessments (list|show|export)", m.runAssess},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
 	}

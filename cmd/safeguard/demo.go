@@ -83,7 +83,7 @@ func (m *Main) loadDemo(ctx context.Context, f *serveFlags, dir string) error {
 		return err
 	}
 	defer in.Close()
-	creds, err := demo.Load(ctx, in.db, m.hasher())
+	creds, err := demo.Load(ctx, in.db, m.hasher(), in.keys)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,7 @@ type serveFlags struct {
 	webauthnRPID    string
 	webauthnOrigin  string
 	sso             *ssoFlags
+	audit           *auditFlags
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -72,6 +73,7 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
 	f.sso = addSSOFlags(fs)
+	f.audit = addAuditFlags(fs)
 	return f
 }
 
@@ -317,6 +319,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		Hasher:          m.hasher(),
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
+		AuditKeys:       auditKeys{dir: in.dataDir}.trusted,
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
 		RPID:            f.webauthnRPID,
@@ -332,6 +335,11 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, log)
+	if err != nil {
+		return err
+	}
+	defer stopCheckpoints()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, errors.Unwrap(err))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
@@ -54,8 +55,8 @@ type Credential struct {
 }
 
 // Load writes the demo data into an empty database and returns the demo
-// users' sign-in details.
-func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher) ([]Credential, error) {
+// users' sign-in details. keys seals the demo's evidence files.
+func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher, keys *crypt.Keyring) ([]Credential, error) {
 	ids := map[string]int64{}
 	for _, o := range Orgs {
 		created, err := db.CreateOrg(ctx, Actor, o)
@@ -85,7 +86,10 @@ func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher) ([]Credent
 		}
 		creds = append(creds, Credential{Person: p, Password: pw})
 	}
-	return creds, nil
+	if err := loadAssessments(ctx, db, ids["riverside"]); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return creds, loadEvidence(ctx, db, keys, ids["riverside"])
 }
 
 // password returns a random password that is easy to read aloud: four

@@ -2,7 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"iter"
+	"strings"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
 )
@@ -15,23 +21,206 @@ type Actor struct {
 	RequestID string
 }
 
+// auditHead is the last entry of the log as this transaction sees it.
+type auditHead struct {
+	seq  int64
+	hash audit.Hash
+}
+
 // appendAudit writes e in tx. A change and its entry commit together or not at
 // all: if the entry cannot be written, the change fails.
+//
+// The entry's sequence number and previous hash come from audit_head, read in
+// tx: on SQLite the write lock already serialises writers; on PostgreSQL the
+// row is locked FOR UPDATE until tx ends, so concurrent transactions, from
+// this process or another replica, append one after the other without gaps
+// or forks.
 func (tx *Tx) appendAudit(ctx context.Context, actor Actor, e audit.Entry) error {
 	if actor.Name == "" {
 		return fmt.Errorf("audit %s: no actor", e.Action)
+	}
+	head, err := tx.lockAuditHead(ctx)
+	if err != nil {
+		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
+	}
+	e.Seq = head.seq + 1
+	e.At = tx.now
+	e.Actor, e.Source, e.RequestID = actor.Name, actor.Source, actor.RequestID
+	rec, err := audit.Seal(e, head.hash)
+	if err != nil {
+		return err
 	}
 	var orgID any
 	if e.OrgID != 0 {
 		orgID = e.OrgID
 	}
-	_, err := tx.exec(ctx, `INSERT INTO audit_log (at, org_id, actor, action, object, source, request_id, summary)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		tx.now, orgID, actor.Name, e.Action, e.Object, actor.Source, actor.RequestID, e.Summary)
+	_, err = tx.execPrepared(ctx, `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.At, orgID, e.Actor, e.Action, e.Object, e.Source, e.RequestID, e.Summary, rec.Version, rec.PrevHash[:], rec.Hash[:])
 	if err != nil {
 		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
 	}
+	tx.audit = &auditHead{seq: e.Seq, hash: rec.Hash}
+	tx.headMoved = true
 	return nil
+}
+
+// saveAuditHead records h as the log's last entry; the transaction that
+// appended entries calls it once, before it commits.
+func (tx *Tx) saveAuditHead(ctx context.Context, h auditHead) error {
+	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.seq, h.hash[:]); err != nil {
+		return fmt.Errorf("write audit head: %w", err)
+	}
+	return nil
+}
+
+// AppendAudit records an event that changes nothing else, such as a read of a
+// sensitive record or a failed sign-in, in a transaction of its own. It
+// returns once the entry is durable.
+func (db *DB) AppendAudit(ctx context.Context, actor Actor, e audit.Entry) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.appendAudit(ctx, actor, e) })
+}
+
+// AuditSize is the number of entries in the log.
+func (db *DB) AuditSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("audit log size: %w", err)
+	}
+	return n, nil
+}
+
+// lockAuditHead reads the last sequence number and hash, locking the head row
+// on PostgreSQL; later appends in the same transaction (and, under group
+// commit, later updates in the same group) reuse what it read.
+func (tx *Tx) lockAuditHead(ctx context.Context) (auditHead, error) {
+	if tx.audit != nil {
+		return *tx.audit, nil
+	}
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var h auditHead
+	var hash []byte
+	if err := tx.queryRow(ctx, q).Scan(&h.seq, &hash); err != nil {
+		return h, fmt.Errorf("read audit head: %w", err)
+	}
+	if hash == nil && h.seq != 0 {
+		return h, errors.New("the audit log has unsealed entries: reopen the database to seal them")
+	}
+	copy(h.hash[:], hash)
+	return h, nil
+}
+
+// sealLegacyAudit chains and hashes the entries written before the log was
+// hash-chained (schema 8). It runs after migrations, in their transaction,
+// and does nothing once the head carries a hash.
+func (tx *Tx) sealLegacyAudit(ctx context.Context) error {
+	var seq int64
+	var hash []byte
+	if err := tx.queryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return fmt.Errorf("read audit head: %w", err)
+	}
+	if hash != nil || seq == 0 {
+		return nil
+	}
+	var recs []audit.Record
+	for r, err := range tx.auditRecords(ctx, 1, seq) {
+		if err != nil {
+			return err
+		}
+		recs = append(recs, r)
+	}
+	var prev audit.Hash
+	for _, r := range recs {
+		sealed, err := audit.Seal(r.Entry, prev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `UPDATE audit_log SET version = ?, prev_hash = ?, hash = ? WHERE seq = ? AND hash IS NULL`,
+			sealed.Version, sealed.PrevHash[:], sealed.Hash[:], r.Seq); err != nil {
+			return fmt.Errorf("seal audit entry %d: %w", r.Seq, err)
+		}
+		prev = sealed.Hash
+	}
+	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, int64(len(recs)), prev[:]); err != nil {
+		return fmt.Errorf("seal audit log: %w", err)
+	}
+	return nil
+}
+
+const auditColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary, version, prev_hash, hash`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanAuditRecord(s rowScanner) (audit.Record, error) {
+	var r audit.Record
+	var prev, hash []byte
+	err := s.Scan(&r.Seq, timeValue{&r.At}, &r.OrgID, &r.Actor, &r.Action, &r.Object, &r.Source, &r.RequestID, &r.Summary, &r.Version, &prev, &hash)
+	copy(r.PrevHash[:], prev)
+	copy(r.Hash[:], hash)
+	return r, err
+}
+
+// auditRecords yields the stored entries from seq from to seq to (0: to the
+// end), in sequence order, as they are: verification decides what they mean.
+func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
+	return func(yield func(audit.Record, error) bool) {
+		q := `SELECT ` + auditColumns + ` FROM audit_log WHERE seq >= ?`
+		args := []any{from}
+		if to > 0 {
+			q += ` AND seq <= ?`
+			args = append(args, to)
+		}
+		rows, err := tx.query(ctx, q+` ORDER BY seq`, args...)
+		if err != nil {
+			yield(audit.Record{}, fmt.Errorf("read audit log: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanAuditRecord(rows)
+			if err != nil {
+				yield(r, fmt.Errorf("read audit log: %w", err))
+				return
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(audit.Record{}, fmt.Errorf("read audit log: %w", err))
+		}
+	}
+}
+
+// AuditRecords yields the entries from seq from to seq to (0: to the end) in
+// sequence order, with their hashes, read in one transaction.
+func (db *DB) AuditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
+	return func(yield func(audit.Record, error) bool) {
+		stopped := errors.New("stopped")
+		var yieldErr bool
+		err := db.view(ctx, func(tx *Tx) error {
+			for r, err := range tx.auditRecords(ctx, from, to) {
+				if err != nil {
+					yieldErr = true
+					yield(r, err)
+					return stopped
+				}
+				if !yield(r, nil) {
+					return stopped
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stopped) && !yieldErr {
+			yield(audit.Record{}, err)
+		}
+	}
 }
 
 // AuditEntries returns the newest entries of the log, newest first, at most
@@ -65,4 +254,368 @@ func (db *DB) AuditEntries(ctx context.Context, orgID int64, limit int) ([]audit
 		return nil, fmt.Errorf("list audit entries: %w", err)
 	}
 	return out, nil
+}
+
+// treeReader reads the Merkle tree's stored hashes in tx, and those computed
+// but not yet written from pending.
+type treeReader struct {
+	ctx     context.Context
+	tx      *Tx
+	pending map[int64]tlog.Hash
+}
+
+func (r *treeReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []any
+	pos := map[int64][]int{}
+	for i, idx := range indexes {
+		if h, ok := r.pending[idx]; ok {
+			out[i] = h
+			continue
+		}
+		if _, ok := pos[idx]; !ok {
+			missing = append(missing, idx)
+		}
+		pos[idx] = append(pos[idx], i)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rows, err := r.tx.query(r.ctx, `SELECT idx, hash FROM audit_tree WHERE idx IN (?`+strings.Repeat(", ?", len(missing)-1)+`)`, missing...)
+	if err != nil {
+		return nil, fmt.Errorf("read audit tree: %w", err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, err
+		}
+		for _, i := range pos[idx] {
+			copy(out[i][:], h)
+		}
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(missing) {
+		return nil, fmt.Errorf("audit tree: %d stored hashes missing", len(missing)-found)
+	}
+	return out, nil
+}
+
+// treeSize is the number of leaves whose stored hashes are in audit_tree.
+func (tx *Tx) treeSize(ctx context.Context) (int64, error) {
+	var count int64
+	if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_tree`).Scan(&count); err != nil {
+		return 0, fmt.Errorf("read audit tree size: %w", err)
+	}
+	// StoredHashCount grows with the size; find the size whose count it is.
+	lo, hi := int64(0), count
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if tlog.StoredHashCount(mid) < count {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if tlog.StoredHashCount(lo) != count {
+		return 0, fmt.Errorf("audit tree holds %d stored hashes, which is no tree size", count)
+	}
+	return lo, nil
+}
+
+// extendTree adds the leaves from the tree's size up to at most limit leaves
+// more to audit_tree and returns the new size.
+func (tx *Tx) extendTree(ctx context.Context, limit int64) (int64, error) {
+	n, err := tx.treeSize(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var leaves []tlog.Hash
+	rows, err := tx.query(ctx, `SELECT seq, hash FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq`, n, n+limit)
+	if err != nil {
+		return 0, fmt.Errorf("read audit leaves: %w", err)
+	}
+	for rows.Next() {
+		var seq int64
+		var h []byte
+		if err := rows.Scan(&seq, &h); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if seq != n+int64(len(leaves))+1 || len(h) != tlog.HashSize {
+			rows.Close()
+			return 0, fmt.Errorf("audit log entry %d: out of sequence or unsealed; run 'safeguard audit verify'", n+int64(len(leaves))+1)
+		}
+		leaves = append(leaves, tlog.Hash(h))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(leaves) == 0 {
+		return n, nil
+	}
+	r := &treeReader{ctx: ctx, tx: tx, pending: map[int64]tlog.Hash{}}
+	first := tlog.StoredHashIndex(0, n)
+	var batch []any
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		q := `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)` + strings.Repeat(", (?, ?)", len(batch)/2-1)
+		if _, err := tx.exec(ctx, q, batch...); err != nil {
+			return fmt.Errorf("write audit tree: %w", err)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	idx := first
+	for i, leaf := range leaves {
+		hs, err := tlog.StoredHashesForRecordHash(n+int64(i), leaf, r)
+		if err != nil {
+			return 0, err
+		}
+		for _, h := range hs {
+			r.pending[idx] = h
+			batch = append(batch, idx, h[:])
+			idx++
+		}
+		if len(batch) >= 400 {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	return n + int64(len(leaves)), nil
+}
+
+// ExtendAuditTree brings the stored Merkle tree up to the last committed
+// entry and returns its size. It works in chunks, one transaction each, so
+// writers wait for no longer than one chunk.
+func (db *DB) ExtendAuditTree(ctx context.Context) (int64, error) {
+	for {
+		var before, after int64
+		err := db.update(ctx, func(tx *Tx) error {
+			var err error
+			if before, err = tx.treeSize(ctx); err != nil {
+				return err
+			}
+			after, err = tx.extendTree(ctx, 20000)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("extend audit tree: %w", err)
+		}
+		if after == before {
+			return after, nil
+		}
+	}
+}
+
+// CheckpointAudit extends the tree to the last committed entry and, when it
+// has grown since the latest checkpoint, signs and stores a new checkpoint.
+// It returns the latest checkpoint and whether it is new.
+func (db *DB) CheckpointAudit(ctx context.Context, signer *audit.Signer) (audit.Checkpoint, bool, error) {
+	if _, err := db.ExtendAuditTree(ctx); err != nil {
+		return audit.Checkpoint{}, false, err
+	}
+	var c audit.Checkpoint
+	var added bool
+	err := db.update(ctx, func(tx *Tx) error {
+		n, err := tx.treeSize(ctx)
+		if err != nil {
+			return err
+		}
+		latest, err := tx.latestCheckpoint(ctx)
+		if err == nil && latest.TreeSize == n && latest.KeyID == signer.ID() {
+			c = latest
+			return nil
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		root, err := tlog.TreeHash(n, &treeReader{ctx: ctx, tx: tx})
+		if err != nil {
+			return fmt.Errorf("audit tree hash: %w", err)
+		}
+		c = signer.Sign(n, audit.Hash(root), tx.now)
+		_, err = tx.exec(ctx, `INSERT INTO audit_checkpoints (tree_size, root_hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)`,
+			c.TreeSize, c.Root[:], c.At, c.KeyID, c.Signature)
+		added = err == nil
+		return err
+	})
+	if err != nil {
+		return audit.Checkpoint{}, false, fmt.Errorf("audit checkpoint: %w", err)
+	}
+	return c, added, nil
+}
+
+func scanCheckpoint(s rowScanner) (audit.Checkpoint, error) {
+	var c audit.Checkpoint
+	var root []byte
+	err := s.Scan(&c.TreeSize, &root, timeValue{&c.At}, &c.KeyID, &c.Signature)
+	copy(c.Root[:], root)
+	return c, err
+}
+
+func (tx *Tx) latestCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
+	c, err := scanCheckpoint(tx.queryRow(ctx, `SELECT tree_size, root_hash, at, key_id, signature FROM audit_checkpoints ORDER BY tree_size DESC, id DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	return c, err
+}
+
+// LatestAuditCheckpoint returns the checkpoint of the largest tree, or
+// ErrNotFound when none has been made.
+func (db *DB) LatestAuditCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
+	var c audit.Checkpoint
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		c, err = tx.latestCheckpoint(ctx)
+		return err
+	})
+	return c, err
+}
+
+// AuditCheckpoints returns every stored checkpoint, smallest tree first.
+func (db *DB) AuditCheckpoints(ctx context.Context) ([]audit.Checkpoint, error) {
+	var out []audit.Checkpoint
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT tree_size, root_hash, at, key_id, signature FROM audit_checkpoints ORDER BY tree_size, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCheckpoint(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit checkpoints: %w", err)
+	}
+	return out, nil
+}
+
+// AddAuditKey records the public half of a checkpoint signing key; adding a
+// key already known does nothing.
+func (db *DB) AddAuditKey(ctx context.Context, actor Actor, keyID string, pub []byte) error {
+	return db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM audit_keys WHERE key_id = ?`, keyID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO audit_keys (key_id, public_key, created_at) VALUES (?, ?, ?)`, keyID, pub, tx.now); err != nil {
+			return fmt.Errorf("add audit key: %w", err)
+		}
+		return tx.appendAudit(ctx, actor, audit.Entry{Action: "audit.key.add", Object: "audit-key:" + keyID, Summary: "checkpoint signing key added"})
+	})
+}
+
+// AuditKeys returns the public keys recorded in the database. An attacker
+// with database access can add to them, so verification prefers the keys file
+// kept in the data folder.
+func (db *DB) AuditKeys(ctx context.Context) (audit.Keys, error) {
+	keys := audit.Keys{}
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, `SELECT public_key FROM audit_keys`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var pub []byte
+			if err := rows.Scan(&pub); err != nil {
+				return err
+			}
+			if len(pub) == 32 {
+				keys.Add(pub)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit keys: %w", err)
+	}
+	return keys, nil
+}
+
+// AuditProof is an entry with its inclusion proof in the tree of a checkpoint.
+type AuditProof struct {
+	Record     audit.Record
+	Checkpoint audit.Checkpoint
+	Proof      []audit.Hash
+}
+
+// ProveAudit returns entry seq with its inclusion proof against the latest
+// checkpoint, which must cover it.
+func (db *DB) ProveAudit(ctx context.Context, seq int64) (AuditProof, error) {
+	var p AuditProof
+	err := db.view(ctx, func(tx *Tx) error {
+		c, err := tx.latestCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		p.Checkpoint = c
+		return tx.prove(ctx, seq, &p)
+	})
+	if err != nil {
+		return p, fmt.Errorf("prove audit entry %d: %w", seq, err)
+	}
+	return p, nil
+}
+
+func (tx *Tx) prove(ctx context.Context, seq int64, p *AuditProof) error {
+	if seq < 1 || seq > p.Checkpoint.TreeSize {
+		return fmt.Errorf("%w: the latest checkpoint covers entries 1 to %d", ErrNotFound, p.Checkpoint.TreeSize)
+	}
+	r, err := scanAuditRecord(tx.queryRow(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, seq))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	proof, err := tlog.ProveRecord(p.Checkpoint.TreeSize, seq-1, &treeReader{ctx: ctx, tx: tx})
+	if err != nil {
+		return err
+	}
+	p.Record = r
+	p.Proof = make([]audit.Hash, len(proof))
+	for i, h := range proof {
+		p.Proof[i] = audit.Hash(h)
+	}
+	return nil
+}
+
+// AuditProofs yields the entries from seq from to seq to, each with its
+// inclusion proof against checkpoint c, read in one transaction.
+func (db *DB) AuditProofs(ctx context.Context, c audit.Checkpoint, from, to int64, fn func(AuditProof) error) error {
+	return db.view(ctx, func(tx *Tx) error {
+		for seq := from; seq <= to; seq++ {
+			p := AuditProof{Checkpoint: c}
+			if err := tx.prove(ctx, seq, &p); err != nil {
+				return fmt.Errorf("prove audit entry %d: %w", seq, err)
+			}
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -125,7 +125,7 @@ func (db *DB) migrate(ctx context.Context) error {
 				return fmt.Errorf("record migration %s: %w", m.Name, err)
 			}
 		}
-		return nil
+		return tx.sealLegacyAudit(ctx)
 	})
 }
 

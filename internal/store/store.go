@@ -48,6 +48,11 @@ type DB struct {
 	location string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// group is the group committer every update goes through.
+	group *groupCommitter
+	// chained is set once migrations have given the database its hash-
+	// chained audit log (see lockHeadFirst).
+	chained bool
 }
 
 // Options tune Open. The zero value is what the server uses.
@@ -78,11 +83,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.group = startGroupCommitter(db)
 	if !opts.SkipMigrations {
 		if err := db.migrate(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
+		db.chained = true
 	}
 	return db, nil
 }
@@ -254,6 +261,9 @@ func redactURLError(err error, dsn string) string {
 
 // Close releases the database's connections.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.stop()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
@@ -297,11 +307,27 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time
+	// audit is the log's last entry once this transaction has read or
+	// appended one; headMoved says audit_head must be brought up to it
+	// before commit (once per transaction, not once per entry).
+	audit     *auditHead
+	headMoved bool
+	// shared is set when the transaction carries several updates (group
+	// commit): one caller's cancelled context must not abort the others'.
+	shared bool
+	// prepared holds the statements of a shared transaction that its
+	// updates run again and again (see execPrepared).
+	prepared map[string]*sql.Stmt
 }
 
-// update runs fn in a read-write transaction and commits when fn returns nil.
+// update runs fn in a read-write transaction and returns once the change is
+// durable (or has failed). Updates from concurrent callers are committed in
+// groups; see groupCommitter.
 func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	if db.group == nil {
+		return db.run(ctx, db.write, false, fn)
+	}
+	return db.group.do(ctx, fn)
 }
 
 // view runs fn in a read-only transaction.
@@ -319,7 +345,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	tx := &Tx{tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	if err == nil && tx.headMoved {
+		err = tx.saveAuditHead(ctx, *tx.audit)
+	}
+	if err != nil {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return fmt.Errorf("%w (and rollback failed: %v)", err, rerr)
 		}
@@ -332,15 +362,43 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	return tx.tx.ExecContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+	return tx.tx.QueryContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+	return tx.tx.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+}
+
+// execPrepared is exec for a statement every update of a group runs, such as
+// the audit log's INSERT: a shared transaction prepares it once, which spares
+// SQLite parsing it for each update.
+func (tx *Tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if tx.prepared == nil {
+		return tx.exec(ctx, query, args...)
+	}
+	st, ok := tx.prepared[query]
+	if !ok {
+		var err error
+		if st, err = tx.tx.PrepareContext(tx.ctx(ctx), tx.db.rebind(query)); err != nil {
+			return nil, err
+		}
+		tx.prepared[query] = st
+	}
+	return st.ExecContext(tx.ctx(ctx), args...)
+}
+
+// ctx detaches a statement in a shared transaction from its caller's
+// cancellation: a driver may close the connection to cancel a statement,
+// which would fail every update in the group.
+func (tx *Tx) ctx(ctx context.Context) context.Context {
+	if tx.shared {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // insert runs an INSERT ... RETURNING id and returns the new row's ID; both

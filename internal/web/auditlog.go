@@ -24,6 +24,8 @@ type auditView struct {
 	Problems validate.Error
 	NextURL  string
 	Entry    *auditRow
+	Proof    *proofView
+	Verify   verifyStatus
 }
 
 // auditRow is an entry as the page shows it.
@@ -176,6 +178,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 		return err
 	}
 	v.Filter = form
+	v.Verify = s.verify.status()
 	if next != "" {
 		v.NextURL = v.Base + "?" + next
 	}
@@ -216,6 +219,7 @@ func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, 
 		return err
 	}
 	v.Entry = &rows[0]
+	v.Proof = s.proofFor(r.Context(), seq)
 	v.Breadcrumbs = append(v.Breadcrumbs, Crumb{Label: fmt.Sprintf("Entry %d", seq)})
 	s.render(w, r, http.StatusOK, "audit", v)
 	return nil

@@ -27,6 +27,8 @@ type orgView struct {
 	CanAudit    bool
 	Problems    validate.Error
 	Reason      string
+	// Dash is the compliance dashboard (assess_pages.go).
+	Dash *dashboard
 }
 
 func orgCrumbs(a *orgAccess, more ...Crumb) []Crumb {
@@ -55,6 +57,9 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	v.MyEmergency = a.Emergency
 	v.CanReview = a.Role.Allows(identity.PermOrgSecurity)
 	v.CanAudit = a.Role.Allows(identity.PermOrgAudit)
+	if v.Dash, err = s.dashboard(r, a.Org.ID); err != nil {
+		return err
+	}
 	if v.CanReview {
 		// Running emergency access is listed too, so that the security
 		// officer sees it at once, not only when it needs review.

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -35,6 +36,12 @@ type Config struct {
 	// limit. Zero means the defaults, 15 minutes and 12 hours.
 	IdleTimeout     time.Duration
 	SessionLifetime time.Duration
+	// EvidenceLimit is the largest evidence file accepted, in bytes; 0 means
+	// 25 MiB.
+	EvidenceLimit int64
+	// AuditKeys returns the public keys that audit checkpoints may be signed
+	// with, read from outside the database each time verification runs.
+	AuditKeys func() (audit.Keys, error)
 	// PublicURL is the address people open Safeguard at, for links in
 	// invitations; empty means the address each request came to.
 	PublicURL string
@@ -67,6 +74,8 @@ type Server struct {
 	// routeTable lists every route registered through route, with the
 	// permission it needs.
 	routeTable []route
+	// verify is the background audit-log verification.
+	verify verifyJob
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -163,6 +172,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /admin/audit/{seq}", identity.PermAdmin, s.adminAuditEntry)
 	s.route(mux, "GET /api/v1/audit", identity.PermAdmin, s.adminAuditPage)
 	s.route(mux, "GET /api/v1/audit/{seq}", identity.PermAdmin, s.adminAuditEntry)
+	s.route(mux, "POST /orgs/{org}/audit/verify", identity.PermOrgAudit, s.orgAuditVerifyStart)
+	s.route(mux, "GET /orgs/{org}/audit/verify", identity.PermOrgAudit, s.auditVerifyStatus)
+	s.route(mux, "POST /admin/audit/verify", identity.PermAdmin, s.adminAuditVerifyStart)
+	s.route(mux, "GET /admin/audit/verify", identity.PermAdmin, s.auditVerifyStatus)
+	s.route(mux, "POST /api/v1/audit/verify", identity.PermAdmin, s.adminAuditVerifyStart)
+	s.route(mux, "GET /api/v1/audit/verify", identity.PermAdmin, s.auditVerifyStatus)
 	s.route(mux, "POST /api/v1/orgs/{org}/members", manage, s.apiMemberAdd)
 
 	admin := identity.PermAdmin
@@ -185,6 +200,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.ssoRoutes(mux)
 
 	s.catalogRoutes(mux)
+	s.assessAPIRoutes(mux)
+	s.assessPageRoutes(mux)
+	s.evidenceRoutes(mux)
 	s.route(mux, "/api/", public, s.notFound)
 	s.route(mux, "/", public, s.notFound)
 }

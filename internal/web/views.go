@@ -69,6 +69,7 @@ type views struct {
 func parseViews(static *staticFiles) (*views, error) {
 	funcs := template.FuncMap{
 		"static": static.url,
+		"deref":  func(b *bool) bool { return b != nil && *b },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -1,0 +1,615 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// assessAPIRoutes registers the JSON API of compliance assessments. Reading
+// needs org:read, recording answers and decisions org:write, and what the
+// rule gives the security official — reviewing categories, signing off,
+// deleting an assessment — org:security.
+func (s *Server) assessAPIRoutes(mux *http.ServeMux) {
+	read, write, security := identity.PermOrgRead, identity.PermOrgWrite, identity.PermOrgSecurity
+	const base = "/api/v1/orgs/{org}"
+	s.route(mux, "GET "+base+"/profile", read, s.apiProfile)
+	s.route(mux, "PATCH "+base+"/profile", write, s.apiProfileUpdate)
+	s.route(mux, "GET "+base+"/assessments", read, s.apiAssessments)
+	s.route(mux, "POST "+base+"/assessments", write, s.apiAssessmentCreate)
+	s.route(mux, "GET "+base+"/assessments/compare", read, s.apiAssessmentCompare)
+	s.route(mux, "GET "+base+"/assessments/{id}", read, s.apiAssessment)
+	s.route(mux, "DELETE "+base+"/assessments/{id}", security, s.apiAssessmentDelete)
+	s.route(mux, "PATCH "+base+"/assessments/{id}/responses/{citation}", write, s.apiResponseUpdate)
+	s.route(mux, "GET "+base+"/assessments/{id}/responses/{citation}/versions", read, s.apiResponseVersions)
+	s.route(mux, "PUT "+base+"/assessments/{id}/decisions/{citation}", write, s.apiDecisionPut)
+	s.route(mux, "POST "+base+"/assessments/{id}/reviews/{category}", security, s.apiReview)
+	s.route(mux, "POST "+base+"/assessments/{id}/submit", write, s.apiAssessmentSubmit)
+	s.route(mux, "POST "+base+"/assessments/{id}/finalise", security, s.apiAssessmentFinalise)
+	s.route(mux, "POST "+base+"/assessments/{id}/copy", write, s.apiAssessmentCopy)
+}
+
+// dateJSON is a date or time in a request: "2026-03-01" or RFC 3339.
+type dateJSON struct{ time.Time }
+
+func (d *dateJSON) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		d.Time = time.Time{}
+		return nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		d.Time = t
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("want a date such as 2026-03-01")
+	}
+	d.Time = t.UTC()
+	return nil
+}
+
+// signer names the signed-in person in the records they sign.
+func signer(r *http.Request) string {
+	u := principalOf(r.Context()).User
+	if u.Name != "" {
+		return u.Name + " <" + u.Email + ">"
+	}
+	return u.Email
+}
+
+func assessmentID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "There is no such assessment."}
+	}
+	return id, nil
+}
+
+// profileJSON is the organisation profile with the re-assessment triggers it
+// implies.
+type profileJSON struct {
+	assess.Profile
+	Official *assess.OfficialTerm `json:"official"`
+	Triggers []assess.Trigger     `json:"triggers"`
+}
+
+func (s *Server) profileJSON(r *http.Request, p assess.Profile) (profileJSON, error) {
+	as, err := s.db.Assessments(r.Context(), p.OrgID)
+	if err != nil {
+		return profileJSON{}, err
+	}
+	out := profileJSON{Profile: p, Triggers: assess.Triggers(p, as, s.db.Now().UTC())}
+	if cur, ok := p.Official(); ok {
+		out.Official = &cur
+	}
+	return out, nil
+}
+
+func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.db.OrgProfile(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	out, err := s.profileJSON(r, p)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// profileRequest changes the fields it carries and leaves the rest.
+type profileRequest struct {
+	LegalName      *string   `json:"legal_name"`
+	Kind           *string   `json:"kind"`
+	Workforce      *int      `json:"workforce"`
+	LocationsCount *int      `json:"locations_count"`
+	Locations      *[]string `json:"locations"`
+	Patients       *int      `json:"patients"`
+	Systems        *[]string `json:"systems"`
+	CatalogProfile *string   `json:"catalog_profile"`
+	Official       *struct {
+		UserID int64    `json:"user_id"`
+		Name   string   `json:"name"`
+		Email  string   `json:"email"`
+		From   dateJSON `json:"from"`
+	} `json:"official"`
+}
+
+func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error {
+	var req profileRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	orgID := orgOf(r.Context()).Org.ID
+	p, err := s.db.OrgProfile(r.Context(), orgID)
+	if err != nil {
+		return err
+	}
+	changed := false
+	set := func(ok bool, f func()) {
+		if ok {
+			f()
+			changed = true
+		}
+	}
+	set(req.LegalName != nil, func() { p.LegalName = *req.LegalName })
+	set(req.Kind != nil, func() { p.Kind = *req.Kind })
+	set(req.Workforce != nil, func() { p.Workforce = *req.Workforce })
+	set(req.LocationsCount != nil, func() { p.LocationsCount = *req.LocationsCount })
+	set(req.Locations != nil, func() {
+		p.Locations = *req.Locations
+		if req.LocationsCount == nil {
+			p.LocationsCount = 0 // recounted from the list
+		}
+	})
+	set(req.Patients != nil, func() { p.Patients = *req.Patients })
+	set(req.Systems != nil, func() { p.Systems = *req.Systems })
+	set(req.CatalogProfile != nil, func() { p.CatalogProfile = *req.CatalogProfile })
+	var official *assess.OfficialTerm
+	if o := req.Official; o != nil {
+		official = &assess.OfficialTerm{UserID: o.UserID, Name: o.Name, Email: o.Email, From: o.From.Time}
+		changed = true
+	}
+	if changed {
+		if p, err = s.db.UpdateOrgProfile(r.Context(), s.actor(r), orgID, p, official); err != nil {
+			return err
+		}
+	}
+	out, err := s.profileJSON(r, p)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// assessmentJSON is an assessment as lists show it, without its entries.
+type assessmentJSON struct {
+	ID             int64         `json:"id"`
+	Name           string        `json:"name"`
+	CatalogProfile string        `json:"catalog_profile"`
+	CatalogVersion string        `json:"catalog_version"`
+	Status         assess.Status `json:"status"`
+	EntryCount     int           `json:"entry_count"`
+	StartedAt      time.Time     `json:"started_at"`
+	DueAt          time.Time     `json:"due_at,omitzero"`
+	FinalisedAt    time.Time     `json:"finalised_at,omitzero"`
+	FinalisedBy    string        `json:"finalised_by,omitempty"`
+	LastEffective  time.Time     `json:"last_effective,omitzero"`
+	RetainUntil    time.Time     `json:"retain_until,omitzero"`
+	CopiedFrom     int64         `json:"copied_from,omitempty"`
+	Scope          assess.Scope  `json:"scope"`
+}
+
+func toAssessmentJSON(a assess.Assessment) assessmentJSON {
+	return assessmentJSON{ID: a.ID, Name: a.Name, CatalogProfile: a.CatalogProfile, CatalogVersion: a.CatalogVersion,
+		Status: a.Status, EntryCount: len(a.Entries), StartedAt: a.StartedAt, DueAt: a.DueAt, FinalisedAt: a.FinalisedAt,
+		FinalisedBy: a.FinalisedBy, LastEffective: a.LastEffective, RetainUntil: a.RetainUntil, CopiedFrom: a.CopiedFrom, Scope: a.Scope}
+}
+
+func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
+	as, err := s.db.Assessments(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	items := make([]assessmentJSON, len(as))
+	for i, a := range as {
+		items[i] = toAssessmentJSON(a)
+	}
+	pageItems, next, err := page(r, items)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, list[assessmentJSON]{Items: pageItems, NextCursor: next})
+	return nil
+}
+
+type assessmentRequest struct {
+	Name           string   `json:"name"`
+	CatalogProfile string   `json:"catalog_profile"`
+	DueAt          dateJSON `json:"due_at"`
+}
+
+// newAssessment pins today's catalogue for a new assessment; the catalogue
+// profile defaults to the organisation's.
+func (s *Server) newAssessment(r *http.Request, req assessmentRequest) (assess.Assessment, error) {
+	cat, err := catalog.Default()
+	if err != nil {
+		return assess.Assessment{}, err
+	}
+	if req.CatalogProfile == "" {
+		p, err := s.db.OrgProfile(r.Context(), orgOf(r.Context()).Org.ID)
+		if err != nil {
+			return assess.Assessment{}, err
+		}
+		req.CatalogProfile = p.CatalogProfile
+	}
+	return assess.New(cat, req.CatalogProfile, req.Name, s.db.Now().UTC(), req.DueAt.Time)
+}
+
+func (s *Server) apiAssessmentCreate(w http.ResponseWriter, r *http.Request) error {
+	var req assessmentRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	a, err := s.newAssessment(r, req)
+	if err != nil {
+		return err
+	}
+	if a, err = s.db.CreateAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, a); err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusCreated, toAssessmentJSON(a))
+	return nil
+}
+
+// entryJSON is an entry of an assessment with the statuses it allows.
+type entryJSON struct {
+	assess.EntrySnapshot
+	Statuses []assess.ResponseStatus `json:"statuses"`
+	// NACondition says when not_applicable is right, for entries allowing it.
+	NACondition string `json:"na_condition,omitempty"`
+}
+
+// sheetJSON is an assessment with everything recorded in it and what
+// follows: the blockers to sign-off and the posture.
+type sheetJSON struct {
+	assessmentJSON
+	Entries   []entryJSON             `json:"entries"`
+	Responses []assess.Response       `json:"responses"`
+	Decisions []assess.Decision       `json:"decisions"`
+	Reviews   []assess.CategoryReview `json:"reviews"`
+	Blockers  []assess.Blocker        `json:"blockers"`
+	Posture   assess.Posture          `json:"posture"`
+}
+
+func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	sh, err := s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+	if err != nil {
+		return err
+	}
+	out := sheetJSON{assessmentJSON: toAssessmentJSON(sh.Assessment), Responses: sh.Responses, Decisions: sh.Decisions, Reviews: sh.Reviews,
+		Blockers: assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews), Posture: assess.PostureOf(sh, s.db.Now().UTC())}
+	for _, e := range sh.Assessment.Entries {
+		ej := entryJSON{EntrySnapshot: e, Statuses: assess.StatusesFor(e)}
+		if rule, ok := assess.NARuleFor(e.Citation); ok {
+			ej.NACondition = rule.Condition
+		}
+		out.Entries = append(out.Entries, ej)
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}
+
+// responseRequest changes the fields it carries and leaves the rest.
+type responseRequest struct {
+	Status      *assess.ResponseStatus `json:"status"`
+	NAReason    *string                `json:"na_reason"`
+	Narrative   *string                `json:"narrative"`
+	Owner       *string                `json:"owner"`
+	TargetDate  *dateJSON              `json:"target_date"`
+	Answers     map[string]string      `json:"answers"`
+	EvidenceIDs *[]int64               `json:"evidence_ids"`
+	RiskIDs     *[]int64               `json:"risk_ids"`
+}
+
+func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	var req responseRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	citation := r.PathValue("citation")
+	sh, err := s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+	if err != nil {
+		return err
+	}
+	if cat, err := catalog.Default(); err == nil {
+		if e, ok := sh.Assessment.Resolve(cat, citation); ok {
+			citation = e.Citation
+		}
+	}
+	resp, _ := sh.Response(citation)
+	resp.Citation = citation
+	if req.Status != nil {
+		resp.Status = *req.Status
+	}
+	if req.NAReason != nil {
+		resp.NAReason = *req.NAReason
+	}
+	if req.Narrative != nil {
+		resp.Narrative = *req.Narrative
+	}
+	if req.Owner != nil {
+		resp.Owner = *req.Owner
+	}
+	if req.TargetDate != nil {
+		resp.TargetDate = req.TargetDate.Time
+	}
+	if req.Answers != nil {
+		// Answers merge: an empty answer removes one.
+		if resp.Answers == nil {
+			resp.Answers = map[string]string{}
+		}
+		for q, a := range req.Answers {
+			resp.Answers[q] = a
+		}
+	}
+	if req.EvidenceIDs != nil {
+		resp.EvidenceIDs = *req.EvidenceIDs
+	}
+	if req.RiskIDs != nil {
+		resp.RiskIDs = *req.RiskIDs
+	}
+	saved, err := s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, resp)
+	if err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusOK, saved)
+	return nil
+}
+
+func (s *Server) apiResponseVersions(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	vs, err := s.db.ResponseVersions(r.Context(), orgOf(r.Context()).Org.ID, id, r.PathValue("citation"))
+	if err != nil {
+		return err
+	}
+	pageItems, next, err := page(r, vs)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, list[assess.Response]{Items: pageItems, NextCursor: next})
+	return nil
+}
+
+type decisionRequest struct {
+	Outcome         catalog.Outcome           `json:"outcome"`
+	Alternative     string                    `json:"alternative"`
+	Rationale       string                    `json:"rationale"`
+	Factors         map[catalog.Factor]string `json:"factors"`
+	RiskAnalysisRef string                    `json:"risk_analysis_ref"`
+	DecidedBy       string                    `json:"decided_by"`
+	DecidedAt       dateJSON                  `json:"decided_at"`
+}
+
+func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	var req decisionRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	d := assess.Decision{Citation: r.PathValue("citation"), Outcome: req.Outcome, Alternative: req.Alternative, Rationale: req.Rationale,
+		Factors: req.Factors, RiskAnalysisRef: req.RiskAnalysisRef, DecidedBy: req.DecidedBy, DecidedAt: req.DecidedAt.Time}
+	if strings.TrimSpace(d.DecidedBy) == "" {
+		d.DecidedBy = signer(r)
+	}
+	saved, err := s.db.SaveDecision(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, d)
+	if err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusOK, saved)
+	return nil
+}
+
+func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Note string `json:"note"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	rev, err := s.db.ReviewCategory(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id,
+		assess.CategoryReview{Category: catalog.Category(r.PathValue("category")), ReviewedBy: signer(r), Note: req.Note})
+	if err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusOK, rev)
+	return nil
+}
+
+func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.db.SubmitAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
+	if err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
+	return nil
+}
+
+// notReadyBody is the 422 answer to a sign-off that is not possible yet:
+// the usual error with a field per blocker, and the blockers in full.
+type notReadyBody struct {
+	Error    errorDetail      `json:"error"`
+	Blockers []assess.Blocker `json:"blockers"`
+}
+
+// BlockerField is the "fields" key for a blocker: the citation and what
+// needs attention ("164.312(a)(2)(iv).decision"), or "review.<category>".
+func blockerField(b assess.Blocker) string {
+	if b.Citation == "" {
+		return b.Field + "." + string(b.Category)
+	}
+	return b.Citation + "." + b.Field
+}
+
+func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.db.FinaliseAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, signer(r))
+	var nr *assess.NotReadyError
+	if errors.As(err, &nr) {
+		fields := validate.Error{}
+		for _, b := range nr.Blockers {
+			fields.Add(blockerField(b), b.Reason)
+		}
+		s.writeJSON(w, r, http.StatusUnprocessableEntity, notReadyBody{
+			Error: errorDetail{Code: "not_ready", Message: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention.", len(nr.Blockers)),
+				Fields: fields, RequestID: requestID(r.Context())},
+			Blockers: nr.Blockers,
+		})
+		return nil
+	}
+	if err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
+	return nil
+}
+
+// conflictMessage passes the store's explanation of a conflict (a final
+// assessment, a draft not yet submitted) to the client.
+func conflictMessage(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		msg := err.Error()
+		if i := strings.Index(msg, ": assessment "); i >= 0 {
+			msg = msg[i+2:]
+		}
+		msg = strings.TrimSuffix(msg, ": "+store.ErrConflict.Error())
+		return &HTTPError{Code: http.StatusConflict, Msg: upperFirst(msg) + ".", Err: err}
+	}
+	return err
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	var req assessmentRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	orgID := orgOf(r.Context()).Org.ID
+	src, err := s.db.Assessment(r.Context(), orgID, id)
+	if err != nil {
+		return err
+	}
+	if req.Name == "" {
+		req.Name = src.Name + " (copy)"
+	}
+	a, err := s.newAssessment(r, req)
+	if err != nil {
+		return err
+	}
+	if a, err = s.db.CopyAssessment(r.Context(), s.actor(r), orgID, id, a); err != nil {
+		return conflictMessage(err)
+	}
+	s.writeJSON(w, r, http.StatusCreated, toAssessmentJSON(a))
+	return nil
+}
+
+// retentionBody is the 409 answer to deleting a record inside its retention
+// period, with the first date deletion is possible.
+type retentionBody struct {
+	Error       errorDetail `json:"error"`
+	RetainUntil time.Time   `json:"retain_until"`
+}
+
+func (s *Server) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	err = s.db.DeleteAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
+	var re *store.RetentionError
+	if errors.As(err, &re) {
+		s.writeJSON(w, r, http.StatusConflict, retentionBody{
+			Error: errorDetail{Code: "retained", RequestID: requestID(r.Context()),
+				Message: fmt.Sprintf("This assessment is documentation the rule requires to be kept for six years from its last effective date (§164.316(b)(2)(i)); it can be deleted from %s.", re.Until.Format("2 January 2006"))},
+			RetainUntil: re.Until,
+		})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// compareJSON is two assessments compared entry by entry.
+type compareJSON struct {
+	A       assessmentJSON       `json:"a"`
+	B       assessmentJSON       `json:"b"`
+	Summary map[assess.Trend]int `json:"summary"`
+	Changes []assess.Change      `json:"changes"`
+}
+
+func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	problems := validate.Error{}
+	ids := map[string]int64{}
+	for _, k := range []string{"a", "b"} {
+		n, err := strconv.ParseInt(q.Get(k), 10, 64)
+		if err != nil || n <= 0 {
+			problems.Add(k, "is required: the id of an assessment")
+		}
+		ids[k] = n
+	}
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	orgID := orgOf(r.Context()).Org.ID
+	a, err := s.db.AssessmentSheet(r.Context(), orgID, ids["a"])
+	if err != nil {
+		return err
+	}
+	b, err := s.db.AssessmentSheet(r.Context(), orgID, ids["b"])
+	if err != nil {
+		return err
+	}
+	out := compareJSON{A: toAssessmentJSON(a.Assessment), B: toAssessmentJSON(b.Assessment), Summary: map[assess.Trend]int{},
+		Changes: assess.Compare(a, b)}
+	for _, c := range out.Changes {
+		out.Summary[c.Trend]++
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,1529 @@
+package web
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// assessPageRoutes registers the pages of compliance assessments. Reading
+// needs org:read, recording answers and decisions org:write, and what the
+// rule gives the security official — reviewing categories, signing off,
+// deleting an assessment — org:security, as in the JSON API.
+func (s *Server) assessPageRoutes(mux *http.ServeMux) {
+	read, write, security := identity.PermOrgRead, identity.PermOrgWrite, identity.PermOrgSecurity
+	const base = "/orgs/{org}"
+	s.route(mux, "GET "+base+"/profile", read, s.profilePage)
+	s.route(mux, "POST "+base+"/profile", write, s.profileSubmit)
+	s.route(mux, "GET "+base+"/assessments", read, s.assessmentsPage)
+	s.route(mux, "POST "+base+"/assessments", write, s.assessmentCreate)
+	s.route(mux, "GET "+base+"/assessments/compare", read, s.comparePage)
+	s.route(mux, "GET "+base+"/assessments/{id}", read, s.assessmentPage)
+	s.route(mux, "GET "+base+"/assessments/{id}/table", read, s.tablePage)
+	s.route(mux, "POST "+base+"/assessments/{id}/table", write, s.tableSubmit)
+	s.route(mux, "GET "+base+"/assessments/{id}/guided", read, s.guidedPage)
+	s.route(mux, "POST "+base+"/assessments/{id}/guided", write, s.guidedSubmit)
+	s.route(mux, "GET "+base+"/assessments/{id}/entries/{citation}", read, s.entryPage)
+	s.route(mux, "POST "+base+"/assessments/{id}/entries/{citation}", write, s.entryResponseSubmit)
+	s.route(mux, "POST "+base+"/assessments/{id}/entries/{citation}/decision", write, s.entryDecisionSubmit)
+	s.route(mux, "POST "+base+"/assessments/{id}/reviews/{category}", security, s.reviewSubmit)
+	s.route(mux, "POST "+base+"/assessments/{id}/submit", write, s.submitAssessment)
+	s.route(mux, "POST "+base+"/assessments/{id}/finalise", security, s.finaliseAssessment)
+	s.route(mux, "POST "+base+"/assessments/{id}/delete", security, s.deleteAssessment)
+}
+
+// ---- shared pieces -------------------------------------------------------
+
+const dateForm = "2006-01-02"
+
+// assessBase is what every assessment page knows about where it is.
+type assessBase struct {
+	Slug     string
+	Base     string // /orgs/{org}/assessments/{id}
+	A        assess.Assessment
+	Status   string // the status as a person reads it
+	CanWrite bool   // the viewer may edit and the assessment is not final
+	CanSec   bool   // the viewer may review, sign off and delete
+	FinalMsg string // "Final — signed off by X on D; retained until R"
+}
+
+func statusLabel(st assess.Status) string {
+	switch st {
+	case assess.StatusDraft:
+		return "Draft"
+	case assess.StatusInReview:
+		return "In review"
+	case assess.StatusFinal:
+		return "Final"
+	}
+	return string(st)
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 January 2006")
+}
+
+func (s *Server) assessBaseOf(r *http.Request, a assess.Assessment) assessBase {
+	o := orgOf(r.Context())
+	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: statusLabel(a.Status),
+		CanWrite: o.Role.Allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.Role.Allows(identity.PermOrgSecurity)}
+	if a.Status == assess.StatusFinal {
+		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, day(a.FinalisedAt), day(a.RetainUntil))
+	}
+	return b
+}
+
+func assessCrumbs(r *http.Request, a assess.Assessment, more ...Crumb) []Crumb {
+	o := orgOf(r.Context())
+	list := Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}
+	if a.ID == 0 {
+		list.URL = ""
+		return orgCrumbs(o, list)
+	}
+	cur := Crumb{Label: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID)}
+	if len(more) == 0 {
+		cur.URL = ""
+	}
+	return append(orgCrumbs(o, list, cur), more...)
+}
+
+// anchorOf turns a citation into an id usable in a fragment and a selector.
+func anchorOf(citation string) string {
+	var b strings.Builder
+	for _, c := range citation {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return "e-" + strings.Trim(b.String(), "-")
+}
+
+func (s *Server) sheetOf(r *http.Request) (assess.Sheet, error) {
+	id, err := assessmentID(r)
+	if err != nil {
+		return assess.Sheet{}, err
+	}
+	return s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+}
+
+// catalogEntry returns the catalogue's text of an entry of the assessment's
+// pinned profile, or a zero entry when the catalogue no longer has it.
+func (s *Server) catalogEntry(a assess.Assessment, citation string) catalog.Entry {
+	cat, err := s.catalog()
+	if err != nil {
+		return catalog.Entry{}
+	}
+	p, err := cat.Profile(a.CatalogProfile)
+	if err != nil {
+		return catalog.Entry{}
+	}
+	e, err := p.Entry(citation)
+	if err != nil {
+		return catalog.Entry{}
+	}
+	return e
+}
+
+func (s *Server) categoryTitle(c catalog.Category) string {
+	if cat, err := s.catalog(); err == nil {
+		if info, ok := cat.Category(c); ok {
+			return info.Title
+		}
+	}
+	return upperFirst(string(c))
+}
+
+func parseDate(p validate.Error, field, v string) time.Time {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(dateForm, v)
+	if err != nil {
+		p.Add(field, "must be a date such as 2026-03-01")
+	}
+	return t
+}
+
+func parseCount(p validate.Error, field, v string) int {
+	v = strings.TrimSpace(strings.ReplaceAll(v, ",", ""))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.Add(field, "must be a whole number")
+	}
+	return n
+}
+
+func dateValue(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(dateForm)
+}
+
+// problemsOf returns the field problems in err, or nil for another error.
+func problemsOf(err error) validate.Error {
+	var p validate.Error
+	if errors.As(err, &p) {
+		return p
+	}
+	return nil
+}
+
+// ---- the posture chart ---------------------------------------------------
+
+// chartSeg is one part of a bar, or one item of the legend.
+type chartSeg struct {
+	Class string // implemented, partial, not-implemented, not-applicable, unanswered
+	Label string
+	Count int
+	X, W  float64
+	Y     int
+}
+
+// chartRow is one category's bar.
+type chartRow struct {
+	Label    string
+	Y, TextY int
+	Segs     []chartSeg
+	Summary  string
+}
+
+// postureChart is the stacked bar chart of a posture, drawn by the server.
+type postureChart struct {
+	Title             string
+	Desc              string
+	Rows              []chartRow
+	Legend            []chartSeg
+	Height            int
+	BarX, BarW, NoteX float64
+	Table             []postureRow
+}
+
+// postureRow is a category's numbers, for the table beside the chart.
+type postureRow struct {
+	Label string
+	assess.Counts
+}
+
+var segKinds = []struct{ class, label string }{
+	{"implemented", "Implemented"}, {"partial", "Partially implemented"}, {"not-implemented", "Not implemented"},
+	{"not-applicable", "Not applicable"}, {"unanswered", "Not answered"},
+}
+
+func segCounts(c assess.Counts) []int {
+	return []int{c.Implemented, c.Partial, c.NotImplemented, c.NotApplicable, c.Unanswered}
+}
+
+func (s *Server) chartOf(title string, p assess.Posture) postureChart {
+	// Each row: the category's name and its summary on one line, the bar
+	// below at full width, so that the chart stays legible on a phone.
+	const barX, barW, rowH = 0.0, 480.0, 56
+	ch := postureChart{Title: title, BarX: barX, BarW: barW, NoteX: barX + barW}
+	var desc []string
+	for i, cp := range p.Categories {
+		// The bars carry the short name; the description and the table the full title.
+		title := s.categoryTitle(cp.Category)
+		row := chartRow{Label: upperFirst(string(cp.Category)), Y: i*rowH + 22, TextY: i*rowH + 15}
+		x := barX
+		var parts []string
+		for k, n := range segCounts(cp.Counts) {
+			if n == 0 || cp.Entries == 0 {
+				continue
+			}
+			w := math.Round(barW*float64(n)/float64(cp.Entries)*10) / 10
+			row.Segs = append(row.Segs, chartSeg{Class: segKinds[k].class, Label: segKinds[k].label, Count: n, X: x, W: w, Y: row.Y})
+			x += w
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(segKinds[k].label)))
+		}
+		row.Summary = fmt.Sprintf("%d of %d implemented", cp.Implemented, cp.Entries)
+		ch.Rows = append(ch.Rows, row)
+		ch.Table = append(ch.Table, postureRow{Label: title, Counts: cp.Counts})
+		desc = append(desc, fmt.Sprintf("%s: %s, of %d entries.", title, strings.Join(parts, ", "), cp.Entries))
+	}
+	ch.Table = append(ch.Table, postureRow{Label: "All categories", Counts: p.Overall})
+	ch.Desc = strings.Join(desc, " ")
+	for _, sk := range segKinds {
+		ch.Legend = append(ch.Legend, chartSeg{Class: sk.class, Label: sk.label})
+	}
+	ch.Height = len(p.Categories)*rowH + 2
+	return ch
+}
+
+// ---- the organisation dashboard -----------------------------------------
+
+// dashboard is the compliance part of an organisation's start page.
+type dashboard struct {
+	Slug        string
+	Profile     assess.Profile
+	Official    string
+	Triggers    []assess.Trigger
+	Current     *assess.Assessment
+	CurrentURL  string
+	CurrentStat string
+	Chart       postureChart
+	Overall     assess.Counts
+	Decisions   []outcomeCount
+	Overdue     []overdueItem
+	Past        []assessLink
+	Blockers    int
+}
+
+type outcomeCount struct {
+	Label string
+	Count int
+}
+
+type overdueItem struct {
+	Citation, Title, Owner, URL string
+	Target                      string
+	Status                      string
+}
+
+type assessLink struct {
+	Name, URL, Status, When string
+}
+
+func decisionCounts(c assess.Counts) []outcomeCount {
+	out := []outcomeCount{}
+	labels := map[catalog.Outcome]string{
+		catalog.OutcomeImplemented:    "Implemented as specified",
+		catalog.OutcomeAlternative:    "Equivalent alternative measure",
+		catalog.OutcomeNotImplemented: "Not implemented, reason documented",
+	}
+	for _, o := range catalog.Outcomes() {
+		out = append(out, outcomeCount{Label: labels[o], Count: c.Decisions[o]})
+	}
+	return append(out, outcomeCount{Label: "No decision yet", Count: c.Undecided})
+}
+
+// dashboard gathers the organisation's compliance posture for its start page.
+func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
+	o := orgOf(r.Context())
+	p, err := s.db.OrgProfile(r.Context(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.db.Assessments(r.Context(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now().UTC()
+	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: assess.Triggers(p, as, now)}
+	if cur, ok := p.Official(); ok {
+		d.Official = cur.Name
+	}
+	for _, a := range as {
+		d.Past = append(d.Past, assessLink{Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
+			Status: statusLabel(a.Status), When: day(a.StartedAt)})
+	}
+	if len(as) == 0 {
+		return d, nil
+	}
+	sh, err := s.db.AssessmentSheet(r.Context(), orgID, as[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Current = &sh.Assessment
+	d.CurrentURL = d.Past[0].URL
+	d.CurrentStat = d.Past[0].Status
+	d.Past = d.Past[1:]
+	pos := assess.PostureOf(sh, now)
+	d.Chart = s.chartOf("Posture of "+sh.Assessment.Name+" by category", pos)
+	d.Overall = pos.Overall
+	d.Decisions = decisionCounts(pos.Overall)
+	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
+	for _, e := range sh.Assessment.Entries {
+		resp, ok := sh.Response(e.Citation)
+		if !e.Assessable() || !ok || resp.TargetDate.IsZero() || !resp.TargetDate.Before(now) || resp.Status == assess.Implemented || resp.Status == assess.NotApplicable {
+			continue
+		}
+		d.Overdue = append(d.Overdue, overdueItem{Citation: e.Citation, Title: e.Title, Owner: resp.Owner, Target: day(resp.TargetDate),
+			Status: resp.Status.Label(), URL: d.CurrentURL + "/entries/" + e.Citation})
+	}
+	return d, nil
+}
+
+// ---- organisation profile ------------------------------------------------
+
+type profileView struct {
+	Page
+	Slug      string
+	P         assess.Profile
+	Kinds     []kindOption
+	Profiles  []kindOption
+	Members   []store.Member
+	Locations string
+	Systems   string
+	Official  struct{ UserID, Name, Email, From string }
+	CanWrite  bool
+	Problems  validate.Error
+	Saved     bool
+	Triggers  []assess.Trigger
+}
+
+type kindOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
+	o := orgOf(r.Context())
+	p, err := s.db.OrgProfile(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	v := &profileView{P: p, Saved: r.URL.Query().Get("saved") == "1", Locations: strings.Join(p.Locations, "\n"), Systems: strings.Join(p.Systems, "\n")}
+	v.Official.From = dateValue(s.db.Now())
+	return s.renderProfile(w, r, http.StatusOK, v)
+}
+
+func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, v *profileView) error {
+	o := orgOf(r.Context())
+	v.Page = Page{Title: "Organisation profile", Breadcrumbs: orgCrumbs(o, Crumb{Label: "Profile"})}
+	v.Slug, v.CanWrite = o.Org.Slug, o.Role.Allows(identity.PermOrgWrite)
+	for _, k := range identity.OrgKinds {
+		v.Kinds = append(v.Kinds, kindOption{Value: string(k), Label: k.Label(), Selected: string(k) == v.P.Kind})
+	}
+	cat, err := s.catalog()
+	if err != nil {
+		return err
+	}
+	for _, p := range cat.Profiles() {
+		v.Profiles = append(v.Profiles, kindOption{Value: p.ID, Label: p.Title, Selected: p.ID == v.P.CatalogProfile})
+	}
+	if v.Members, err = s.db.Members(r.Context(), o.Org.ID); err != nil {
+		return err
+	}
+	stored, err := s.db.OrgProfile(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	v.P.Officials = stored.Officials
+	as, err := s.db.Assessments(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	v.Triggers = assess.Triggers(stored, as, s.db.Now().UTC())
+	s.render(w, r, status, "assess_profile", v)
+	return nil
+}
+
+func lines(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+}
+
+func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) error {
+	o := orgOf(r.Context())
+	p, err := s.db.OrgProfile(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	problems := validate.Error{}
+	v := &profileView{Locations: r.PostFormValue("locations"), Systems: r.PostFormValue("systems")}
+	p.LegalName, p.Kind, p.CatalogProfile = r.PostFormValue("legal_name"), r.PostFormValue("kind"), r.PostFormValue("catalog_profile")
+	p.Workforce = parseCount(problems, "workforce", r.PostFormValue("workforce"))
+	p.Patients = parseCount(problems, "patients", r.PostFormValue("patients"))
+	p.LocationsCount = parseCount(problems, "locations_count", r.PostFormValue("locations_count"))
+	p.Locations, p.Systems = lines(v.Locations), lines(v.Systems)
+	v.Official.UserID, v.Official.Name = r.PostFormValue("official_user"), strings.TrimSpace(r.PostFormValue("official_name"))
+	v.Official.Email, v.Official.From = strings.TrimSpace(r.PostFormValue("official_email")), r.PostFormValue("official_from")
+	var official *assess.OfficialTerm
+	if v.Official.UserID != "" || v.Official.Name != "" {
+		official = &assess.OfficialTerm{Name: v.Official.Name, Email: v.Official.Email, From: parseDate(problems, "official.from", v.Official.From)}
+		if v.Official.UserID != "" {
+			id, err := strconv.ParseInt(v.Official.UserID, 10, 64)
+			if err != nil {
+				problems.Add("official.user_id", "is not a member of this organisation")
+			}
+			official.UserID = id
+		}
+		if official.From.IsZero() {
+			problems.Add("official.from", "is required: the date the role was taken on")
+		}
+	}
+	v.P = p
+	if len(problems) == 0 {
+		_, err = s.db.UpdateOrgProfile(r.Context(), s.actor(r), o.Org.ID, p, official)
+		if err == nil {
+			http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/profile?saved=1", http.StatusSeeOther)
+			return nil
+		}
+		if problems = problemsOf(err); problems == nil {
+			return err
+		}
+	}
+	v.Problems = problems
+	return s.renderProfile(w, r, http.StatusUnprocessableEntity, v)
+}
+
+// ---- list, create, compare ----------------------------------------------
+
+type assessmentsView struct {
+	Page
+	Slug     string
+	Items    []assessItem
+	CanWrite bool
+	Profiles []kindOption
+	Name     string
+	DueAt    string
+	CopyFrom string
+	Problems validate.Error
+	CompareA string
+	CompareB string
+}
+
+type assessItem struct {
+	ID       int64
+	Name     string
+	URL      string
+	Status   string
+	Final    bool
+	Started  string
+	Due      string
+	FinalOn  string
+	Entries  int
+	Selected bool
+}
+
+func (s *Server) assessmentsPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderAssessments(w, r, http.StatusOK, &assessmentsView{})
+}
+
+func (s *Server) renderAssessments(w http.ResponseWriter, r *http.Request, status int, v *assessmentsView) error {
+	o := orgOf(r.Context())
+	as, err := s.db.Assessments(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	v.Page = Page{Title: "Assessments", Breadcrumbs: assessCrumbs(r, assess.Assessment{})}
+	v.Slug, v.CanWrite = o.Org.Slug, o.Role.Allows(identity.PermOrgWrite)
+	last, hasFinal := assess.LastFinal(as)
+	if v.Name == "" && v.Problems == nil {
+		v.Name = fmt.Sprintf("%d Security Rule assessment", s.db.Now().UTC().Year())
+		if hasFinal {
+			v.CopyFrom = strconv.FormatInt(last.ID, 10)
+		}
+	}
+	for _, a := range as {
+		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
+			Status: statusLabel(a.Status), Final: a.Status == assess.StatusFinal, Started: day(a.StartedAt), Due: day(a.DueAt),
+			FinalOn: day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == v.CopyFrom})
+	}
+	if len(as) >= 2 {
+		v.CompareA, v.CompareB = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
+	}
+	org, err := s.db.OrgProfile(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	cat, err := s.catalog()
+	if err != nil {
+		return err
+	}
+	for _, p := range cat.Profiles() {
+		v.Profiles = append(v.Profiles, kindOption{Value: p.ID, Label: p.Title, Selected: p.ID == org.CatalogProfile})
+	}
+	s.render(w, r, status, "assess_list", v)
+	return nil
+}
+
+func (s *Server) assessmentCreate(w http.ResponseWriter, r *http.Request) error {
+	o := orgOf(r.Context())
+	problems := validate.Error{}
+	v := &assessmentsView{Name: r.PostFormValue("name"), DueAt: r.PostFormValue("due_at"), CopyFrom: r.PostFormValue("copy_from")}
+	req := assessmentRequest{Name: v.Name, CatalogProfile: r.PostFormValue("catalog_profile")}
+	req.DueAt.Time = parseDate(problems, "due_at", v.DueAt)
+	var from int64
+	if v.CopyFrom != "" {
+		n, err := strconv.ParseInt(v.CopyFrom, 10, 64)
+		if err != nil {
+			problems.Add("copy_from", "is not one of the organisation's assessments")
+		}
+		from = n
+	}
+	if len(problems) == 0 {
+		a, err := s.newAssessment(r, req)
+		if err == nil {
+			if from != 0 {
+				a, err = s.db.CopyAssessment(r.Context(), s.actor(r), o.Org.ID, from, a)
+				if errors.Is(err, store.ErrNotFound) {
+					err = validate.Error{"copy_from": "is not one of the organisation's assessments"}
+				}
+			} else {
+				a, err = s.db.CreateAssessment(r.Context(), s.actor(r), o.Org.ID, a)
+			}
+		}
+		if err == nil {
+			http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), http.StatusSeeOther)
+			return nil
+		}
+		if problems = problemsOf(err); problems == nil {
+			return err
+		}
+	}
+	v.Problems = problems
+	return s.renderAssessments(w, r, http.StatusUnprocessableEntity, v)
+}
+
+type compareView struct {
+	Page
+	Slug     string
+	Items    []assessItem
+	A, B     string
+	AName    string
+	BName    string
+	Counts   []outcomeCount
+	Changes  []changeRow
+	Shown    bool
+	Problems validate.Error
+}
+
+type changeRow struct {
+	assess.Change
+	FromLabel, ToLabel, TrendLabel, Symbol string
+}
+
+func trendLabel(t assess.Trend) (string, string) {
+	switch t {
+	case assess.Improved:
+		return "Improved", "▲"
+	case assess.Regressed:
+		return "Regressed", "▼"
+	case assess.Added:
+		return "New entry", "+"
+	case assess.Removed:
+		return "No longer assessed", "−"
+	}
+	return "Unchanged", "="
+}
+
+func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) error {
+	o := orgOf(r.Context())
+	as, err := s.db.Assessments(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	v := &compareView{Page: Page{Title: "Compare assessments"}, Slug: o.Org.Slug, A: q.Get("a"), B: q.Get("b")}
+	v.Breadcrumbs = orgCrumbs(o, Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}, Crumb{Label: "Compare"})
+	if v.A == "" && v.B == "" && len(as) >= 2 {
+		v.A, v.B = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
+	}
+	for _, a := range as {
+		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, Status: statusLabel(a.Status), Started: day(a.StartedAt)})
+	}
+	status := http.StatusOK
+	if q.Has("a") || q.Has("b") {
+		problems := validate.Error{}
+		ids := map[string]int64{}
+		for k, val := range map[string]string{"a": v.A, "b": v.B} {
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n <= 0 {
+				problems.Add(k, "is required: choose an assessment")
+			}
+			ids[k] = n
+		}
+		if len(problems) == 0 {
+			a, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, ids["a"])
+			if err != nil {
+				return err
+			}
+			b, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, ids["b"])
+			if err != nil {
+				return err
+			}
+			v.Shown, v.AName, v.BName = true, a.Assessment.Name, b.Assessment.Name
+			counts := map[assess.Trend]int{}
+			for _, c := range assess.Compare(a, b) {
+				counts[c.Trend]++
+				l, sym := trendLabel(c.Trend)
+				v.Changes = append(v.Changes, changeRow{Change: c, FromLabel: c.From.Label(), ToLabel: c.To.Label(), TrendLabel: l, Symbol: sym})
+			}
+			for _, t := range []assess.Trend{assess.Improved, assess.Regressed, assess.Unchanged, assess.Added, assess.Removed} {
+				if l, _ := trendLabel(t); counts[t] > 0 || t == assess.Improved || t == assess.Regressed || t == assess.Unchanged {
+					v.Counts = append(v.Counts, outcomeCount{Label: l, Count: counts[t]})
+				}
+			}
+		} else {
+			v.Problems, status = problems, http.StatusUnprocessableEntity
+		}
+	}
+	s.render(w, r, status, "assess_compare", v)
+	return nil
+}
+
+// ---- overview, review, sign-off -----------------------------------------
+
+type assessmentView struct {
+	Page
+	assessBase
+	Chart    postureChart
+	Overall  assess.Counts
+	Answered int
+	Blockers []blockerItem
+	// BlockerGroups are the blockers by category, in the rule's order.
+	BlockerGroups []blockerGroup
+	Reviews       []reviewItem
+	Decisions     []outcomeCount
+	Notice        string
+	Problem       string
+	DeleteNote    string
+	CanDelete     bool
+	// ConfirmProblem is set when a deletion was not confirmed.
+	ConfirmProblem string
+	Steps          []stepItem
+}
+
+type blockerItem struct {
+	assess.Blocker
+	URL string
+}
+
+type blockerGroup struct {
+	Title string
+	Items []blockerItem
+}
+
+type reviewItem struct {
+	Category catalog.Category
+	Title    string
+	Anchor   string
+	Review   *assess.CategoryReview
+	Note     string
+	Problem  string
+}
+
+type stepItem struct {
+	Label   string
+	Current bool
+	Done    bool
+}
+
+func (s *Server) assessmentPage(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	v := &assessmentView{}
+	switch r.URL.Query().Get("done") {
+	case "submitted":
+		v.Notice = "Submitted for review. The security official can now review each category and sign the assessment off."
+	case "reviewed":
+		v.Notice = "Category review recorded."
+	case "guided":
+		v.Notice = "Guided mode finished: every standard has been through. What still blocks sign-off is listed below."
+	case "finalised":
+		v.Notice = "Signed off. The assessment is now final and can no longer be changed."
+	}
+	return s.renderAssessment(w, r, http.StatusOK, sh, v)
+}
+
+func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *assessmentView) error {
+	a := sh.Assessment
+	now := s.db.Now().UTC()
+	v.assessBase = s.assessBaseOf(r, a)
+	v.Page = Page{Title: a.Name, Breadcrumbs: assessCrumbs(r, a)}
+	pos := assess.PostureOf(sh, now)
+	v.Chart = s.chartOf("Posture of "+a.Name+" by category", pos)
+	v.Overall = pos.Overall
+	v.Answered = pos.Overall.Entries - pos.Overall.Unanswered
+	v.Decisions = decisionCounts(pos.Overall)
+	for _, b := range assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews) {
+		u := v.Base + "#review-" + string(b.Category)
+		if b.Citation != "" {
+			u = v.Base + "/entries/" + b.Citation + "#" + map[string]string{"status": "response-h", "na_reason": "response-h", "decision": "decision-h"}[b.Field]
+		}
+		v.Blockers = append(v.Blockers, blockerItem{Blocker: b, URL: u})
+	}
+	for _, c := range a.Categories() {
+		g := blockerGroup{Title: s.categoryTitle(c)}
+		for _, b := range v.Blockers {
+			if b.Category == c {
+				g.Items = append(g.Items, b)
+			}
+		}
+		if len(g.Items) > 0 {
+			v.BlockerGroups = append(v.BlockerGroups, g)
+		}
+	}
+	for _, c := range a.Categories() {
+		it := reviewItem{Category: c, Title: s.categoryTitle(c), Anchor: "review-" + string(c)}
+		for _, rv := range sh.Reviews {
+			if rv.Category == c {
+				it.Review = &rv
+			}
+		}
+		v.Reviews = append(v.Reviews, it)
+	}
+	for _, st := range []assess.Status{assess.StatusDraft, assess.StatusInReview, assess.StatusFinal} {
+		v.Steps = append(v.Steps, stepItem{Label: statusLabel(st), Current: st == a.Status,
+			Done: (st == assess.StatusDraft && a.Status != assess.StatusDraft) || (st == assess.StatusInReview && a.Status == assess.StatusFinal)})
+	}
+	v.CanDelete = v.CanSec
+	if a.Status == assess.StatusFinal && now.Before(a.RetainUntil) {
+		v.CanDelete = false
+		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", day(a.RetainUntil))
+	}
+	s.render(w, r, status, "assess_overview", v)
+	return nil
+}
+
+func (s *Server) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	o := orgOf(r.Context())
+	c := catalog.Category(r.PathValue("category"))
+	_, err = s.db.ReviewCategory(r.Context(), s.actor(r), o.Org.ID, sh.Assessment.ID,
+		assess.CategoryReview{Category: c, ReviewedBy: signer(r), Note: r.PostFormValue("note")})
+	if p := problemsOf(err); p != nil {
+		v := &assessmentView{Problem: "The review was not recorded: " + p.Error()}
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	} else if err != nil {
+		return conflictMessage(err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=reviewed#review-%s", o.Org.Slug, sh.Assessment.ID, url.PathEscape(string(c))), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) submitAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := orgOf(r.Context())
+	if _, err := s.db.SubmitAssessment(r.Context(), s.actor(r), o.Org.ID, id); err != nil {
+		return conflictMessage(err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=submitted", o.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) finaliseAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := orgOf(r.Context())
+	_, err = s.db.FinaliseAssessment(r.Context(), s.actor(r), o.Org.ID, id, signer(r))
+	var nr *assess.NotReadyError
+	if errors.As(err, &nr) {
+		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention. They are listed under “What blocks sign-off”.", len(nr.Blockers))}
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	if err != nil {
+		return conflictMessage(err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=finalised", o.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := orgOf(r.Context())
+	a, err := s.db.Assessment(r.Context(), o.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	retained := a.Status == assess.StatusFinal && s.db.Now().Before(a.RetainUntil)
+	if !retained && r.PostFormValue("confirm") != "yes" {
+		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: "Nothing was deleted: tick the box to confirm the deletion.", ConfirmProblem: "Tick this box to confirm."}
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	err = s.db.DeleteAssessment(r.Context(), s.actor(r), o.Org.ID, id)
+	var re *store.RetentionError
+	if errors.As(err, &re) {
+		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: fmt.Sprintf("This assessment cannot be deleted before %s: the rule requires it to be kept for six years from its last effective date (§164.316(b)(2)(i)).", day(re.Until))}
+		return s.renderAssessment(w, r, http.StatusConflict, sh, v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/assessments", http.StatusSeeOther)
+	return nil
+}
+
+// ---- response and decision forms ----------------------------------------
+
+// responseForm is the form of one entry's response; Prefix keeps the ids
+// and names of several on one page apart.
+type responseForm struct {
+	Prefix      string
+	Entry       assess.EntrySnapshot
+	Anchor      string
+	Statuses    []kindOption
+	NACondition string
+	NAExpected  bool
+	R           assess.Response
+	Target      string
+	Questions   []questionField
+	Problems    validate.Error
+	Editable    bool
+	StatusLabel string
+	EvidenceURL string
+	// Evidence is the organisation's evidence to link, with the linked
+	// ones selected; nil when the form does not offer it.
+	Evidence []evidenceOption
+	Linked   []evidenceOption
+}
+
+type evidenceOption struct {
+	ID       int64
+	Title    string
+	Kind     string
+	URL      string
+	Selected bool
+}
+
+// withEvidence offers the organisation's current evidence (and anything
+// already linked) on a response form.
+func withEvidence(f *responseForm, list []assess.Evidence) {
+	f.Evidence = []evidenceOption{}
+	base := strings.TrimSuffix(f.EvidenceURL, "/")
+	for _, ev := range list {
+		linked := slices.Contains(f.R.EvidenceIDs, ev.ID)
+		if ev.Retired() && !linked {
+			continue
+		}
+		o := evidenceOption{ID: ev.ID, Title: ev.Title, Kind: string(ev.Kind), URL: fmt.Sprintf("%s/%d", base, ev.ID), Selected: linked}
+		f.Evidence = append(f.Evidence, o)
+		if linked {
+			f.Linked = append(f.Linked, o)
+		}
+	}
+}
+
+type questionField struct {
+	Name, Text, Answer string
+}
+
+func (s *Server) responseFormOf(a assess.Assessment, e assess.EntrySnapshot, prefix string, resp assess.Response, kind string, editable bool, slug string) responseForm {
+	f := responseForm{Prefix: prefix, Entry: e, Anchor: anchorOf(e.Citation), R: resp, Target: dateValue(resp.TargetDate), Editable: editable,
+		StatusLabel: resp.Status.Label(), EvidenceURL: "/orgs/" + slug + "/evidence"}
+	for _, st := range assess.StatusesFor(e) {
+		f.Statuses = append(f.Statuses, kindOption{Value: string(st), Label: st.Label(), Selected: st == resp.Status})
+	}
+	if rule, ok := assess.NARuleFor(e.Citation); ok {
+		f.NACondition, f.NAExpected = rule.Condition, rule.ExpectedFor(kind)
+	}
+	for i, q := range s.catalogEntry(a, e.Citation).AllQuestions() {
+		f.Questions = append(f.Questions, questionField{Name: fmt.Sprintf("%sq%d", prefix, i), Text: q, Answer: resp.Answers[q]})
+	}
+	return f
+}
+
+// readResponse reads a response form over prev; touched says whether
+// anything was filled in.
+func (s *Server) readResponse(r *http.Request, a assess.Assessment, e assess.EntrySnapshot, prefix string, prev assess.Response, evidence []assess.Evidence) (assess.Response, validate.Error, bool) {
+	problems := validate.Error{}
+	resp := prev
+	resp.Citation = e.Citation
+	resp.Status = assess.ResponseStatus(r.PostFormValue(prefix + "status"))
+	resp.NAReason = r.PostFormValue(prefix + "na_reason")
+	resp.Narrative = r.PostFormValue(prefix + "narrative")
+	resp.Owner = r.PostFormValue(prefix + "owner")
+	resp.TargetDate = parseDate(problems, "target_date", r.PostFormValue(prefix+"target_date"))
+	resp.Answers = map[string]string{}
+	touched := resp.Status != "" || strings.TrimSpace(resp.Narrative+resp.Owner+resp.NAReason+r.PostFormValue(prefix+"target_date")) != ""
+	questions := s.catalogEntry(a, e.Citation).AllQuestions()
+	for i, q := range questions {
+		if ans := r.PostFormValue(fmt.Sprintf("%sq%d", prefix, i)); strings.TrimSpace(ans) != "" {
+			resp.Answers[q] = ans
+			touched = true
+		}
+	}
+	if r.PostFormValue(prefix+"evidence_offered") != "" {
+		resp.EvidenceIDs = []int64{}
+		for _, v := range r.PostForm[prefix+"evidence"] {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || !slices.ContainsFunc(evidence, func(ev assess.Evidence) bool { return ev.ID == id }) {
+				problems.Add("evidence_ids", "must be evidence of this organisation")
+				continue
+			}
+			if !slices.Contains(resp.EvidenceIDs, id) {
+				resp.EvidenceIDs = append(resp.EvidenceIDs, id)
+			}
+		}
+		if !slices.Equal(resp.EvidenceIDs, prev.EvidenceIDs) {
+			touched = true
+		}
+	}
+	resp.Normalize()
+	if err := assess.ValidateResponse(e, resp, nil); err != nil {
+		for k, m := range problemsOf(err) {
+			problems.Add(k, m)
+		}
+	}
+	return resp, problems, touched
+}
+
+// decisionForm is the §164.306(d)(3) decision form of one addressable
+// specification.
+type decisionForm struct {
+	Prefix   string
+	Entry    assess.EntrySnapshot
+	Outcomes []outcomeOption
+	D        assess.Decision
+	Factors  []factorField
+	Problems validate.Error
+	Editable bool
+	Decided  string // "Decided by X on D (version N)"
+	Outcome  string
+}
+
+type outcomeOption struct {
+	Value, Title, Explanation string
+	Checked                   bool
+}
+
+type factorField struct {
+	ID, Title, Explanation, Citation, Value, Problem string
+}
+
+func (s *Server) decisionFormOf(e assess.EntrySnapshot, prefix string, d assess.Decision, saved *assess.Decision, problems validate.Error, editable bool) *decisionForm {
+	if e.Requirement != catalog.Addressable {
+		return nil
+	}
+	f := &decisionForm{Prefix: prefix, Entry: e, D: d, Problems: problems, Editable: editable}
+	var g catalog.GeneralRules
+	if cat, err := s.catalog(); err == nil {
+		g = cat.General()
+	}
+	for _, o := range catalog.Outcomes() {
+		info, _ := g.Outcome(o)
+		title := info.Title
+		if title == "" {
+			title = string(o)
+		}
+		f.Outcomes = append(f.Outcomes, outcomeOption{Value: string(o), Title: title, Explanation: info.Explanation, Checked: o == d.Outcome})
+		if o == d.Outcome {
+			f.Outcome = title
+		}
+	}
+	for _, fc := range catalog.Factors() {
+		info, _ := g.Factor(fc)
+		title := info.Title
+		if title == "" {
+			title = string(fc)
+		}
+		f.Factors = append(f.Factors, factorField{ID: string(fc), Title: title, Explanation: info.Explanation, Citation: info.Citation,
+			Value: d.Factors[fc], Problem: problems["factors."+string(fc)]})
+	}
+	if saved != nil && saved.Version > 0 {
+		f.Decided = fmt.Sprintf("Decided by %s on %s (version %d).", saved.DecidedBy, day(saved.DecidedAt), saved.Version)
+	}
+	return f
+}
+
+func (s *Server) readDecision(r *http.Request, e assess.EntrySnapshot, prefix string) (assess.Decision, validate.Error, bool) {
+	d := assess.Decision{Citation: e.Citation, Outcome: catalog.Outcome(r.PostFormValue(prefix + "outcome")),
+		Alternative: r.PostFormValue(prefix + "alternative"), Rationale: r.PostFormValue(prefix + "rationale"),
+		RiskAnalysisRef: r.PostFormValue(prefix + "risk_analysis_ref"), Factors: map[catalog.Factor]string{},
+		DecidedBy: signer(r), DecidedAt: s.db.Now().UTC()}
+	touched := d.Outcome != "" || strings.TrimSpace(d.Alternative+d.Rationale+d.RiskAnalysisRef) != ""
+	for _, f := range catalog.Factors() {
+		if v := r.PostFormValue(prefix + "factor_" + string(f)); strings.TrimSpace(v) != "" {
+			d.Factors[f] = v
+			touched = true
+		}
+	}
+	d.Normalize()
+	return d, problemsOf(assess.ValidateDecision(e, d)), touched
+}
+
+// ---- entry page -----------------------------------------------------------
+
+type entryView struct {
+	Page
+	assessBase
+	Entry     assess.EntrySnapshot
+	Cat       catalog.Entry
+	Category  string
+	Resp      responseForm
+	Decision  *decisionForm
+	Versions  []assess.Response
+	DVersions []assess.Decision
+	Notice    string
+	Problem   string
+}
+
+func (s *Server) entryOf(r *http.Request, sh assess.Sheet) (assess.EntrySnapshot, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return assess.EntrySnapshot{}, err
+	}
+	e, ok := sh.Assessment.Resolve(cat, r.PathValue("citation"))
+	if !ok {
+		return e, &HTTPError{Code: http.StatusNotFound, Msg: "This assessment has no such entry."}
+	}
+	return e, nil
+}
+
+func (s *Server) entryPage(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.entryOf(r, sh)
+	if err != nil {
+		return err
+	}
+	v := &entryView{}
+	switch r.URL.Query().Get("saved") {
+	case "response":
+		v.Notice = "Response saved."
+	case "decision":
+		v.Notice = "Decision saved."
+	}
+	resp, _ := sh.Response(e.Citation)
+	d, _ := sh.Decision(e.Citation)
+	return s.renderEntry(w, r, http.StatusOK, sh, e, v, resp, nil, d, nil)
+}
+
+func (s *Server) renderEntry(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, e assess.EntrySnapshot, v *entryView,
+	resp assess.Response, rp validate.Error, d assess.Decision, dp validate.Error) error {
+	o := orgOf(r.Context())
+	a := sh.Assessment
+	v.assessBase = s.assessBaseOf(r, a)
+	v.Page = Page{Title: e.Citation + " " + e.Title, Breadcrumbs: assessCrumbs(r, a, Crumb{Label: e.Citation})}
+	v.Entry, v.Cat, v.Category = e, s.catalogEntry(a, e.Citation), s.categoryTitle(e.Category)
+	v.Resp = s.responseFormOf(a, e, "", resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
+	evidence, err := s.db.EvidenceList(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	withEvidence(&v.Resp, evidence)
+	v.Resp.Problems = rp
+	saved, _ := sh.Decision(e.Citation)
+	v.Decision = s.decisionFormOf(e, "", d, &saved, dp, v.CanWrite)
+	if v.Versions, err = s.db.ResponseVersions(r.Context(), o.Org.ID, a.ID, e.Citation); err != nil {
+		return err
+	}
+	slices.Reverse(v.Versions)
+	if v.Decision != nil {
+		if v.DVersions, err = s.db.DecisionVersions(r.Context(), o.Org.ID, a.ID, e.Citation); err != nil {
+			return err
+		}
+		slices.Reverse(v.DVersions)
+	}
+	s.render(w, r, status, "assess_entry", v)
+	return nil
+}
+
+func (s *Server) entryResponseSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.entryOf(r, sh)
+	if err != nil {
+		return err
+	}
+	prev, _ := sh.Response(e.Citation)
+	evidence, err := s.db.EvidenceList(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	resp, problems, _ := s.readResponse(r, sh.Assessment, e, "", prev, evidence)
+	if len(problems) == 0 {
+		_, err = s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
+		if err == nil {
+			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+"?saved=response#response-h", http.StatusSeeOther)
+			return nil
+		}
+		if problems = problemsOf(err); problems == nil {
+			return conflictMessage(err)
+		}
+	}
+	d, _ := sh.Decision(e.Citation)
+	v := &entryView{Problem: "The response was not saved: correct the fields marked below."}
+	return s.renderEntry(w, r, http.StatusUnprocessableEntity, sh, e, v, resp, problems, d, nil)
+}
+
+func (s *Server) entryDecisionSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.entryOf(r, sh)
+	if err != nil {
+		return err
+	}
+	if e.Requirement != catalog.Addressable {
+		return validate.Error{"citation": e.Citation + " is not an addressable specification: decisions are recorded only for addressable ones"}
+	}
+	d, problems, _ := s.readDecision(r, e, "")
+	if len(problems) == 0 {
+		_, err = s.db.SaveDecision(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, d)
+		if err == nil {
+			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+"?saved=decision#decision-h", http.StatusSeeOther)
+			return nil
+		}
+		if problems = problemsOf(err); problems == nil {
+			return conflictMessage(err)
+		}
+	}
+	resp, _ := sh.Response(e.Citation)
+	v := &entryView{Problem: "The decision was not saved: correct the fields marked below."}
+	return s.renderEntry(w, r, http.StatusUnprocessableEntity, sh, e, v, resp, nil, d, problems)
+}
+
+// ---- expert mode: the table ------------------------------------------------
+
+type tableView struct {
+	Page
+	assessBase
+	Sections []tableSection
+	Saved    string
+	Problem  string
+}
+
+type tableSection struct {
+	ID, Title string
+	Rows      []tableRow
+}
+
+type tableRow struct {
+	Form     responseForm
+	FormID   string
+	URL      string
+	Required string
+	Decision string
+	Saved    bool
+}
+
+func (s *Server) tablePage(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	return s.renderTable(w, r, http.StatusOK, sh, &tableView{Saved: r.URL.Query().Get("saved")}, nil)
+}
+
+func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *tableView, failed *responseForm) error {
+	o := orgOf(r.Context())
+	a := sh.Assessment
+	v.assessBase = s.assessBaseOf(r, a)
+	v.Page = Page{Title: "Table of " + a.Name, Breadcrumbs: assessCrumbs(r, a, Crumb{Label: "Table"})}
+	for _, c := range a.Categories() {
+		sec := tableSection{ID: "cat-" + string(c), Title: s.categoryTitle(c)}
+		for _, e := range a.Entries {
+			if e.Category != c || !e.Assessable() {
+				continue
+			}
+			resp, _ := sh.Response(e.Citation)
+			row := tableRow{FormID: "f-" + anchorOf(e.Citation), URL: v.Base + "/entries/" + e.Citation, Required: string(e.Requirement), Saved: v.Saved == e.Citation}
+			if failed != nil && failed.Entry.Citation == e.Citation {
+				row.Form = *failed
+			} else {
+				row.Form = s.responseFormOf(a, e, "", resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
+			}
+			row.Form.Questions = nil
+			if e.Requirement == catalog.Addressable {
+				if d, ok := sh.Decision(e.Citation); ok {
+					row.Decision = string(d.Outcome)
+				} else {
+					row.Decision = "missing"
+				}
+			}
+			sec.Rows = append(sec.Rows, row)
+		}
+		v.Sections = append(v.Sections, sec)
+	}
+	s.render(w, r, status, "assess_table", v)
+	return nil
+}
+
+func (s *Server) tableSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	cat, err := s.catalog()
+	if err != nil {
+		return err
+	}
+	e, ok := sh.Assessment.Resolve(cat, r.PostFormValue("citation"))
+	if !ok {
+		return validate.Error{"citation": "is not an entry of this assessment"}
+	}
+	prev, _ := sh.Response(e.Citation)
+	resp, problems, _ := s.readResponse(r, sh.Assessment, e, "", prev, nil)
+	// The table does not show the guided answers; keep them.
+	resp.Answers = prev.Answers
+	if len(problems) == 0 {
+		_, err = s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
+		if err == nil {
+			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/table?saved="+url.QueryEscape(e.Citation)+"#"+anchorOf(e.Citation), http.StatusSeeOther)
+			return nil
+		}
+		if problems = problemsOf(err); problems == nil {
+			return conflictMessage(err)
+		}
+	}
+	o := orgOf(r.Context())
+	f := s.responseFormOf(sh.Assessment, e, "", resp, string(o.Org.Kind), true, o.Org.Slug)
+	f.Problems = problems
+	v := &tableView{Problem: fmt.Sprintf("The row for %s was not saved: correct the fields marked in it.", e.Citation)}
+	return s.renderTable(w, r, http.StatusUnprocessableEntity, sh, v, &f)
+}
+
+// ---- guided mode -----------------------------------------------------------
+
+type guidedStep struct {
+	Standard string
+	Title    string
+	Entries  []assess.EntrySnapshot
+	Done     bool
+	URL      string
+	Current  bool
+}
+
+func guidedSteps(sh assess.Sheet, base string) []guidedStep {
+	var out []guidedStep
+	idx := map[string]int{}
+	for _, e := range sh.Assessment.Entries {
+		if !e.Assessable() {
+			continue
+		}
+		std := cmp.Or(e.Standard, e.Citation)
+		i, ok := idx[std]
+		if !ok {
+			title := e.Title
+			if se, ok := sh.Assessment.Entry(std); ok {
+				title = se.Title
+			}
+			i = len(out)
+			idx[std] = i
+			out = append(out, guidedStep{Standard: std, Title: title, Done: true, URL: base + "/guided?standard=" + url.QueryEscape(std)})
+		}
+		out[i].Entries = append(out[i].Entries, e)
+		if r, ok := sh.Response(e.Citation); !ok || r.Status == "" {
+			out[i].Done = false
+		}
+	}
+	return out
+}
+
+type guidedView struct {
+	Page
+	assessBase
+	Steps     []guidedStep
+	Step      guidedStep
+	Index     int
+	Number    int
+	Guidance  catalog.Guidance
+	Items     []guidedItem
+	Answered  int
+	Total     int
+	Percent   int
+	StepsDone int
+	AllDone   bool
+	Problem   string
+	Notice    string
+	Next      string
+}
+
+type guidedItem struct {
+	Resp     responseForm
+	Decision *decisionForm
+	Cat      catalog.Entry
+}
+
+func (s *Server) guidedPage(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	v := &guidedView{}
+	if r.URL.Query().Get("saved") != "" {
+		v.Notice = "Saved " + r.URL.Query().Get("saved") + "."
+	}
+	return s.renderGuided(w, r, http.StatusOK, sh, v, r.URL.Query().Get("standard"), nil)
+}
+
+func (s *Server) renderGuided(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *guidedView, standard string, failed []guidedItem) error {
+	o := orgOf(r.Context())
+	a := sh.Assessment
+	v.assessBase = s.assessBaseOf(r, a)
+	v.Page = Page{Title: "Guided assessment", Breadcrumbs: assessCrumbs(r, a, Crumb{Label: "Guided"})}
+	v.Steps = guidedSteps(sh, v.Base)
+	if len(v.Steps) == 0 {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "This assessment has no entries to answer."}
+	}
+	v.Index = -1
+	for i, st := range v.Steps {
+		if st.Standard == standard {
+			v.Index = i
+		}
+	}
+	if v.Index < 0 {
+		if standard != "" {
+			return &HTTPError{Code: http.StatusNotFound, Msg: "This assessment has no such standard."}
+		}
+		v.Index = slices.IndexFunc(v.Steps, func(st guidedStep) bool { return !st.Done })
+		if v.Index < 0 {
+			v.Index, v.AllDone = 0, true
+		}
+	}
+	v.Steps[v.Index].Current = true
+	v.Number = v.Index + 1
+	v.Step = v.Steps[v.Index]
+	if v.Index+1 < len(v.Steps) {
+		v.Next = v.Steps[v.Index+1].Standard
+	}
+	pos := assess.PostureOf(sh, s.db.Now().UTC())
+	v.Total, v.Answered = pos.Overall.Entries, pos.Overall.Entries-pos.Overall.Unanswered
+	if v.Total > 0 {
+		v.Percent = v.Answered * 100 / v.Total
+	}
+	for _, st := range v.Steps {
+		if st.Done {
+			v.StepsDone++
+		}
+	}
+	v.Guidance = s.catalogEntry(a, v.Step.Standard).Guidance
+	evidence, err := s.db.EvidenceList(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	if failed != nil {
+		v.Items = failed
+	} else {
+		for i, e := range v.Step.Entries {
+			prefix := fmt.Sprintf("s%d-", i)
+			resp, _ := sh.Response(e.Citation)
+			d, _ := sh.Decision(e.Citation)
+			it := guidedItem{Resp: s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug), Cat: s.catalogEntry(a, e.Citation)}
+			withEvidence(&it.Resp, evidence)
+			it.Decision = s.decisionFormOf(e, prefix, d, &d, nil, v.CanWrite)
+			v.Items = append(v.Items, it)
+		}
+	}
+	s.render(w, r, status, "assess_guided", v)
+	return nil
+}
+
+func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := s.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	o := orgOf(r.Context())
+	a := sh.Assessment
+	base := s.assessBaseOf(r, a).Base
+	steps := guidedSteps(sh, base)
+	standard := r.PostFormValue("standard")
+	i := slices.IndexFunc(steps, func(st guidedStep) bool { return st.Standard == standard })
+	if i < 0 {
+		return validate.Error{"standard": "is not a standard of this assessment"}
+	}
+	type save struct {
+		resp     *assess.Response
+		decision *assess.Decision
+	}
+	evidence, err := s.db.EvidenceList(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	var saves []save
+	var items []guidedItem
+	bad := false
+	for j, e := range steps[i].Entries {
+		prefix := fmt.Sprintf("s%d-", j)
+		prev, _ := sh.Response(e.Citation)
+		resp, rp, touched := s.readResponse(r, a, e, prefix, prev, evidence)
+		var sv save
+		if touched {
+			sv.resp = &resp
+		} else {
+			rp = nil
+		}
+		saved, _ := sh.Decision(e.Citation)
+		it := guidedItem{Resp: s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), true, o.Org.Slug), Cat: s.catalogEntry(a, e.Citation)}
+		withEvidence(&it.Resp, evidence)
+		it.Resp.Problems = rp
+		if e.Requirement == catalog.Addressable {
+			d, dp, dTouched := s.readDecision(r, e, prefix)
+			if dTouched {
+				sv.decision = &d
+			} else {
+				dp = nil
+			}
+			it.Decision = s.decisionFormOf(e, prefix, d, &saved, dp, true)
+			if len(dp) > 0 {
+				bad = true
+			}
+		}
+		if len(rp) > 0 {
+			bad = true
+		}
+		saves = append(saves, sv)
+		items = append(items, it)
+	}
+	if !bad {
+		for _, sv := range saves {
+			if sv.resp != nil {
+				if _, err := s.db.SaveResponse(r.Context(), s.actor(r), o.Org.ID, a.ID, *sv.resp); err != nil {
+					return conflictMessage(err)
+				}
+			}
+			if sv.decision != nil {
+				if _, err := s.db.SaveDecision(r.Context(), s.actor(r), o.Org.ID, a.ID, *sv.decision); err != nil {
+					return conflictMessage(err)
+				}
+			}
+		}
+		// Continue at the next standard that still has unanswered entries;
+		// after the last, the overview says what still blocks sign-off.
+		next := base + "?done=guided"
+		if r.PostFormValue("stay") != "" {
+			next = base + "/guided?standard=" + url.QueryEscape(standard) + "&saved=" + url.QueryEscape(standard)
+		} else if j := slices.IndexFunc(steps[i+1:], func(st guidedStep) bool { return !st.Done }); j >= 0 {
+			next = base + "/guided?standard=" + url.QueryEscape(steps[i+1+j].Standard) + "&saved=" + url.QueryEscape(standard)
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	v := &guidedView{Problem: "Nothing was saved: correct the fields marked below."}
+	return s.renderGuided(w, r, http.StatusUnprocessableEntity, sh, v, standard, items)
+}

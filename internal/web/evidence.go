@@ -1,0 +1,388 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
+
+// maxEvidence is the size limit of one evidence file in bytes:
+// Config.EvidenceLimit, or assess.DefaultMaxEvidenceSize.
+func (s *Server) maxEvidence() int64 {
+	if s.cfg.EvidenceLimit > 0 {
+		return s.cfg.EvidenceLimit
+	}
+	return assess.DefaultMaxEvidenceSize
+}
+
+// formSlack is what a multipart upload may carry beyond the file: the
+// boundaries, headers and the other fields of the form.
+const formSlack = 1 << 20
+
+// evidenceRoutes registers the pages and API of evidence. Reading and
+// downloading need org:read; uploading, new versions and retiring org:write.
+func (s *Server) evidenceRoutes(mux *http.ServeMux) {
+	read, write := identity.PermOrgRead, identity.PermOrgWrite
+	s.route(mux, "GET /orgs/{org}/evidence", read, s.evidencePage)
+	s.uploadRoute(mux, "POST /orgs/{org}/evidence", write, s.evidenceCreate)
+	s.route(mux, "GET /orgs/{org}/evidence/{id}", read, s.evidenceItemPage)
+	s.uploadRoute(mux, "POST /orgs/{org}/evidence/{id}/versions", write, s.evidenceVersionSubmit)
+	s.route(mux, "GET /orgs/{org}/evidence/{id}/versions/{version}/download", read, s.evidenceDownload)
+	s.route(mux, "POST /orgs/{org}/evidence/{id}/retire", write, s.evidenceRetire)
+
+	const api = "/api/v1/orgs/{org}/evidence"
+	s.route(mux, "GET "+api, read, s.apiEvidenceList)
+	s.uploadRoute(mux, "POST "+api, write, s.evidenceCreate)
+	s.route(mux, "GET "+api+"/{id}", read, s.apiEvidenceItem)
+	s.uploadRoute(mux, "POST "+api+"/{id}/versions", write, s.evidenceVersionSubmit)
+	s.route(mux, "GET "+api+"/{id}/versions/{version}/download", read, s.evidenceDownload)
+}
+
+var errTooLarge = &HTTPError{Code: http.StatusRequestEntityTooLarge, Reason: "too_large"}
+
+func (s *Server) tooLarge() error {
+	e := *errTooLarge
+	e.Msg = fmt.Sprintf("The file is too large: evidence files may be at most %s. Upload a smaller file or split it.", assess.FormatSize(s.maxEvidence()))
+	return &e
+}
+
+// uploadRoute registers a route that takes a file upload. The request body
+// is limited before anything reads it — including the CSRF check, which
+// parses a form that carries its token as a field — and an upload over the
+// limit is answered 413.
+func (s *Server) uploadRoute(mux *http.ServeMux, pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
+	inner := http.NewServeMux()
+	s.route(inner, pattern, perm, h)
+	mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		limit := s.maxEvidence() + formSlack
+		if r.ContentLength > limit {
+			return s.tooLarge()
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if principalOf(r.Context()) != nil && r.Header.Get("X-CSRF-Token") == "" &&
+			strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			if err := s.parseUpload(r); err != nil {
+				return err
+			}
+		}
+		inner.ServeHTTP(w, r)
+		return nil
+	}))
+}
+
+// parseUpload parses a multipart form once, mapping an over-long body to
+// 413.
+func (s *Server) parseUpload(r *http.Request) error {
+	if r.MultipartForm != nil {
+		return nil
+	}
+	// The whole upload is kept in memory: a file part over the memory limit
+	// would be spooled, unencrypted, to a temporary file.
+	err := r.ParseMultipartForm(s.maxEvidence() + formSlack)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return s.tooLarge()
+	case err != nil:
+		return &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read; try again.", Err: err}
+	}
+	return nil
+}
+
+// uploadedFile reads the form's file field, or nil when there is none.
+func (s *Server) uploadedFile(r *http.Request) (*store.EvidenceFile, error) {
+	f, hdr, err := r.FormFile("file")
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, nil
+	} else if err != nil {
+		return nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read; try again.", Err: err}
+	}
+	defer f.Close()
+	limit := s.maxEvidence()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, s.tooLarge()
+	}
+	if hdr.Filename == "" && len(data) == 0 {
+		return nil, nil // a file input left empty
+	}
+	return &store.EvidenceFile{Filename: hdr.Filename, Data: data, Limit: limit}, nil
+}
+
+// evidenceForm is what the forms send back when they must be shown again.
+type evidenceForm struct {
+	Title       string
+	Description string
+	URL         string
+	Kind        string
+}
+
+type evidenceView struct {
+	Page
+	Org      identity.Org
+	List     []assess.Evidence
+	Item     *assess.Evidence
+	Versions []assess.EvidenceVersion
+	Uses     []store.EvidenceUse
+	CanWrite bool
+	Problems validate.Error
+	Form     evidenceForm
+	// Accept lists the file extensions accepted, for the file inputs;
+	// Limit is the size limit for people.
+	Accept string
+	Limit  string
+}
+
+func (s *Server) evidenceView(r *http.Request, title string, crumbs ...Crumb) *evidenceView {
+	a := orgOf(r.Context())
+	return &evidenceView{
+		Page: Page{Title: title, Breadcrumbs: orgCrumbs(a, crumbs...)},
+		Org:  a.Org, CanWrite: a.Role.Allows(identity.PermOrgWrite),
+		Accept: strings.Join(assess.AcceptedExtensions(), ","), Limit: assess.FormatSize(s.maxEvidence()),
+	}
+}
+
+func evidenceID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "There is no such evidence."}
+	}
+	return id, nil
+}
+
+func evidenceURL(slug string, id int64) string { return fmt.Sprintf("/orgs/%s/evidence/%d", slug, id) }
+
+func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderEvidenceList(w, r, http.StatusOK, nil, evidenceForm{})
+}
+
+func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, status int, problems validate.Error, form evidenceForm) error {
+	a := orgOf(r.Context())
+	v := s.evidenceView(r, "Evidence", Crumb{Label: "Evidence"})
+	var err error
+	if v.List, err = s.db.EvidenceList(r.Context(), a.Org.ID); err != nil {
+		return err
+	}
+	v.Problems, v.Form = problems, form
+	s.render(w, r, status, "evidence", v)
+	return nil
+}
+
+// evidenceCreate adds evidence: a multipart form with a file (kind file) or
+// a link (kind link, with url); the API also takes a link as JSON.
+func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	var in evidenceForm
+	var file *store.EvidenceFile
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct {
+			Title       string `json:"title"`
+			Description string `json:"description"`
+			Kind        string `json:"kind"`
+			URL         string `json:"url"`
+		}
+		if err := decodeJSON(r, &body); err != nil {
+			return err
+		}
+		in = evidenceForm{Title: body.Title, Description: body.Description, URL: body.URL, Kind: body.Kind}
+		if in.Kind == "" {
+			in.Kind = string(assess.EvidenceLink)
+		}
+	} else {
+		if err := s.parseUpload(r); err != nil {
+			return err
+		}
+		var err error
+		if file, err = s.uploadedFile(r); err != nil {
+			return err
+		}
+		in = evidenceForm{Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
+			URL: r.PostFormValue("url"), Kind: r.PostFormValue("kind")}
+		if in.Kind == "" {
+			in.Kind = string(assess.EvidenceFile)
+			if file == nil && strings.TrimSpace(in.URL) != "" {
+				in.Kind = string(assess.EvidenceLink)
+			}
+		}
+	}
+	e, err := s.db.CreateEvidence(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID,
+		assess.Evidence{Title: in.Title, Description: in.Description, Kind: assess.EvidenceKind(in.Kind), URL: in.URL}, file)
+	var problems validate.Error
+	if errors.As(err, &problems) && !wantsJSON(r) {
+		return s.renderEvidenceList(w, r, http.StatusUnprocessableEntity, problems, in)
+	} else if err != nil {
+		return err
+	}
+	url := evidenceURL(a.Org.Slug, e.ID)
+	if wantsJSON(r) {
+		versions, err := s.db.EvidenceVersions(r.Context(), a.Org.ID, e.ID)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", url)
+		s.writeJSON(w, r, http.StatusCreated, evidenceJSON{Evidence: e, Versions: versions, URL: url})
+		return nil
+	}
+	http.Redirect(w, r, url, http.StatusSeeOther)
+	return nil
+}
+
+// evidenceJSON is a piece of evidence with its versions and page.
+type evidenceJSON struct {
+	Evidence assess.Evidence          `json:"evidence"`
+	Versions []assess.EvidenceVersion `json:"versions"`
+	UsedBy   []store.EvidenceUse      `json:"used_by,omitempty"`
+	URL      string                   `json:"url"`
+}
+
+func (s *Server) evidenceItemPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderEvidenceItem(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, status int, problems validate.Error) error {
+	a := orgOf(r.Context())
+	id, err := evidenceID(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.db.Evidence(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	v := s.evidenceView(r, e.Title, Crumb{Label: "Evidence", URL: "/orgs/" + a.Org.Slug + "/evidence"}, Crumb{Label: e.Title})
+	v.Item, v.Problems = &e, problems
+	if v.Versions, err = s.db.EvidenceVersions(r.Context(), a.Org.ID, id); err != nil {
+		return err
+	}
+	if v.Uses, err = s.db.EvidenceUses(r.Context(), a.Org.ID, id); err != nil {
+		return err
+	}
+	s.render(w, r, status, "evidence_item", v)
+	return nil
+}
+
+func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := evidenceID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.parseUpload(r); err != nil {
+		return err
+	}
+	file, err := s.uploadedFile(r)
+	if err != nil {
+		return err
+	}
+	if file == nil {
+		err = validate.Error{"file": "is required: choose a file to upload"}
+	} else {
+		var v assess.EvidenceVersion
+		v, err = s.db.AddEvidenceVersion(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID, id, *file)
+		if err == nil && wantsJSON(r) {
+			s.writeJSON(w, r, http.StatusCreated, v)
+			return nil
+		}
+	}
+	var problems validate.Error
+	if errors.As(err, &problems) && !wantsJSON(r) {
+		return s.renderEvidenceItem(w, r, http.StatusUnprocessableEntity, problems)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, evidenceURL(a.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+// evidenceDownload serves one version of a file as an attachment, after
+// the store has decrypted it, checked its SHA-256 and audited the download.
+func (s *Server) evidenceDownload(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := evidenceID(r)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || n <= 0 {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "There is no such version."}
+	}
+	v, data, err := s.db.OpenEvidence(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID, id, n)
+	if errors.Is(err, store.ErrEvidenceTampered) {
+		return &HTTPError{Code: http.StatusInternalServerError, Reason: "evidence_tampered", Err: err,
+			Msg: "This file failed its integrity check: the stored copy is not what was uploaded. It was not served, and the attempt has been recorded in the audit log for your security officer."}
+	} else if err != nil {
+		return err
+	}
+	sum, _ := hex.DecodeString(v.SHA256)
+	h := w.Header()
+	h.Set("Content-Type", v.ContentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.Filename}))
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+	return nil
+}
+
+func (s *Server) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := evidenceID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.RetireEvidence(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, evidenceURL(a.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.db.EvidenceList(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
+	return nil
+}
+
+func (s *Server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := evidenceID(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.db.Evidence(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	versions, err := s.db.EvidenceVersions(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	uses, err := s.db.EvidenceUses(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, r, http.StatusOK, evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, URL: evidenceURL(a.Org.Slug, id)})
+	return nil
+}

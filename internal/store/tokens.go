@@ -96,14 +96,19 @@ func (db *DB) TokenByHash(ctx context.Context, tokenHash string) (Token, identit
 	return t, u, err
 }
 
-// TouchToken records that a token was used, at most once a minute.
-func (db *DB) TouchToken(ctx context.Context, t Token) error {
+// TouchToken records that a token was used, and audits the use, at most once
+// a minute per token: a script calling a thousand times a minute leaves one
+// entry a minute, not a thousand.
+func (db *DB) TouchToken(ctx context.Context, actor Actor, t Token) error {
 	if db.Now().Sub(t.LastUsedAt) < time.Minute {
 		return nil
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, tx.now, t.ID)
-		return err
+		if _, err := tx.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, tx.now, t.ID); err != nil {
+			return err
+		}
+		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: t.OrgID, Action: "token.use", Object: fmt.Sprintf("token:%d", t.ID),
+			Summary: fmt.Sprintf("%s token %q used", t.Scope, t.Name)})
 	})
 }
 

@@ -376,4 +376,9 @@ func TestTokenScopes(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || len(got.Items) != 1 || got.Items[0].Slug != "org-a" {
 		t.Errorf("GET /api/v1/orgs with an org-a token = %s, want org-a only", w.Body)
 	}
+	// Token use is audited, once a minute per token.
+	uses, _, err := db.AuditSearch(ctx, store.AuditFilter{Action: "token.use"})
+	if err != nil || len(uses) != 3 {
+		t.Errorf("token.use entries = %d, %v; want one for each of the 3 tokens", len(uses), err)
+	}
 }

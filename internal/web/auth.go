@@ -154,7 +154,8 @@ func (s *Server) tokenPrincipal(r *http.Request, header string) (*principal, err
 		s.auditRefusal(r, "auth.token_refused", fmt.Sprintf("token %d expired, revoked or its user disabled", t.ID))
 		return nil, errBadToken
 	}
-	if err := s.db.TouchToken(r.Context(), t); err != nil {
+	actor := store.Actor{Name: fmt.Sprintf("user:%d/token:%d", u.ID, t.ID), Source: clientOf(r.Context()).IP, RequestID: requestID(r.Context())}
+	if err := s.db.TouchToken(r.Context(), actor, t); err != nil {
 		return nil, err
 	}
 	return &principal{User: u, Token: &t}, nil

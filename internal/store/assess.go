@@ -542,6 +542,9 @@ func (db *DB) SaveResponse(ctx context.Context, actor Actor, orgID, id int64, r 
 		if err := tx.saveResponseVersion(ctx, id, r); err != nil {
 			return err
 		}
+		if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), r.Citation); err != nil {
+			return err
+		}
 		summary := fmt.Sprintf("%s %s: %s (version %d)", r.Citation, e.Title, r.Status, r.Version)
 		if prev.Version > 0 && prev.Status != r.Status {
 			summary = fmt.Sprintf("%s %s: %s → %s (version %d)", r.Citation, e.Title, prev.Status, r.Status, r.Version)
@@ -641,6 +644,9 @@ func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d 
 			risk_analysis_ref, decided_by, decided_at, saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, d.Citation, d.Version, string(d.Outcome), d.Alternative, d.Rationale, jsonText(d.Factors), d.RiskAnalysisRef,
 			d.DecidedBy, d.DecidedAt.UTC(), tx.now, actor.Name); err != nil {
+			return err
+		}
+		if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), d.Citation); err != nil {
 			return err
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.decision",
@@ -844,4 +850,21 @@ func (db *DB) DeleteAssessment(ctx context.Context, actor Actor, orgID, id int64
 		return fmt.Errorf("delete assessment: %w", err)
 	}
 	return nil
+}
+
+// lapseReview withdraws the review of category in assessment id when an
+// entry in it changes afterwards: a security officer's review covers what
+// they saw, so the category must be reviewed again. The review and its lapse
+// stay in the audit log.
+func (tx *Tx) lapseReview(ctx context.Context, actor Actor, orgID, id int64, category, citation string) error {
+	res, err := tx.exec(ctx, `DELETE FROM assess_reviews WHERE assessment_id = ? AND category = ?`, id, category)
+	if err != nil {
+		return fmt.Errorf("lapse review: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.review_lapsed",
+		Object:  fmt.Sprintf("assessment:%d/review:%s", id, category),
+		Summary: fmt.Sprintf("the %s review lapsed because %s changed after it", category, citation)})
 }

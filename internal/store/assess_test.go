@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -277,6 +278,51 @@ func TestOrgProfile(t *testing.T) {
 		p.Kind, p.CatalogProfile = "shop", "nope"
 		if _, err := db.UpdateOrgProfile(ctx, cli, org.ID, p, nil); !errors.As(err, &v) || v["kind"] == "" || v["catalog_profile"] == "" {
 			t.Errorf("bad profile = %v", err)
+		}
+	})
+}
+
+// TestReviewLapsesWhenEntryChanges: a category review covers what the
+// reviewer saw; changing an entry in that category afterwards withdraws it,
+// and sign-off is blocked until the category is reviewed again.
+func TestReviewLapsesWhenEntryChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := db.CreateAssessment(ctx, cli, org.ID, newAssessment(t, "2026", db.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(t, db, org.ID, a)
+		sheet, err := db.AssessmentSheet(ctx, org.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := assess.Blockers(sheet.Assessment, sheet.Responses, sheet.Decisions, sheet.Reviews); len(b) != 0 {
+			t.Fatalf("Blockers after fill = %v, want none", b)
+		}
+		if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: "164.312(b)", Status: assess.Partial, Narrative: "logs kept for 30 days only", TargetDate: db.Now().AddDate(0, 1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		sheet, err = db.AssessmentSheet(ctx, org.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blockers := assess.Blockers(sheet.Assessment, sheet.Responses, sheet.Decisions, sheet.Reviews)
+		if len(blockers) != 1 || !strings.Contains(fmt.Sprint(blockers[0]), "technical") {
+			t.Errorf("Blockers after a technical entry changed = %v, want the technical review only", blockers)
+		}
+		for _, r := range sheet.Reviews {
+			if r.Category == catalog.Technical {
+				t.Errorf("the technical review survived a later change: %+v", r)
+			}
+		}
+		lapsed, _, err := db.AuditSearch(ctx, store.AuditFilter{OrgID: org.ID, Action: "assess.review_lapsed"})
+		if err != nil || len(lapsed) != 1 {
+			t.Errorf("assess.review_lapsed entries = %d, %v; want 1", len(lapsed), err)
 		}
 	})
 }

@@ -580,6 +580,9 @@ func (m *Main) auditVerify(ctx context.Context, f *instanceFlags, checkpointFile
 	} else {
 		fmt.Fprintln(m.Stdout, "latest checkpoint: none")
 	}
+	if rep.Problem == nil {
+		rep.Problem = db.CheckStoredTree(ctx, rep.Latest)
+	}
 	if rep.Problem != nil {
 		fmt.Fprintln(m.Stdout, rep.Problem.Error())
 		return errCheckFailed

@@ -18,6 +18,9 @@ const (
 	TruncatedTail     Damage = "truncated tail"
 	AlteredCheckpoint Damage = "altered checkpoint"
 	UnknownKey        Damage = "unknown key"
+	// AlteredTree: the Merkle tree's stored hashes, from which proofs are
+	// served, disagree with the tree the entries make.
+	AlteredTree Damage = "altered tree"
 )
 
 // Problem is the first damage Verify found.

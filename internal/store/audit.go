@@ -563,6 +563,46 @@ type AuditProof struct {
 	Proof      []audit.Hash
 }
 
+// AuditTreeRoot returns the root of the first n leaves computed from the
+// stored tree hashes, for checking them against a verified checkpoint.
+func (db *DB) AuditTreeRoot(ctx context.Context, n int64) (audit.Hash, error) {
+	var root audit.Hash
+	err := db.view(ctx, func(tx *Tx) error {
+		size, err := tx.treeSize(ctx)
+		if err != nil {
+			return err
+		}
+		if size < n {
+			return fmt.Errorf("the stored tree has %d leaves, fewer than %d", size, n)
+		}
+		h, err := tlog.TreeHash(n, &treeReader{ctx: ctx, tx: tx})
+		if err != nil {
+			return err
+		}
+		root = audit.Hash(h)
+		return nil
+	})
+	return root, err
+}
+
+// CheckStoredTree holds the stored Merkle tree to a checkpoint that Verify
+// has already checked against the entries: a damaged tree would serve false
+// proofs. It returns the problem, or nil when the tree agrees.
+func (db *DB) CheckStoredTree(ctx context.Context, c *audit.Checkpoint) *audit.Problem {
+	if c == nil || c.TreeSize == 0 {
+		return nil
+	}
+	root, err := db.AuditTreeRoot(ctx, c.TreeSize)
+	if err != nil {
+		return &audit.Problem{Seq: c.TreeSize, Kind: audit.AlteredTree, Detail: err.Error()}
+	}
+	if root != c.Root {
+		return &audit.Problem{Seq: c.TreeSize, Kind: audit.AlteredTree,
+			Detail: fmt.Sprintf("the stored hashes give root %s for %d entries, the checkpoint says %s", root, c.TreeSize, c.Root)}
+	}
+	return nil
+}
+
 // ProveAudit returns entry seq with its inclusion proof against the latest
 // checkpoint, which must cover it.
 func (db *DB) ProveAudit(ctx context.Context, seq int64) (AuditProof, error) {

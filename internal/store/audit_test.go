@@ -244,3 +244,38 @@ func TestAuditSealsLegacyEntries(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditStoredTreeChecked: proofs are served from the stored tree, so a
+// changed stored hash must be caught even though the entries are intact.
+func TestAuditStoredTreeChecked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		signer, err := audit.NewSigner()
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeAudit(t, db, 21)
+		c, _, err := db.CheckpointAudit(ctx, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := db.CheckStoredTree(ctx, &c); p != nil {
+			t.Fatalf("CheckStoredTree on an untouched tree = %v, want nil", p)
+		}
+		if err := store.DropAuditTriggersForTest(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		// The last stored hash is always read for the root of the whole tree.
+		q := "UPDATE audit_tree SET hash = zeroblob(32) WHERE idx = (SELECT MAX(idx) FROM audit_tree)"
+		if db.Dialect() == store.Postgres {
+			q = "UPDATE audit_tree SET hash = decode('" + strings.Repeat("00", 32) + "', 'hex') WHERE idx = (SELECT MAX(idx) FROM audit_tree)"
+		}
+		if err := store.ExecForTest(ctx, db, q); err != nil {
+			t.Fatal(err)
+		}
+		p := db.CheckStoredTree(ctx, &c)
+		if p == nil || p.Kind != audit.AlteredTree {
+			t.Errorf("CheckStoredTree after changing a stored hash = %v, want %s", p, audit.AlteredTree)
+		}
+	})
+}

@@ -140,7 +140,11 @@ func (s *Server) runVerify(ctx context.Context, progress func(int64)) (audit.Rep
 	if err != nil {
 		return audit.Report{}, err
 	}
-	return audit.Verify(s.db.AuditRecords(ctx, 1, 0), audit.VerifyOptions{Keys: keys, Checkpoints: cps, Progress: progress})
+	rep, err := audit.Verify(s.db.AuditRecords(ctx, 1, 0), audit.VerifyOptions{Keys: keys, Checkpoints: cps, Progress: progress})
+	if err == nil && rep.Problem == nil {
+		rep.Problem = s.db.CheckStoredTree(ctx, rep.Latest)
+	}
+	return rep, err
 }
 
 func (s *Server) auditVerifyStart(w http.ResponseWriter, r *http.Request, back string) error {

@@ -268,11 +268,7 @@ type catalogView struct {
 }
 
 func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -293,11 +289,7 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) catalogCategoryPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -411,11 +403,7 @@ type catalogEntryView struct {
 }
 
 func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -806,11 +794,7 @@ type catalogSearchView struct {
 }
 
 func (s *Server) catalogSearchPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -930,11 +914,7 @@ type catalogEntryChange struct {
 }
 
 func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -1034,11 +1014,7 @@ func (s *Server) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
-	if err != nil {
-		return err
-	}
-	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	_, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -1054,4 +1030,18 @@ func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error 
 		hits = []catalog.Hit{}
 	}
 	return writeCatalogList(s, w, r, hits)
+}
+
+// catalogAndProfile returns the catalogue and the profile the request's
+// ?profile= names (the rule in force by default).
+func (s *Server) catalogAndProfile(r *http.Request) (*catalog.Catalog, *catalog.Profile, error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := catalogProfile(r, cat, "profile", catalog.ProfileCurrent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, p, nil
 }

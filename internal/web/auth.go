@@ -210,6 +210,13 @@ type route struct {
 	// Partial routes are reachable while a session still owes a password
 	// change or a second factor.
 	Partial bool
+	// MaxBody is the largest request body the route accepts, in bytes;
+	// 0 means defaultMaxBody. Upload routes take a multipart body up to
+	// MaxBody and anything else up to defaultMaxBody.
+	MaxBody int64
+	// Upload routes stream a multipart body themselves (see uploadRoute):
+	// its CSRF token is read as the stream arrives, not by authorize.
+	Upload bool
 }
 
 // handle registers h at pattern behind the one authorisation check every
@@ -229,8 +236,14 @@ func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWrit
 		if label, ok := r.Context().Value(routeKey).(*routeLabel); ok {
 			label.pattern = rt.Pattern
 		}
+		if err := s.limitBody(w, r, rt); err != nil {
+			return err
+		}
 		r, err := s.authorize(w, r, rt)
 		if err != nil || r == nil {
+			return err
+		}
+		if err := readForm(r, rt); err != nil {
 			return err
 		}
 		return h(w, r)
@@ -268,12 +281,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil, nil
 	}
-	if p.Session != nil && !safeMethod(r.Method) {
-		if err := checkCSRF(r, p.Session.CSRF); err != nil {
-			s.auditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
-			return nil, err
-		}
-	}
 	if p.Session != nil && !rt.Partial {
 		if to := s.pendingStep(r, p); to != "" {
 			if wantsJSON(r) {
@@ -289,17 +296,28 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 	}
 	switch {
 	case rt.Perm == identity.PermSignedIn:
-		return r, nil
 	case rt.Perm == identity.PermAdmin:
 		if !p.User.Admin {
 			s.auditRefusal(r, "auth.forbidden", "needs a platform administrator")
 			return nil, errForbidden
 		}
-		return r, nil
 	case rt.Perm.OrgScoped():
-		return s.authorizeOrg(r, p, rt.Perm)
+		var err error
+		if r, err = s.authorizeOrg(r, p, rt.Perm); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("route %s: unknown permission %d", rt.Pattern, rt.Perm)
 	}
-	return nil, fmt.Errorf("route %s: unknown permission %d", rt.Pattern, rt.Perm)
+	// The CSRF token comes last: it may have to be read from the body,
+	// and no body is read before the caller is known to be allowed.
+	if p.Session != nil && !safeMethod(r.Method) && !streamsCSRF(r, rt) {
+		if err := checkCSRF(r, p.Session.CSRF); err != nil {
+			s.auditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permission) (*http.Request, error) {
@@ -391,14 +409,22 @@ func safeMethod(m string) bool {
 // X-CSRF-Token) with the session's in constant time.
 func checkCSRF(r *http.Request, want string) error {
 	got := r.Header.Get("X-CSRF-Token")
-	if got == "" {
-		ct := r.Header.Get("Content-Type")
-		if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
-			got = r.PostFormValue("csrf")
+	if got == "" && isForm(r) {
+		if err := parseForm(r); err != nil {
+			return err
 		}
+		got = r.PostFormValue("csrf")
 	}
+	return compareCSRF(got, want)
+}
+
+var errCSRF = &HTTPError{Code: http.StatusForbidden, Msg: "The form has expired or did not come from Safeguard. Reload the page and try again."}
+
+// compareCSRF compares a request's CSRF token with the session's in
+// constant time.
+func compareCSRF(got, want string) error {
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return &HTTPError{Code: http.StatusForbidden, Msg: "The form has expired or did not come from Safeguard. Reload the page and try again."}
+		return errCSRF
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -55,72 +54,6 @@ func (s *Server) tooLarge() error {
 	e := *errTooLarge
 	e.Msg = fmt.Sprintf("The file is too large: evidence files may be at most %s. Upload a smaller file or split it.", assess.FormatSize(s.maxEvidence()))
 	return &e
-}
-
-// uploadRoute registers a route that takes a file upload. The request body
-// is limited before anything reads it — including the CSRF check, which
-// parses a form that carries its token as a field — and an upload over the
-// limit is answered 413.
-func (s *Server) uploadRoute(mux *http.ServeMux, pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
-	inner := http.NewServeMux()
-	s.route(inner, pattern, perm, h)
-	mux.Handle(pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		limit := s.maxEvidence() + formSlack
-		if r.ContentLength > limit {
-			return s.tooLarge()
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if principalOf(r.Context()) != nil && r.Header.Get("X-CSRF-Token") == "" &&
-			strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-			if err := s.parseUpload(r); err != nil {
-				return err
-			}
-		}
-		inner.ServeHTTP(w, r)
-		return nil
-	}))
-}
-
-// parseUpload parses a multipart form once, mapping an over-long body to
-// 413.
-func (s *Server) parseUpload(r *http.Request) error {
-	if r.MultipartForm != nil {
-		return nil
-	}
-	// The whole upload is kept in memory: a file part over the memory limit
-	// would be spooled, unencrypted, to a temporary file.
-	err := r.ParseMultipartForm(s.maxEvidence() + formSlack)
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return s.tooLarge()
-	case err != nil:
-		return &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read; try again.", Err: err}
-	}
-	return nil
-}
-
-// uploadedFile reads the form's file field, or nil when there is none.
-func (s *Server) uploadedFile(r *http.Request) (*store.EvidenceFile, error) {
-	f, hdr, err := r.FormFile("file")
-	if errors.Is(err, http.ErrMissingFile) {
-		return nil, nil
-	} else if err != nil {
-		return nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read; try again.", Err: err}
-	}
-	defer f.Close()
-	limit := s.maxEvidence()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, s.tooLarge()
-	}
-	if hdr.Filename == "" && len(data) == 0 {
-		return nil, nil // a file input left empty
-	}
-	return &store.EvidenceFile{Filename: hdr.Filename, Data: data, Limit: limit}, nil
 }
 
 // evidenceForm is what the forms send back when they must be shown again.
@@ -203,15 +136,19 @@ func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 			in.Kind = string(assess.EvidenceLink)
 		}
 	} else {
-		if err := s.parseUpload(r); err != nil {
-			return err
+		// A multipart form was streamed by uploadRoute; a URL-encoded one
+		// (a link, from a client without a file) was parsed with the
+		// default limit.
+		fields := r.PostForm
+		if form := uploadOf(r.Context()); form != nil {
+			fields = form.Fields
+			var err error
+			if file, err = form.evidenceFile(s.maxEvidence()); err != nil {
+				return err
+			}
 		}
-		var err error
-		if file, err = s.uploadedFile(r); err != nil {
-			return err
-		}
-		in = evidenceForm{Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
-			URL: r.PostFormValue("url"), Kind: r.PostFormValue("kind")}
+		in = evidenceForm{Title: fields.Get("title"), Description: fields.Get("description"),
+			URL: fields.Get("url"), Kind: fields.Get("kind")}
 		if in.Kind == "" {
 			in.Kind = string(assess.EvidenceFile)
 			if file == nil && strings.TrimSpace(in.URL) != "" {
@@ -281,10 +218,7 @@ func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	if err := s.parseUpload(r); err != nil {
-		return err
-	}
-	file, err := s.uploadedFile(r)
+	file, err := uploadOf(r.Context()).evidenceFile(s.maxEvidence())
 	if err != nil {
 		return err
 	}

@@ -390,6 +390,9 @@ func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxJSONBody+1))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return tooLargeBody(mbe.Limit)
+		}
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "The request body is not valid JSON for this call: " + jsonProblem(err)}
 	}
 	if dec.More() {

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,11 @@ type Config struct {
 	// EvidenceLimit is the largest evidence file accepted, in bytes; 0 means
 	// 25 MiB.
 	EvidenceLimit int64
+	// MaxUploads is how many uploads may stream in at once (more are
+	// answered 503); 0 means 4. TempDir is where an upload is spooled,
+	// encrypted, while it streams in; empty means os.TempDir().
+	MaxUploads int
+	TempDir    string
 	// AuditKeys returns the public keys that audit checkpoints may be signed
 	// with, read from outside the database each time verification runs.
 	AuditKeys func() (audit.Keys, error)
@@ -76,6 +82,8 @@ type Server struct {
 	routeTable []route
 	// verify is the background audit-log verification.
 	verify verifyJob
+	// uploads holds a token for each upload streaming in.
+	uploads chan struct{}
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -104,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 	if s.hasher == nil {
 		s.hasher = identity.DefaultHasher()
 	}
+	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))
 	mux := http.NewServeMux()
 	s.routes(mux)
 	s.handler = s.withClient(s.observe(s.securityHeaders(s.authenticate(mux))))

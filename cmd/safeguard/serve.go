@@ -314,7 +314,14 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return fmt.Errorf("load the rule catalogue: %w", err)
 	}
+	// Uploads are spooled, encrypted, in the data folder while they stream
+	// in, rather than in a shared temporary folder.
+	spoolDir := filepath.Join(in.dataDir, "tmp")
+	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
+		return fmt.Errorf("create the upload folder %s: %w", spoolDir, errors.Unwrap(err))
+	}
 	srv, err := web.New(web.Config{
+		TempDir:         spoolDir,
 		Catalog:         cat,
 		Hasher:          m.hasher(),
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),

@@ -121,6 +121,10 @@ func TestTokensCannotMintTokens(t *testing.T) {
 			len(listed.Items) != 1 || listed.Items[0].ID != readTok.ID {
 			t.Errorf("GET /api/v1/tokens with the read token = %d %s, want only itself", w.Code, w.Body)
 		}
+		var me meResponse
+		if w := call(read, "GET", "/api/v1/me", "", ""); json.Unmarshal(w.Body.Bytes(), &me) != nil || len(me.Organisations) != 1 || me.Organisations[0].Slug != "riverside" {
+			t.Errorf("GET /api/v1/me with the riverside token = %s, want riverside only", w.Body)
+		}
 		// A write token may end the user's sessions and revoke itself.
 		if w := call(write, "POST", "/api/v1/sessions/end-others", "application/json", ""); w.Code != 204 {
 			t.Errorf("write token ending sessions = %d %s, want 204", w.Code, w.Body)

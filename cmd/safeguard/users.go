@@ -349,7 +349,8 @@ func (m *Main) listUsers(ctx context.Context, in *instance, format string) error
 func (m *Main) runToken(ctx context.Context, args []string) error {
 	const synopsis = "token create --user EMAIL [--org SLUG] --scope read|write|admin [--expires 720h] [--name NAME]"
 	const desc = "Create an API token for a user and print it once. Use it as 'Authorization: Bearer <token>'.\n" +
-		"An --org token works only in that organisation; the user's role there still applies."
+		"An --org token works only in that organisation; the user's role there still applies.\n" +
+		"API tokens cannot create tokens: make them here or on the account page in a browser."
 	sub, rest := subcommand(args)
 	fs := m.newFlagSet("token "+sub, synopsis, desc)
 	f := addInstanceFlags(fs, defaultDataDir)

@@ -69,11 +69,22 @@ const (
 	PermOrgManage
 	// PermAdmin manages the deployment: users and organisations.
 	PermAdmin
+	// PermAccountWrite changes the caller's own account in ways that only
+	// take access away: revoking an API token, ending sessions, declining an
+	// invitation, marking notifications read. Read-scope tokens lack it.
+	PermAccountWrite
+	// PermCredentials signs in, or makes or changes what lets the account
+	// in and what it may reach: API tokens, the password, second factors,
+	// passkeys, accepting a membership. Only a person in a browser session
+	// holds it; no token scope allows it, so that a token can never mint a
+	// credential wider or longer-lived than itself (45 CFR 164.312(d)).
+	PermCredentials
 )
 
 var permissionNames = map[Permission]string{
 	PermPublic: "public", PermSignedIn: "signed-in", PermOrgRead: "org:read", PermOrgWrite: "org:write",
 	PermOrgAudit: "org:audit", PermOrgSecurity: "org:security", PermOrgManage: "org:manage", PermAdmin: "admin",
+	PermAccountWrite: "account:write", PermCredentials: "credentials",
 }
 
 func (p Permission) String() string { return permissionNames[p] }
@@ -81,6 +92,12 @@ func (p Permission) String() string { return permissionNames[p] }
 // OrgScoped reports whether the permission is about one organisation.
 func (p Permission) OrgScoped() bool {
 	return p >= PermOrgRead && p <= PermOrgManage
+}
+
+// OwnAccount reports whether the permission is about the caller's own
+// account, which every signed-in user holds for themselves.
+func (p Permission) OwnAccount() bool {
+	return p == PermAccountWrite || p == PermCredentials
 }
 
 // rolePermissions says which organisation permissions each role holds.
@@ -128,17 +145,25 @@ func ParseScope(s string) (Scope, error) {
 	return "", fmt.Errorf("unknown scope %q: want read, write or admin", s)
 }
 
+// scopePermissions says what each token scope allows. PermCredentials is in
+// none of them: tokens are made in a browser session or with the CLI, never
+// by another token.
+var scopePermissions = map[Scope][]Permission{
+	ScopeRead:  {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit},
+	ScopeWrite: {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit, PermOrgWrite, PermAccountWrite},
+	ScopeAdmin: {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit, PermOrgWrite, PermAccountWrite,
+		PermOrgSecurity, PermOrgManage, PermAdmin},
+}
+
 // Allows reports whether a token of this scope may be used for p. Read
-// tokens read (including the audit log); write tokens also change records;
-// admin tokens may do whatever their user may.
+// tokens read (including the audit log); write tokens also change records
+// and may revoke tokens and end sessions; admin tokens may do whatever their
+// user may, except make or change credentials.
 func (s Scope) Allows(p Permission) bool {
-	switch s {
-	case ScopeAdmin:
-		return true
-	case ScopeWrite:
-		return p != PermOrgManage && p != PermAdmin && p != PermOrgSecurity
-	case ScopeRead:
-		return p == PermPublic || p == PermSignedIn || p == PermOrgRead || p == PermOrgAudit
+	for _, q := range scopePermissions[s] {
+		if q == p {
+			return true
+		}
 	}
 	return false
 }

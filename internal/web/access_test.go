@@ -31,30 +31,32 @@ var routePermissions = map[string]identity.Permission{
 
 	"GET /{$}":                                     identity.PermSignedIn,
 	"POST /logout":                                 identity.PermSignedIn,
-	"GET /account/password":                        identity.PermSignedIn,
-	"POST /account/password":                       identity.PermSignedIn,
+	"GET /account/password":                        identity.PermCredentials,
+	"POST /account/password":                       identity.PermCredentials,
 	"POST /api/v1/logout":                          identity.PermSignedIn,
 	"GET /api/v1/me":                               identity.PermSignedIn,
 	"GET /session/status":                          identity.PermSignedIn,
 	"POST /session/keepalive":                      identity.PermSignedIn,
-	"GET /account":                                 identity.PermSignedIn,
-	"POST /account/sessions/end-others":            identity.PermSignedIn,
-	"POST /account/tokens":                         identity.PermSignedIn,
-	"POST /account/tokens/{id}/revoke":             identity.PermSignedIn,
+	"GET /account":                                 identity.PermCredentials,
+	"POST /account/sessions/end-others":            identity.PermAccountWrite,
+	"POST /account/tokens":                         identity.PermCredentials,
+	"POST /account/tokens/{id}/revoke":             identity.PermAccountWrite,
+	"POST /account/invitations/{id}/accept":        identity.PermCredentials,
+	"POST /account/invitations/{id}/decline":       identity.PermAccountWrite,
 	"GET /notifications":                           identity.PermSignedIn,
-	"POST /notifications/read":                     identity.PermSignedIn,
+	"POST /notifications/read":                     identity.PermAccountWrite,
 	"GET /api/v1/tokens":                           identity.PermSignedIn,
-	"POST /api/v1/tokens":                          identity.PermSignedIn,
-	"POST /api/v1/tokens/{id}/revoke":              identity.PermSignedIn,
-	"POST /api/v1/sessions/end-others":             identity.PermSignedIn,
+	"POST /api/v1/tokens":                          identity.PermCredentials,
+	"POST /api/v1/tokens/{id}/revoke":              identity.PermAccountWrite,
+	"POST /api/v1/sessions/end-others":             identity.PermAccountWrite,
 	"GET /api/v1/orgs":                             identity.PermSignedIn,
-	"GET /account/passkeys":                        identity.PermSignedIn,
-	"POST /account/passkeys/register/begin":        identity.PermSignedIn,
-	"POST /account/passkeys/register/finish":       identity.PermSignedIn,
-	"POST /account/passkeys/{id}/rename":           identity.PermSignedIn,
-	"POST /account/passkeys/{id}/delete":           identity.PermSignedIn,
-	"POST /login/passkey/begin":                    identity.PermSignedIn,
-	"POST /login/passkey/finish":                   identity.PermSignedIn,
+	"GET /account/passkeys":                        identity.PermCredentials,
+	"POST /account/passkeys/register/begin":        identity.PermCredentials,
+	"POST /account/passkeys/register/finish":       identity.PermCredentials,
+	"POST /account/passkeys/{id}/rename":           identity.PermCredentials,
+	"POST /account/passkeys/{id}/delete":           identity.PermCredentials,
+	"POST /login/passkey/begin":                    identity.PermCredentials,
+	"POST /login/passkey/finish":                   identity.PermCredentials,
 	"GET /login/sso":                               identity.PermPublic,
 	"GET /login/sso/callback":                      identity.PermPublic,
 	"GET /orgs/{org}/settings/sso":                 identity.PermOrgSecurity,
@@ -71,13 +73,13 @@ var routePermissions = map[string]identity.Permission{
 	"GET /api/v1/catalog/diff":                     identity.PermSignedIn,
 	"GET /api/v1/catalog/search":                   identity.PermSignedIn,
 	"GET /api/v1/catalog/{citation}":               identity.PermSignedIn,
-	"GET /login/mfa":                               identity.PermSignedIn,
-	"POST /login/mfa":                              identity.PermSignedIn,
-	"GET /account/mfa":                             identity.PermSignedIn,
-	"POST /account/mfa/totp":                       identity.PermSignedIn,
-	"POST /account/mfa/totp/confirm":               identity.PermSignedIn,
-	"POST /account/mfa/totp/remove":                identity.PermSignedIn,
-	"POST /account/mfa/recovery":                   identity.PermSignedIn,
+	"GET /login/mfa":                               identity.PermCredentials,
+	"POST /login/mfa":                              identity.PermCredentials,
+	"GET /account/mfa":                             identity.PermCredentials,
+	"POST /account/mfa/totp":                       identity.PermCredentials,
+	"POST /account/mfa/totp/confirm":               identity.PermCredentials,
+	"POST /account/mfa/totp/remove":                identity.PermCredentials,
+	"POST /account/mfa/recovery":                   identity.PermCredentials,
 	"POST /admin/users/{id}/reset-password":        identity.PermAdmin,
 	"POST /api/v1/admin/users/{id}/reset-password": identity.PermAdmin,
 	"GET /orgs/{org}/audit":                        identity.PermOrgAudit,
@@ -106,6 +108,9 @@ var routePermissions = map[string]identity.Permission{
 	"POST /api/v1/admin/users/{id}/disable":        identity.PermAdmin,
 	"POST /api/v1/admin/users/{id}/enable":         identity.PermAdmin,
 	"POST /api/v1/admin/orgs":                      identity.PermAdmin,
+
+	// Invitations to join (internal/web/org.go).
+	"POST /orgs/{org}/invitations/{id}/cancel": identity.PermOrgManage,
 
 	"GET /orgs/{org}":                        identity.PermOrgRead,
 	"GET /orgs/{org}/members":                identity.PermOrgRead,
@@ -208,7 +213,8 @@ func (c caller) allowed(perm identity.Permission) bool {
 		return true
 	case c.email == "":
 		return false
-	case perm == identity.PermSignedIn:
+	case perm == identity.PermSignedIn || perm.OwnAccount():
+		// Every session caller has their own account.
 		return true
 	case perm == identity.PermAdmin:
 		return c.admin
@@ -355,12 +361,13 @@ func TestTokenScopes(t *testing.T) {
 	}{
 		{"read token reads", read, "GET", "/api/v1/orgs/org-a/members", "", 200},
 		{"read token cannot add members", read, "POST", "/api/v1/orgs/org-a/members", `{"email":"x@example.org","role":"viewer"}`, 403},
-		{"admin token adds members", admin, "POST", "/api/v1/orgs/org-a/members", `{"email":"x@example.org","role":"viewer"}`, 201},
+		{"admin token invites members", admin, "POST", "/api/v1/orgs/org-a/members", `{"email":"x@example.org","role":"viewer"}`, 201},
 		{"org token stays in its org", scopedToA, "GET", "/api/v1/orgs/org-b", "", 404},
 		{"org token works in its org", scopedToA, "GET", "/api/v1/orgs/org-a", "", 200},
-		{"read token cannot mint an admin token", read, "POST", "/api/v1/tokens", `{"scope":"admin"}`, 422},
+		{"read token cannot mint an admin token", read, "POST", "/api/v1/tokens", `{"scope":"admin"}`, 403},
+		{"admin token cannot mint a token either", admin, "POST", "/api/v1/tokens", `{"scope":"read","name":"ci"}`, 403},
 		{"unknown token", "sgt_nothing", "GET", "/api/v1/me", "", 401},
-		{"no CSRF needed with a token", admin, "POST", "/api/v1/tokens", `{"scope":"read","name":"ci"}`, 201},
+		{"no CSRF needed with a token", admin, "POST", "/api/v1/orgs/org-a/members", `{"email":"y@example.org","role":"viewer"}`, 201},
 	}
 	for _, tt := range tests {
 		if got := call(tt.secret, tt.method, tt.path, tt.body); got != tt.want {

@@ -22,6 +22,7 @@ type accountView struct {
 	CurrentID   int64
 	Tokens      []store.Token
 	Memberships []identity.Membership
+	Invitations []identity.Invitation
 	NewToken    string // shown once, right after creation
 	Problems    validate.Error
 	Now         time.Time
@@ -38,6 +39,10 @@ func noticeText(code string) string {
 		return "Your other sessions have been signed out."
 	case "revoked":
 		return "The token has been revoked."
+	case "accepted":
+		return "You have joined the organisation."
+	case "declined":
+		return "The invitation has been declined."
 	}
 	return ""
 }
@@ -52,6 +57,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	if v.Memberships, err = s.db.Memberships(r.Context(), p.User.ID); err != nil {
+		return err
+	}
+	if v.Invitations, err = s.db.PendingInvitations(r.Context(), p.User.ID); err != nil {
 		return err
 	}
 	v.Page = Page{Title: "Your account", Breadcrumbs: []Crumb{{Label: "Account"}}}
@@ -112,10 +120,16 @@ func toTokenJSON(t store.Token) tokenJSON {
 	return j
 }
 
-// createToken makes a token for the caller. A token may not outrank its
-// maker: a token cannot create another token with a wider scope.
+// createToken makes a token for the caller, who is a person in a browser
+// session: an API token never makes another (its route needs
+// PermCredentials, which no scope allows), so a token cannot outlive or
+// outrank the one that would have made it. The new token is still bounded by
+// its user's role wherever it is used.
 func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, string, error) {
 	p := principalOf(r.Context())
+	if p.Token != nil {
+		return store.Token{}, "", s.refuseToken(r, p.Token, identity.PermCredentials)
+	}
 	problems := validate.Error{}
 	scope, err := identity.ParseScope(req.Scope)
 	if err != nil {
@@ -126,9 +140,6 @@ func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, st
 		if ttl, err = time.ParseDuration(req.Expires); err != nil || ttl <= 0 {
 			problems.Add("expires", "must be a duration such as 720h")
 		}
-	}
-	if p.Token != nil && scope != "" && !tokenScopeWithin(scope, p.Token.Scope) {
-		problems.Add("scope", "may not exceed the scope of the token making it")
 	}
 	t := store.Token{UserID: p.User.ID, Name: req.Name, Scope: scope}
 	if req.Org != "" {
@@ -157,11 +168,6 @@ func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, st
 	return t, secret, nil
 }
 
-func tokenScopeWithin(want, have identity.Scope) bool {
-	rank := map[identity.Scope]int{identity.ScopeRead: 1, identity.ScopeWrite: 2, identity.ScopeAdmin: 3}
-	return rank[want] <= rank[have]
-}
-
 func (s *Server) tokenSubmit(w http.ResponseWriter, r *http.Request) error {
 	req := tokenRequest{Name: r.PostFormValue("name"), Org: r.PostFormValue("org"), Scope: r.PostFormValue("scope"), Expires: r.PostFormValue("expires")}
 	t, secret, err := s.createToken(r, req)
@@ -179,7 +185,14 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such token."}
 	}
-	if err := s.db.RevokeToken(r.Context(), s.actor(r), principalOf(r.Context()).User.ID, id); err != nil {
+	p := principalOf(r.Context())
+	// A token may revoke itself (a script cleaning up after itself), never
+	// the user's other tokens: those are managed in a browser session.
+	if p.Token != nil && p.Token.ID != id {
+		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d may revoke only itself, not token %d", p.Token.ID, id))
+		return &HTTPError{Code: http.StatusForbidden, Msg: "An API token may revoke only itself; manage other tokens on your account page."}
+	}
+	if err := s.db.RevokeToken(r.Context(), s.actor(r), p.User.ID, id); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -190,14 +203,20 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// apiTokens lists the caller's tokens. Called with a token, it lists only
+// that token: a token bound to one organisation must not learn of the
+// user's tokens for others.
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.db.Tokens(r.Context(), principalOf(r.Context()).User.ID)
+	p := principalOf(r.Context())
+	ts, err := s.db.Tokens(r.Context(), p.User.ID)
 	if err != nil {
 		return err
 	}
 	items := make([]tokenJSON, 0, len(ts))
 	for _, t := range ts {
-		items = append(items, toTokenJSON(t))
+		if p.Token == nil || t.ID == p.Token.ID {
+			items = append(items, toTokenJSON(t))
+		}
 	}
 	s.writeJSON(w, r, http.StatusOK, list[tokenJSON]{Items: items})
 	return nil
@@ -224,13 +243,21 @@ type list[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-// invitationView is the page where an invited user chooses a password.
+// invitationView is the page an invitation link opens: choosing a password
+// for a new account, or, for an existing one, answering the invitation once
+// signed in as that person.
 type invitationView struct {
 	Page
 	Email    string
 	Token    string
 	Problems validate.Error
 	Gone     bool
+	// Join is the organisation invitation behind the link, if it is one.
+	Join *identity.Invitation
+	// SignIn asks the visitor to sign in as the invited person to answer;
+	// Answer shows the accept and decline buttons to that person.
+	SignIn bool
+	Answer bool
 }
 
 func (s *Server) invitation(r *http.Request) (store.Invitation, identity.User, error) {
@@ -241,25 +268,75 @@ func (s *Server) invitation(r *http.Request) (store.Invitation, identity.User, e
 	return inv, u, err
 }
 
+// joinInvitation returns the pending organisation invitation behind the
+// request's link, whether its link may set up the account, or ErrNotFound.
+func (s *Server) joinInvitation(r *http.Request) (identity.Invitation, bool, error) {
+	inv, err := s.db.MemberInvitationByToken(r.Context(), identity.HashSecret(r.PathValue("token")))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !inv.Pending(s.db.Now())) {
+		return identity.Invitation{}, false, store.ErrNotFound
+	} else if err != nil {
+		return identity.Invitation{}, false, err
+	}
+	u, err := s.db.User(r.Context(), inv.UserID)
+	if err != nil {
+		return identity.Invitation{}, false, err
+	}
+	if !u.Active() {
+		return identity.Invitation{}, false, store.ErrNotFound
+	}
+	setUp := inv.NewAccount && u.PasswordSetAt.IsZero() && u.LastLoginAt.IsZero()
+	return inv, setUp, nil
+}
+
+func (s *Server) invitationGone(w http.ResponseWriter, r *http.Request) error {
+	s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
+	s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
+	return nil
+}
+
 func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	_, u, err := s.invitation(r)
-	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
-		s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
+	if err == nil {
+		s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token")})
 		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	join, setUp, err := s.joinInvitation(r)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.invitationGone(w, r)
 	} else if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token")})
+	v := &invitationView{Page: Page{Title: "Invitation to " + join.OrgName}, Email: join.Email, Token: r.PathValue("token"), Join: &join}
+	if setUp {
+		v.Title = "Choose your password"
+	} else if p := principalOf(r.Context()); p != nil && p.Session != nil && p.User.ID == join.UserID {
+		v.Answer = true
+	} else {
+		v.SignIn = true
+	}
+	s.render(w, r, http.StatusOK, "invitation", v)
 	return nil
 }
 
 func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error {
 	inv, u, err := s.invitation(r)
+	var join identity.Invitation
 	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
-		s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
-		return nil
+		var setUp bool
+		join, setUp, err = s.joinInvitation(r)
+		if err == nil && !setUp {
+			err = store.ErrNotFound
+		}
+		if err == nil {
+			if u, err = s.db.User(r.Context(), join.UserID); err != nil {
+				return err
+			}
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return s.invitationGone(w, r)
 	} else if err != nil {
 		return err
 	}
@@ -272,15 +349,25 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 		problems.Add("confirm", "does not match the new password")
 	}
 	if len(problems) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "invitation", &invitationView{Page: Page{Title: "Choose your password"},
-			Email: u.Email, Token: r.PathValue("token"), Problems: problems})
+		v := &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token"), Problems: problems}
+		if join.ID != 0 {
+			v.Join = &join
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "invitation", v)
 		return nil
 	}
 	hash, err := s.hasher.Hash(r.Context(), pw)
 	if err != nil {
 		return err
 	}
-	if err := s.db.AcceptInvitation(r.Context(), store.Actor{Name: fmt.Sprintf("user:%d", u.ID), Source: clientOf(r.Context()).IP, RequestID: requestID(r.Context())}, inv, hash); err != nil {
+	actor := store.Actor{Name: fmt.Sprintf("user:%d", u.ID), Source: clientOf(r.Context()).IP, RequestID: requestID(r.Context())}
+	if join.ID != 0 {
+		// Setting up the account the invitation made is accepting it.
+		err = s.db.SetUpInvitedAccount(r.Context(), actor, join.ID, hash)
+	} else {
+		err = s.db.AcceptInvitation(r.Context(), actor, inv, hash)
+	}
+	if err != nil {
 		return err
 	}
 	p, err := s.startSession(w, r, u, time.Time{}, "invitation")
@@ -292,6 +379,40 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 		to = step
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// invitationAccept makes the membership an invitation offers. It needs the
+// invited person in a browser session: joining brings the organisation's
+// policies onto the account, which no API token may decide.
+func (s *Server) invitationAccept(w http.ResponseWriter, r *http.Request) error {
+	return s.answerInvitation(w, r, true)
+}
+
+func (s *Server) invitationDecline(w http.ResponseWriter, r *http.Request) error {
+	return s.answerInvitation(w, r, false)
+}
+
+func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request, accept bool) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
+	}
+	inv, err := s.db.AnswerInvitation(r.Context(), s.actor(r), principalOf(r.Context()).User.ID, id, accept)
+	if errors.Is(err, store.ErrNotFound) {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation.", Err: err}
+	} else if err != nil {
+		return err
+	}
+	if wantsJSON(r) {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if accept {
+		http.Redirect(w, r, "/orgs/"+inv.OrgSlug, http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, "/account?done=declined", http.StatusSeeOther)
 	return nil
 }
 

@@ -203,6 +203,21 @@ func (s *Server) auditRefusal(r *http.Request, action, summary string) {
 	}
 }
 
+// refuseToken audits and answers a request an API token's scope does not
+// allow, naming the token, its scope and organisation, and what it lacked.
+func (s *Server) refuseToken(r *http.Request, t *store.Token, perm identity.Permission) error {
+	org := "every organisation of its user"
+	if t.OrgID != 0 {
+		org = fmt.Sprintf("org %d", t.OrgID)
+	}
+	s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d (%s scope, %s, expires %s) lacks %s",
+		t.ID, t.Scope, org, t.ExpiresAt.UTC().Format(time.RFC3339), perm))
+	if perm == identity.PermCredentials {
+		return &HTTPError{Code: http.StatusForbidden, Msg: "API tokens cannot do this: sign in with a browser, or use the safeguard CLI."}
+	}
+	return &HTTPError{Code: http.StatusForbidden, Msg: fmt.Sprintf("A %s token does not allow this.", t.Scope)}
+}
+
 // route is one registered route and the permission it needs.
 type route struct {
 	Pattern string
@@ -228,6 +243,13 @@ func (s *Server) route(mux *http.ServeMux, pattern string, perm identity.Permiss
 // partialRoute registers a route a half-signed-in session may use.
 func (s *Server) partialRoute(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
 	s.addRoute(mux, route{Pattern: pattern, Perm: identity.PermSignedIn, Partial: true}, h)
+}
+
+// partialCredentialRoute registers a route that signs in or changes how the
+// user signs in: a half-signed-in session may use it (to finish signing in
+// or enrolling a second factor), an API token never.
+func (s *Server) partialCredentialRoute(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(mux, route{Pattern: pattern, Perm: identity.PermCredentials, Partial: true}, h)
 }
 
 func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWriter, *http.Request) error) {
@@ -291,11 +313,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 		}
 	}
 	if p.Token != nil && !p.Token.Scope.Allows(rt.Perm) {
-		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token scope %s does not allow %s", p.Token.Scope, rt.Perm))
-		return nil, &HTTPError{Code: http.StatusForbidden, Msg: fmt.Sprintf("A %s token does not allow this.", p.Token.Scope)}
+		return nil, s.refuseToken(r, p.Token, rt.Perm)
 	}
 	switch {
-	case rt.Perm == identity.PermSignedIn:
+	case rt.Perm == identity.PermSignedIn || rt.Perm.OwnAccount():
 	case rt.Perm == identity.PermAdmin:
 		if !p.User.Admin {
 			s.auditRefusal(r, "auth.forbidden", "needs a platform administrator")

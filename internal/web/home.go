@@ -10,6 +10,7 @@ import (
 type homeView struct {
 	Page
 	Memberships []identity.Membership
+	Invitations []identity.Invitation
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
@@ -17,6 +18,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "home", &homeView{Page: Page{Title: "Organisations"}, Memberships: ms})
+	invs, err := s.db.PendingInvitations(r.Context(), principalOf(r.Context()).User.ID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "home", &homeView{Page: Page{Title: "Organisations"}, Memberships: ms, Invitations: invs})
 	return nil
 }

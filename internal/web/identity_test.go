@@ -266,7 +266,7 @@ func TestInvitationsAndMembers(t *testing.T) {
 		}
 		// A new person is invited.
 		w = owner.do(t, "POST", "/api/v1/orgs/riverside/members", "application/json", strings.NewReader(`{"email":"Priya@Example.org","name":"Priya","role":"contributor"}`))
-		var m memberJSON
+		var m invitationJSON
 		if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil || w.Code != 201 || !strings.Contains(m.InvitationURL, "/invite/sgi_") {
 			t.Fatalf("invite = %d %s", w.Code, w.Body)
 		}
@@ -313,7 +313,7 @@ func TestInvitationsAndMembers(t *testing.T) {
 			t.Errorf("demoting the last owner = %d, want 409", w.Code)
 		}
 		actions := auditActions(t, db, a.ID)
-		for _, want := range []string{"member.add", "org.create"} {
+		for _, want := range []string{"member.invite", "member.invite_accepted", "member.add", "org.create"} {
 			if !contains(actions, want) {
 				t.Errorf("riverside's audit lacks %s: %v", want, actions)
 			}

@@ -373,6 +373,11 @@ func (s *Server) me(ctx context.Context, p *principal, r *http.Request) (meRespo
 		out.PendingStep = s.pendingStep(r, p)
 	}
 	for _, m := range ms {
+		// A token bound to one organisation sees only that one, as in
+		// GET /api/v1/orgs.
+		if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != m.OrgID {
+			continue
+		}
 		out.Organisations = append(out.Organisations, membershipJSON{ID: m.OrgID, Slug: m.OrgSlug, Name: m.OrgName, Role: string(m.Role)})
 	}
 	return out, nil

@@ -27,14 +27,14 @@ import (
 func (s *Server) mfaRoutes(mux *http.ServeMux) {
 	// The second step of signing in, and enrolling while enrolment is
 	// forced, happen before the session is complete.
-	s.partialRoute(mux, "GET /login/mfa", s.mfaVerifyPage)
-	s.partialRoute(mux, "POST /login/mfa", s.mfaVerifySubmit)
-	s.partialRoute(mux, "GET /account/mfa", s.mfaPage)
-	s.partialRoute(mux, "POST /account/mfa/totp", s.mfaBegin)
-	s.partialRoute(mux, "POST /account/mfa/totp/confirm", s.mfaConfirm)
+	s.partialCredentialRoute(mux, "GET /login/mfa", s.mfaVerifyPage)
+	s.partialCredentialRoute(mux, "POST /login/mfa", s.mfaVerifySubmit)
+	s.partialCredentialRoute(mux, "GET /account/mfa", s.mfaPage)
+	s.partialCredentialRoute(mux, "POST /account/mfa/totp", s.mfaBegin)
+	s.partialCredentialRoute(mux, "POST /account/mfa/totp/confirm", s.mfaConfirm)
 	// Changing an enrolled second factor needs a complete session.
-	s.route(mux, "POST /account/mfa/totp/remove", identity.PermSignedIn, s.mfaRemove)
-	s.route(mux, "POST /account/mfa/recovery", identity.PermSignedIn, s.mfaRegenerate)
+	s.route(mux, "POST /account/mfa/totp/remove", identity.PermCredentials, s.mfaRemove)
+	s.route(mux, "POST /account/mfa/recovery", identity.PermCredentials, s.mfaRegenerate)
 }
 
 var (

@@ -81,8 +81,11 @@ type membersView struct {
 	Roles     []identity.Role
 	Problems  validate.Error
 	Form      memberRequest
-	Invite    string // a new user's invitation link, shown once
+	Invite    string // the invitation link, shown once
 	Notice    string
+	// Invitations are those still waiting for an answer; they name the
+	// email only, never the account behind it.
+	Invitations []identity.Invitation
 }
 
 func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
@@ -98,12 +101,14 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: orgCrumbs(a, Crumb{Label: "Members"})}
 	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
 	v.CanManage = a.Role.Allows(identity.PermOrgManage)
+	if v.Invitations, err = s.db.OrgInvitations(r.Context(), a.Org.ID); err != nil {
+		return err
+	}
 	s.render(w, r, status, "members", v)
 	return nil
 }
 
-// memberRequest adds a member: an existing user by email, or a new one who
-// is sent an invitation.
+// memberRequest invites someone to the organisation by email.
 type memberRequest struct {
 	Email string `json:"email"`
 	Name  string `json:"name,omitempty"`
@@ -112,49 +117,68 @@ type memberRequest struct {
 
 // memberJSON describes a member in the API.
 type memberJSON struct {
-	UserID        int64     `json:"user_id"`
-	Email         string    `json:"email"`
-	Name          string    `json:"name"`
-	Role          string    `json:"role"`
-	Disabled      bool      `json:"disabled"`
-	Since         time.Time `json:"since"`
-	InvitationURL string    `json:"invitation_url,omitempty"`
+	UserID   int64     `json:"user_id"`
+	Email    string    `json:"email"`
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Disabled bool      `json:"disabled"`
+	Since    time.Time `json:"since"`
 }
 
-// addMember adds the member and returns an invitation link when the person
-// had no account yet.
-func (s *Server) addMember(r *http.Request, req memberRequest) (identity.User, string, error) {
+// invitationJSON answers an invitation to join. It is the same whether or
+// not the email had an account: no user ID, no name.
+type invitationJSON struct {
+	Email         string    `json:"email"`
+	Role          string    `json:"role"`
+	Status        string    `json:"status"`
+	ExpiresAt     time.Time `json:"expires_at"`
+	InvitationURL string    `json:"invitation_url"`
+}
+
+// addMember invites the person: nobody becomes a member until they accept,
+// signed in as themselves. An email without an account gets one (without a
+// password), whose invitation link lets the person choose one. The inviter
+// learns nothing about whether the account existed: the work, the answer and
+// the link are the same.
+func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitation, string, error) {
 	a := orgOf(r.Context())
 	role, err := identity.ParseRole(req.Role)
 	if err != nil {
-		return identity.User{}, "", validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
+		return identity.Invitation{}, "", validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
 	}
-	if role == identity.RoleOwner && a.OwnRole != identity.RoleOwner {
-		return identity.User{}, "", validate.Error{"role": "only an owner may add another owner"}
+	if !a.OwnRole.MayGrant(role) {
+		return identity.Invitation{}, "", validate.Error{"role": "only an owner may add another owner"}
 	}
-	u, err := s.db.UserByEmail(r.Context(), req.Email)
-	switch {
-	case err == nil:
-		if err := s.db.SetMember(r.Context(), s.actor(r), a.Org.ID, u.ID, role); err != nil {
-			return identity.User{}, "", err
-		}
-		return u, "", nil
-	case !errors.Is(err, store.ErrNotFound):
-		return identity.User{}, "", err
-	}
-	u, err = s.db.CreateUser(r.Context(), s.actor(r), store.NewUser{User: identity.User{Email: req.Email, Name: req.Name}, OrgID: a.Org.ID, Role: role})
+	secret, err := identity.NewSecret(identity.PrefixInvitation)
 	if err != nil {
-		return identity.User{}, "", err
+		return identity.Invitation{}, "", err
 	}
-	link, err := s.invite(r, u.ID)
-	return u, link, err
+	inv, err := s.db.InviteMember(r.Context(), s.actor(r), store.InviteMember{OrgID: a.Org.ID, Email: req.Email, Name: req.Name,
+		Role: role, TokenHash: identity.HashSecret(secret), TTL: invitationLifetime})
+	if err != nil {
+		return identity.Invitation{}, "", err
+	}
+	return inv, s.invitationURL(r, secret), nil
 }
 
 // invitationLifetime is how long an invitation link works.
-const invitationLifetime = 72 * time.Hour
+const invitationLifetime = identity.InvitationLifetime
 
-// invite creates an invitation for userID and returns its link, built from
-// the address the request came to.
+// invitationURL is the link of an invitation secret, built from the public
+// address or the one the request came to.
+func (s *Server) invitationURL(r *http.Request, secret string) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL + "/invite/" + secret
+	}
+	scheme := "http"
+	if clientOf(r.Context()).Secure {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/invite/" + secret
+}
+
+// invite creates an account invitation (choose a password) for userID and
+// returns its link.
 func (s *Server) invite(r *http.Request, userID int64) (string, error) {
 	secret, err := identity.NewSecret(identity.PrefixInvitation)
 	if err != nil {
@@ -163,19 +187,17 @@ func (s *Server) invite(r *http.Request, userID int64) (string, error) {
 	if _, err := s.db.CreateInvitation(r.Context(), s.actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
 		return "", err
 	}
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL + "/invite/" + secret, nil
-	}
-	scheme := "http"
-	if clientOf(r.Context()).Secure {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + "/invite/" + secret, nil
+	return s.invitationURL(r, secret), nil
+}
+
+// invitedNotice is what the inviter reads, the same for every email.
+func invitedNotice(email string, role identity.Role) string {
+	return fmt.Sprintf("An invitation to join as %s was sent to %s. They become a member once they accept it.", role.Label(), identity.NormalizeEmail(email))
 }
 
 func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request) error {
 	req := memberRequest{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
-	u, link, err := s.addMember(r, req)
+	inv, link, err := s.addMember(r, req)
 	var problems validate.Error
 	if errors.As(err, &problems) || errors.Is(err, store.ErrConflict) {
 		if problems == nil {
@@ -185,11 +207,26 @@ func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	v := &membersView{Invite: link, Notice: fmt.Sprintf("%s added as %s.", u.Email, identity.Role(req.Role).Label())}
-	if link != "" {
-		v.Notice += " Send them the invitation link below; it works once, for 72 hours."
-	}
+	v := &membersView{Invite: link, Notice: invitedNotice(inv.Email, inv.Role) + " Send them the link below as well; it works for 72 hours."}
 	return s.renderMembers(w, r, http.StatusCreated, v)
+}
+
+// invitationCancel withdraws an invitation not yet answered.
+func (s *Server) invitationCancel(w http.ResponseWriter, r *http.Request) error {
+	a := orgOf(r.Context())
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
+	}
+	if err := s.db.CancelInvitation(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+		return err
+	}
+	if wantsJSON(r) {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) memberTarget(r *http.Request) (int64, error) {
@@ -381,10 +418,10 @@ func (s *Server) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	u, link, err := s.addMember(r, req)
+	inv, link, err := s.addMember(r, req)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, memberJSON{UserID: u.ID, Email: u.Email, Name: u.Name, Role: req.Role, InvitationURL: link, Since: s.db.Now().UTC()})
+	s.writeJSON(w, r, http.StatusCreated, invitationJSON{Email: inv.Email, Role: string(inv.Role), Status: "invited", ExpiresAt: inv.ExpiresAt.UTC(), InvitationURL: link})
 	return nil
 }

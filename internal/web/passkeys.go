@@ -39,13 +39,13 @@ const (
 func (s *Server) passkeyRoutes(mux *http.ServeMux) {
 	// Partial: a session that must still enrol a second factor may choose a
 	// passkey, and one that must still pass it may use one.
-	s.partialRoute(mux, "GET /account/passkeys", s.passkeysPage)
-	s.partialRoute(mux, "POST /account/passkeys/register/begin", s.passkeyRegisterBegin)
-	s.partialRoute(mux, "POST /account/passkeys/register/finish", s.passkeyRegisterFinish)
-	s.partialRoute(mux, "POST /account/passkeys/{id}/rename", s.passkeyRename)
-	s.partialRoute(mux, "POST /account/passkeys/{id}/delete", s.passkeyDelete)
-	s.partialRoute(mux, "POST /login/passkey/begin", s.passkeyLoginBegin)
-	s.partialRoute(mux, "POST /login/passkey/finish", s.passkeyLoginFinish)
+	s.partialCredentialRoute(mux, "GET /account/passkeys", s.passkeysPage)
+	s.partialCredentialRoute(mux, "POST /account/passkeys/register/begin", s.passkeyRegisterBegin)
+	s.partialCredentialRoute(mux, "POST /account/passkeys/register/finish", s.passkeyRegisterFinish)
+	s.partialCredentialRoute(mux, "POST /account/passkeys/{id}/rename", s.passkeyRename)
+	s.partialCredentialRoute(mux, "POST /account/passkeys/{id}/delete", s.passkeyDelete)
+	s.partialCredentialRoute(mux, "POST /login/passkey/begin", s.passkeyLoginBegin)
+	s.partialCredentialRoute(mux, "POST /login/passkey/finish", s.passkeyLoginFinish)
 }
 
 // relyingParty is the WebAuthn relying party for r: the configured RP ID and

@@ -136,8 +136,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /login", public, s.loginPage)
 	s.route(mux, "POST /login", public, s.loginSubmit)
 	s.partialRoute(mux, "POST /logout", s.logout)
-	s.partialRoute(mux, "GET /account/password", s.passwordPage)
-	s.partialRoute(mux, "POST /account/password", s.passwordSubmit)
+	s.partialCredentialRoute(mux, "GET /account/password", s.passwordPage)
+	s.partialCredentialRoute(mux, "POST /account/password", s.passwordSubmit)
 	s.route(mux, "POST /api/v1/login", public, s.apiLogin)
 	s.partialRoute(mux, "POST /api/v1/logout", s.logout)
 	s.partialRoute(mux, "GET /api/v1/me", s.apiMe)
@@ -146,16 +146,21 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /invite/{token}", public, s.invitationPage)
 	s.route(mux, "POST /invite/{token}", public, s.invitationSubmit)
 
-	s.route(mux, "GET /account", signedIn, s.accountPage)
-	s.route(mux, "POST /account/sessions/end-others", signedIn, s.signOutEverywhere)
-	s.route(mux, "POST /account/tokens", signedIn, s.tokenSubmit)
-	s.route(mux, "POST /account/tokens/{id}/revoke", signedIn, s.tokenRevoke)
+	// The account: what outlives a token (new tokens, memberships) needs a
+	// browser session; what only takes access away needs a write token.
+	accountWrite, credentials := identity.PermAccountWrite, identity.PermCredentials
+	s.route(mux, "GET /account", credentials, s.accountPage)
+	s.route(mux, "POST /account/sessions/end-others", accountWrite, s.signOutEverywhere)
+	s.route(mux, "POST /account/tokens", credentials, s.tokenSubmit)
+	s.route(mux, "POST /account/tokens/{id}/revoke", accountWrite, s.tokenRevoke)
+	s.route(mux, "POST /account/invitations/{id}/accept", credentials, s.invitationAccept)
+	s.route(mux, "POST /account/invitations/{id}/decline", accountWrite, s.invitationDecline)
 	s.route(mux, "GET /notifications", signedIn, s.notificationsPage)
-	s.route(mux, "POST /notifications/read", signedIn, s.notificationsRead)
+	s.route(mux, "POST /notifications/read", accountWrite, s.notificationsRead)
 	s.route(mux, "GET /api/v1/tokens", signedIn, s.apiTokens)
-	s.route(mux, "POST /api/v1/tokens", signedIn, s.apiTokenCreate)
-	s.route(mux, "POST /api/v1/tokens/{id}/revoke", signedIn, s.tokenRevoke)
-	s.route(mux, "POST /api/v1/sessions/end-others", signedIn, s.signOutEverywhere)
+	s.route(mux, "POST /api/v1/tokens", credentials, s.apiTokenCreate)
+	s.route(mux, "POST /api/v1/tokens/{id}/revoke", accountWrite, s.tokenRevoke)
+	s.route(mux, "POST /api/v1/sessions/end-others", accountWrite, s.signOutEverywhere)
 
 	read, manage, security := identity.PermOrgRead, identity.PermOrgManage, identity.PermOrgSecurity
 	s.route(mux, "GET /orgs/{org}", read, s.orgPage)
@@ -163,6 +168,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "POST /orgs/{org}/members", manage, s.memberAdd)
 	s.route(mux, "POST /orgs/{org}/members/{user}/role", manage, s.memberRole)
 	s.route(mux, "POST /orgs/{org}/members/{user}/remove", manage, s.memberRemove)
+	s.route(mux, "POST /orgs/{org}/invitations/{id}/cancel", manage, s.invitationCancel)
 	s.route(mux, "GET /orgs/{org}/settings/security", security, s.securityPage)
 	s.route(mux, "POST /orgs/{org}/settings/security", security, s.securitySubmit)
 	s.route(mux, "POST /orgs/{org}/emergency", read, s.emergencyStart)

@@ -26,6 +26,8 @@ type accountView struct {
 	Problems    validate.Error
 	Now         time.Time
 	Notice      string
+	// SSO is the single sign-on section (ssolink.go).
+	SSO accountSSO
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -38,6 +40,10 @@ func noticeText(code string) string {
 		return "Your other sessions have been signed out."
 	case "revoked":
 		return "The token has been revoked."
+	case "sso-linked":
+		return "The identity provider is linked: you can now sign in with it."
+	case "sso-unlinked":
+		return "The identity provider is no longer linked to your account."
 	}
 	return ""
 }
@@ -52,6 +58,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	if v.Memberships, err = s.db.Memberships(r.Context(), p.User.ID); err != nil {
+		return err
+	}
+	if err := s.loadAccountSSO(r, p, v); err != nil {
 		return err
 	}
 	v.Page = Page{Title: "Your account", Breadcrumbs: []Crumb{{Label: "Account"}}}
@@ -162,7 +171,23 @@ func tokenScopeWithin(want, have identity.Scope) bool {
 	return rank[want] <= rank[have]
 }
 
+// tokensDuringEmergency refuses a new API token while the user's emergency
+// access runs: a token would outlive it. (A token never carries raised
+// access anyway: it acts with its user's own role.)
+func (s *Server) tokensDuringEmergency(r *http.Request) error {
+	p := principalOf(r.Context())
+	in, err := s.db.UserInEmergency(r.Context(), p.User.ID)
+	if err != nil || !in {
+		return err
+	}
+	s.auditRefusal(r, "auth.forbidden", "no API token while emergency access runs")
+	return &HTTPError{Code: http.StatusForbidden, Msg: "API tokens cannot be created while your emergency access runs: a token would outlive it."}
+}
+
 func (s *Server) tokenSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := s.tokensDuringEmergency(r); err != nil {
+		return err
+	}
 	req := tokenRequest{Name: r.PostFormValue("name"), Org: r.PostFormValue("org"), Scope: r.PostFormValue("scope"), Expires: r.PostFormValue("expires")}
 	t, secret, err := s.createToken(r, req)
 	var problems validate.Error
@@ -204,6 +229,9 @@ func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.tokensDuringEmergency(r); err != nil {
+		return err
+	}
 	var req tokenRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err

@@ -32,7 +32,7 @@ type orgView struct {
 	NeedsMFA          bool
 	EmergencyNeedsMFA bool
 	Problems          validate.Error
-	Reason      string
+	Reason            string
 	// Dash is the compliance dashboard (assess_pages.go).
 	Dash *dashboard
 }

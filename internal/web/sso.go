@@ -171,8 +171,25 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.S
 	}
 	s.setCookie(w, r, s.ssoCookieName(r), browser, identity.SSOLoginLifetime)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), http.StatusSeeOther)
+	to := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	if linkUserID != 0 {
+		// Linking starts from a form (POST, with its CSRF token), and the
+		// pages' CSP (form-action 'self') rightly stops a form's redirect to
+		// another site: the person follows a link instead.
+		s.render(w, r, http.StatusOK, "sso_continue", &ssoContinueView{
+			Page: Page{Title: "Link an identity provider", Breadcrumbs: []Crumb{{Label: "Account", URL: "/account"}, {Label: "Single sign-on"}}},
+			URL:  to, Issuer: cfg.Issuer})
+		return nil
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// ssoContinueView sends a person who is linking a provider on to it.
+type ssoContinueView struct {
+	Page
+	URL    string
+	Issuer string
 }
 
 // ssoRefusal is a sign-in refused: why, for the audit log, and what the

@@ -38,7 +38,7 @@ func (s *Server) loadAccountSSO(r *http.Request, p *principal, v *accountView) e
 		return err
 	}
 	if s.cfg.SSO != nil {
-		v.SSO.Providers = append(v.SSO.Providers, ssoChoice{Label: "This deployment's single sign-on", Issuer: s.cfg.SSO.Issuer})
+		v.SSO.Providers = append(v.SSO.Providers, ssoChoice{Label: "this deployment's single sign-on", Issuer: s.cfg.SSO.Issuer})
 	}
 	for _, m := range v.Memberships {
 		pr, err := s.db.SSOProvider(ctx, m.OrgID)

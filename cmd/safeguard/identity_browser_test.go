@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 // signInBrowser signs in through the sign-in form.
@@ -59,8 +61,10 @@ func TestBrowserIdleLogout(t *testing.T) {
 	b.Do(chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(chromedp.CSS("#email")))
 }
 
-// TestBrowserEmergencyAccess: a viewer starts emergency access, sees the
-// banner and the raised access, and ends it; it then awaits review.
+// TestBrowserEmergencyAccess: a viewer who signed in with a password alone
+// is refused emergency access and sent to set up a second factor; with one,
+// they start it, see the banner and the raised access (which never includes
+// the settings), and end it; it then awaits review.
 func TestBrowserEmergencyAccess(t *testing.T) {
 	b := newBrowser(t)
 	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo"))
@@ -71,22 +75,57 @@ func TestBrowserEmergencyAccess(t *testing.T) {
 	if h1 := b.Text("h1"); h1 != "Forbidden" {
 		t.Fatalf("a viewer on security settings sees %q, want Forbidden", h1)
 	}
+	reason := "The practice manager is off sick and a lost laptop must be reported now"
+	start := func() {
+		b.Do(
+			chromedp.Navigate(s.URL+"/orgs/riverside"),
+			chromedp.WaitVisible(chromedp.CSS("#reason")),
+			chromedp.SendKeys(chromedp.CSS("#reason"), reason),
+			chromedp.Click(chromedp.CSS("form[action$='/emergency'] button")),
+		)
+	}
+	// Without a second factor: refused, with the way to set one up.
+	start()
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#emergency-mfa[role=alert]")))
+	if text := b.Text("#emergency-mfa"); !strings.Contains(text, "needs a second factor") {
+		t.Errorf("refusal says %q", text)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#emergency-mfa a")), chromedp.WaitVisible(chromedp.CSS("#totp-begin")))
+	b.Do(chromedp.Click(chromedp.CSS("#totp-begin")), chromedp.WaitVisible(chromedp.CSS("#totp-secret")))
+	secret, err := identity.DecodeTOTPSecret(b.Text("#totp-secret"))
+	if err != nil {
+		t.Fatalf("secret on the page: %v", err)
+	}
 	b.Do(
-		chromedp.Navigate(s.URL+"/orgs/riverside"),
+		chromedp.SendKeys(chromedp.CSS("#code"), identity.TOTPCode(secret, identity.TOTPStep(time.Now()))),
+		chromedp.Click(chromedp.CSS("#totp-confirm")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+		chromedp.Click(chromedp.CSS("#recovery-done")),
 		chromedp.WaitVisible(chromedp.CSS("#reason")),
-		chromedp.SendKeys(chromedp.CSS("#reason"), "The practice manager is off sick and a lost laptop must be reported now"),
-		chromedp.Click(chromedp.CSS("form[action$='/emergency'] button")),
-		chromedp.WaitVisible(chromedp.CSS(".banner.emergency")),
 	)
+	if loc := value(b, chromedp.Location()); !strings.HasSuffix(loc, "/orgs/riverside") {
+		t.Errorf("after enrolling, the browser is on %s, want back at /orgs/riverside", loc)
+	}
+	// With one: started at once.
+	start()
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".banner.emergency")))
 	if banner := b.Text(".banner.emergency"); !strings.Contains(banner, "Emergency access is active in Riverside Family Practice") {
 		t.Errorf("banner = %q", banner)
 	}
-	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/settings/security"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	if h1 := b.Text("h1"); !strings.Contains(h1, "Security settings") {
-		t.Errorf("with emergency access, security settings show %q", h1)
+	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/audit"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h1 := b.Text("h1"); !strings.Contains(h1, "Audit log") {
+		t.Errorf("with emergency access, the audit log shows %q", h1)
+	}
+	for _, path := range []string{"/orgs/riverside/settings/security", "/orgs/riverside/settings/sso"} {
+		b.Do(chromedp.Navigate(s.URL+path), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if h1 := b.Text("h1"); h1 != "Forbidden" {
+			t.Errorf("with emergency access, %s shows %q, want Forbidden", path, h1)
+		}
 	}
 	// End it from the banner's link.
 	b.Do(
+		chromedp.Navigate(s.URL+"/orgs/riverside"),
+		chromedp.WaitVisible(chromedp.CSS(".banner.emergency a")),
 		chromedp.Click(chromedp.CSS(".banner.emergency a")),
 		chromedp.WaitVisible(chromedp.CSS("form[action$='/end'] button")),
 		chromedp.Click(chromedp.CSS("form[action$='/end'] button")),
@@ -95,8 +134,8 @@ func TestBrowserEmergencyAccess(t *testing.T) {
 	if status := b.Text("main dl"); !strings.Contains(status, "awaiting review") {
 		t.Errorf("after ending, status = %q, want awaiting review", status)
 	}
-	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/settings/security"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/audit"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	if h1 := b.Text("h1"); h1 != "Forbidden" {
-		t.Errorf("after ending emergency access, security settings show %q, want Forbidden", h1)
+		t.Errorf("after ending emergency access, the audit log shows %q, want Forbidden", h1)
 	}
 }

@@ -27,6 +27,8 @@ type ssoFlags struct {
 	roleMap        []string
 	allowedDomains string
 	jit            bool
+	trustMFA       bool
+	linkByEmail    bool
 }
 
 func addSSOFlags(fs *flag.FlagSet) *ssoFlags {
@@ -43,6 +45,8 @@ func addSSOFlags(fs *flag.FlagSet) *ssoFlags {
 	})
 	fs.StringVar(&f.allowedDomains, "oidc-allowed-domains", "", "single sign-on: email domains the provider may sign in, separated by commas (default any)")
 	fs.BoolVar(&f.jit, "oidc-jit", false, "single sign-on: create an account at first sign-in for a person the provider vouches for")
+	fs.BoolVar(&f.trustMFA, "oidc-trust-mfa", false, `single sign-on: count a sign-in whose ID token's "amr" claim names a second factor (mfa, otp, hwk) as Safeguard's own second factor`)
+	fs.BoolVar(&f.linkByEmail, "oidc-link-by-email", false, "single sign-on: let the provider sign in an existing account that has a password or passkey by the email address it verified (off: the account's holder links the provider under Account first)")
 	return f
 }
 
@@ -51,7 +55,7 @@ func addSSOFlags(fs *flag.FlagSet) *ssoFlags {
 func (f *ssoFlags) config(lookupEnv func(string) (string, bool)) (*identity.SSOConfig, error) {
 	envSecret, hasEnvSecret := lookupEnv(envOIDCSecret)
 	if f.issuer == "" {
-		if f.clientID != "" || f.secretFile != "" || hasEnvSecret || f.redirectURL != "" || len(f.roleMap) > 0 || f.jit {
+		if f.clientID != "" || f.secretFile != "" || hasEnvSecret || f.redirectURL != "" || len(f.roleMap) > 0 || f.jit || f.trustMFA || f.linkByEmail {
 			return nil, usagef("--oidc-issuer is required with the other --oidc-* settings")
 		}
 		return nil, nil
@@ -82,6 +86,8 @@ func (f *ssoFlags) config(lookupEnv func(string) (string, bool)) (*identity.SSOC
 		GroupsClaim:    f.groupsClaim,
 		JIT:            f.jit,
 		AllowedDomains: identity.SplitList(f.allowedDomains),
+		TrustMFA:       f.trustMFA,
+		LinkByEmail:    f.linkByEmail,
 	}
 	m, err := identity.ParseRoleMap(strings.Join(f.roleMap, "\n"))
 	if err != nil {

@@ -30,17 +30,20 @@ func TestSSOFlags(t *testing.T) {
 		{name: "none", want: func(c *identity.SSOConfig) bool { return c == nil }},
 		{name: "secret from a file", args: []string{"--oidc-issuer", issuer, "--oidc-client-id", "sg", "--oidc-client-secret-file", secretFile,
 			"--oidc-jit", "--oidc-groups-claim", "groups", "--oidc-role-map", "staff=riverside:contributor", "--oidc-role-map", "officers = riverside:security_officer",
-			"--oidc-allowed-domains", "riverside.example,Example.ORG"},
+			"--oidc-allowed-domains", "riverside.example,Example.ORG", "--oidc-trust-mfa"},
 			want: func(c *identity.SSOConfig) bool {
-				return c != nil && c.ClientSecret == "from-the-file" && c.JIT && c.Enabled && len(c.RoleMap) == 2 &&
+				return c != nil && c.ClientSecret == "from-the-file" && c.JIT && c.Enabled && len(c.RoleMap) == 2 && c.TrustMFA && !c.LinkByEmail &&
 					c.RoleMap[1].Role == identity.RoleSecurityOfficer && strings.Join(c.AllowedDomains, " ") == "riverside.example example.org"
 			}},
 		{name: "secret and settings from the environment", env: map[string]string{
 			"SAFEGUARD_OIDC_ISSUER": issuer, "SAFEGUARD_OIDC_CLIENT_ID": "sg", envOIDCSecret: "from-the-env",
 			"SAFEGUARD_OIDC_ROLE_MAP": "staff = riverside:viewer\nboss = riverside:owner", "SAFEGUARD_OIDC_GROUPS_CLAIM": "groups"},
 			want: func(c *identity.SSOConfig) bool {
-				return c != nil && c.ClientSecret == "from-the-env" && c.ClientID == "sg" && len(c.RoleMap) == 2
+				return c != nil && c.ClientSecret == "from-the-env" && c.ClientID == "sg" && len(c.RoleMap) == 2 && !c.TrustMFA
 			}},
+		{name: "trust only when told", args: []string{"--oidc-issuer", issuer, "--oidc-client-id", "sg", "--oidc-link-by-email"},
+			env: map[string]string{envOIDCSecret: "x"}, want: func(c *identity.SSOConfig) bool { return c != nil && c.LinkByEmail && !c.TrustMFA }},
+		{name: "trust without a provider", args: []string{"--oidc-trust-mfa"}, wantErr: "--oidc-issuer is required"},
 		{name: "no secret", args: []string{"--oidc-issuer", issuer, "--oidc-client-id", "sg"}, wantErr: "needs a client secret"},
 		{name: "two secrets", args: []string{"--oidc-issuer", issuer, "--oidc-client-id", "sg", "--oidc-client-secret-file", secretFile},
 			env: map[string]string{envOIDCSecret: "x"}, wantErr: "exclude each other"},

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,9 +19,23 @@ const (
 	MinEmergencyReason = 20
 )
 
-// EmergencyRole is the role emergency access grants: all of a security
-// officer's powers, short of managing members.
+// EmergencyRole is the role emergency access is shown as: a security
+// officer's, limited to EmergencyPermissions.
 const EmergencyRole = RoleSecurityOfficer
+
+// EmergencyPermissions are all that emergency access adds to a member's own
+// role: reading every record and the audit log, changing records, and the
+// security official's review and sign-off of them. Never the organisation's
+// settings, its single sign-on or its members (PermOrgSettings,
+// PermOrgManage), whose changes would outlast the emergency; and API tokens
+// always act with their user's own role, never a raised one.
+var EmergencyPermissions = []Permission{PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity}
+
+// EmergencyAllows reports whether a member whose own role is own may use p
+// while emergency access runs.
+func EmergencyAllows(own Role, p Permission) bool {
+	return own.Allows(p) || slices.Contains(EmergencyPermissions, p)
+}
 
 // Emergency is one use of emergency access.
 type Emergency struct {

@@ -62,10 +62,16 @@ const (
 	PermOrgWrite
 	// PermOrgAudit reads the organisation's audit log.
 	PermOrgAudit
-	// PermOrgSecurity does what the rule gives the security official: sign
-	// off, review emergency access, change security settings.
+	// PermOrgSecurity does what the rule gives the security official over
+	// the organisation's records: review and sign off assessments, review
+	// emergency access.
 	PermOrgSecurity
-	// PermOrgManage manages members and their roles.
+	// PermOrgSettings changes the organisation's security settings (second
+	// factor policy, automatic logoff): changes that outlast whoever makes
+	// them, so emergency access never grants it.
+	PermOrgSettings
+	// PermOrgManage manages members and their roles, and the organisation's
+	// single sign-on (which decides who signs in and with what role).
 	PermOrgManage
 	// PermAdmin manages the deployment: users and organisations.
 	PermAdmin
@@ -83,7 +89,7 @@ const (
 
 var permissionNames = map[Permission]string{
 	PermPublic: "public", PermSignedIn: "signed-in", PermOrgRead: "org:read", PermOrgWrite: "org:write",
-	PermOrgAudit: "org:audit", PermOrgSecurity: "org:security", PermOrgManage: "org:manage", PermAdmin: "admin",
+	PermOrgAudit: "org:audit", PermOrgSecurity: "org:security", PermOrgSettings: "org:settings", PermOrgManage: "org:manage", PermAdmin: "admin",
 	PermAccountWrite: "account:write", PermCredentials: "credentials",
 }
 
@@ -102,8 +108,8 @@ func (p Permission) OwnAccount() bool {
 
 // rolePermissions says which organisation permissions each role holds.
 var rolePermissions = map[Role][]Permission{
-	RoleOwner:           {PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity, PermOrgManage},
-	RoleSecurityOfficer: {PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity},
+	RoleOwner:           {PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity, PermOrgSettings, PermOrgManage},
+	RoleSecurityOfficer: {PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity, PermOrgSettings},
 	RoleContributor:     {PermOrgRead, PermOrgWrite},
 	RoleAuditor:         {PermOrgRead, PermOrgAudit},
 	RoleViewer:          {PermOrgRead},
@@ -152,7 +158,7 @@ var scopePermissions = map[Scope][]Permission{
 	ScopeRead:  {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit},
 	ScopeWrite: {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit, PermOrgWrite, PermAccountWrite},
 	ScopeAdmin: {PermPublic, PermSignedIn, PermOrgRead, PermOrgAudit, PermOrgWrite, PermAccountWrite,
-		PermOrgSecurity, PermOrgManage, PermAdmin},
+		PermOrgSecurity, PermOrgSettings, PermOrgManage, PermAdmin},
 }
 
 // Allows reports whether a token of this scope may be used for p. Read

@@ -63,6 +63,36 @@ type SSOConfig struct {
 	// AllowedDomains, when not empty, are the only email domains whose
 	// people this provider may sign in.
 	AllowedDomains []string
+	// TrustMFA: the platform administrator trusts the provider's "amr"
+	// claim, so a sign-in it reports as multi-factor counts as Safeguard's
+	// second factor. Off, the person still passes Safeguard's own.
+	TrustMFA bool
+	// LinkByEmail (the deployment's provider only): the platform
+	// administrator lets the provider sign in an existing account with a
+	// password or passkey whose address it verified, linking it at first
+	// sign-in. Off, such an account signs in through the provider only once
+	// its holder linked it under Account.
+	LinkByEmail bool
+}
+
+// Link origins: how a provider account came to be linked to a user.
+const (
+	// LinkJIT: the provider created the account just in time.
+	LinkJIT = "jit"
+	// LinkAccount: the account holder linked it while signed in.
+	LinkAccount = "account"
+	// LinkEmail: matched by verified email at a sign-in, for an account with
+	// no password or passkey, or by the deployment's provider trusted to
+	// (LinkByEmail).
+	LinkEmail = "email"
+)
+
+// SignsInLinked reports whether the provider may sign in an account with a
+// password or passkey through a link of the given origin: one its holder
+// (or the provider itself, at creation) made, or one the administrator's
+// trust in the deployment's provider allowed.
+func (c SSOConfig) SignsInLinked(origin string) bool {
+	return origin == LinkJIT || origin == LinkAccount || (c.Deployment() && c.LinkByEmail)
 }
 
 // Deployment reports whether c is the deployment's provider rather than an
@@ -181,6 +211,9 @@ func (c SSOConfig) Validate() error {
 		} else if _, err := ParseRole(string(c.DefaultRole)); err != nil {
 			p.Add("default_role", err.Error())
 		}
+	}
+	if c.LinkByEmail && !c.Deployment() {
+		p.Add("link_by_email", "is set for the whole deployment only")
 	}
 	if c.JIT && !c.Deployment() && !c.ManagesRoles() {
 		p.Add("jit", "needs a group mapping or a default role, so that new accounts get a role in the organisation")
@@ -442,8 +475,8 @@ func roleRank(r Role) int {
 
 // AMRShowsMFA reports whether an ID token's authentication methods (RFC
 // 8176) include a second factor: "mfa", a one-time password ("otp") or a
-// hardware-bound key ("hwk"). Only then does a sign-in through the provider
-// count as Safeguard's second factor.
+// hardware-bound key ("hwk"). It counts as Safeguard's second factor only
+// from a provider the administrator trusts for it (SSOConfig.TrustMFA).
 func AMRShowsMFA(amr []string) bool {
 	for _, m := range amr {
 		switch m {

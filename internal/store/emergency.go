@@ -100,6 +100,17 @@ func (db *DB) ActiveEmergency(ctx context.Context, orgID, userID int64) (identit
 	return e, err
 }
 
+// UserInEmergency reports whether the user has emergency access running in
+// any organisation.
+func (db *DB) UserInEmergency(ctx context.Context, userID int64) (bool, error) {
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT COUNT(*) FROM emergency_access WHERE user_id = ? AND ended_at IS NULL AND ends_at > ?`,
+			userID, db.Now().UTC()).Scan(&n)
+	})
+	return n > 0, err
+}
+
 // Emergency returns one emergency access record of orgID, or ErrNotFound.
 func (db *DB) Emergency(ctx context.Context, orgID, id int64) (identity.Emergency, error) {
 	var e identity.Emergency

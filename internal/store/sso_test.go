@@ -56,8 +56,38 @@ func TestSSOProviderSaveAndLoad(t *testing.T) {
 			t.Errorf("updated = %v by %q", p.UpdatedAt, p.UpdatedBy)
 		}
 
+		if p.Config.TrustMFA {
+			t.Error("a provider is trusted for second factors without being told so")
+		}
+		// Every owner hears of it (the outbox emails it when mail is set up).
+		owner, err := db.CreateUser(ctx, cli, store.NewUser{User: identity.User{Email: "owner@riverside.example"}, OrgID: org.ID, Role: identity.RoleOwner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		officer, err := db.CreateUser(ctx, cli, store.NewUser{User: identity.User{Email: "so@riverside.example"}, OrgID: org.ID, Role: identity.RoleSecurityOfficer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TrustMFA = true
+		if err := db.SaveSSOProvider(ctx, cli, cfg, nil); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := db.SSOProvider(ctx, org.ID); !p.Config.TrustMFA {
+			t.Error("TrustMFA was not stored")
+		}
+		if ns, err := db.Notifications(ctx, owner.ID, 10); err != nil || len(ns) != 1 || ns[0].Kind != "sso" ||
+			!strings.Contains(ns[0].Message, "login.example.org") || ns[0].Link != "/orgs/riverside/settings/sso" {
+			t.Errorf("owner's notifications = %+v, %v; want one about the change", ns, err)
+		}
+		if ns, _ := db.Notifications(ctx, officer.ID, 10); len(ns) != 0 {
+			t.Errorf("a security officer was notified as an owner: %+v", ns)
+		}
+		if out, err := db.Outbox(ctx, 10); err != nil || len(out) != 1 || out[0].Email != "owner@riverside.example" {
+			t.Errorf("Outbox = %+v, %v; want the owner's email", out, err)
+		}
+
 		// A change without a new secret keeps the sealed one.
-		cfg.Enabled, cfg.JIT = false, false
+		cfg.Enabled, cfg.JIT, cfg.TrustMFA = false, false, false
 		if err := db.SaveSSOProvider(ctx, cli, cfg, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -85,8 +115,8 @@ func TestSSOProviderSaveAndLoad(t *testing.T) {
 				configured++
 			}
 		}
-		if configured != 2 {
-			t.Errorf("sso.configure entries = %d, want 2", configured)
+		if configured != 3 {
+			t.Errorf("sso.configure entries = %d, want 3", configured)
 		}
 	})
 }
@@ -143,19 +173,19 @@ func TestSSOIdentities(t *testing.T) {
 		if _, _, err := db.UserBySSOIdentity(ctx, "https://idp", "s1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("UserBySSOIdentity before linking = %v, want ErrNotFound", err)
 		}
-		l, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://idp", Subject: "s1", UserID: u.ID, Email: u.Email})
+		l, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://idp", Subject: "s1", UserID: u.ID, Email: u.Email, Origin: identity.LinkAccount})
 		if err != nil || l.ID == 0 {
 			t.Fatalf("LinkSSOIdentity = %+v, %v", l, err)
 		}
 		got, gu, err := db.UserBySSOIdentity(ctx, "https://idp", "s1")
-		if err != nil || gu.ID != u.ID || got.Email != u.Email || got.OrgID != 0 {
+		if err != nil || gu.ID != u.ID || got.Email != u.Email || got.OrgID != 0 || got.Origin != identity.LinkAccount {
 			t.Errorf("UserBySSOIdentity = %+v, %+v, %v", got, gu, err)
 		}
-		if _, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://idp", Subject: "s1", UserID: u.ID}); !errors.Is(err, store.ErrConflict) {
+		if _, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://idp", Subject: "s1", UserID: u.ID, Origin: identity.LinkAccount}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("linking the same account twice = %v, want ErrConflict", err)
 		}
 		// The same subject at another issuer is another account.
-		if _, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://other", Subject: "s1", UserID: u.ID, OrgID: org.ID}); err != nil {
+		if _, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://other", Subject: "s1", UserID: u.ID, OrgID: org.ID, Origin: identity.LinkEmail}); err != nil {
 			t.Errorf("same subject, other issuer = %v", err)
 		}
 		if err := db.TouchSSOIdentity(ctx, l.ID); err != nil {
@@ -177,6 +207,25 @@ func TestSSOIdentities(t *testing.T) {
 		}
 		if hash, _ := db.PasswordHash(ctx, nu.ID); hash != "" {
 			t.Error("a just-in-time account has a password")
+		}
+		if l, _, err := db.UserBySSOIdentity(ctx, "https://idp", "s2"); err != nil || l.Origin != identity.LinkJIT {
+			t.Errorf("just-in-time link = %+v, %v; want origin jit", l, err)
+		}
+		if has, err := db.UserHasSignInCredential(ctx, nu.ID); err != nil || has {
+			t.Errorf("UserHasSignInCredential(just in time) = %t, %v; want false", has, err)
+		}
+		if _, err := db.LinkSSOIdentity(ctx, cli, store.SSOIdentity{Issuer: "https://idp", Subject: "s9", UserID: u.ID}); err == nil {
+			t.Error("a link without an origin was stored")
+		}
+		// A user removes their own link, not someone else's.
+		if err := db.UnlinkSSOIdentity(ctx, cli, nu.ID, l.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UnlinkSSOIdentity(another user's link) = %v, want ErrNotFound", err)
+		}
+		if err := db.UnlinkSSOIdentity(ctx, cli, u.ID, l.ID); err != nil {
+			t.Errorf("UnlinkSSOIdentity = %v", err)
+		}
+		if _, _, err := db.UserBySSOIdentity(ctx, "https://idp", "s1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after unlinking, UserBySSOIdentity = %v, want ErrNotFound", err)
 		}
 		// An email in use or a linked account fails whole.
 		before, _ := db.Users(ctx)

@@ -59,8 +59,12 @@ var routePermissions = map[string]identity.Permission{
 	"POST /login/passkey/finish":                   identity.PermCredentials,
 	"GET /login/sso":                               identity.PermPublic,
 	"GET /login/sso/callback":                      identity.PermPublic,
-	"GET /orgs/{org}/settings/sso":                 identity.PermOrgSecurity,
-	"POST /orgs/{org}/settings/sso":                identity.PermOrgSecurity,
+	"GET /orgs/{org}/settings/sso":                 identity.PermOrgManage,
+	"POST /orgs/{org}/settings/sso":                identity.PermOrgManage,
+	"GET /admin/orgs/{org}/sso":                    identity.PermAdmin,
+	"POST /admin/orgs/{org}/sso":                   identity.PermAdmin,
+	"POST /account/sso/link":                       identity.PermCredentials,
+	"POST /account/sso/{id}/unlink":                identity.PermCredentials,
 	"GET /catalog":                                 identity.PermSignedIn,
 	"GET /catalog/general":                         identity.PermSignedIn,
 	"GET /catalog/categories/{category}":           identity.PermSignedIn,
@@ -117,8 +121,8 @@ var routePermissions = map[string]identity.Permission{
 	"POST /orgs/{org}/members":               identity.PermOrgManage,
 	"POST /orgs/{org}/members/{user}/role":   identity.PermOrgManage,
 	"POST /orgs/{org}/members/{user}/remove": identity.PermOrgManage,
-	"GET /orgs/{org}/settings/security":      identity.PermOrgSecurity,
-	"POST /orgs/{org}/settings/security":     identity.PermOrgSecurity,
+	"GET /orgs/{org}/settings/security":      identity.PermOrgSettings,
+	"POST /orgs/{org}/settings/security":     identity.PermOrgSettings,
 	"POST /orgs/{org}/emergency":             identity.PermOrgRead,
 	"GET /orgs/{org}/emergency":              identity.PermOrgRead,
 	"GET /orgs/{org}/emergency/{id}":         identity.PermOrgRead,
@@ -177,6 +181,11 @@ var routePermissions = map[string]identity.Permission{
 // endsSession marks routes that sign the caller out, which get a fresh
 // session of their own.
 var endsSession = map[string]bool{"POST /logout": true, "POST /api/v1/logout": true}
+
+// needsSecondFactor marks routes that also need a session that passed a
+// second factor, whatever the role: starting emergency access, which
+// raises the session to a role that needs one.
+var needsSecondFactor = map[string]bool{"POST /orgs/{org}/emergency": true}
 
 // concretePath fills a route pattern's wildcards with values that name
 // nothing (so that allowed requests change nothing) and the organisation.
@@ -283,6 +292,10 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 				client := sessions[c.name]
 				if client != nil && endsSession[rt.Pattern] {
 					client = loginFull(t, s, db, c.email, testPassword)
+				}
+				if client != nil && needsSecondFactor[rt.Pattern] {
+					client = loginFull(t, s, db, c.email, testPassword)
+					markSecondFactor(t, db, client)
 				}
 				var w *httptest.ResponseRecorder
 				if client == nil {

@@ -27,6 +27,8 @@ type accountView struct {
 	Problems    validate.Error
 	Now         time.Time
 	Notice      string
+	// SSO is the single sign-on section (ssolink.go).
+	SSO accountSSO
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -43,6 +45,10 @@ func noticeText(code string) string {
 		return "You have joined the organisation."
 	case "declined":
 		return "The invitation has been declined."
+	case "sso-linked":
+		return "The identity provider is linked: you can now sign in with it."
+	case "sso-unlinked":
+		return "The identity provider is no longer linked to your account."
 	}
 	return ""
 }
@@ -60,6 +66,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	if v.Invitations, err = s.db.PendingInvitations(r.Context(), p.User.ID); err != nil {
+		return err
+	}
+	if err := s.loadAccountSSO(r, p, v); err != nil {
 		return err
 	}
 	v.Page = Page{Title: "Your account", Breadcrumbs: []Crumb{{Label: "Account"}}}
@@ -168,7 +177,23 @@ func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, st
 	return t, secret, nil
 }
 
+// tokensDuringEmergency refuses a new API token while the user's emergency
+// access runs: a token would outlive it. (A token never carries raised
+// access anyway: it acts with its user's own role.)
+func (s *Server) tokensDuringEmergency(r *http.Request) error {
+	p := principalOf(r.Context())
+	in, err := s.db.UserInEmergency(r.Context(), p.User.ID)
+	if err != nil || !in {
+		return err
+	}
+	s.auditRefusal(r, "auth.forbidden", "no API token while emergency access runs")
+	return &HTTPError{Code: http.StatusForbidden, Msg: "API tokens cannot be created while your emergency access runs: a token would outlive it."}
+}
+
 func (s *Server) tokenSubmit(w http.ResponseWriter, r *http.Request) error {
+	if err := s.tokensDuringEmergency(r); err != nil {
+		return err
+	}
 	req := tokenRequest{Name: r.PostFormValue("name"), Org: r.PostFormValue("org"), Scope: r.PostFormValue("scope"), Expires: r.PostFormValue("expires")}
 	t, secret, err := s.createToken(r, req)
 	var problems validate.Error
@@ -223,6 +248,9 @@ func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.tokensDuringEmergency(r); err != nil {
+		return err
+	}
 	var req tokenRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err

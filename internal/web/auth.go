@@ -377,9 +377,12 @@ func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permi
 			return nil, err
 		}
 	}
-	if !access.Role.Allows(perm) {
+	if !access.allows(perm) {
 		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", access.Role, perm, slug))
 		return nil, errForbidden
+	}
+	if err := s.emergencyStepUp(r, p, access, perm); err != nil {
+		return nil, err
 	}
 	return r.WithContext(context.WithValue(r.Context(), orgKey, access)), nil
 }

@@ -28,13 +28,53 @@ type emergencyView struct {
 	MaxMinutes int
 }
 
+// allows reports whether the caller may use p in the organisation: by their
+// role, or, while emergency access runs, by their own role and what
+// emergency access adds to it (identity.EmergencyPermissions), which is
+// never the settings, single sign-on or members.
+func (a *orgAccess) allows(p identity.Permission) bool {
+	if a.Emergency != nil {
+		return identity.EmergencyAllows(a.OwnRole, p)
+	}
+	return a.Role.Allows(p)
+}
+
+// errEmergencyNeedsMFA refuses emergency access to a session that has not
+// passed a second factor: the raised role is one that always needs one.
+var errEmergencyNeedsMFA = &HTTPError{Code: http.StatusForbidden,
+	Msg: "Emergency access gives you a security officer's access, which needs a second factor. Set one up under Account, Two-step sign-in (/account/mfa), then try again."}
+
+// emergencyStepUp refuses a request that only emergency access allows
+// when the session has not passed a second factor: raising a session to a
+// role that needs one needs one too. What the member's own role allows is
+// not affected.
+func (s *Server) emergencyStepUp(r *http.Request, p *principal, a *orgAccess, perm identity.Permission) error {
+	if a.Emergency == nil || p.Session == nil || !p.Session.MFAAt.IsZero() || a.OwnRole.Allows(perm) || !a.Role.NeedsMFA() {
+		return nil
+	}
+	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused",
+		Object: fmt.Sprintf("emergency:%d", a.Emergency.ID), Summary: fmt.Sprintf("%s %s needs a second factor: the session has passed none", r.Method, r.URL.Path)}); err != nil {
+		return err
+	}
+	return errEmergencyNeedsMFA
+}
+
 // emergencyStart begins emergency access for the caller: at once, announced,
-// audited, with a fresh session secret for the raised privilege.
+// audited, with a fresh session secret for the raised privilege. A session
+// that has not passed a second factor is refused (and told where to set one
+// up): the raised role needs one.
 func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
 	a := orgOf(r.Context())
 	p := principalOf(r.Context())
 	if p.Session == nil {
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Emergency access is for people at a browser, not API tokens."}
+	}
+	if p.Session.MFAAt.IsZero() && identity.ElevatedRole(a.OwnRole).NeedsMFA() {
+		if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused", Object: "emergency:start",
+			Summary: "emergency access refused: the session has passed no second factor"}); err != nil {
+			return err
+		}
+		return s.renderOrg(w, r, http.StatusForbidden, &orgView{Reason: r.PostFormValue("reason"), EmergencyNeedsMFA: true})
 	}
 	reason := r.PostFormValue("reason")
 	minutes, err := strconv.Atoi(r.PostFormValue("minutes"))

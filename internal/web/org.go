@@ -25,8 +25,14 @@ type orgView struct {
 	Unreviewed  []identity.Emergency
 	CanReview   bool
 	CanAudit    bool
-	Problems    validate.Error
-	Reason      string
+	CanSettings bool
+	CanSSO      bool
+	// NeedsMFA: the session has passed no second factor, so emergency
+	// access would be refused; EmergencyNeedsMFA: it just was.
+	NeedsMFA          bool
+	EmergencyNeedsMFA bool
+	Problems          validate.Error
+	Reason            string
 	// Dash is the compliance dashboard (assess_pages.go).
 	Dash *dashboard
 }
@@ -57,6 +63,11 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	v.MyEmergency = a.Emergency
 	v.CanReview = a.Role.Allows(identity.PermOrgSecurity)
 	v.CanAudit = a.Role.Allows(identity.PermOrgAudit)
+	v.CanSettings = a.allows(identity.PermOrgSettings)
+	v.CanSSO = a.allows(identity.PermOrgManage)
+	if p := principalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
+		v.NeedsMFA = true
+	}
 	if v.Dash, err = s.dashboard(r, a.Org.ID); err != nil {
 		return err
 	}

@@ -394,6 +394,7 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"mfa_recovery":    &recoveryView{},
 		"sso":             &ssoSettingsView{},
 		"sso_signin":      &ssoSignInView{},
+		"sso_continue":    &ssoContinueView{},
 	}
 	if len(s.views.pages) < len(zero) {
 		t.Errorf("parsed %d page templates, want at least %d", len(s.views.pages), len(zero))

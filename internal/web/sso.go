@@ -8,17 +8,28 @@ package web
 // there are several audiences), an expiry in the future and our nonce.
 //
 // Who signs in: the user already linked to the provider account (issuer +
-// subject); else an active user whose address the provider says it verified,
-// who is then linked; else, when the provider allows it, a new account made
-// just in time. Groups map to roles at every sign-in.
+// subject); else an active user whose address the provider says it verified
+// and who has no password or passkey, who is then linked; else, when the
+// provider allows it, a new account made just in time. Groups map to roles
+// at every sign-in. An account with a password or passkey signs in through
+// a provider only by a link its holder made while signed in (Account, single
+// sign-on, link), or, for the deployment's provider, when the administrator
+// trusts it to match accounts by verified email (--oidc-link-by-email):
+// otherwise whoever controls a provider could sign in as anyone whose email
+// address they can put in an ID token.
 //
 // An organisation's own provider is trusted for that organisation only: it
 // cannot sign in platform administrators, nor anyone who belongs to another
 // organisation, so that whoever controls it cannot reach beyond it.
 //
 // A sign-in through a provider is not a Safeguard second factor, unless the
-// ID token's "amr" claim says the provider used one ("mfa", "otp" or "hwk",
+// platform administrator trusts the provider for it (--oidc-trust-mfa, or
+// the administrator's setting of an organisation's provider) and the ID
+// token's "amr" claim says the provider used one ("mfa", "otp" or "hwk",
 // RFC 8176); then the session records it as passed, like a TOTP code.
+//
+// Only owners and the platform administrator configure an organisation's
+// provider; each change is audited and announced to every owner.
 
 import (
 	"context"
@@ -60,8 +71,12 @@ const (
 func (s *Server) ssoRoutes(mux *http.ServeMux) {
 	s.route(mux, "GET /login/sso", identity.PermPublic, s.ssoStart)
 	s.route(mux, "GET "+ssoCallbackPath, identity.PermPublic, s.ssoCallback)
-	s.route(mux, "GET /orgs/{org}/settings/sso", identity.PermOrgSecurity, s.ssoSettingsPage)
-	s.route(mux, "POST /orgs/{org}/settings/sso", identity.PermOrgSecurity, s.ssoSettingsSubmit)
+	s.route(mux, "GET /orgs/{org}/settings/sso", identity.PermOrgManage, s.ssoSettingsPage)
+	s.route(mux, "POST /orgs/{org}/settings/sso", identity.PermOrgManage, s.ssoSettingsSubmit)
+	s.route(mux, "GET /admin/orgs/{org}/sso", identity.PermAdmin, s.adminSSOSettingsPage)
+	s.route(mux, "POST /admin/orgs/{org}/sso", identity.PermAdmin, s.adminSSOSettingsSubmit)
+	s.route(mux, "POST /account/sso/link", identity.PermCredentials, s.ssoLinkStart)
+	s.route(mux, "POST /account/sso/{id}/unlink", identity.PermCredentials, s.ssoUnlink)
 }
 
 func (s *Server) ssoCookieName(r *http.Request) string {
@@ -116,7 +131,13 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 		s.renderSSOSignIn(w, r, http.StatusOK, &ssoSignInView{Next: next})
 		return nil
 	}
-	ctx, _, oc, err := s.ssoClient(ctx, r, cfg)
+	return s.ssoBegin(w, r, cfg, slug, next, 0)
+}
+
+// ssoBegin sends the browser to cfg's provider, to sign in or, when
+// linkUserID is set, to link the provider account to that signed-in user.
+func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.SSOConfig, slug, next string, linkUserID int64) error {
+	ctx, _, oc, err := s.ssoClient(r.Context(), r, cfg)
 	if err != nil {
 		s.log.WarnContext(ctx, "single sign-on: provider discovery failed", slog.String("issuer", cfg.Issuer), slog.Any("err", err))
 		s.renderSSOSignIn(w, r, http.StatusBadGateway, &ssoSignInView{Next: next, Org: slug,
@@ -142,6 +163,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 		Nonce:       nonce,
 		Verifier:    verifier,
 		OrgID:       cfg.OrgID,
+		LinkUserID:  linkUserID,
 		RedirectURL: oc.RedirectURL,
 		Next:        next,
 	}); err != nil {
@@ -149,8 +171,25 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.setCookie(w, r, s.ssoCookieName(r), browser, identity.SSOLoginLifetime)
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), http.StatusSeeOther)
+	to := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
+	if linkUserID != 0 {
+		// Linking starts from a form (POST, with its CSRF token), and the
+		// pages' CSP (form-action 'self') rightly stops a form's redirect to
+		// another site: the person follows a link instead.
+		s.render(w, r, http.StatusOK, "sso_continue", &ssoContinueView{
+			Page: Page{Title: "Link an identity provider", Breadcrumbs: []Crumb{{Label: "Account", URL: "/account"}, {Label: "Single sign-on"}}},
+			URL:  to, Issuer: cfg.Issuer})
+		return nil
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// ssoContinueView sends a person who is linking a provider on to it.
+type ssoContinueView struct {
+	Page
+	URL    string
+	Issuer string
 }
 
 // ssoRefusal is a sign-in refused: why, for the audit log, and what the
@@ -173,6 +212,7 @@ const (
 	msgNoAccount   = "There is no Safeguard account for you. Ask your organisation's administrator to invite you."
 	msgNotVerified = "Your identity provider has not verified your email address, so Safeguard cannot match it to an account."
 	msgDisabled    = "Your Safeguard account is disabled. Ask an administrator to re-enable it."
+	msgLinkFirst   = "A Safeguard account with your email address already exists, and it signs in with a password or passkey. Sign in with those, then link this identity provider under Account, Single sign-on; after that you can sign in here."
 )
 
 // ssoCallback finishes a sign-in when the provider sends the browser back.
@@ -317,6 +357,9 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity
 	if err != nil {
 		return refuse(http.StatusUnauthorized, "ID token refused: "+err.Error(), msgTokenBad)
 	}
+	if st.LinkUserID != 0 {
+		return s.ssoLinkFinish(w, r, *cfg, st, idt.Subject, claims)
+	}
 
 	plan, err := s.ssoPlan(ctx, *cfg, cfg.Issuer, idt.Subject, claims, groups)
 	if err != nil {
@@ -327,7 +370,7 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity
 		return err
 	}
 	var mfaAt time.Time
-	if identity.AMRShowsMFA(claims.AMR) {
+	if cfg.TrustMFA && identity.AMRShowsMFA(claims.AMR) {
 		mfaAt = s.db.Now().UTC()
 	}
 	p, err := s.startSession(w, r, u, mfaAt, "single sign-on through "+cfg.Issuer)
@@ -402,6 +445,10 @@ type ssoPlan struct {
 // ssoPlan decides who signs in and what changes, or refuses.
 func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, subject string, c ssoClaims, groups []string) (*ssoPlan, error) {
 	plan := &ssoPlan{roles: map[int64]identity.Role{}}
+	// unlinked: an existing account the provider did not create and its
+	// holder did not link, which may sign in this way only if it has no
+	// password or passkey; checked last, after the more specific refusals.
+	var unlinked bool
 	email := identity.NormalizeEmail(c.Email)
 	link, u, err := s.db.UserBySSOIdentity(ctx, issuer, subject)
 	switch {
@@ -413,6 +460,9 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 		if !cfg.AllowsEmail(u.Email) {
 			return nil, refuse(http.StatusForbidden, fmt.Sprintf("email domain of %s is not allowed for this provider", u.Email), msgNoAccount)
 		}
+		// A link matched by email (before links recorded how they were
+		// made) stands only for an account with nothing else.
+		unlinked = !cfg.SignsInLinked(link.Origin)
 	case errors.Is(err, store.ErrNotFound):
 		if email == "" {
 			return nil, refuse(http.StatusForbidden, "the provider gave no email address", "Your identity provider did not share your email address, so Safeguard cannot find your account.")
@@ -423,13 +473,14 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 		if !cfg.AllowsEmail(email) {
 			return nil, refuse(http.StatusForbidden, fmt.Sprintf("email domain of %s is not allowed for this provider", email), msgNoAccount)
 		}
-		plan.link = store.SSOIdentity{Issuer: issuer, Subject: subject, OrgID: cfg.OrgID, Email: email}
+		plan.link = store.SSOIdentity{Issuer: issuer, Subject: subject, OrgID: cfg.OrgID, Email: email, Origin: identity.LinkEmail}
 		u, err := s.db.UserByEmail(ctx, email)
 		switch {
 		case err == nil:
 			if !u.Active() {
 				return nil, refuse(http.StatusForbidden, fmt.Sprintf("account %s is disabled", u.Email), msgDisabled)
 			}
+			unlinked = !cfg.SignsInLinked(identity.LinkEmail)
 			plan.user = u
 		case errors.Is(err, store.ErrNotFound):
 			if !cfg.JIT {
@@ -461,6 +512,11 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 				return nil, err
 			}
 			plan.roles[o.ID] = role
+		}
+		if unlinked {
+			if err := s.refuseUnlinked(ctx, plan.user); err != nil {
+				return nil, err
+			}
 		}
 		return plan, nil
 	}
@@ -501,7 +557,25 @@ func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, su
 		plan.create.OrgID, plan.create.Role = cfg.OrgID, role
 		delete(plan.roles, cfg.OrgID)
 	}
+	if unlinked {
+		if err := s.refuseUnlinked(ctx, plan.user); err != nil {
+			return nil, err
+		}
+	}
 	return plan, nil
+}
+
+// refuseUnlinked refuses to sign u in through a provider u never linked,
+// when u can sign in otherwise (a password or a passkey).
+func (s *Server) refuseUnlinked(ctx context.Context, u identity.User) error {
+	has, err := s.db.UserHasSignInCredential(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if has {
+		return refuse(http.StatusForbidden, fmt.Sprintf("account %s has a password or passkey and its holder has not linked this provider", u.Email), msgLinkFirst)
+	}
+	return nil
 }
 
 // ssoApply carries out a sign-in's plan: the account made or linked, and
@@ -712,7 +786,8 @@ func (s *Server) openSSOSecret(p store.SSOProvider) (string, error) {
 	return string(pt), nil
 }
 
-// ssoSettingsView is an organisation's single sign-on settings page.
+// ssoSettingsView is an organisation's single sign-on settings page, as an
+// owner or the platform administrator sees it.
 type ssoSettingsView struct {
 	Page
 	Org         identity.Org
@@ -725,6 +800,9 @@ type ssoSettingsView struct {
 	Roles       []identity.Role
 	Problems    validate.Error
 	Saved       bool
+	// Admin: the platform administrator's page, which alone sets TrustMFA.
+	Admin  bool
+	Action string
 }
 
 // ssoForm is the settings form as typed.
@@ -738,23 +816,64 @@ type ssoForm struct {
 	DefaultRole    string
 	JIT            bool
 	AllowedDomains string
+	TrustMFA       bool
 }
 
-func (s *Server) ssoSettingsView(r *http.Request, org identity.Org) *ssoSettingsView {
+func (s *Server) ssoSettingsView(r *http.Request, org identity.Org, admin bool) *ssoSettingsView {
 	callback := s.ssoRedirectURL(r, identity.SSOConfig{})
-	return &ssoSettingsView{
+	v := &ssoSettingsView{
 		Page: Page{Title: "Single sign-on · " + org.Name, Breadcrumbs: []Crumb{
 			{Label: "Organisations", URL: "/"}, {Label: org.Name, URL: "/orgs/" + org.Slug}, {Label: "Single sign-on"}}},
 		Org:         org,
 		CallbackURL: callback,
 		SignInURL:   strings.TrimSuffix(callback, ssoCallbackPath) + "/login/sso?org=" + url.QueryEscape(org.Slug),
 		Roles:       identity.Roles,
+		Admin:       admin,
+		Action:      "/orgs/" + org.Slug + "/settings/sso",
 	}
+	if admin {
+		v.Page.Breadcrumbs = []Crumb{{Label: "Organisations", URL: "/admin/orgs"}, {Label: org.Name}, {Label: "Single sign-on"}}
+		v.Action = "/admin/orgs/" + org.Slug + "/sso"
+	}
+	return v
 }
 
 func (s *Server) ssoSettingsPage(w http.ResponseWriter, r *http.Request) error {
-	org := orgOf(r.Context()).Org
-	v := s.ssoSettingsView(r, org)
+	return s.renderSSOSettings(w, r, orgOf(r.Context()).Org, false)
+}
+
+func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
+	return s.saveSSOSettings(w, r, orgOf(r.Context()).Org, false)
+}
+
+// adminOrg is the organisation an administrator's page names, who need
+// not be a member of it.
+func (s *Server) adminOrg(r *http.Request) (identity.Org, error) {
+	org, err := s.db.Org(r.Context(), r.PathValue("org"))
+	if errors.Is(err, store.ErrNotFound) {
+		return identity.Org{}, &HTTPError{Code: http.StatusNotFound, Msg: "There is no such organisation.", Err: err}
+	}
+	return org, err
+}
+
+func (s *Server) adminSSOSettingsPage(w http.ResponseWriter, r *http.Request) error {
+	org, err := s.adminOrg(r)
+	if err != nil {
+		return err
+	}
+	return s.renderSSOSettings(w, r, org, true)
+}
+
+func (s *Server) adminSSOSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
+	org, err := s.adminOrg(r)
+	if err != nil {
+		return err
+	}
+	return s.saveSSOSettings(w, r, org, true)
+}
+
+func (s *Server) renderSSOSettings(w http.ResponseWriter, r *http.Request, org identity.Org, admin bool) error {
+	v := s.ssoSettingsView(r, org, admin)
 	v.Saved = r.URL.Query().Get("saved") == "1"
 	p, err := s.db.SSOProvider(r.Context(), org.ID)
 	switch {
@@ -763,7 +882,7 @@ func (s *Server) ssoSettingsPage(w http.ResponseWriter, r *http.Request) error {
 		v.Configured, v.UpdatedAt, v.UpdatedBy = true, p.UpdatedAt, p.UpdatedBy
 		v.Form = ssoForm{Enabled: c.Enabled, Issuer: c.Issuer, ClientID: c.ClientID, Scopes: strings.Join(c.Scopes, " "),
 			GroupsClaim: c.GroupsClaim, RoleMap: c.RoleMap.String(), DefaultRole: string(c.DefaultRole), JIT: c.JIT,
-			AllowedDomains: strings.Join(c.AllowedDomains, " ")}
+			AllowedDomains: strings.Join(c.AllowedDomains, " "), TrustMFA: c.TrustMFA}
 	case errors.Is(err, store.ErrNotFound):
 		v.Form = ssoForm{Enabled: true, GroupsClaim: "groups"}
 	default:
@@ -773,9 +892,11 @@ func (s *Server) ssoSettingsPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
+// saveSSOSettings saves an organisation's provider from the settings form.
+// Trust in the provider's second factor is the administrator's alone to
+// give: an owner's save keeps it only while the issuer stays the same.
+func (s *Server) saveSSOSettings(w http.ResponseWriter, r *http.Request, org identity.Org, admin bool) error {
 	ctx := r.Context()
-	org := orgOf(ctx).Org
 	if err := r.ParseForm(); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "The form could not be read."}
 	}
@@ -783,10 +904,10 @@ func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error
 	form := ssoForm{
 		Enabled: f.Get("enabled") == "on", Issuer: f.Get("issuer"), ClientID: f.Get("client_id"), Scopes: f.Get("scopes"),
 		GroupsClaim: f.Get("groups_claim"), RoleMap: f.Get("role_map"), DefaultRole: f.Get("default_role"),
-		JIT: f.Get("jit") == "on", AllowedDomains: f.Get("allowed_domains"),
+		JIT: f.Get("jit") == "on", AllowedDomains: f.Get("allowed_domains"), TrustMFA: admin && f.Get("trust_mfa") == "on",
 	}
 	secret := f.Get("client_secret")
-	v := s.ssoSettingsView(r, org)
+	v := s.ssoSettingsView(r, org, admin)
 	v.Form = form
 	existing, err := s.db.SSOProvider(ctx, org.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -798,13 +919,17 @@ func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error
 	problems := validate.Error{}
 	cfg := identity.SSOConfig{OrgID: org.ID, Enabled: form.Enabled, Issuer: form.Issuer, ClientID: form.ClientID,
 		Scopes: identity.SplitList(form.Scopes), GroupsClaim: form.GroupsClaim, DefaultRole: identity.Role(strings.TrimSpace(form.DefaultRole)),
-		JIT: form.JIT, AllowedDomains: identity.SplitList(form.AllowedDomains), ClientSecret: secret}
+		JIT: form.JIT, AllowedDomains: identity.SplitList(form.AllowedDomains), ClientSecret: secret, TrustMFA: form.TrustMFA}
 	if m, err := identity.ParseRoleMap(form.RoleMap); err != nil {
 		problems.Add("role_map", err.Error())
 	} else {
 		cfg.RoleMap = m
 	}
 	cfg.Normalize()
+	if !admin {
+		cfg.TrustMFA = v.Configured && existing.Config.TrustMFA && existing.Config.Issuer == cfg.Issuer
+		v.Form.TrustMFA = cfg.TrustMFA
+	}
 	var verr validate.Error
 	if err := cfg.Validate(); errors.As(err, &verr) {
 		for k, m := range verr {
@@ -859,6 +984,6 @@ func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error
 		}
 		return err
 	}
-	http.Redirect(w, r, "/orgs/"+org.Slug+"/settings/sso?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, v.Action+"?saved=1", http.StatusSeeOther)
 	return nil
 }

@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +46,13 @@ func ssoToProvider(t *testing.T, c *browserClient, start string, edit func(u *ur
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("GET %s = %d, want 303 to the provider; body:\n%s", start, w.Code, w.Body)
 	}
+	return followProvider(t, w, edit)
+}
+
+// followProvider takes the browser from Safeguard's redirect w through the
+// provider, and returns the callback address it is sent back to.
+func followProvider(t *testing.T, w *httptest.ResponseRecorder, edit func(u *url.URL)) string {
+	t.Helper()
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noFollow.Get(w.Header().Get("Location"))
 	if err != nil {
@@ -182,23 +191,51 @@ func TestSSODeploymentProvider(t *testing.T) {
 			}
 		})
 
-		t.Run("amr with a second factor counts as MFA", func(t *testing.T) {
+		trustedCfg := deploymentSSO(p, true)
+		trustedCfg.TrustMFA, trustedCfg.LinkByEmail = true, true
+		trusted, _ := newTestServer(t, db, Config{Keys: newTestKeys(t), SSO: trustedCfg})
+
+		t.Run("amr counts as MFA only from a provider the administrator trusts", func(t *testing.T) {
 			p.SetUser(oidcUser{Subject: "u-mfa", Email: "mfa@riverside.example", EmailVerified: true, Groups: []string{"staff"}, AMR: []string{"pwd", "mfa"}})
 			if _, w := ssoSignIn(t, s, "/login/sso", nil); w.Code != http.StatusSeeOther {
 				t.Fatalf("callback = %d; body:\n%s", w.Code, w.Body)
 			}
 			u, _ := db.UserByEmail(ctx, "mfa@riverside.example")
 			sessions, err := db.ActiveSessions(ctx, u.ID)
-			if err != nil || len(sessions) != 1 || sessions[0].MFAAt.IsZero() {
-				t.Errorf("sessions = %+v, %v; want one with MFAAt set", sessions, err)
+			if err != nil || len(sessions) != 1 || !sessions[0].MFAAt.IsZero() {
+				t.Errorf("sessions = %+v, %v; want one without a second factor: the provider is not trusted for it", sessions, err)
+			}
+			if _, w := ssoSignIn(t, trusted, "/login/sso", nil); w.Code != http.StatusSeeOther {
+				t.Fatalf("callback (trusted) = %d; body:\n%s", w.Code, w.Body)
+			}
+			sessions, err = db.ActiveSessions(ctx, u.ID)
+			trustedOnes := 0
+			for _, ss := range sessions {
+				if !ss.MFAAt.IsZero() {
+					trustedOnes++
+				}
+			}
+			if err != nil || len(sessions) != 2 || trustedOnes != 1 {
+				t.Errorf("sessions = %+v, %v; want the new one with MFAAt set (--oidc-trust-mfa)", sessions, err)
 			}
 		})
 
-		t.Run("existing account linked by verified email", func(t *testing.T) {
+		t.Run("existing account with a password is not matched by email", func(t *testing.T) {
 			createUser(t, db, "existing@riverside.example", false, org.ID, identity.RoleViewer)
+			p.SetUser(oidcUser{Subject: "u-existing", Email: "Existing@Riverside.example", EmailVerified: true})
+			if _, w := ssoSignIn(t, s, "/login/sso", nil); w.Code != http.StatusForbidden || sessionSet(w) || !strings.Contains(w.Body.String(), "link this identity provider under Account") {
+				t.Fatalf("callback = %d (session %t), want 403 telling them to link it; body:\n%s", w.Code, sessionSet(w), w.Body)
+			}
+			findAudit(t, db, "sso.refused", "has not linked this provider")
+			if _, _, err := db.UserBySSOIdentity(ctx, p.Issuer(), "u-existing"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a refused sign-in linked the account: %v", err)
+			}
+		})
+
+		t.Run("existing account linked by verified email when the administrator allows it", func(t *testing.T) {
 			before := userCount(t, db)
 			p.SetUser(oidcUser{Subject: "u-existing", Email: "Existing@Riverside.example", EmailVerified: true})
-			c, w := ssoSignIn(t, s, "/login/sso", nil)
+			c, w := ssoSignIn(t, trusted, "/login/sso", nil)
 			if w.Code != http.StatusSeeOther || !sessionSet(w) {
 				t.Fatalf("callback = %d; body:\n%s", w.Code, w.Body)
 			}
@@ -323,7 +360,7 @@ func TestSSODeploymentProvider(t *testing.T) {
 					status: 403, reason: "disabled"},
 				{name: "disabled after linking", user: oidcUser{Subject: "r-linked", Email: "linked-then-disabled@riverside.example", EmailVerified: true},
 					setup: func(t *testing.T) {
-						if _, w := ssoSignIn(t, s, "/login/sso", nil); w.Code != http.StatusSeeOther {
+						if _, w := ssoSignIn(t, trusted, "/login/sso", nil); w.Code != http.StatusSeeOther {
 							t.Fatalf("linking sign-in = %d", w.Code)
 						}
 						u, _ := db.UserByEmail(ctx, "linked-then-disabled@riverside.example")
@@ -595,4 +632,151 @@ func TestSSORedirectURL(t *testing.T) {
 			t.Errorf("%s: ssoRedirectURL() = %q, want %q", tt.name, got, tt.want)
 		}
 	}
+}
+
+// TestSSOTakeoverChain performs the account takeover through an
+// organisation's own single sign-on, step by step, and checks each step is
+// closed: a security officer may not configure the provider; a provider an
+// owner configured does not sign in the owner's account (which has a
+// password) until the owner linked it; its "amr" does not stand in for
+// Safeguard's second factor until the platform administrator trusts it.
+func TestSSOTakeoverChain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := newTestKeys(t)
+		m := &mfaServer{db: db, keys: keys, now: time.Now().UTC()}
+		db.Now = func() time.Time { return m.now }
+		m.Server, _ = newTestServer(t, db, Config{Keys: keys})
+		s := m.Server
+		p := newOIDCProvider(t, testClientID, testClientSecret)
+		createUser(t, db, "owner@riverside.example", false, org.ID, identity.RoleOwner)
+		createUser(t, db, "so@riverside.example", false, org.ID, identity.RoleSecurityOfficer)
+		createUser(t, db, "admin@example.org", true, 0, "")
+		owner := loginFull(t, s, db, "owner@riverside.example", testPassword)
+		m.enrolTOTP(t, owner)
+		officer := loginFull(t, s, db, "so@riverside.example", testPassword)
+		admin := loginFull(t, s, db, "admin@example.org", testPassword)
+
+		hostile := url.Values{"enabled": {"on"}, "issuer": {p.Issuer()}, "client_id": {testClientID}, "client_secret": {testClientSecret},
+			"default_role": {"owner"}, "jit": {"on"}, "trust_mfa": {"on"}}
+
+		// 1. A security officer points the organisation at a provider they
+		// control, whose default role is owner: refused.
+		if w := officer.get(t, "/orgs/riverside/settings/sso"); w.Code != http.StatusForbidden {
+			t.Errorf("GET SSO settings as a security officer = %d, want 403", w.Code)
+		}
+		if w := configureOrgSSO(t, officer, hostile); w.Code != http.StatusForbidden {
+			t.Errorf("POST SSO settings as a security officer = %d, want 403", w.Code)
+		}
+		if w := officer.form(t, "/admin/orgs/riverside/sso", hostile); w.Code != http.StatusForbidden {
+			t.Errorf("POST the administrator's SSO settings as a security officer = %d, want 403", w.Code)
+		}
+		if _, err := db.SSOProvider(ctx, org.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("after the refusals, SSOProvider = %v, want ErrNotFound", err)
+		}
+
+		// 2. Say an owner configured it: audited, every owner told, and an
+		// owner cannot trust its second factor.
+		if w := configureOrgSSO(t, owner, hostile); w.Code != http.StatusSeeOther {
+			t.Fatalf("POST SSO settings as the owner = %d; body:\n%s", w.Code, w.Body)
+		}
+		findAudit(t, db, "sso.configure", "default role owner")
+		if pr, _ := db.SSOProvider(ctx, org.ID); pr.Config.TrustMFA {
+			t.Error("an owner made the provider trusted for second factors")
+		}
+		if body := owner.get(t, "/notifications").Body.String(); !strings.Contains(body, "single sign-on settings were changed") {
+			t.Error("the owner was not notified of the change")
+		}
+
+		// 3. The provider vouches for the owner's address, verified, with
+		// "mfa": refused, the account has a password and is not linked.
+		for _, email := range []string{"owner@riverside.example", "so@riverside.example"} {
+			p.SetUser(oidcUser{Subject: "attacker-" + email, Email: email, EmailVerified: true, AMR: []string{"pwd", "mfa"}})
+			_, w := ssoSignIn(t, s, "/login/sso?org=riverside", nil)
+			if w.Code != http.StatusForbidden || sessionSet(w) || !strings.Contains(w.Body.String(), "link this identity provider under Account") {
+				t.Errorf("sign-in as %s through the organisation's provider = %d (session %t), want 403 and advice to link; body:\n%s", email, w.Code, sessionSet(w), w.Body)
+			}
+			if _, _, err := db.UserBySSOIdentity(ctx, p.Issuer(), "attacker-"+email); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the refused sign-in linked %s: %v", email, err)
+			}
+		}
+		findAudit(t, db, "sso.refused", "account owner@riverside.example has a password or passkey and its holder has not linked this provider")
+
+		// 4. The owner links it, signed in: audited.
+		p.SetUser(oidcUser{Subject: "owner-at-idp", Email: "owner@riverside.example", EmailVerified: true, AMR: []string{"pwd", "mfa"}})
+		if w := linkSSO(t, owner, "riverside"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/account?done=sso-linked" {
+			t.Fatalf("link = %d to %q; body:\n%s", w.Code, w.Header().Get("Location"), w.Body)
+		}
+		if l, u, err := db.UserBySSOIdentity(ctx, p.Issuer(), "owner-at-idp"); err != nil || u.Email != "owner@riverside.example" || l.Origin != identity.LinkAccount {
+			t.Fatalf("link = %+v, %+v, %v", l, u, err)
+		}
+		findAudit(t, db, "sso.link", "by the account holder while signed in")
+		if body := owner.get(t, "/account").Body.String(); !strings.Contains(body, p.Issuer()) || !strings.Contains(body, "/unlink") {
+			t.Error("the account page does not list the link")
+		}
+
+		// 5. Signing in through it: "amr" is not trusted, so the owner
+		// still gives their authenticator's code.
+		c, w := ssoSignIn(t, s, "/login/sso?org=riverside", nil)
+		if w.Code != http.StatusSeeOther || !sessionSet(w) || !strings.HasPrefix(w.Header().Get("Location"), "/login/mfa") {
+			t.Fatalf("linked sign-in = %d to %q, want 303 to /login/mfa; body:\n%s", w.Code, w.Header().Get("Location"), w.Body)
+		}
+		if w := c.get(t, "/orgs/riverside/members"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login/mfa" {
+			t.Errorf("members page before the second factor = %d to %q, want 303 to /login/mfa", w.Code, w.Header().Get("Location"))
+		}
+
+		// 6. The platform administrator trusts it; an owner's later change
+		// of issuer drops the trust.
+		trust := url.Values{}
+		for k, vs := range hostile {
+			trust[k] = vs
+		}
+		trust.Del("client_secret")
+		trust.Set("default_role", "viewer")
+		if w := officer.get(t, "/admin/orgs/riverside/sso"); w.Code != http.StatusForbidden {
+			t.Errorf("the administrator's SSO page as a security officer = %d, want 403", w.Code)
+		}
+		if w := admin.form(t, "/admin/orgs/riverside/sso", trust); w.Code != http.StatusSeeOther {
+			t.Fatalf("administrator's save = %d; body:\n%s", w.Code, w.Body)
+		}
+		findAudit(t, db, "sso.configure", "second factor trusted")
+		if _, w := ssoSignIn(t, s, "/login/sso?org=riverside", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+			t.Errorf("sign-in through a trusted provider = %d to %q, want 303 to /", w.Code, w.Header().Get("Location"))
+		}
+		other := newOIDCProvider(t, testClientID, testClientSecret)
+		moved := url.Values{}
+		for k, vs := range trust {
+			moved[k] = vs
+		}
+		moved.Set("issuer", other.Issuer())
+		moved.Set("client_secret", testClientSecret)
+		if w := configureOrgSSO(t, owner, moved); w.Code != http.StatusSeeOther {
+			t.Fatalf("owner's change of issuer = %d; body:\n%s", w.Code, w.Body)
+		}
+		if pr, _ := db.SSOProvider(ctx, org.ID); pr.Config.TrustMFA {
+			t.Error("the trust survived an owner's change of issuer")
+		}
+	})
+}
+
+var continuePattern = regexp.MustCompile(`id="sso-continue" href="([^"]+)"`)
+
+// linkSSO links riverside's (or, with org "", the deployment's) provider to
+// c's account through the account page, and returns the callback's answer.
+func linkSSO(t *testing.T, c *browserClient, org string) *httptest.ResponseRecorder {
+	t.Helper()
+	w := c.form(t, "/account/sso/link", url.Values{"org": {org}})
+	m := continuePattern.FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || m == nil {
+		t.Fatalf("POST /account/sso/link = %d, want 200 with a link on to the provider; body:\n%s", w.Code, w.Body)
+	}
+	// The browser follows the link: Safeguard's part ends there.
+	next := httptest.NewRecorder()
+	next.Header().Set("Location", html.UnescapeString(m[1]))
+	next.Code = http.StatusSeeOther
+	return c.get(t, followProvider(t, next, nil))
 }

@@ -20,16 +20,18 @@ const (
 )
 
 // EmergencyRole is the role emergency access is shown as: a security
-// officer's, limited to EmergencyPermissions.
+// officer's, limited to EmergencyPermissions. It is a role that always
+// needs a second factor, so raising a session to it needs one too.
 const EmergencyRole = RoleSecurityOfficer
 
 // EmergencyPermissions are all that emergency access adds to a member's own
-// role: reading every record and the audit log, changing records, and the
-// security official's review and sign-off of them. Never the organisation's
-// settings, its single sign-on or its members (PermOrgSettings,
-// PermOrgManage), whose changes would outlast the emergency; and API tokens
-// always act with their user's own role, never a raised one.
-var EmergencyPermissions = []Permission{PermOrgRead, PermOrgWrite, PermOrgAudit, PermOrgSecurity}
+// role: reading every record and the audit log, and changing records. Never
+// anything whose effect outlasts the emergency: not the organisation's
+// settings, single sign-on or members (PermOrgSettings, PermOrgManage), not
+// the security official's sign-off, review or deletion of an assessment
+// (PermOrgSecurity), and no API token (tokens act with their user's own
+// role, and none can be made while emergency access runs).
+var EmergencyPermissions = []Permission{PermOrgRead, PermOrgWrite, PermOrgAudit}
 
 // EmergencyAllows reports whether a member whose own role is own may use p
 // while emergency access runs.

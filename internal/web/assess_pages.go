@@ -82,7 +82,7 @@ func day(t time.Time) string {
 func (s *Server) assessBaseOf(r *http.Request, a assess.Assessment) assessBase {
 	o := orgOf(r.Context())
 	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: statusLabel(a.Status),
-		CanWrite: o.Role.Allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.Role.Allows(identity.PermOrgSecurity)}
+		CanWrite: o.allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.allows(identity.PermOrgSecurity)}
 	if a.Status == assess.StatusFinal {
 		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, day(a.FinalisedAt), day(a.RetainUntil))
 	}
@@ -403,7 +403,7 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, v *profileView) error {
 	o := orgOf(r.Context())
 	v.Page = Page{Title: "Organisation profile", Breadcrumbs: orgCrumbs(o, Crumb{Label: "Profile"})}
-	v.Slug, v.CanWrite = o.Org.Slug, o.Role.Allows(identity.PermOrgWrite)
+	v.Slug, v.CanWrite = o.Org.Slug, o.allows(identity.PermOrgWrite)
 	for _, k := range identity.OrgKinds {
 		v.Kinds = append(v.Kinds, kindOption{Value: string(k), Label: k.Label(), Selected: string(k) == v.P.Kind})
 	}
@@ -519,7 +519,7 @@ func (s *Server) renderAssessments(w http.ResponseWriter, r *http.Request, statu
 		return err
 	}
 	v.Page = Page{Title: "Assessments", Breadcrumbs: assessCrumbs(r, assess.Assessment{})}
-	v.Slug, v.CanWrite = o.Org.Slug, o.Role.Allows(identity.PermOrgWrite)
+	v.Slug, v.CanWrite = o.Org.Slug, o.allows(identity.PermOrgWrite)
 	last, hasFinal := assess.LastFinal(as)
 	if v.Name == "" && v.Problems == nil {
 		v.Name = fmt.Sprintf("%d Security Rule assessment", s.db.Now().UTC().Year())

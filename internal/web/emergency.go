@@ -102,7 +102,7 @@ func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
 	a := orgOf(r.Context())
 	p := principalOf(r.Context())
 	v := &emergencyView{Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access"})},
-		Org: a.Org, CanReview: a.Role.Allows(identity.PermOrgSecurity), Now: s.db.Now(), MaxMinutes: int(identity.MaxEmergency / time.Minute), Minutes: 60}
+		Org: a.Org, CanReview: a.allows(identity.PermOrgSecurity), Now: s.db.Now(), MaxMinutes: int(identity.MaxEmergency / time.Minute), Minutes: 60}
 	who := p.User.ID
 	if v.CanReview {
 		who = 0
@@ -131,7 +131,7 @@ func (s *Server) emergencyItem(r *http.Request) (identity.Emergency, error) {
 	if err != nil {
 		return identity.Emergency{}, err
 	}
-	if e.UserID != principalOf(r.Context()).User.ID && !a.Role.Allows(identity.PermOrgSecurity) {
+	if e.UserID != principalOf(r.Context()).User.ID && !a.allows(identity.PermOrgSecurity) {
 		return identity.Emergency{}, &HTTPError{Code: http.StatusNotFound, Msg: "No such emergency access record."}
 	}
 	e.OrgSlug = a.Org.Slug
@@ -155,13 +155,13 @@ func (s *Server) renderEmergency(w http.ResponseWriter, r *http.Request, status 
 	a := orgOf(r.Context())
 	now := s.db.Now()
 	p := principalOf(r.Context())
-	canReview := a.Role.Allows(identity.PermOrgSecurity) && a.Emergency == nil
+	canReview := a.allows(identity.PermOrgSecurity) && a.Emergency == nil
 	s.render(w, r, status, "emergency", &emergencyView{
 		Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access", URL: "/orgs/" + a.Org.Slug + "/emergency"},
 			Crumb{Label: fmt.Sprintf("#%d", e.ID)})},
 		Org: a.Org, Item: &e, Now: now, Problems: problems,
 		CanReview: canReview && e.UserID != p.User.ID && !e.Active(now) && e.ReviewedAt.IsZero(),
-		CanEnd:    e.Active(now) && (e.UserID == p.User.ID || a.Role.Allows(identity.PermOrgSecurity)),
+		CanEnd:    e.Active(now) && (e.UserID == p.User.ID || a.allows(identity.PermOrgSecurity)),
 	})
 	return nil
 }

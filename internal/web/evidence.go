@@ -84,7 +84,7 @@ func (s *Server) evidenceView(r *http.Request, title string, crumbs ...Crumb) *e
 	a := orgOf(r.Context())
 	return &evidenceView{
 		Page: Page{Title: title, Breadcrumbs: orgCrumbs(a, crumbs...)},
-		Org:  a.Org, CanWrite: a.Role.Allows(identity.PermOrgWrite),
+		Org:  a.Org, CanWrite: a.allows(identity.PermOrgWrite),
 		Accept: strings.Join(assess.AcceptedExtensions(), ","), Limit: assess.FormatSize(s.maxEvidence()),
 	}
 }

@@ -61,8 +61,8 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	v.Page = Page{Title: a.Org.Name, Breadcrumbs: orgCrumbs(a)}
 	v.Org, v.Role, v.Members = a.Org, a.Role, len(members)
 	v.MyEmergency = a.Emergency
-	v.CanReview = a.Role.Allows(identity.PermOrgSecurity)
-	v.CanAudit = a.Role.Allows(identity.PermOrgAudit)
+	v.CanReview = a.allows(identity.PermOrgSecurity)
+	v.CanAudit = a.allows(identity.PermOrgAudit)
 	v.CanSettings = a.allows(identity.PermOrgSettings)
 	v.CanSSO = a.allows(identity.PermOrgManage)
 	if p := principalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
@@ -111,7 +111,7 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	}
 	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: orgCrumbs(a, Crumb{Label: "Members"})}
 	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
-	v.CanManage = a.Role.Allows(identity.PermOrgManage)
+	v.CanManage = a.allows(identity.PermOrgManage)
 	if v.Invitations, err = s.db.OrgInvitations(r.Context(), a.Org.ID); err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/mail"
@@ -319,7 +320,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		Hasher:          m.hasher(),
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
-		AuditKeys:       auditKeys{dir: in.dataDir}.trusted,
+		AuditKeys:       func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) },
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
 		RPID:            f.webauthnRPID,

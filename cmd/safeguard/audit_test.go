@@ -21,7 +21,7 @@ import (
 // log holds n entries and a checkpoint of them exported to a file.
 type auditFixture struct {
 	dir, dsn, checkpoint string
-	firstKey             string // fingerprint of the first signing key
+	firstKey             string   // fingerprint of the first signing key
 	args                 []string // --data DIR [--db URL]
 }
 
@@ -271,7 +271,7 @@ func TestAuditTrustAnchor(t *testing.T) {
 		attacks := []struct {
 			name  string
 			keys  func(t *testing.T, f *auditFixture) // what the attacker does to the keys file
-			extra func(f *auditFixture) []string     // what the operator passes to verify
+			extra func(f *auditFixture) []string      // what the operator passes to verify
 			want  string
 		}{
 			{name: "key appended", want: "unknown/unendorsed key (" + mallory.ID(),

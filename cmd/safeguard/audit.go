@@ -305,7 +305,7 @@ const auditDesc = "Check and prove the tamper-evident audit log.\n\n" +
 	"          sign a checkpoint of the log now and write it to FILE ('-': standard output)\n" +
 	"  prove SEQ\n" +
 	"          print entry SEQ with its inclusion proof against the latest checkpoint (JSON)\n" +
-	"  check-proof FILE [--keys FILE]\n" +
+	"  check-proof FILE [--keys FILE] [--trust-key FINGERPRINT]\n" +
 	"          check a proof printed by prove, offline\n" +
 	"  export --from N --to M --format jsonl|csv\n" +
 	"          print entries with their inclusion proofs\n" +

@@ -1,6 +1,6 @@
 module github.com/safeguard-health/safeguard
 
-go 1.26.0
+go 1.26.10
 
 require (
 	github.com/chromedp/cdproto v0.159.0

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -102,6 +103,17 @@ func (m *Main) runInit(ctx context.Context, args []string) error {
 	if in.keyPath != "" {
 		fmt.Fprintf(m.Stdout, "Back up %s somewhere other than this machine: without it the encrypted data cannot be read.\n", in.keyPath)
 	}
+	k := auditKeys{dir: in.dataDir}
+	s, err := k.signer(ctx, in.db, m.quietLogger())
+	if err != nil {
+		return err
+	}
+	kf, err := k.file()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "Audit log signing key %s. Record the first key's fingerprint somewhere this machine cannot write;\n"+
+		"'safeguard audit verify --trust-key FINGERPRINT' holds the log to it:\n  %s\n", s.ID(), audit.Fingerprint(kf[0].Public))
 	return nil
 }
 

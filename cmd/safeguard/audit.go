@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,7 @@ type auditFlags struct {
 	checkpointDir      string
 	checkpointEvery    int64
 	checkpointInterval time.Duration
+	trustKeys          fingerprints
 }
 
 func addAuditFlags(fs *flag.FlagSet) *auditFlags {
@@ -41,6 +44,7 @@ func addAuditFlags(fs *flag.FlagSet) *auditFlags {
 	fs.StringVar(&f.checkpointDir, "checkpoint-dir", "", "also write every signed audit checkpoint (and the public keys) to this folder, e.g. another disk or a mounted share")
 	fs.Int64Var(&f.checkpointEvery, "checkpoint-every", 1000, "sign an audit checkpoint after this many new entries")
 	fs.DurationVar(&f.checkpointInterval, "checkpoint-interval", time.Minute, "sign an audit checkpoint at least this often while entries arrive")
+	fs.Var(&f.trustKeys, "audit-trust-key", "fingerprint (sha256:...) of the first audit signing key, which the Verify button holds the keys file to (repeatable)")
 	return f
 }
 
@@ -52,34 +56,62 @@ type auditKeys struct {
 func (k auditKeys) keyPath() string { return filepath.Join(k.dir, auditKeyName) }
 func (k auditKeys) pubPath() string { return filepath.Join(k.dir, auditPubKeysName) }
 
-// trusted reads the public keys file; it reports fs.ErrNotExist when there is none.
-func (k auditKeys) trusted() (audit.Keys, error) {
+// file reads the public keys file; it reports fs.ErrNotExist when there is none.
+func (k auditKeys) file() (audit.KeyFile, error) {
 	b, err := os.ReadFile(k.pubPath())
 	if err != nil {
 		return nil, err
 	}
-	return audit.ParseKeys(b)
+	f, err := audit.ParseKeyFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", k.pubPath(), err)
+	}
+	return f, nil
 }
 
-func (k auditKeys) trust(pub []byte) error {
-	keys, err := k.trusted()
+// trusted reads the public keys file and works out which of its keys are
+// trusted: the first key (or the keys pinned by fingerprint) and those
+// endorsed by a trusted key. Verification in the web UI calls it each time.
+func (k auditKeys) trusted(pins []string) (audit.Keys, error) {
+	f, err := k.file()
 	if errors.Is(err, fs.ErrNotExist) {
-		keys, err = audit.Keys{}, nil
+		return nil, noPinnedKeys(k.pubPath())
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	keys.Add(pub)
-	text, _ := keys.MarshalText()
+	return f.Trust(pins)
+}
+
+// noPinnedKeys is the error for a keys file that is not there: verification
+// never falls back to the keys in the database, which whoever can write the
+// database can add to.
+func noPinnedKeys(path string) error {
+	return &audit.TrustError{Kind: audit.NoPinnedKeys, Detail: path + " does not exist. Verification trusts only public keys kept outside the database: " +
+		"restore " + auditPubKeysName + " from a backup or from the --checkpoint-dir mirror, or pass --keys FILE (and --trust-key with the first key's fingerprint)"}
+}
+
+func (k auditKeys) writeFile(f audit.KeyFile) error {
+	text, _ := f.MarshalText()
 	return writeFileAtomic(k.pubPath(), text, 0o644)
 }
 
-// signer loads the signing key, creating one on first start. A key that the
-// public keys file does not list is refused: it was not made here.
+// signer loads the signing key, creating the first key when the data folder
+// has neither key nor public keys file. A key that the public keys file does
+// not list is refused (it was not made here), and so is a missing key when
+// the file lists keys: a new key would not be endorsed by the old one.
 func (k auditKeys) signer(ctx context.Context, db *store.DB, log *slog.Logger) (*audit.Signer, error) {
+	pubs, err := k.file()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("audit public keys: %w", err)
+	}
 	b, err := os.ReadFile(k.keyPath())
+	if errors.Is(err, fs.ErrNotExist) && len(pubs) == 0 {
+		return k.create(ctx, db, log)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return k.create(ctx, db, log, "created")
+		return nil, fmt.Errorf("the audit signing key %s is missing, but %s lists keys: restore the key from your backup "+
+			"(a new key could not be endorsed by the old one, and verification would report it)", k.keyPath(), k.pubPath())
 	}
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key: %w", err)
@@ -88,11 +120,7 @@ func (k auditKeys) signer(ctx context.Context, db *store.DB, log *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key %s: %w", k.keyPath(), err)
 	}
-	keys, err := k.trusted()
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("audit public keys: %w", err)
-	}
-	if _, ok := keys[s.ID()]; !ok {
+	if !pubs.Has(s.ID()) {
 		return nil, fmt.Errorf("the audit signing key %s (%s) is not listed in %s: restore the original key, or run 'safeguard audit rotate-key'", k.keyPath(), s.ID(), k.pubPath())
 	}
 	if err := db.AddAuditKey(ctx, store.Actor{Name: "system"}, s.ID(), s.Public()); err != nil {
@@ -101,12 +129,15 @@ func (k auditKeys) signer(ctx context.Context, db *store.DB, log *slog.Logger) (
 	return s, nil
 }
 
-func (k auditKeys) create(ctx context.Context, db *store.DB, log *slog.Logger, how string) (*audit.Signer, error) {
+// create makes the first signing key of a data folder.
+func (k auditKeys) create(ctx context.Context, db *store.DB, log *slog.Logger) (*audit.Signer, error) {
 	s, err := audit.NewSigner()
 	if err != nil {
 		return nil, err
 	}
-	if err := k.trust(s.Public()); err != nil {
+	var f audit.KeyFile
+	f.Add(s.Public())
+	if err := k.writeFile(f); err != nil {
 		return nil, fmt.Errorf("audit public keys: %w", err)
 	}
 	text, _ := s.MarshalText()
@@ -116,7 +147,44 @@ func (k auditKeys) create(ctx context.Context, db *store.DB, log *slog.Logger, h
 	if err := db.AddAuditKey(ctx, store.Actor{Name: "system"}, s.ID(), s.Public()); err != nil {
 		return nil, err
 	}
-	log.Info(how+" an audit checkpoint signing key", slog.String("file", k.keyPath()), slog.String("key_id", s.ID()))
+	log.Info("created the first audit checkpoint signing key", slog.String("file", k.keyPath()), slog.String("key_id", s.ID()),
+		slog.String("fingerprint", s.Fingerprint()))
+	return s, nil
+}
+
+// rotate replaces the signing key old with a new one. The old key signs a
+// checkpoint of the log as it stands and the statement introducing the new
+// key; the statement goes into the public keys file and, as an audit entry,
+// into the log, before the new key signs its first checkpoint.
+func (k auditKeys) rotate(ctx context.Context, db *store.DB, actor store.Actor, old *audit.Signer) (*audit.Signer, error) {
+	pubs, err := k.file()
+	if err != nil {
+		return nil, fmt.Errorf("audit public keys: %w", err)
+	}
+	if _, _, err := db.CheckpointAudit(ctx, old); err != nil {
+		return nil, err
+	}
+	s, err := audit.NewSigner()
+	if err != nil {
+		return nil, err
+	}
+	e := old.Endorse(s.Public(), time.Now())
+	pubs.AddEndorsed(e)
+	// The public key is pinned before the private key replaces the old one:
+	// a crash in between leaves the old key in use and the new one unused.
+	if err := k.writeFile(pubs); err != nil {
+		return nil, fmt.Errorf("audit public keys: %w", err)
+	}
+	text, _ := s.MarshalText()
+	if err := writeFileAtomic(k.keyPath(), text, 0o600); err != nil {
+		return nil, fmt.Errorf("audit signing key: %w", err)
+	}
+	if err := db.RotateAuditKey(ctx, actor, e); err != nil {
+		return nil, err
+	}
+	if _, _, err := db.CheckpointAudit(ctx, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -228,19 +296,22 @@ func mirrorCheckpoint(dir string, cp audit.Checkpoint, k auditKeys) error {
 const auditSynopsis = "audit verify|checkpoint|prove|check-proof|export|rotate-key [flags]"
 
 const auditDesc = "Check and prove the tamper-evident audit log.\n\n" +
-	"  verify [--data DIR | --db URL] [--checkpoint FILE] [--keys FILE]\n" +
+	"  verify [--data DIR | --db URL] [--checkpoint FILE] [--keys FILE] [--trust-key FINGERPRINT]\n" +
 	"          replay the hash chain and the Merkle tree and check every checkpoint;\n" +
-	"          exit 0 when intact, 1 naming the first bad sequence number and the damage\n" +
+	"          exit 0 when intact, 1 naming the first bad sequence number and the damage;\n" +
+	"          only keys pinned outside the database count: the first key of the keys file\n" +
+	"          (or the one --trust-key names) and keys endorsed by a trusted key\n" +
 	"  checkpoint --export FILE\n" +
 	"          sign a checkpoint of the log now and write it to FILE ('-': standard output)\n" +
 	"  prove SEQ\n" +
 	"          print entry SEQ with its inclusion proof against the latest checkpoint (JSON)\n" +
-	"  check-proof FILE [--keys FILE]\n" +
+	"  check-proof FILE [--keys FILE] [--trust-key FINGERPRINT]\n" +
 	"          check a proof printed by prove, offline\n" +
 	"  export --from N --to M --format jsonl|csv\n" +
 	"          print entries with their inclusion proofs\n" +
 	"  rotate-key\n" +
-	"          make a new checkpoint signing key; old public keys stay trusted"
+	"          make a new checkpoint signing key, endorsed by the old one (an audited\n" +
+	"          key transition); old public keys stay trusted"
 
 func (m *Main) runAudit(ctx context.Context, args []string) error {
 	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
@@ -255,12 +326,14 @@ func (m *Main) runAudit(ctx context.Context, args []string) error {
 	f := addInstanceFlags(fs, defaultDataDir)
 	var (
 		checkpointFile = fs.String("checkpoint", "", "verify: an exported checkpoint the log must still contain")
-		keysFile       = fs.String("keys", "", "verify, check-proof: the trusted public keys (default: "+auditPubKeysName+" in the data folder)")
+		keysFile       = fs.String("keys", "", "verify, check-proof: the pinned public keys (default: "+auditPubKeysName+" in the data folder)")
+		pins           fingerprints
 		exportFile     = fs.String("export", "", "checkpoint: write the checkpoint to this file ('-': standard output)")
 		from           = fs.Int64("from", 1, "export: the first sequence number")
 		to             = fs.Int64("to", 0, "export: the last sequence number (default: the latest checkpoint's)")
 		format         = fs.String("format", "jsonl", "export: jsonl or csv")
 	)
+	fs.Var(&pins, "trust-key", "verify, check-proof: the fingerprint (sha256:...) of the first signing key, as init printed it; later keys must be endorsed by it (repeatable)")
 	if err := m.parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -269,12 +342,12 @@ func (m *Main) runAudit(ctx context.Context, args []string) error {
 		if err := noArgs(fs); err != nil {
 			return err
 		}
-		return m.auditVerify(ctx, f, *checkpointFile, *keysFile)
+		return m.auditVerify(ctx, f, *checkpointFile, *keysFile, pins)
 	case "check-proof":
 		if fs.NArg() != 1 {
 			return usagef("audit check-proof: want one FILE")
 		}
-		return m.auditCheckProof(ctx, fs.Arg(0), f, *keysFile)
+		return m.auditCheckProof(fs.Arg(0), f, *keysFile, pins)
 	case "checkpoint", "prove", "export", "rotate-key":
 	default:
 		return usagef("audit: unknown subcommand %q", sub)
@@ -308,26 +381,24 @@ func (m *Main) runAudit(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 	k := auditKeys{dir: in.dataDir}
-	if sub == "rotate-key" {
-		s, err := k.create(ctx, in.db, log, "rotated to")
-		if err != nil {
-			return err
-		}
-		if _, _, err := in.db.CheckpointAudit(ctx, s); err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "New audit signing key %s; older public keys stay in %s.\n", s.ID(), k.pubPath())
-		return nil
-	}
 	s, err := k.signer(ctx, in.db, log)
 	if err != nil {
 		return err
+	}
+	actor := store.Actor{Name: "cli:" + m.cliUser()}
+	if sub == "rotate-key" {
+		ns, err := k.rotate(ctx, in.db, actor, s)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "New audit signing key %s, endorsed by %s; older public keys stay in %s.\n  fingerprint: %s\n",
+			ns.ID(), s.ID(), k.pubPath(), ns.Fingerprint())
+		return nil
 	}
 	cp, _, err := in.db.CheckpointAudit(ctx, s)
 	if err != nil {
 		return err
 	}
-	actor := store.Actor{Name: "cli:" + m.cliUser()}
 	switch sub {
 	case "checkpoint":
 		text, _ := cp.MarshalText()
@@ -439,7 +510,7 @@ func proofJSON(p store.AuditProof) auditProof {
 // auditCheckProof checks a proof file offline: the encoding hashes to the
 // leaf, the fields match the encoding, the proof leads to the root, and the
 // checkpoint carrying the root is signed by a trusted key.
-func (m *Main) auditCheckProof(ctx context.Context, file string, f *instanceFlags, keysFile string) error {
+func (m *Main) auditCheckProof(file string, f *instanceFlags, keysFile string, pins []string) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -448,13 +519,16 @@ func (m *Main) auditCheckProof(ctx context.Context, file string, f *instanceFlag
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	keys, _, err := m.trustedKeys(ctx, f, keysFile, nil)
-	if err != nil {
-		return err
-	}
 	fail := func(why string) error {
 		fmt.Fprintf(m.Stdout, "proof of entry %d does not hold: %s\n", j.Seq, why)
 		return errCheckFailed
+	}
+	keys, _, err := m.trustedKeys(f, keysFile, pins)
+	if audit.IsTrustError(err) {
+		return fail(err.Error())
+	}
+	if err != nil {
+		return err
 	}
 	var cp audit.Checkpoint
 	if err := cp.UnmarshalText([]byte(j.Checkpoint)); err != nil {
@@ -492,30 +566,65 @@ func (m *Main) auditCheckProof(ctx context.Context, file string, f *instanceFlag
 	return nil
 }
 
-// trustedKeys picks the keys checkpoints are checked against: --keys, else
-// the data folder's public keys file, else (with a warning, since whoever can
-// write the database can add to them) the keys recorded in db.
-func (m *Main) trustedKeys(ctx context.Context, f *instanceFlags, keysFile string, db *store.DB) (audit.Keys, string, error) {
+// trustedKeys picks the keys checkpoints are checked against: those of
+// --keys, else of the data folder's public keys file, that Trust accepts.
+// It never falls back to the keys recorded in the database: whoever can
+// write the database can add to them.
+func (m *Main) trustedKeys(f *instanceFlags, keysFile string, pins []string) (audit.Keys, string, error) {
+	k := auditKeys{}
 	if keysFile == "" {
 		dir, err := filepath.Abs(f.data)
 		if err != nil {
 			return nil, "", err
 		}
-		keysFile = filepath.Join(dir, auditPubKeysName)
-		if _, err := os.Stat(keysFile); errors.Is(err, fs.ErrNotExist) && db != nil {
-			keys, err := db.AuditKeys(ctx)
-			return keys, "the database (no " + auditPubKeysName + " found; pass --keys for an independent check)", err
-		}
+		k.dir = dir
+		keysFile = k.pubPath()
 	}
 	b, err := os.ReadFile(keysFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("audit public keys: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, keysFile, noPinnedKeys(keysFile)
 	}
-	keys, err := audit.ParseKeys(b)
-	return keys, keysFile, err
+	if err != nil {
+		return nil, keysFile, fmt.Errorf("audit public keys: %w", err)
+	}
+	kf, err := audit.ParseKeyFile(b)
+	if err != nil {
+		return nil, keysFile, fmt.Errorf("%s: %w", keysFile, err)
+	}
+	keys, err := kf.Trust(pins)
+	if err != nil {
+		return nil, keysFile, err
+	}
+	source := keysFile
+	if len(pins) > 0 {
+		source += " (first key pinned by --trust-key)"
+	} else {
+		source += " (first key not pinned: pass --trust-key FINGERPRINT to hold it to the one you recorded)"
+	}
+	return keys, source, nil
 }
 
-func (m *Main) auditVerify(ctx context.Context, f *instanceFlags, checkpointFile, keysFile string) error {
+// fingerprints is a flag taking audit key fingerprints, repeated or
+// separated by commas.
+type fingerprints []string
+
+func (p *fingerprints) String() string { return strings.Join(*p, ",") }
+
+func (p *fingerprints) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		fp, err := audit.ParseFingerprint(v)
+		if err != nil {
+			return err
+		}
+		*p = append(*p, fp)
+	}
+	return nil
+}
+
+func (m *Main) auditVerify(ctx context.Context, f *instanceFlags, checkpointFile, keysFile string, pins []string) error {
 	dsn := f.db
 	if dsn == "" {
 		dir, err := filepath.Abs(f.data)
@@ -545,7 +654,20 @@ func (m *Main) auditVerify(ctx context.Context, f *instanceFlags, checkpointFile
 		return err
 	}
 	defer db.Close()
-	keys, keySource, err := m.trustedKeys(ctx, f, keysFile, db)
+	keys, keySource, err := m.trustedKeys(f, keysFile, pins)
+	if audit.IsTrustError(err) {
+		fmt.Fprintf(m.Stdout, "database: %s\ntrusted keys: none\n", db.Location())
+		fmt.Fprintln(m.Stdout, err.Error())
+		// For information only: these prove nothing, since whoever can
+		// write the database can add to them.
+		if dbKeys, derr := db.AuditKeys(ctx); derr == nil && len(dbKeys) > 0 {
+			fmt.Fprintln(m.Stdout, "keys recorded in the database (not trusted, for comparison only):")
+			for _, id := range slices.Sorted(maps.Keys(dbKeys)) {
+				fmt.Fprintf(m.Stdout, "  %s %s\n", id, audit.Fingerprint(dbKeys[id]))
+			}
+		}
+		return errCheckFailed
+	}
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -19,6 +21,7 @@ import (
 // log holds n entries and a checkpoint of them exported to a file.
 type auditFixture struct {
 	dir, dsn, checkpoint string
+	firstKey             string   // fingerprint of the first signing key
 	args                 []string // --data DIR [--db URL]
 }
 
@@ -197,21 +200,194 @@ func TestAuditVerifyCommand(t *testing.T) {
 	})
 }
 
+// forgeCheckpoint does what an attacker who holds the key signer and can
+// write the database would: signs a checkpoint of the first n entries as they
+// now stand and stores it.
+func (f *auditFixture) forgeCheckpoint(t *testing.T, signer *audit.Signer, n int64) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, f.dsn, store.Options{SkipMigrations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree audit.Tree
+	for r, err := range db.AuditRecords(ctx, 1, n) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree.Add(r.Hash)
+	}
+	db.Close()
+	c := signer.Sign(tree.Size(), tree.Root(), time.Now())
+	driver, q := "sqlite", `INSERT INTO audit_checkpoints (tree_size, root_hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)`
+	if strings.HasPrefix(f.dsn, "postgres") {
+		driver, q = "pgx", `INSERT INTO audit_checkpoints (tree_size, root_hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5)`
+	}
+	raw, err := sql.Open(driver, f.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(q, c.TreeSize, c.Root[:], c.At, c.KeyID, c.Signature); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// firstKey returns the fingerprint init printed.
+func firstKeyFingerprint(t *testing.T, dir string) string {
+	t.Helper()
+	kf, err := auditKeys{dir: dir}.file()
+	if err != nil || len(kf) == 0 {
+		t.Fatalf("audit public keys: %v %v", kf, err)
+	}
+	return audit.Fingerprint(kf[0].Public)
+}
+
+// TestAuditTrustAnchor performs the attacks on verification's trust anchor:
+// deleting the public keys file, and adding a key of the attacker's to it to
+// sign a checkpoint of a log cut short.
+func TestAuditTrustAnchor(t *testing.T) {
+	const n = 30
+	eachDialect(t, func(t *testing.T, postgres bool) {
+		t.Run("keys file deleted", func(t *testing.T) {
+			f := newAuditFixture(t, postgres, n)
+			if err := os.Remove(filepath.Join(f.dir, auditPubKeysName)); err != nil {
+				t.Fatal(err)
+			}
+			out, code := f.verify(t)
+			if code != 1 || !strings.Contains(out, "no pinned keys") || !strings.Contains(out, "not trusted, for comparison only") {
+				t.Fatalf("audit verify without %s = %d:\n%s\nwant 1 saying no keys are pinned", auditPubKeysName, code, out)
+			}
+			// The web UI's Verify button reads the keys through the same function.
+			if _, err := (auditKeys{dir: f.dir}).trusted(nil); !audit.IsTrustError(err) || !strings.Contains(err.Error(), "no pinned keys") {
+				t.Errorf("trusted() without the file = %v, want no pinned keys", err)
+			}
+		})
+
+		mallory, err := audit.NewSigner()
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacks := []struct {
+			name  string
+			keys  func(t *testing.T, f *auditFixture) // what the attacker does to the keys file
+			extra func(f *auditFixture) []string      // what the operator passes to verify
+			want  string
+		}{
+			{name: "key appended", want: "unknown/unendorsed key (" + mallory.ID(),
+				keys: func(t *testing.T, f *auditFixture) { appendKeyLine(t, f.dir, mallory.ID()+" "+b64(mallory.Public())) }},
+			{name: "key appended with a forged endorsement", want: "unknown/unendorsed key (" + mallory.ID(),
+				keys: func(t *testing.T, f *auditFixture) {
+					kf, _ := auditKeys{dir: f.dir}.file()
+					e := mallory.Endorse(mallory.Public(), time.Now())
+					e.By = kf[0].ID()
+					kf.AddEndorsed(e)
+					auditKeys{dir: f.dir}.writeFile(kf)
+				}},
+			{name: "file replaced, first key pinned", want: "pinned key missing",
+				keys: func(t *testing.T, f *auditFixture) {
+					var kf audit.KeyFile
+					kf.Add(mallory.Public())
+					auditKeys{dir: f.dir}.writeFile(kf)
+				},
+				extra: func(f *auditFixture) []string { return []string{"--trust-key", f.firstKey} }},
+			{name: "file replaced, exported checkpoint", want: "unknown key",
+				keys: func(t *testing.T, f *auditFixture) {
+					var kf audit.KeyFile
+					kf.Add(mallory.Public())
+					auditKeys{dir: f.dir}.writeFile(kf)
+				},
+				extra: func(f *auditFixture) []string { return []string{"--checkpoint", f.checkpoint} }},
+		}
+		for _, tt := range attacks {
+			t.Run(strings.ReplaceAll(tt.name, " ", "_"), func(t *testing.T) {
+				f := newAuditFixture(t, postgres, n)
+				f.firstKey = firstKeyFingerprint(t, f.dir)
+				// Cut the log short, drop the checkpoints that remember its
+				// length and sign a new one with the attacker's key.
+				f.tamper(t, `DELETE FROM audit_log WHERE seq > 20`, `DELETE FROM audit_checkpoints`)
+				f.forgeCheckpoint(t, mallory, 20)
+				tt.keys(t, f)
+				var extra []string
+				if tt.extra != nil {
+					extra = tt.extra(f)
+				}
+				out, code := f.verify(t, extra...)
+				if code != 1 || !strings.Contains(out, tt.want) {
+					t.Fatalf("audit verify = %d:\n%s\nwant 1 and %q", code, out, tt.want)
+				}
+			})
+		}
+	})
+}
+
+func appendKeyLine(t *testing.T, dir, line string) {
+	t.Helper()
+	fh, err := os.OpenFile(filepath.Join(dir, auditPubKeysName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := fmt.Fprintln(fh, line); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestAuditRotateKey rotates the signing key the legitimate way: the new key
+// is endorsed by the old one, in the keys file and in the log, and the log
+// still verifies, also held to the first key's fingerprint.
 func TestAuditRotateKey(t *testing.T) {
-	f := newAuditFixture(t, false, 5)
-	if out, errOut, code := run(t, nil, "audit", "rotate-key", "--data", f.dir); code != 0 {
-		t.Fatalf("audit rotate-key = %d %s %s", code, out, errOut)
-	}
-	keys, err := os.ReadFile(filepath.Join(f.dir, auditPubKeysName))
-	if err != nil || strings.Count(string(keys), "ed25519:") != 2 {
-		t.Fatalf("public keys after rotation: %q, %v", keys, err)
-	}
-	if st, err := os.Stat(filepath.Join(f.dir, auditKeyName)); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("audit.key: %v %v, want mode 0600", st, err)
-	}
-	if out, code := f.verify(t, "--checkpoint", f.checkpoint); code != 0 {
-		t.Errorf("audit verify after rotation = %d:\n%s", code, out)
-	}
+	eachDialect(t, func(t *testing.T, postgres bool) {
+		f := newAuditFixture(t, postgres, 5)
+		first := firstKeyFingerprint(t, f.dir)
+		for range 2 {
+			out, errOut, code := run(t, nil, append([]string{"audit", "rotate-key"}, f.args...)...)
+			if code != 0 || !strings.Contains(out, "fingerprint: sha256:") {
+				t.Fatalf("audit rotate-key = %d %s %s", code, out, errOut)
+			}
+		}
+		keys, err := os.ReadFile(filepath.Join(f.dir, auditPubKeysName))
+		if err != nil || strings.Count(string(keys), "\ned25519:") != 3 || strings.Count(string(keys), " endorsed-by ") != 2 {
+			t.Fatalf("public keys after two rotations: %q, %v", keys, err)
+		}
+		if st, err := os.Stat(filepath.Join(f.dir, auditKeyName)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("audit.key: %v %v, want mode 0600", st, err)
+		}
+		if out, errOut, code := run(t, nil, append([]string{"audit", "checkpoint", "--export", f.checkpoint}, f.args...)...); code != 0 {
+			t.Fatalf("audit checkpoint after rotation = %d %s %s", code, out, errOut)
+		}
+		if out, code := f.verify(t, "--checkpoint", f.checkpoint, "--trust-key", first); code != 0 || !strings.Contains(out, "audit log intact") {
+			t.Errorf("audit verify after rotation = %d:\n%s", code, out)
+		}
+		// The log records each transition with the old key's signature.
+		db, err := store.Open(context.Background(), f.dsn, store.Options{SkipMigrations: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rotations := 0
+		for r, err := range db.AuditRecords(context.Background(), 1, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Action == "audit.key.rotate" && strings.Contains(r.Summary, "endorsed by ed25519:") && strings.Contains(r.Summary, "signature ") {
+				rotations++
+			}
+		}
+		if rotations != 2 {
+			t.Errorf("audit.key.rotate entries = %d, want 2", rotations)
+		}
+		// A fingerprint that is not the first key's fails.
+		other, _ := audit.NewSigner()
+		if out, code := f.verify(t, "--trust-key", other.Fingerprint()); code != 1 || !strings.Contains(out, "pinned key missing") {
+			t.Errorf("audit verify with another pinned key = %d:\n%s", code, out)
+		}
+		if _, _, code := run(t, nil, append([]string{"audit", "verify", "--trust-key", "ed25519:1234"}, f.args...)...); code != 2 {
+			t.Errorf("audit verify --trust-key with a key ID = %d, want 2", code)
+		}
+	})
 }
 
 func TestAuditUsage(t *testing.T) {

@@ -645,3 +645,73 @@ func TestServePostgres(t *testing.T) {
 		t.Errorf("init with another data folder against the same PostgreSQL = %d %q, want 1", code, errOut)
 	}
 }
+
+// TestServeMetrics reads /metrics as an outsider would: on the main address
+// it needs the bearer token (404 when none is configured); the metrics
+// listener serves it and stops with the server.
+func TestServeMetrics(t *testing.T) {
+	get := func(t *testing.T, url, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	plain := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"))
+	if code, body := get(t, plain.URL+"/metrics", ""); code != http.StatusNotFound || strings.Contains(body, "safeguard_") {
+		t.Errorf("anonymous GET /metrics without metrics flags = %d, want 404", code)
+	}
+
+	const token = "0123456789abcdef0123456789abcdef"
+	tokenFile := filepath.Join(t.TempDir(), "metrics.token")
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	s := startServer(t, map[string]string{"SAFEGUARD_METRICS_TOKEN_FILE": tokenFile},
+		"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data"), "--metrics-addr", "127.0.0.1:0")
+	var metricsURL string
+	for _, line := range strings.Split(s.Stdout.String(), "\n") {
+		if u, ok := strings.CutPrefix(strings.TrimSpace(line), "metrics:"); ok {
+			metricsURL = strings.TrimSpace(u)
+		}
+	}
+	if !strings.HasPrefix(metricsURL, "http://127.0.0.1:") || strings.Contains(metricsURL, s.Addr) {
+		t.Fatalf("metrics address in %q", s.Stdout.String())
+	}
+	for _, tt := range []struct {
+		url, token string
+		want       int
+	}{
+		{s.URL + "/metrics", "", http.StatusUnauthorized},
+		{s.URL + "/metrics", "wrong-token-wrong-token", http.StatusUnauthorized},
+		{s.URL + "/metrics", token, http.StatusOK},
+		{metricsURL, "", http.StatusUnauthorized},
+		{metricsURL, token, http.StatusOK},
+		{strings.TrimSuffix(metricsURL, "/metrics") + "/login", token, http.StatusNotFound},
+	} {
+		code, body := get(t, tt.url, tt.token)
+		if code != tt.want || (code == http.StatusOK) != strings.Contains(body, "safeguard_http_requests_total") {
+			t.Errorf("GET %s (token %t) = %d, want %d", tt.url, tt.token != "", code, tt.want)
+		}
+	}
+	if code := s.Stop(t); code != 0 {
+		t.Fatalf("serve exit = %d: %s", code, s.Stderr)
+	}
+	s.done <- 0
+	if _, err := http.Get(metricsURL); err == nil {
+		t.Error("the metrics listener still answers after the server stopped")
+	}
+
+	short := filepath.Join(t.TempDir(), "short.token")
+	os.WriteFile(short, []byte("short"), 0o600)
+	for _, args := range [][]string{{"--metrics-addr", "9090"}, {"--metrics-token-file", filepath.Join(t.TempDir(), "missing")}, {"--metrics-token-file", short}} {
+		if _, errOut, code := run(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...)...); code != 2 || !strings.Contains(errOut, args[0]) {
+			t.Errorf("serve %v = %d %q, want 2 naming the flag", args, code, errOut)
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/mail"
@@ -52,6 +53,10 @@ type serveFlags struct {
 	webauthnOrigin  string
 	sso             *ssoFlags
 	audit           *auditFlags
+
+	// Where /metrics is served: see metricsToken.
+	metricsAddr      string
+	metricsTokenFile string
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -72,9 +77,27 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.mailFrom, "mail-from", "", "sender address of notification email, e.g. 'Safeguard <safeguard@clinic.example>'")
 	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve GET /metrics (Prometheus) on this separate HOST:PORT, plain HTTP; default: off")
+	fs.StringVar(&f.metricsTokenFile, "metrics-token-file", "", "file holding a token (at least 16 characters) that GET /metrics requires as 'Authorization: Bearer TOKEN', on the main address and on --metrics-addr; without this flag or --metrics-addr, /metrics answers 404")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
 	return f
+}
+
+// metricsToken reads --metrics-token-file; "" when the flag is not set.
+func (f *serveFlags) metricsToken() (string, error) {
+	if f.metricsTokenFile == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(f.metricsTokenFile)
+	if err != nil {
+		return "", usagef("--metrics-token-file: %v", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", usagef("--metrics-token-file %s: want one token of at least 16 characters without spaces, e.g. from 'openssl rand -hex 32'", f.metricsTokenFile)
+	}
+	return tok, nil
 }
 
 // transport is how the listener is secured.
@@ -277,6 +300,15 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
 	}
+	if f.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(f.metricsAddr); err != nil {
+			return usagef("--metrics-addr %q: want HOST:PORT, e.g. 127.0.0.1:9090", f.metricsAddr)
+		}
+	}
+	metricsToken, err := f.metricsToken()
+	if err != nil {
+		return err
+	}
 	sso, err := f.sso.config(m.LookupEnv)
 	if err != nil {
 		return err
@@ -326,7 +358,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		Hasher:          m.hasher(),
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
-		AuditKeys:       auditKeys{dir: in.dataDir}.trusted,
+		AuditKeys:       func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) },
 		IdleTimeout:     f.idleTimeout,
 		SessionLifetime: f.sessionLifetime,
 		RPID:            f.webauthnRPID,
@@ -338,6 +370,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		TrustedProxies:  tr.proxies,
 		Demo:            demo || in.demo,
 		SSO:             sso,
+		MetricsToken:    metricsToken,
 	})
 	if err != nil {
 		return err
@@ -356,11 +389,25 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		scheme = "https"
 		ln = tls.NewListener(ln, tr.tls)
 	}
+	var metricsLn net.Listener
+	if f.metricsAddr != "" {
+		metricsLn, err = net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on --metrics-addr %s: %w", f.metricsAddr, errors.Unwrap(err))
+		}
+	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(m.Stdout, "Safeguard %s is serving %s://%s/\n", version(), scheme, displayAddr(addr))
 	fmt.Fprintf(m.Stdout, "  data folder: %s\n  database:    %s (%s)\n  keys:        %s\n", in.dataDir, in.db.Location(), in.db.Dialect(), in.keySource)
 	if tr.fingerprint != "" {
 		fmt.Fprintf(m.Stdout, "  TLS certificate (self-signed) SHA-256 fingerprint:\n    %s\n", tr.fingerprint)
+	}
+	switch {
+	case metricsLn != nil:
+		fmt.Fprintf(m.Stdout, "  metrics:     http://%s/metrics\n", displayAddr(metricsLn.Addr().String()))
+	case metricsToken != "":
+		fmt.Fprintf(m.Stdout, "  metrics:     %s://%s/metrics with the bearer token\n", scheme, displayAddr(addr))
 	}
 	log.Info("serving", slog.String("addr", addr), slog.String("scheme", scheme),
 		slog.String("database", string(in.db.Dialect())), slog.Duration("startup", time.Since(start)))
@@ -390,7 +437,22 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		}()
 		fmt.Fprintf(m.Stdout, "  email:       notifications sent from %s\n", f.mailFrom)
 	}
-	return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
+	if metricsLn == nil {
+		return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
+	}
+	// Both servers stop when ctx ends, or when either fails; the metrics
+	// goroutine ends when its server has shut down.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	metricsDone := make(chan error, 1)
+	go func() {
+		err := serveHTTP(sctx, metricsLn, srv.MetricsHandler(), f.shutdownTimeout, log.With(slog.String("listener", "metrics")))
+		stop()
+		metricsDone <- err
+	}()
+	err = serveHTTP(sctx, ln, srv, f.shutdownTimeout, log)
+	stop()
+	return errors.Join(err, <-metricsDone)
 }
 
 // serveHTTP serves h on ln until ctx is cancelled, then stops accepting and

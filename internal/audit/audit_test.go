@@ -134,10 +134,12 @@ func TestCheckpointText(t *testing.T) {
 	if err != nil || s2.ID() != s.ID() {
 		t.Fatalf("ParseSigner = %v, %v", s2, err)
 	}
-	pubs, _ := keys.MarshalText()
-	keys2, err := ParseKeys(pubs)
-	if err != nil || len(keys2) != 1 {
-		t.Fatalf("ParseKeys = %v, %v", keys2, err)
+	var f KeyFile
+	f.Add(s.Public())
+	pubs, _ := f.MarshalText()
+	f2, err := ParseKeyFile(pubs)
+	if err != nil || len(f2) != 1 || !f2.Has(s.ID()) {
+		t.Fatalf("ParseKeyFile = %v, %v", f2, err)
 	}
 }
 

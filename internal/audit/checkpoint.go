@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -167,46 +165,4 @@ func (k Keys) Check(c *Checkpoint) error {
 		return fmt.Errorf("checkpoint of size %d: %w", c.TreeSize, ErrBadSignature)
 	}
 	return nil
-}
-
-// MarshalText lists the keys one per line: the key ID and the public key in
-// base64, sorted by ID.
-func (k Keys) MarshalText() ([]byte, error) {
-	ids := make([]string, 0, len(k))
-	for id := range k {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var b bytes.Buffer
-	b.WriteString("# safeguard audit public keys v1\n")
-	for _, id := range ids {
-		fmt.Fprintf(&b, "%s %s\n", id, base64.StdEncoding.EncodeToString(k[id]))
-	}
-	return b.Bytes(), nil
-}
-
-// ParseKeys reads what Keys.MarshalText wrote; lines starting with # are
-// comments.
-func ParseKeys(text []byte) (Keys, error) {
-	k := Keys{}
-	sc := bufio.NewScanner(bytes.NewReader(text))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			return nil, fmt.Errorf("audit public keys line %d: want KEY-ID PUBLIC-KEY", n)
-		}
-		pub, err := base64.StdEncoding.DecodeString(f[1])
-		if err != nil || len(pub) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("audit public keys line %d: malformed key", n)
-		}
-		if KeyID(pub) != f[0] {
-			return nil, fmt.Errorf("audit public keys line %d: ID %s does not match the key", n, f[0])
-		}
-		k[f[0]] = pub
-	}
-	return k, sc.Err()
 }

@@ -31,6 +31,10 @@ type Problem struct {
 }
 
 func (p *Problem) Error() string {
+	if p.Kind.untrustedKeys() {
+		// No entry is at fault: the keys to check the log with are.
+		return "audit keys: " + string(p.Kind) + " (" + p.Detail + ")"
+	}
 	s := fmt.Sprintf("first bad sequence %d: %s", p.Seq, p.Kind)
 	if p.Detail != "" {
 		s += " (" + p.Detail + ")"

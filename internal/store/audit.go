@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -528,9 +530,31 @@ func (db *DB) AddAuditKey(ctx context.Context, actor Actor, keyID string, pub []
 	})
 }
 
-// AuditKeys returns the public keys recorded in the database. An attacker
-// with database access can add to them, so verification prefers the keys file
-// kept in the data folder.
+// RotateAuditKey records the key transition e: the new key joins
+// audit_keys, and the audit entry carries the statement, signed by the old
+// key, that introduces it, so the log itself shows every key's endorsement.
+func (db *DB) RotateAuditKey(ctx context.Context, actor Actor, e audit.Endorsement) error {
+	id := audit.KeyID(e.Key)
+	return db.update(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM audit_keys WHERE key_id = ?`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := tx.exec(ctx, `INSERT INTO audit_keys (key_id, public_key, created_at) VALUES (?, ?, ?)`, id, []byte(e.Key), tx.now); err != nil {
+				return fmt.Errorf("rotate audit key: %w", err)
+			}
+		}
+		return tx.appendAudit(ctx, actor, audit.Entry{Action: "audit.key.rotate", Object: "audit-key:" + id,
+			Summary: fmt.Sprintf("checkpoint signing key %s (%s) endorsed by %s at %s, signature %s", id, audit.Fingerprint(e.Key), e.By,
+				e.At.Format(time.RFC3339Nano), base64.StdEncoding.EncodeToString(e.Signature))})
+	})
+}
+
+// AuditKeys returns the public keys recorded in the database. Whoever can
+// write the database can add to them, so verification never trusts them: it
+// trusts only the keys file kept outside the database, and lists these for
+// comparison.
 func (db *DB) AuditKeys(ctx context.Context) (audit.Keys, error) {
 	keys := audit.Keys{}
 	err := db.view(ctx, func(tx *Tx) error {

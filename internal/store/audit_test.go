@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -276,6 +278,58 @@ func TestAuditStoredTreeChecked(t *testing.T) {
 		p := db.CheckStoredTree(ctx, &c)
 		if p == nil || p.Kind != audit.AlteredTree {
 			t.Errorf("CheckStoredTree after changing a stored hash = %v, want %s", p, audit.AlteredTree)
+		}
+	})
+}
+
+// TestRotateAuditKey records a key transition: the new key joins the keys
+// recorded in the database, the log carries the old key's signed statement,
+// and checkpoints by both keys verify under the endorsed chain.
+func TestRotateAuditKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		old, _ := audit.NewSigner()
+		next, _ := audit.NewSigner()
+		actor := store.Actor{Name: "cli:root"}
+		if err := db.AddAuditKey(ctx, actor, old.ID(), old.Public()); err != nil {
+			t.Fatal(err)
+		}
+		writeAudit(t, db, 4)
+		if _, _, err := db.CheckpointAudit(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		e := old.Endorse(next.Public(), time.Now())
+		if err := db.RotateAuditKey(ctx, actor, e); err != nil {
+			t.Fatal(err)
+		}
+		writeAudit(t, db, 2)
+		if _, _, err := db.CheckpointAudit(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		recorded, err := db.AuditKeys(ctx)
+		if err != nil || len(recorded) != 2 {
+			t.Fatalf("AuditKeys = %v, %v, want both keys", recorded, err)
+		}
+		found, _, _ := db.AuditSearch(ctx, store.AuditFilter{Action: "audit.key.rotate"})
+		sig := base64.StdEncoding.EncodeToString(e.Signature)
+		if len(found) != 1 || found[0].Object != "audit-key:"+next.ID() || !strings.Contains(found[0].Summary, "endorsed by "+old.ID()) || !strings.Contains(found[0].Summary, sig) {
+			t.Fatalf("audit.key.rotate entries = %+v, want one carrying the old key's signature", found)
+		}
+		var kf audit.KeyFile
+		kf.Add(old.Public())
+		kf.AddEndorsed(e)
+		keys, err := kf.Trust([]string{old.Fingerprint()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := verifyDB(t, db, keys); rep.Problem != nil || rep.Checkpoints != 2 {
+			t.Errorf("Verify after rotation = %+v", rep)
+		}
+		// Only the first key trusted: the second key's checkpoint is unknown.
+		first := audit.Keys{}
+		first.Add(old.Public())
+		if rep := verifyDB(t, db, first); rep.Problem == nil || rep.Problem.Kind != audit.UnknownKey {
+			t.Errorf("Verify with the first key only = %+v, want an unknown key", rep.Problem)
 		}
 	})
 }

@@ -129,10 +129,19 @@ func (s *Server) startVerify(r *http.Request) error {
 // runVerify replays the whole log against the stored checkpoints and the
 // trusted public keys kept outside the database.
 func (s *Server) runVerify(ctx context.Context, progress func(int64)) (audit.Report, error) {
+	var keys audit.Keys
+	var err error
 	if s.cfg.AuditKeys == nil {
-		return audit.Report{}, errors.New("no trusted audit keys configured")
+		err = &audit.TrustError{Kind: audit.NoPinnedKeys, Detail: "this server was started without a public keys file to trust"}
+	} else {
+		keys, err = s.cfg.AuditKeys()
 	}
-	keys, err := s.cfg.AuditKeys()
+	// Keys that cannot be trusted fail the verification, with the reason;
+	// the keys recorded in the database are never a fallback.
+	var te *audit.TrustError
+	if errors.As(err, &te) {
+		return audit.Report{Problem: te.Problem()}, nil
+	}
 	if err != nil {
 		return audit.Report{}, err
 	}

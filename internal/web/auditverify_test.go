@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,9 +33,26 @@ func TestAuditVerifyButton(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys := audit.Keys{}
-		keys.Add(signer.Public())
-		s, _ := newTestServer(t, db, Config{AuditKeys: func() (audit.Keys, error) { return keys, nil }})
+		// The keys file pinned outside the database, read on each run as
+		// serve reads audit-keys.pub.
+		keysPath := filepath.Join(t.TempDir(), "audit-keys.pub")
+		var kf audit.KeyFile
+		kf.Add(signer.Public())
+		text, _ := kf.MarshalText()
+		if err := os.WriteFile(keysPath, text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := newTestServer(t, db, Config{AuditKeys: func() (audit.Keys, error) {
+			b, err := os.ReadFile(keysPath)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, &audit.TrustError{Kind: audit.NoPinnedKeys, Detail: keysPath + " does not exist"}
+			}
+			f, err := audit.ParseKeyFile(b)
+			if err != nil {
+				return nil, err
+			}
+			return f.Trust(nil)
+		}})
 		o, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		createUser(t, db, "auditor@example.org", false, o.ID, identity.RoleAuditor)
 		c := loginFull(t, s, db, "auditor@example.org", testPassword)
@@ -101,6 +122,28 @@ func TestAuditVerifyButton(t *testing.T) {
 		found, _, _ := db.AuditSearch(ctx, store.AuditFilter{Action: "audit.verify"})
 		if len(found) != 2 || !strings.Contains(found[0].Summary, "DAMAGED") {
 			t.Errorf("audit.verify entries = %+v, want two, the last reporting damage", found)
+		}
+
+		// The attacker adds a key of their own to the keys file and signs a
+		// checkpoint of the edited log with it.
+		mallory, _ := audit.NewSigner()
+		kf.Add(mallory.Public())
+		text, _ = kf.MarshalText()
+		os.WriteFile(keysPath, text, 0o644)
+		if _, _, err := db.CheckpointAudit(ctx, mallory); err != nil {
+			t.Fatal(err)
+		}
+		if st := verify(); st.Intact == nil || *st.Intact || !strings.Contains(st.Problem, "unknown/unendorsed key ("+mallory.ID()) {
+			t.Errorf("verify with an appended key = %+v, want the key reported", st)
+		}
+		// Without the keys file, nothing is trusted; the database's keys are
+		// no fallback.
+		os.Remove(keysPath)
+		if st := verify(); st.Intact == nil || *st.Intact || !strings.Contains(st.Problem, "no pinned keys") {
+			t.Errorf("verify without the keys file = %+v, want no pinned keys", st)
+		}
+		if body := c.get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "no pinned keys") {
+			t.Errorf("audit page does not say that no keys are pinned")
 		}
 	})
 }

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"sort"
 	"strconv"
@@ -153,4 +156,59 @@ func (m *metrics) write(w io.Writer, pools []store.PoolStats, version string) er
 	fmt.Fprintf(&b, "safeguard_build_info{version=\"%s\",goversion=\"%s\"} 1\n", labelValue(version), runtime.Version())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// metricsPage serves GET /metrics on the main listener: only with the
+// metrics bearer token, and not at all (404) when none is configured, since
+// the per-route counts and pool figures are nobody else's business.
+func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.MetricsToken == "" {
+		return &HTTPError{Code: http.StatusNotFound, Msg: "Not found."}
+	}
+	return s.serveMetrics(w, r)
+}
+
+// serveMetrics checks the bearer token, when one is configured, and writes
+// the metrics.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.MetricsToken != "" && !bearerMatches(r.Header.Get("Authorization"), s.cfg.MetricsToken) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard metrics"`)
+		return &HTTPError{Code: http.StatusUnauthorized, Msg: "Send the metrics token: Authorization: Bearer <token>."}
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	return s.metrics.write(w, s.db.Stats(), s.cfg.Version)
+}
+
+// bearerMatches compares the header's bearer token with want in constant
+// time (of their hashes, so the length leaks nothing either).
+func bearerMatches(header, want string) bool {
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// metricsBypass sends requests for /metrics past authentication, which
+// would take the metrics token for an API token and refuse it; the route
+// checks its own token. Everything else goes through authenticated.
+func (s *Server) metricsBypass(mux *http.ServeMux, authenticated http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		authenticated.ServeHTTP(w, r)
+	})
+}
+
+// MetricsHandler serves GET /metrics alone, for a listener of its own
+// (serve --metrics-addr) that Prometheus scrapes; the metrics token, when
+// configured, is required there too. It answers 404 to anything else.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.handle(s.serveMetrics))
+	return s.withClient(s.securityHeaders(mux))
 }

@@ -64,6 +64,11 @@ type Config struct {
 	// host the browser asked for (localhost for a loopback address).
 	RPID      string
 	RPOrigins []string
+	// MetricsToken, when set, lets GET /metrics on the main listener answer
+	// a request carrying "Authorization: Bearer MetricsToken". Without it
+	// /metrics is not served there (404); MetricsHandler serves it on an
+	// address of its own.
+	MetricsToken string
 }
 
 // Server serves Safeguard over HTTP. Build one with New.
@@ -115,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))
 	mux := http.NewServeMux()
 	s.routes(mux)
-	s.handler = s.withClient(s.observe(s.securityHeaders(s.authenticate(mux))))
+	s.handler = s.withClient(s.observe(s.securityHeaders(s.metricsBypass(mux, s.authenticate(mux)))))
 	return s, nil
 }
 
@@ -247,10 +252,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, err := w.Write([]byte("ready\n"))
 	return err
-}
-
-func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	return s.metrics.write(w, s.db.Stats(), s.cfg.Version)
 }

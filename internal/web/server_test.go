@@ -69,7 +69,7 @@ func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.
 
 func TestOperationalEndpoints(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		s, _ := newTestServer(t, db, Config{})
+		s, _ := newTestServer(t, db, Config{MetricsToken: testMetricsToken})
 		for _, tt := range []struct{ path, body string }{{"/healthz", "ok\n"}, {"/readyz", "ready\n"}} {
 			w := get(t, s, tt.path)
 			if w.Code != 200 || w.Body.String() != tt.body {
@@ -78,7 +78,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 		get(t, s, "/login")
 		get(t, s, "/nowhere")
-		w := get(t, s, "/metrics")
+		w := get(t, s, "/metrics", "Authorization", "Bearer "+testMetricsToken)
 		body := w.Body.String()
 		for _, want := range []string{
 			`safeguard_http_requests_total{route="GET /healthz",method="GET",code="200"} 1`,
@@ -105,6 +105,52 @@ func TestOperationalEndpoints(t *testing.T) {
 			}
 		}
 	})
+}
+
+const testMetricsToken = "metrics-token-4f1d6c0a9b2e7d35"
+
+// TestMetricsAccess reads /metrics as an outsider: on the main listener it
+// is not served without a configured token, and with one it needs the token.
+func TestMetricsAccess(t *testing.T) {
+	db := storetest.SQLite(t)
+	closed, _ := newTestServer(t, db, Config{})
+	for _, h := range [][]string{nil, {"Authorization", "Bearer " + testMetricsToken}, {"Authorization", "Bearer sg_nonsense"}} {
+		if w := get(t, closed, "/metrics", h...); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "safeguard_") {
+			t.Errorf("GET /metrics %v without a metrics token configured = %d, want 404", h, w.Code)
+		}
+	}
+	open, _ := newTestServer(t, db, Config{MetricsToken: testMetricsToken})
+	for _, tt := range []struct {
+		header []string
+		want   int
+	}{
+		{nil, http.StatusUnauthorized},
+		{[]string{"Authorization", "Bearer wrong"}, http.StatusUnauthorized},
+		{[]string{"Authorization", "Bearer " + testMetricsToken + "x"}, http.StatusUnauthorized},
+		{[]string{"Authorization", "Basic " + testMetricsToken}, http.StatusUnauthorized},
+		{[]string{"Authorization", "bearer " + testMetricsToken}, http.StatusOK},
+	} {
+		w := get(t, open, "/metrics", tt.header...)
+		if w.Code != tt.want || (tt.want != http.StatusOK && strings.Contains(w.Body.String(), "safeguard_")) {
+			t.Errorf("GET /metrics %v = %d, want %d", tt.header, w.Code, tt.want)
+		}
+		if tt.want == http.StatusUnauthorized && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("GET /metrics %v: WWW-Authenticate = %q", tt.header, w.Header().Get("WWW-Authenticate"))
+		}
+	}
+	// The handler for a listener of its own: metrics and nothing else.
+	mh := closed.MetricsHandler()
+	if w := get(t, mh, "/metrics"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "safeguard_go_goroutines") {
+		t.Errorf("metrics listener GET /metrics = %d", w.Code)
+	}
+	for _, p := range []string{"/", "/login", "/healthz", "/admin"} {
+		if w := get(t, mh, p); w.Code != http.StatusNotFound {
+			t.Errorf("metrics listener GET %s = %d, want 404", p, w.Code)
+		}
+	}
+	if w := get(t, open.MetricsHandler(), "/metrics"); w.Code != http.StatusUnauthorized {
+		t.Errorf("metrics listener with a token configured, no token sent = %d, want 401", w.Code)
+	}
 }
 
 func TestReadyzWhenDatabaseGone(t *testing.T) {

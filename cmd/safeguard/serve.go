@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -52,6 +54,8 @@ type serveFlags struct {
 	webauthnOrigin  string
 	sso             *ssoFlags
 	audit           *auditFlags
+	memoryLimitMiB  int64
+	hashConcurrency int
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -72,6 +76,8 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.mailFrom, "mail-from", "", "sender address of notification email, e.g. 'Safeguard <safeguard@clinic.example>'")
 	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
+	fs.Int64Var(&f.memoryLimitMiB, "memory-limit", 512, "soft memory limit of the process in MiB (Go's GOMEMLIMIT): the garbage collector works harder near it and returns memory to the system; 0 keeps the runtime's own (GOMEMLIMIT)")
+	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.GOMAXPROCS(0), "password hashes (64 MiB each) run at once; a few more sign-ins wait up to a second, the rest are answered 503 with Retry-After")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
 	return f
@@ -277,6 +283,27 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
 		return usagef("--addr %q: want HOST:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8443", f.addr)
 	}
+	if f.hashConcurrency < 1 || f.hashConcurrency > 64 {
+		return usagef("--hash-concurrency %d: want between 1 and 64", f.hashConcurrency)
+	}
+	if f.memoryLimitMiB < 0 {
+		return usagef("--memory-limit %d: want a size in MiB, or 0", f.memoryLimitMiB)
+	}
+	hasher := m.Hasher // tests bring a cheap one
+	if hasher == nil {
+		d := identity.DefaultHasher()
+		hasher = identity.NewHasher(d.Time, d.MemoryKiB, d.Threads, f.hashConcurrency)
+	}
+	// Hashing holds at most hashConcurrency x 64 MiB; the rest of the
+	// process needs well under 128 MiB. The soft limit makes the collector
+	// give memory back after a flood instead of keeping the peak.
+	if ceiling := hasher.MemoryCeiling() + 128<<20; f.memoryLimitMiB != 0 && f.memoryLimitMiB<<20 < ceiling {
+		return usagef("--memory-limit %d: hashing alone may hold %d MiB with --hash-concurrency %d; give at least %d", f.memoryLimitMiB,
+			hasher.MemoryCeiling()>>20, f.hashConcurrency, ceiling>>20)
+	}
+	if f.memoryLimitMiB > 0 {
+		debug.SetMemoryLimit(f.memoryLimitMiB << 20)
+	}
 	sso, err := f.sso.config(m.LookupEnv)
 	if err != nil {
 		return err
@@ -316,7 +343,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	}
 	srv, err := web.New(web.Config{
 		Catalog:         cat,
-		Hasher:          m.hasher(),
+		Hasher:          hasher,
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
 		AuditKeys:       auditKeys{dir: in.dataDir}.trusted,
@@ -335,6 +362,9 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	// Summaries of refused sign-ins and tokens still counted are written
+	// before the database closes.
+	defer srv.FlushAuthFailures()
 	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, log)
 	if err != nil {
 		return err

@@ -231,6 +231,7 @@ type invitationView struct {
 	Token    string
 	Problems validate.Error
 	Gone     bool
+	CSRF     string // the pre-session form token (loginguard.go)
 }
 
 func (s *Server) invitation(r *http.Request) (store.Invitation, identity.User, error) {
@@ -250,11 +251,20 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token")})
+	token, err := s.preSessionToken(w, r)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token"), CSRF: token})
 	return nil
 }
 
 func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error {
+	// Accepting an invitation signs the browser in: without this check
+	// another site could sign a visitor in to an account it was invited to.
+	if err := s.checkPreSessionCSRF(r); err != nil {
+		return err
+	}
 	inv, u, err := s.invitation(r)
 	if errors.Is(err, store.ErrNotFound) {
 		s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
@@ -272,8 +282,12 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 		problems.Add("confirm", "does not match the new password")
 	}
 	if len(problems) > 0 {
+		token, err := s.preSessionToken(w, r)
+		if err != nil {
+			return err
+		}
 		s.render(w, r, http.StatusUnprocessableEntity, "invitation", &invitationView{Page: Page{Title: "Choose your password"},
-			Email: u.Email, Token: r.PathValue("token"), Problems: problems})
+			Email: u.Email, Token: r.PathValue("token"), Problems: problems, CSRF: token})
 		return nil
 	}
 	hash, err := s.hasher.Hash(r.Context(), pw)

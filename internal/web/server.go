@@ -76,6 +76,8 @@ type Server struct {
 	routeTable []route
 	// verify is the background audit-log verification.
 	verify verifyJob
+	// guard is the in-memory state of the sign-in defences (loginguard.go).
+	guard *loginGuard
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -100,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 		started: time.Now(),
 		hasher:  cfg.Hasher,
+		guard:   newLoginGuard(),
 	}
 	if s.hasher == nil {
 		s.hasher = identity.DefaultHasher()

@@ -76,7 +76,7 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.mailFrom, "mail-from", "", "sender address of notification email, e.g. 'Safeguard <safeguard@clinic.example>'")
 	fs.StringVar(&f.webauthnRPID, "webauthn-rp-id", "", "domain passkeys are bound to (default: the host name browsers use; localhost on a loopback address)")
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
-	fs.Int64Var(&f.memoryLimitMiB, "memory-limit", 512, "soft memory limit of the process in MiB (Go's GOMEMLIMIT): the garbage collector works harder near it and returns memory to the system; 0 keeps the runtime's own (GOMEMLIMIT)")
+	fs.Int64Var(&f.memoryLimitMiB, "memory-limit", 0, "soft memory limit of the process in MiB: the garbage collector works harder near it and returns memory to the system; 0 means 256 MiB plus 64 MiB per concurrent password hash (384 MiB on 2 cores), unless GOMEMLIMIT is set")
 	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.GOMAXPROCS(0), "password hashes (64 MiB each) run at once; a few more sign-ins wait up to a second, the rest are answered 503 with Retry-After")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
@@ -287,7 +287,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return usagef("--hash-concurrency %d: want between 1 and 64", f.hashConcurrency)
 	}
 	if f.memoryLimitMiB < 0 {
-		return usagef("--memory-limit %d: want a size in MiB, or 0", f.memoryLimitMiB)
+		return usagef("--memory-limit %d: want a size in MiB, or 0 for the default", f.memoryLimitMiB)
 	}
 	hasher := m.Hasher // tests bring a cheap one
 	if hasher == nil {
@@ -295,14 +295,19 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		hasher = identity.NewHasher(d.Time, d.MemoryKiB, d.Threads, f.hashConcurrency)
 	}
 	// Hashing holds at most hashConcurrency x 64 MiB; the rest of the
-	// process needs well under 128 MiB. The soft limit makes the collector
-	// give memory back after a flood instead of keeping the peak.
-	if ceiling := hasher.MemoryCeiling() + 128<<20; f.memoryLimitMiB != 0 && f.memoryLimitMiB<<20 < ceiling {
-		return usagef("--memory-limit %d: hashing alone may hold %d MiB with --hash-concurrency %d; give at least %d", f.memoryLimitMiB,
-			hasher.MemoryCeiling()>>20, f.hashConcurrency, ceiling>>20)
+	// process needs well under 256 MiB. The soft limit makes the collector
+	// run before the heap grows past it, and give memory back, instead of
+	// letting a flood of sign-ins leave the process at its peak.
+	limit := f.memoryLimitMiB << 20
+	if _, env := m.LookupEnv("GOMEMLIMIT"); limit == 0 && !env {
+		limit = hasher.MemoryCeiling() + 256<<20
 	}
-	if f.memoryLimitMiB > 0 {
-		debug.SetMemoryLimit(f.memoryLimitMiB << 20)
+	if floor := hasher.MemoryCeiling() + 128<<20; limit != 0 && limit < floor {
+		return usagef("--memory-limit %d: password hashing alone may hold %d MiB with --hash-concurrency %d; give at least %d",
+			f.memoryLimitMiB, hasher.MemoryCeiling()>>20, f.hashConcurrency, floor>>20)
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
 	}
 	sso, err := f.sso.config(m.LookupEnv)
 	if err != nil {

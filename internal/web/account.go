@@ -245,7 +245,7 @@ func (s *Server) invitation(r *http.Request) (store.Invitation, identity.User, e
 func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	_, u, err := s.invitation(r)
 	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
+		s.auditFailure(r, "user.invite_refused", "route:"+r.Method+" /invite/{token}", "unknown, used or expired invitation")
 		s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
 		return nil
 	} else if err != nil {
@@ -267,7 +267,7 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 	}
 	inv, u, err := s.invitation(r)
 	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
+		s.auditFailure(r, "user.invite_refused", "route:"+r.Method+" /invite/{token}", "unknown, used or expired invitation")
 		s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
 		return nil
 	} else if err != nil {

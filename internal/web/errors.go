@@ -132,7 +132,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		setRetryAfter(w, d)
 	}
 	reqID := requestID(r.Context())
-	if he.Code >= 500 {
+	if he.Code >= 500 && !errors.Is(err, identity.ErrBusy) { // shedding load is no fault
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", reqID),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}

@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -57,6 +59,8 @@ type serveFlags struct {
 	// Where /metrics is served: see metricsToken.
 	metricsAddr      string
 	metricsTokenFile string
+	memoryLimitMiB   int64
+	hashConcurrency  int
 }
 
 func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
@@ -79,6 +83,8 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.StringVar(&f.webauthnOrigin, "webauthn-origin", "", "comma-separated origins passkeys may be used from, e.g. https://safeguard.example.org (default: derived from the host)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve GET /metrics (Prometheus) on this separate HOST:PORT, plain HTTP; default: off")
 	fs.StringVar(&f.metricsTokenFile, "metrics-token-file", "", "file holding a token (at least 16 characters) that GET /metrics requires as 'Authorization: Bearer TOKEN', on the main address and on --metrics-addr; without this flag or --metrics-addr, /metrics answers 404")
+	fs.Int64Var(&f.memoryLimitMiB, "memory-limit", 0, "soft memory limit of the process in MiB: the garbage collector works harder near it and returns memory to the system; 0 means 256 MiB plus 64 MiB per concurrent password hash (384 MiB on 2 cores), unless GOMEMLIMIT is set")
+	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.GOMAXPROCS(0), "password hashes (64 MiB each) run at once; a few more sign-ins wait up to a second, the rest are answered 503 with Retry-After")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
 	return f
@@ -309,6 +315,32 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	if f.hashConcurrency < 1 || f.hashConcurrency > 64 {
+		return usagef("--hash-concurrency %d: want between 1 and 64", f.hashConcurrency)
+	}
+	if f.memoryLimitMiB < 0 {
+		return usagef("--memory-limit %d: want a size in MiB, or 0 for the default", f.memoryLimitMiB)
+	}
+	hasher := m.Hasher // tests bring a cheap one
+	if hasher == nil {
+		d := identity.DefaultHasher()
+		hasher = identity.NewHasher(d.Time, d.MemoryKiB, d.Threads, f.hashConcurrency)
+	}
+	// Hashing holds at most hashConcurrency x 64 MiB; the rest of the
+	// process needs well under 256 MiB. The soft limit makes the collector
+	// run before the heap grows past it, and give memory back, instead of
+	// letting a flood of sign-ins leave the process at its peak.
+	limit := f.memoryLimitMiB << 20
+	if _, env := m.LookupEnv("GOMEMLIMIT"); limit == 0 && !env {
+		limit = hasher.MemoryCeiling() + 256<<20
+	}
+	if floor := hasher.MemoryCeiling() + 128<<20; limit != 0 && limit < floor {
+		return usagef("--memory-limit %d: password hashing alone may hold %d MiB with --hash-concurrency %d; give at least %d",
+			f.memoryLimitMiB, hasher.MemoryCeiling()>>20, f.hashConcurrency, floor>>20)
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	sso, err := f.sso.config(m.LookupEnv)
 	if err != nil {
 		return err
@@ -355,7 +387,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	srv, err := web.New(web.Config{
 		TempDir:         spoolDir,
 		Catalog:         cat,
-		Hasher:          m.hasher(),
+		Hasher:          hasher,
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
 		AuditKeys:       func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) },
@@ -375,6 +407,9 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if err != nil {
 		return err
 	}
+	// Summaries of refused sign-ins and tokens still counted are written
+	// before the database closes.
+	defer srv.FlushAuthFailures()
 	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, log)
 	if err != nil {
 		return err

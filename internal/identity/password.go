@@ -8,8 +8,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -165,40 +168,98 @@ func personalParts(email, name string) []string {
 }
 
 // Hasher hashes passwords with argon2id and bounds how many hashes run at
-// once, so that a flood of sign-in attempts queues instead of exhausting
-// memory (each hash holds MemoryKiB while it runs).
+// once: each holds MemoryKiB while it runs, and on a machine with n cores
+// more than n at once only adds memory, not throughput. A few more callers
+// may wait briefly for a slot; beyond those, and after the wait, a hash is
+// refused with ErrBusy at once, so that a flood of sign-ins is shed early
+// instead of queueing for seconds and holding memory.
 type Hasher struct {
 	Time      uint32
 	MemoryKiB uint32
 	Threads   uint8
+	// QueueWait is the longest a caller waits for a slot.
+	QueueWait time.Duration
 	slots     chan struct{}
+	queue     chan struct{}
+	running   atomic.Int64
+	peak      atomic.Int64
 	dummyOnce sync.Once
 	dummy     string
 }
 
+// ErrBusy says every hashing slot and every place in the queue was taken:
+// the caller should ask the client to try again shortly.
+var ErrBusy = errors.New("password hashing is at capacity")
+
 // NewHasher returns a hasher with the given cost that runs at most
-// concurrent hashes at a time.
+// concurrent hashes at a time and lets twice as many more wait, each for at
+// most a second.
 func NewHasher(time, memoryKiB uint32, threads uint8, concurrent int) *Hasher {
-	h := &Hasher{Time: time, MemoryKiB: memoryKiB, Threads: threads, slots: make(chan struct{}, max(concurrent, 1))}
-	return h
+	concurrent = max(concurrent, 1)
+	return &Hasher{Time: time, MemoryKiB: memoryKiB, Threads: threads, QueueWait: defaultQueueWait,
+		slots: make(chan struct{}, concurrent), queue: make(chan struct{}, 2*concurrent)}
 }
 
+const defaultQueueWait = time.Second
+
 // DefaultHasher is the production cost, measured on a 2-core machine at about
-// 90 ms a hash: t=3, 64 MiB, 2 lanes, four at a time (256 MiB at most).
-func DefaultHasher() *Hasher { return NewHasher(3, 64*1024, 2, 4) }
+// 90 ms a hash: t=3, 64 MiB, 2 lanes, and as many hashes at once as the
+// process may use cores (runtime.GOMAXPROCS). Hashing then holds at most
+// GOMAXPROCS x 64 MiB: 128 MiB on two cores.
+func DefaultHasher() *Hasher { return NewHasher(3, 64*1024, 2, runtime.GOMAXPROCS(0)) }
+
+// Concurrency is the most hashes that run at once.
+func (h *Hasher) Concurrency() int { return cap(h.slots) }
+
+// PeakConcurrency is the most hashes that have run at once so far.
+func (h *Hasher) PeakConcurrency() int { return int(h.peak.Load()) }
+
+// MemoryCeiling is the most memory hashing holds at once, in bytes.
+func (h *Hasher) MemoryCeiling() int64 { return int64(cap(h.slots)) * int64(h.MemoryKiB) * 1024 }
 
 const hashPrefix = "$argon2id$v=19$"
 
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
+		h.started()
 		return nil
+	default:
+	}
+	// Every slot is taken: wait in the short queue, or give up now.
+	select {
+	case h.queue <- struct{}{}:
+	default:
+		return ErrBusy
+	}
+	defer func() { <-h.queue }()
+	t := time.NewTimer(h.QueueWait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		h.started()
+		return nil
+	case <-t.C:
+		return ErrBusy
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+func (h *Hasher) started() {
+	n := h.running.Add(1)
+	for {
+		p := h.peak.Load()
+		if n <= p || h.peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+func (h *Hasher) release() {
+	h.running.Add(-1)
+	<-h.slots
+}
 
 // Hash returns pw's argon2id hash in the PHC string format.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
@@ -249,10 +310,19 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash boo
 
 // Burn spends the time of one verification, for sign-in attempts on unknown
 // accounts, so response times do not reveal which addresses have accounts.
-func (h *Hasher) Burn(ctx context.Context, pw string) {
+// It fails only as Verify would: ErrBusy when hashing is at capacity, so
+// that the answer to an unknown account is the same as to a known one.
+func (h *Hasher) Burn(ctx context.Context, pw string) error {
 	h.dummyOnce.Do(func() {
-		h.dummy, _ = h.Hash(context.Background(), "not a real password at all")
+		// Made without a slot: it runs once, and must not fail for being busy.
+		salt := make([]byte, 16)
+		_, _ = rand.Read(salt)
+		key := argon2.IDKey([]byte("not a real password at all"), salt, h.Time, h.MemoryKiB, h.Threads, 32)
+		enc := base64.RawStdEncoding
+		h.dummy = fmt.Sprintf("%sm=%d,t=%d,p=%d$%s$%s", hashPrefix, h.MemoryKiB, h.Time, h.Threads,
+			enc.EncodeToString(salt), enc.EncodeToString(key))
 	})
 	// The result is meaningless by design: only the time spent matters.
-	_, _, _ = h.Verify(ctx, h.dummy, pw)
+	_, _, err := h.Verify(ctx, h.dummy, pw)
+	return err
 }

@@ -175,7 +175,9 @@ func (db *DB) Throttles(ctx context.Context, keys ...string) (map[string]Throttl
 }
 
 // RecordFailures adds one failure to each key and locks it for as long as
-// backoff says for its new count. It also writes the audit entry e.
+// backoff says for its new count. It also writes the audit entry e, unless
+// e has no action: the caller counts repeated failures and writes them as
+// one summary (see web's auditFailure).
 func (db *DB) RecordFailures(ctx context.Context, actor Actor, e audit.Entry, backoff func(key string, failures int) time.Duration, keys ...string) (map[string]Throttle, error) {
 	out := map[string]Throttle{}
 	err := db.update(ctx, func(tx *Tx) error {
@@ -197,6 +199,9 @@ func (db *DB) RecordFailures(ctx context.Context, actor Actor, e audit.Entry, ba
 				return err
 			}
 			out[k] = th
+		}
+		if e.Action == "" {
+			return nil
 		}
 		return tx.appendAudit(ctx, actor, e)
 	})

@@ -286,6 +286,7 @@ type invitationView struct {
 	// Answer shows the accept and decline buttons to that person.
 	SignIn bool
 	Answer bool
+	CSRF   string // the pre-session form token (loginguard.go)
 }
 
 func (s *Server) invitation(r *http.Request) (store.Invitation, identity.User, error) {
@@ -317,7 +318,7 @@ func (s *Server) joinInvitation(r *http.Request) (identity.Invitation, bool, err
 }
 
 func (s *Server) invitationGone(w http.ResponseWriter, r *http.Request) error {
-	s.auditRefusal(r, "user.invite_refused", "unknown, used or expired invitation")
+	s.auditFailure(r, "user.invite_refused", "route:"+r.Method+" /invite/{token}", "unknown, used or expired invitation")
 	s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
 	return nil
 }
@@ -325,7 +326,11 @@ func (s *Server) invitationGone(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	_, u, err := s.invitation(r)
 	if err == nil {
-		s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token")})
+		token, err := s.preSessionToken(w, r)
+		if err != nil {
+			return err
+		}
+		s.render(w, r, http.StatusOK, "invitation", &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token"), CSRF: token})
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -339,6 +344,9 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	v := &invitationView{Page: Page{Title: "Invitation to " + join.OrgName}, Email: join.Email, Token: r.PathValue("token"), Join: &join}
 	if setUp {
 		v.Title = "Choose your password"
+		if v.CSRF, err = s.preSessionToken(w, r); err != nil {
+			return err
+		}
 	} else if p := principalOf(r.Context()); p != nil && p.Session != nil && p.User.ID == join.UserID {
 		v.Answer = true
 	} else {
@@ -349,6 +357,11 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error {
+	// Accepting an invitation signs the browser in: without this check
+	// another site could sign a visitor in to an account it was invited to.
+	if err := s.checkPreSessionCSRF(r); err != nil {
+		return err
+	}
 	inv, u, err := s.invitation(r)
 	var join identity.Invitation
 	if errors.Is(err, store.ErrNotFound) {
@@ -377,7 +390,11 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 		problems.Add("confirm", "does not match the new password")
 	}
 	if len(problems) > 0 {
-		v := &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token"), Problems: problems}
+		token, err := s.preSessionToken(w, r)
+		if err != nil {
+			return err
+		}
+		v := &invitationView{Page: Page{Title: "Choose your password"}, Email: u.Email, Token: r.PathValue("token"), Problems: problems, CSRF: token}
 		if join.ID != 0 {
 			v.Join = &join
 		}

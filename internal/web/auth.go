@@ -145,14 +145,12 @@ func (s *Server) tokenPrincipal(r *http.Request, header string) (*principal, err
 	}
 	t, u, err := s.db.TokenByHash(r.Context(), identity.HashSecret(strings.TrimSpace(secret)))
 	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "auth.token_refused", "unknown API token")
-		return nil, errBadToken
+		return nil, s.refuseBadToken(r, "unknown API token")
 	} else if err != nil {
 		return nil, err
 	}
 	if !t.Usable(s.db.Now()) || !u.Active() {
-		s.auditRefusal(r, "auth.token_refused", fmt.Sprintf("token %d expired, revoked or its user disabled", t.ID))
-		return nil, errBadToken
+		return nil, s.refuseBadToken(r, fmt.Sprintf("token %d expired, revoked or its user disabled", t.ID))
 	}
 	actor := store.Actor{Name: fmt.Sprintf("user:%d/token:%d", u.ID, t.ID), Source: clientOf(r.Context()).IP, RequestID: requestID(r.Context())}
 	if err := s.db.TouchToken(r.Context(), actor, t); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
@@ -56,6 +57,8 @@ func classify(err error) *HTTPError {
 		return &HTTPError{Code: http.StatusUnprocessableEntity, Msg: "Some fields need attention.", Fields: verr, Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &HTTPError{Code: http.StatusNotFound, Msg: "Not found.", Err: err}
+	case errors.Is(err, identity.ErrBusy):
+		return &HTTPError{Code: errHashBusy.Code, Msg: errHashBusy.Msg, Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &HTTPError{Code: http.StatusConflict, Msg: "That conflicts with an existing record.", Err: err}
 	}
@@ -125,8 +128,11 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	he := classify(err)
+	if d, ok := retryAfter(err); ok {
+		setRetryAfter(w, d)
+	}
 	reqID := requestID(r.Context())
-	if he.Code >= 500 {
+	if he.Code >= 500 && !errors.Is(err, identity.ErrBusy) { // shedding load is no fault
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", reqID),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}

@@ -274,9 +274,11 @@ func TestInvitationsAndMembers(t *testing.T) {
 		}
 		path := m.InvitationURL[strings.Index(m.InvitationURL, "/invite/"):]
 		anon := &browserClient{h: s}
-		if w := anon.get(t, path); w.Code != 200 || !strings.Contains(w.Body.String(), "priya@example.org") {
+		w = anon.get(t, path)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), "priya@example.org") {
 			t.Fatalf("GET invitation = %d", w.Code)
 		}
+		anon.csrf = formToken(t, w.Body.String())
 		if w := anon.do(t, "POST", path, "application/x-www-form-urlencoded", strings.NewReader("new=short&confirm=short")); w.Code != 422 {
 			t.Errorf("weak password on invitation = %d, want 422", w.Code)
 		}

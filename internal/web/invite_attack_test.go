@@ -95,7 +95,12 @@ func TestAddingAnotherOrgsUserNeedsConsent(t *testing.T) {
 		if w := anon.get(t, link); w.Code != 200 || !strings.Contains(w.Body.String(), "Sign in to answer") || strings.Contains(w.Body.String(), `name="new"`) {
 			t.Errorf("Alice's invitation link opened by someone else = %d, want the sign-in prompt without a password form", w.Code)
 		}
-		if w := anon.do(t, "POST", link, "application/x-www-form-urlencoded", strings.NewReader("new=lantern+orchard+velvet&confirm=lantern+orchard+velvet")); w.Code != http.StatusGone {
+		// The link's holder brings a valid pre-session form token (from the sign-in page),
+		// so only the invitation's own rule can refuse them.
+		thief := preSessionForm(t, s, "/login")
+		thief.values.Set("new", "lantern orchard velvet")
+		thief.values.Set("confirm", "lantern orchard velvet")
+		if w := thief.post(t, s, link); w.Code != http.StatusGone {
 			t.Errorf("setting a password through Alice's invitation link = %d, want 410", w.Code)
 		}
 		// Alice is told, and only she can answer; a token of hers cannot.

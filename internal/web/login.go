@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,12 +21,31 @@ import (
 )
 
 // Throttling: after a few failures a key is locked for a time that doubles
-// with each further failure, up to a ceiling, so an account under attack is
-// never locked for good. Addresses get more room than accounts because many
-// people can share one address.
+// with each further failure, up to a ceiling, so that a key under attack is
+// never locked for good. Failures count on three keys:
+//
+//   - acct:EMAIL, the account, from anywhere: this stops guessing spread
+//     over many addresses;
+//   - pair:ADDRESS|EMAIL, the account from one address: this keeps stopping
+//     an attacker at one address once the account lock is passed (below);
+//   - ip:ADDRESS, every account from one address, with a much larger
+//     allowance, because many people can share one address (a clinic's NAT),
+//     and one attacker among them should lock out only the accounts he tries.
+//
+// The account lock would shut the owner out of every new browser while
+// someone elsewhere keeps failing, so two proofs pass it:
+//
+//   - a known device: a browser that signed in as the user before carries a
+//     cookie; its failures count on dev:HASH (and the address) instead;
+//   - a second factor: a sign-in that brings the password and a valid code
+//     from the user's authenticator app, or a recovery code, in the same
+//     request passes the account lock (not the pair or address locks), and
+//     its session has passed the second factor. While the account is locked
+//     such an attempt is answered alike whether the password or the code was
+//     wrong, so the lock still hides whether a guessed password was right.
 const (
 	accountFreeFailures = 4
-	addressFreeFailures = 20
+	addressFreeFailures = 100
 	maxLock             = 15 * time.Minute
 	knownDeviceLifetime = 90 * 24 * time.Hour
 )
@@ -48,51 +68,83 @@ func backoff(key string, failures int) time.Duration {
 // account exists, nor which part was wrong.
 var errBadCredentials = &HTTPError{Code: http.StatusUnauthorized, Msg: "The email address or password is not right."}
 
-// throttledError answers 429 with the time to wait.
-type throttledError struct{ wait time.Duration }
+// throttledError answers 429 with the time to wait. codeHelps says that
+// only the account is locked, so that a second factor would pass it.
+type throttledError struct {
+	wait      time.Duration
+	codeHelps bool
+}
 
 func (e throttledError) Error() string { return fmt.Sprintf("throttled for %s", e.wait) }
 
+// signInKeys are the throttle keys a sign-in is checked against and the
+// ones its failure counts on.
+type signInKeys struct {
+	account, pair, address string
+	check, record          []string
+}
+
+func (s *Server) signInKeys(ip, email, deviceHash string) signInKeys {
+	k := signInKeys{account: "acct:" + email, pair: "pair:" + ip + "|" + email, address: "ip:" + ip}
+	if deviceHash != "" {
+		// The owner's own browser: its failures count on their own, so an
+		// attacker elsewhere, or behind the same address, cannot lock the
+		// owner out of it.
+		dev := "dev:" + deviceHash
+		k.account, k.pair = dev, ""
+		k.check, k.record = []string{dev}, []string{dev, k.address}
+		return k
+	}
+	k.check = []string{k.account, k.pair, k.address}
+	k.record = k.check
+	return k
+}
+
 // signIn checks an email and password with throttling, and on success starts
-// a session and sets its cookie. The caller says how the result is shown.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password string) (*principal, error) {
+// a session and sets its cookie. code is an optional second factor, used
+// only to pass a lock of the account (see backoff). The caller says how the
+// result is shown.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password, code string) (*principal, error) {
 	ctx := r.Context()
 	email = identity.NormalizeEmail(email)
 	ip := clientOf(ctx).IP
-	acctKey := "acct:" + email
-	keys := []string{acctKey, "ip:" + ip}
 
 	u, err := s.db.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	known := false
 	var deviceHash string
 	if c, cerr := r.Cookie(s.deviceCookieName(r)); cerr == nil && u.ID != 0 {
-		deviceHash = identity.HashSecret(c.Value)
-		if known, err = s.db.KnownDevice(ctx, u.ID, deviceHash); err != nil {
+		h := identity.HashSecret(c.Value)
+		known, err := s.db.KnownDevice(ctx, u.ID, h)
+		if err != nil {
 			return nil, err
 		}
+		if known {
+			deviceHash = h
+		}
 	}
-	if known {
-		// The owner's own browser: its failures count on their own, so an
-		// attacker elsewhere cannot lock the owner out.
-		keys[0] = "dev:" + deviceHash
-	}
-	states, err := s.db.Throttles(ctx, keys...)
+	keys := s.signInKeys(ip, email, deviceHash)
+	states, err := s.db.Throttles(ctx, keys.check...)
 	if err != nil {
 		return nil, err
 	}
 	now := s.db.Now()
-	var wait time.Duration
-	for _, th := range states {
-		if d := th.LockedUntil.Sub(now); d > wait {
-			wait = d
+	lockOf := func(keys ...string) time.Duration {
+		var wait time.Duration
+		for _, k := range keys {
+			if d := states[k].LockedUntil.Sub(now); d > wait {
+				wait = d
+			}
 		}
+		return wait
 	}
-	if wait > 0 {
-		s.auditRefusal(r, "auth.throttled", fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, wait.Round(time.Second)))
-		return nil, throttledError{wait}
+	wait := lockOf(keys.check...)
+	onlyAccount := deviceHash == "" && wait > 0 && lockOf(keys.pair, keys.address) == 0
+	passLock := onlyAccount && strings.TrimSpace(code) != ""
+	if wait > 0 && !passLock {
+		s.auditFailure(r, "auth.throttled", "email:"+email, fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, wait.Round(time.Second)))
+		return nil, throttledError{wait: wait, codeHelps: onlyAccount}
 	}
 
 	var hash string
@@ -106,7 +158,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password 
 		var rehash bool
 		ok, rehash, err = s.hasher.Verify(ctx, hash, password)
 		if err != nil {
-			return nil, err
+			return nil, err // ErrBusy included: shed, not counted as a failure
 		}
 		if ok && rehash {
 			if newHash, err := s.hasher.Hash(ctx, password); err == nil {
@@ -115,8 +167,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password 
 				}
 			}
 		}
-	} else {
-		s.hasher.Burn(ctx, password)
+	} else if err := s.hasher.Burn(ctx, password); err != nil {
+		return nil, err
 	}
 	if !ok {
 		reason := "wrong password"
@@ -128,21 +180,68 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password 
 		case hash == "":
 			reason = "no password set"
 		}
-		after, err := s.db.RecordFailures(ctx, s.actor(r), audit.Entry{Action: "auth.login_failed", Object: "email:" + email, Summary: reason}, backoff, keys...)
+		if passLock {
+			reason += ", with a second factor, while the account was locked"
+		}
+		e := audit.Entry{Action: "auth.login_failed", Object: "email:" + email, Summary: reason}
+		s.startFlusher()
+		first, ended := s.guard.note(ip, e.Action, e.Object, time.Now())
+		if ended != nil {
+			s.writeSummary(ctx, *ended)
+		}
+		if !first {
+			e = audit.Entry{} // counted; written in the summary of the window
+		}
+		after, err := s.db.RecordFailures(ctx, s.actor(r), e, backoff, keys.record...)
 		if err != nil {
 			return nil, err
 		}
-		for k, th := range after {
-			if !th.LockedUntil.IsZero() {
-				s.auditRefusal(r, "auth.locked", fmt.Sprintf("%s locked until %s after %d failures", k, th.LockedUntil.Format(time.RFC3339), th.Failures))
+		for _, k := range keys.record {
+			if th := after[k]; !th.LockedUntil.IsZero() {
+				s.auditFailure(r, "auth.locked", k, fmt.Sprintf("%s locked until %s after %d failures", k, th.LockedUntil.Format(time.RFC3339), th.Failures))
 			}
+		}
+		if passLock {
+			return nil, throttledError{wait: wait, codeHelps: true}
 		}
 		return nil, errBadCredentials
 	}
-	if err := s.db.ClearThrottles(ctx, keys[0]); err != nil {
+
+	how, mfaAt := "password", time.Time{}
+	if passLock {
+		// The password was right; the account stays locked unless the
+		// second factor is right too. Either way the answer is the same as
+		// for a wrong password.
+		has, err := s.db.UserHasMFA(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			s.auditFailure(r, "auth.throttled", "email:"+email, "sign-in while the account was locked: right password, but the user has no second factor")
+			return nil, throttledError{wait: wait, codeHelps: true}
+		}
+		use, err := s.checkSecondFactor(r, u.ID, code)
+		if errors.Is(err, errCodeRefused) || errors.As(err, new(throttledError)) {
+			return nil, throttledError{wait: wait, codeHelps: true}
+		} else if err != nil {
+			return nil, err
+		}
+		how, mfaAt = "password and second factor while the account was locked", now.UTC()
+		if use.Recovery {
+			how = fmt.Sprintf("password and recovery code (%d left) while the account was locked", use.RecoveryLeft)
+		}
+	}
+	// A success clears the failures of this account from this address (and
+	// of this device), but not the account's lock when it was passed: the
+	// attacker elsewhere stays throttled.
+	clear := []string{keys.pair}
+	if !passLock {
+		clear = append(clear, keys.account)
+	}
+	if err := s.db.ClearThrottles(ctx, clear...); err != nil {
 		return nil, err
 	}
-	p, err := s.startSession(w, r, u, time.Time{}, "password")
+	p, err := s.startSession(w, r, u, mfaAt, how)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +322,23 @@ type loginView struct {
 	Email   string
 	Problem string
 	Notice  string
+	// CSRF is the pre-session form token (loginguard.go).
+	CSRF string
+	// AskCode shows the second-factor field: the account is locked, and a
+	// code would pass the lock.
+	AskCode bool
+}
+
+// renderLogin shows the sign-in page with its pre-session CSRF token.
+func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *loginView) error {
+	token, err := s.preSessionToken(w, r)
+	if err != nil {
+		return err
+	}
+	v.Page.Title = "Sign in"
+	v.CSRF = token
+	s.render(w, r, status, "login", v)
+	return nil
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
@@ -230,34 +346,40 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
-	v := &loginView{Page: Page{Title: "Sign in"}, Next: safeNext(r.URL.Query().Get("next"))}
+	v := &loginView{Next: safeNext(r.URL.Query().Get("next"))}
 	switch r.URL.Query().Get("reason") {
 	case "idle":
 		v.Notice = "You were signed out after a period without activity."
 	case "signed-out":
 		v.Notice = "You have signed out."
 	}
-	s.render(w, r, http.StatusOK, "login", v)
-	return nil
+	return s.renderLogin(w, r, http.StatusOK, v)
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "The form could not be read."}
 	}
+	if err := s.checkPreSessionCSRF(r); err != nil {
+		return err
+	}
 	next := safeNext(r.PostForm.Get("next"))
 	email := r.PostForm.Get("email")
-	p, err := s.signIn(w, r, email, r.PostForm.Get("password"))
+	p, err := s.signIn(w, r, email, r.PostForm.Get("password"), r.PostForm.Get("code"))
 	var te throttledError
 	switch {
 	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.wait.Seconds()))))
-		s.render(w, r, http.StatusTooManyRequests, "login", &loginView{Page: Page{Title: "Sign in"}, Next: next, Email: email,
-			Problem: fmt.Sprintf("Too many failed attempts. Try again in %s.", humanWait(te.wait))})
-		return nil
+		setRetryAfter(w, te.wait)
+		problem := fmt.Sprintf("Too many failed attempts. Try again in %s.", humanWait(te.wait))
+		if te.codeHelps {
+			problem = fmt.Sprintf("This account is locked for %s after failed attempts. If you use two-step sign-in, enter your password and a code from your authenticator app (or a recovery code) to sign in now.", humanWait(te.wait))
+		}
+		return s.renderLogin(w, r, http.StatusTooManyRequests, &loginView{Next: next, Email: email, Problem: problem, AskCode: te.codeHelps})
 	case errors.Is(err, errBadCredentials):
-		s.render(w, r, http.StatusUnauthorized, "login", &loginView{Page: Page{Title: "Sign in"}, Next: next, Email: email, Problem: errBadCredentials.Msg})
-		return nil
+		return s.renderLogin(w, r, http.StatusUnauthorized, &loginView{Next: next, Email: email, Problem: errBadCredentials.Msg})
+	case errors.Is(err, identity.ErrBusy):
+		setRetryAfter(w, hashBusyWait)
+		return s.renderLogin(w, r, http.StatusServiceUnavailable, &loginView{Next: next, Email: email, Problem: errHashBusy.Msg})
 	case err != nil:
 		return err
 	}
@@ -275,12 +397,37 @@ func humanWait(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site. It reads next the way
+// a browser's URL parser would (WHATWG URL: leading and trailing control
+// characters and spaces dropped, tabs and line breaks removed anywhere, a
+// backslash taken as a slash) and accepts only what is then a path on this
+// origin, written in printable ASCII: "/\t/evil.example" is "//evil.example"
+// to a browser, another host. Anything else becomes "/". It returns the
+// normalised form, so that what is checked is what is sent.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	n := strings.TrimFunc(next, func(r rune) bool { return r <= ' ' })
+	n = strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, n)
+	if n == "" || n[0] != '/' || strings.HasPrefix(n, "//") {
 		return "/"
 	}
-	return next
+	for i := 0; i < len(n); i++ {
+		if n[i] < 0x21 || n[i] > 0x7e {
+			return "/"
+		}
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	return n
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
@@ -327,20 +474,31 @@ type membershipJSON struct {
 }
 
 func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
+	// Only a JSON body: a form on another site can send urlencoded, multipart
+	// or text/plain bodies without asking, but not application/json.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return &HTTPError{Code: http.StatusUnsupportedMediaType, Msg: "Send the sign-in as a JSON body with Content-Type: application/json."}
+	}
 	var req apiLoginRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	p, err := s.signIn(w, r, req.Email, req.Password)
+	p, err := s.signIn(w, r, req.Email, req.Password, req.TOTP)
 	var te throttledError
 	if errors.As(err, &te) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.wait.Seconds()))))
-		return &HTTPError{Code: http.StatusTooManyRequests, Msg: fmt.Sprintf("Too many failed attempts. Try again in %s.", humanWait(te.wait))}
+		msg := fmt.Sprintf("Too many failed attempts. Try again in %s.", humanWait(te.wait))
+		if te.codeHelps {
+			msg = fmt.Sprintf("This account is locked for %s after failed attempts. An account with two-step sign-in can still sign in by sending the password with a current code (or a recovery code) in the totp field.", humanWait(te.wait))
+		}
+		return &retryError{HTTPError: &HTTPError{Code: http.StatusTooManyRequests, Reason: "throttled", Msg: msg}, wait: te.wait}
 	} else if err != nil {
 		return err
 	}
-	if err := s.completeSecondFactor(w, r, p, req.TOTP); err != nil {
-		return err
+	// A sign-in that passed an account lock has passed its second factor.
+	if p.Session.MFAAt.IsZero() {
+		if err := s.completeSecondFactor(w, r, p, req.TOTP); err != nil {
+			return err
+		}
 	}
 	me, err := s.me(r.Context(), p, r)
 	if err != nil {
@@ -449,7 +607,9 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ok, _, err := s.hasher.Verify(r.Context(), hash, current); err != nil || !ok {
+	if ok, _, err := s.hasher.Verify(r.Context(), hash, current); errors.Is(err, identity.ErrBusy) {
+		return err
+	} else if err != nil || !ok {
 		problems.Add("current", "is not your current password")
 	}
 	if err := identity.CheckPassword(next, p.User.Email, p.User.Name); err != nil {

@@ -60,7 +60,7 @@ func (s *Server) checkCode(r *http.Request, userID int64, verify func() error) e
 	}
 	if wait := states[key].LockedUntil.Sub(s.db.Now()); wait > 0 {
 		s.auditRefusal(r, "auth.throttled", fmt.Sprintf("second factor for user %d refused while locked (%s left)", userID, wait.Round(time.Second)))
-		return throttledError{wait}
+		return throttledError{wait: wait}
 	}
 	verr := verify()
 	if errors.Is(verr, store.ErrCodeRefused) {

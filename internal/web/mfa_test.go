@@ -258,10 +258,11 @@ func sessionValue(cookies []*http.Cookie) string {
 // formLogin signs in through the HTML form and follows nothing.
 func formLogin(t *testing.T, h http.Handler, email, password, next string) (*browserClient, *httptest.ResponseRecorder) {
 	t.Helper()
-	r := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"email": {email}, "password": {password}, "next": {next}}.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	f := preSessionForm(t, h, "/login")
+	f.values.Set("email", email)
+	f.values.Set("password", password)
+	f.values.Set("next", next)
+	w := f.post(t, h, "/login")
 	c := &browserClient{h: h, cookies: w.Result().Cookies()}
 	if w.Code == http.StatusSeeOther {
 		var me meResponse

@@ -211,11 +211,10 @@ func passkeyBegin(t *testing.T, c *browserClient, path, body string) passkeyOpti
 // browser does, leaving any second factor to be passed.
 func passkeyFormLogin(t *testing.T, h http.Handler, email string) *browserClient {
 	t.Helper()
-	form := url.Values{"email": {email}, "password": {testPassword}}
-	r := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	f := preSessionForm(t, h, "/login")
+	f.values.Set("email", email)
+	f.values.Set("password", testPassword)
+	w := f.post(t, h, "/login")
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("POST /login as %s = %d %s", email, w.Code, w.Body)
 	}

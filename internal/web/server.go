@@ -89,6 +89,8 @@ type Server struct {
 	verify verifyJob
 	// uploads holds a token for each upload streaming in.
 	uploads chan struct{}
+	// guard is the in-memory state of the sign-in defences (loginguard.go).
+	guard *loginGuard
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -113,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 		started: time.Now(),
 		hasher:  cfg.Hasher,
+		guard:   newLoginGuard(),
 	}
 	if s.hasher == nil {
 		s.hasher = identity.DefaultHasher()

@@ -42,7 +42,7 @@ func (a *orgAccess) allows(p identity.Permission) bool {
 // errEmergencyNeedsMFA refuses emergency access to a session that has not
 // passed a second factor: the raised role is one that always needs one.
 var errEmergencyNeedsMFA = &HTTPError{Code: http.StatusForbidden,
-	Msg: "Emergency access gives you a security officer's access, which needs a second factor. Set one up under Account, Two-step sign-in (/account/mfa), then try again."}
+	Msg: "Raising your access in an emergency needs a second factor. Set one up under Account, Two-step sign-in (/account/mfa), then try again."}
 
 // emergencyStepUp refuses a request that only emergency access allows
 // when the session has not passed a second factor: raising a session to a

@@ -34,6 +34,8 @@ const (
 	// itself is never used directly by two primitives.
 	hkdfInfoWrap = "safeguard-crypt v1 kek wrap"
 	hkdfInfoID   = "safeguard-crypt v1 kek id"
+	// hkdfInfoDerive prefixes the purpose of a key from DeriveKey.
+	hkdfInfoDerive = "safeguard-crypt v1 derived "
 )
 
 // A Keyring holds one or more key-encryption keys (KEKs), each under a short
@@ -188,6 +190,25 @@ func (k *Keyring) PrimaryID() string {
 		return ""
 	}
 	return k.primary.id
+}
+
+// DeriveKey returns a 32-byte key for purpose, derived with HKDF-SHA256 from
+// the primary KEK under a label of its own, so that it reveals nothing about
+// the KEK or about keys derived for other purposes. Every replica that holds
+// the same key file derives the same key, and it changes when the primary
+// KEK is rotated. It fails on a keyring without keys.
+func (k *Keyring) DeriveKey(purpose string) ([]byte, error) {
+	k.mu.RLock()
+	primary := k.primary
+	k.mu.RUnlock()
+	if primary == nil {
+		return nil, errors.New("crypt: no key-encryption key to derive from")
+	}
+	key, err := hkdf.Key(sha256.New, primary.key, nil, hkdfInfoDerive+purpose, keySize)
+	if err != nil {
+		return nil, fmt.Errorf("crypt: derive key for %s: %w", purpose, err)
+	}
+	return key, nil
 }
 
 // IDs returns the IDs of all KEKs in the keyring, oldest first.

@@ -363,3 +363,38 @@ func TestParseMasterKey(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveKey(t *testing.T) {
+	master := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	k, err := crypt.ParseMasterKey(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := k.DeriveKey("pre-session csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same key (another replica, a restart) gives the same key.
+	same, err := crypt.ParseMasterKey(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := same.DeriveKey("pre-session csrf"); !bytes.Equal(a, b) {
+		t.Errorf("DeriveKey from the same KEK = %x, want %x", b, a)
+	}
+	if c, _ := k.DeriveKey("something else"); bytes.Equal(a, c) {
+		t.Errorf("DeriveKey for two purposes gave the same key")
+	}
+	if len(a) != 32 || bytes.Equal(a, bytes.Repeat([]byte{7}, 32)) {
+		t.Errorf("DeriveKey = %x, want 32 bytes apart from the KEK", a)
+	}
+	if _, err := k.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := k.DeriveKey("pre-session csrf"); bytes.Equal(a, d) {
+		t.Errorf("DeriveKey after rotation gave the old key")
+	}
+	if _, err := (&crypt.Keyring{}).DeriveKey("x"); err == nil {
+		t.Errorf("DeriveKey on an empty keyring succeeded")
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
@@ -74,12 +75,25 @@ type sourceCount struct {
 	n     int
 }
 
-func newLoginGuard() *loginGuard {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		panic(fmt.Sprintf("read random key: %v", err)) // crypto/rand does not fail on supported systems
+// newLoginGuard prepares the guard. The pre-session CSRF key is derived
+// from the deployment's key-encryption key, so every replica that shares the
+// key file accepts the forms the others served, and restarts do not expire
+// them; without a keyring (some tests) it is a random key of this process.
+func newLoginGuard(keys *crypt.Keyring) (*loginGuard, error) {
+	var key []byte
+	if keys != nil {
+		k, err := keys.DeriveKey("pre-session csrf")
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	} else {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("read random key: %w", err)
+		}
 	}
-	return &loginGuard{csrfKey: key, buckets: map[bucketKey]*failureBucket{}, tokens: map[string]*sourceCount{}}
+	return &loginGuard{csrfKey: key, buckets: map[bucketKey]*failureBucket{}, tokens: map[string]*sourceCount{}}, nil
 }
 
 // --- CSRF before a session exists ---------------------------------------
@@ -87,9 +101,10 @@ func newLoginGuard() *loginGuard {
 // The sign-in and invitation forms are posted before there is a session, so
 // their CSRF token cannot be the session's. Instead the page sets a random
 // pre-session cookie (HttpOnly, SameSite=Lax, __Host- under TLS) and puts an
-// HMAC of it, under a key only this process knows, in the form. Another site
-// can neither read the cookie nor compute the token, and a cookie it manages
-// to plant comes without a matching token.
+// HMAC of it, under a key derived from the deployment's key-encryption key
+// (so every replica agrees), in the form. Another site can neither read the
+// cookie nor compute the token, and a cookie it manages to plant comes
+// without a matching token.
 
 func (s *Server) preSessionCookieName(r *http.Request) string {
 	if clientOf(r.Context()).Secure {

@@ -474,3 +474,25 @@ func TestSignInFloodShed(t *testing.T) {
 	}
 	t.Logf("answers: %v, peak concurrent hashes %d", codes, h.PeakConcurrency())
 }
+
+// TestLoginFormAcrossReplicas signs in through a form one replica served
+// and another received: replicas that share the key file share the
+// pre-session CSRF key. A server with another key refuses the form.
+func TestLoginFormAcrossReplicas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		keys := newTestKeys(t)
+		a, _ := newTestServer(t, db, Config{Keys: keys})
+		b, _ := newTestServer(t, db, Config{Keys: keys})
+		other, _ := newTestServer(t, db, Config{Keys: newTestKeys(t)})
+		createUser(t, db, "ana@example.org", false, 0, "")
+		form := preSessionForm(t, a, "/login")
+		form.values.Set("email", "ana@example.org")
+		form.values.Set("password", testPassword)
+		if w := form.post(t, other, "/login"); w.Code != http.StatusForbidden || hasSessionCookie(w) {
+			t.Errorf("form posted to a server with another key = %d, want 403 and no session", w.Code)
+		}
+		if w := form.post(t, b, "/login"); w.Code != http.StatusSeeOther || !hasSessionCookie(w) {
+			t.Errorf("form served by one replica, posted to another = %d (session %t), want 303 and a session", w.Code, hasSessionCookie(w))
+		}
+	})
+}

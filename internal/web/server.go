@@ -115,7 +115,9 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 		started: time.Now(),
 		hasher:  cfg.Hasher,
-		guard:   newLoginGuard(),
+	}
+	if s.guard, err = newLoginGuard(cfg.Keys); err != nil {
+		return nil, err
 	}
 	if s.hasher == nil {
 		s.hasher = identity.DefaultHasher()

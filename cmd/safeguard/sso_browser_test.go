@@ -4,9 +4,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/oidctest"
 )
 
@@ -51,4 +53,63 @@ func TestBrowserSSOLink(t *testing.T) {
 	if loc := value(b, chromedp.Location()); !strings.HasSuffix(loc, "/account") {
 		t.Errorf("after signing in through the provider, the browser is on %s, want /account", loc)
 	}
+}
+
+// TestBrowserOrgSSOSignInForm signs a new member in through the
+// organisation's own provider from the sign-in page's form. The pages' CSP
+// (form-action 'self') refuses a form's redirect to another site, so the
+// form must lead to a page that sends the browser on by a link; before that,
+// Chromium stayed on the form.
+func TestBrowserOrgSSOSignInForm(t *testing.T) {
+	b := newBrowser(t)
+	const clientID, secret = "riverside-safeguard", "org-browser-test-secret"
+	idp := oidctest.New(t, clientID, secret)
+	idp.SetUser(oidctest.User{Subject: "nurse-at-idp", Email: "nurse@riverside.example", EmailVerified: true, Name: "Noor Nurse"})
+	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo"))
+	out := s.Stdout.String()
+
+	// The owner (who must enrol a second factor first) sets up the
+	// organisation's provider, with accounts made just in time.
+	const owner = "maria.alvarez@riverside.example"
+	b.Do(
+		chromedp.Navigate(s.URL+"/orgs/riverside/settings/sso"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), owner),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword(t, out, owner)),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
+		chromedp.Click(chromedp.CSS("#totp-begin")),
+		chromedp.WaitVisible(chromedp.CSS("#totp-secret")),
+	)
+	totp, err := identity.DecodeTOTPSecret(b.Text("#totp-secret"))
+	if err != nil {
+		t.Fatalf("secret on the page: %v", err)
+	}
+	b.Do(
+		chromedp.SendKeys(chromedp.CSS("#code"), identity.TOTPCode(totp, identity.TOTPStep(time.Now()))),
+		chromedp.Click(chromedp.CSS("#totp-confirm")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
+		chromedp.Click(chromedp.CSS("#recovery-done")),
+		chromedp.WaitVisible(chromedp.CSS("#issuer")),
+		chromedp.SendKeys(chromedp.CSS("#issuer"), idp.Issuer()),
+		chromedp.SendKeys(chromedp.CSS("#client_id"), clientID),
+		chromedp.SendKeys(chromedp.CSS("#client_secret"), secret),
+		chromedp.SetValue(chromedp.CSS("#default_role"), "contributor"),
+	)
+	b.Eval(`(document.querySelector("input[name=enabled]").checked = true, document.querySelector("input[name=jit]").checked = true, "")`)
+	b.Do(chromedp.Submit(chromedp.CSS("#issuer")), chromedp.WaitVisible(chromedp.CSS("form.signout")))
+	b.Do(chromedp.Submit(chromedp.CSS("form.signout")), chromedp.WaitVisible(chromedp.CSS("#email")))
+
+	// A new member signs in from the form on the sign-in page.
+	b.Do(
+		chromedp.Click(chromedp.CSS(`a[href^="/login/sso"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#org")),
+		chromedp.SendKeys(chromedp.CSS("#org"), "riverside"),
+		chromedp.Submit(chromedp.CSS("#org")),
+		chromedp.WaitVisible(chromedp.CSS("form.signout")),
+	)
+	if who := b.Text("form.signout"); !strings.Contains(who, "Noor Nurse") {
+		t.Errorf("after signing in through the organisation's provider, the header shows %q, want Noor Nurse", who)
+	}
+	checkNoBrowserProblems(t, b)
 }

@@ -131,12 +131,20 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 		s.renderSSOSignIn(w, r, http.StatusOK, &ssoSignInView{Next: next})
 		return nil
 	}
-	return s.ssoBegin(w, r, cfg, slug, next, 0)
+	// The sign-in page's form says so (via=form): the pages' CSP
+	// (form-action 'self') stops a form's redirect to another site, so the
+	// browser is sent on by a link instead. A plain link to this address (the
+	// one the settings page gives members) is redirected at once.
+	return s.ssoBegin(w, r, cfg, slug, next, 0, q.Get("via") == "form")
 }
 
 // ssoBegin sends the browser to cfg's provider, to sign in or, when
 // linkUserID is set, to link the provider account to that signed-in user.
-func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.SSOConfig, slug, next string, linkUserID int64) error {
+//
+// A browser that came from a form gets a page that sends it on by a link
+// (followed at once when scripts run), since the CSP's form-action 'self'
+// refuses a form's redirect to another site.
+func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.SSOConfig, slug, next string, linkUserID int64, fromForm bool) error {
 	ctx, _, oc, err := s.ssoClient(r.Context(), r, cfg)
 	if err != nil {
 		s.log.WarnContext(ctx, "single sign-on: provider discovery failed", slog.String("issuer", cfg.Issuer), slog.Any("err", err))
@@ -173,11 +181,14 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.S
 	w.Header().Set("Cache-Control", "no-store")
 	to := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
 	if linkUserID != 0 {
-		// Linking starts from a form (POST, with its CSRF token), and the
-		// pages' CSP (form-action 'self') rightly stops a form's redirect to
-		// another site: the person follows a link instead.
 		s.render(w, r, http.StatusOK, "sso_continue", &ssoContinueView{
 			Page: Page{Title: "Link an identity provider", Breadcrumbs: []Crumb{{Label: "Account", URL: "/account"}, {Label: "Single sign-on"}}},
+			URL:  to, Issuer: cfg.Issuer, Linking: true})
+		return nil
+	}
+	if fromForm {
+		s.render(w, r, http.StatusOK, "sso_continue", &ssoContinueView{
+			Page: Page{Title: "Sign in with single sign-on", Breadcrumbs: []Crumb{{Label: "Sign in", URL: "/login"}, {Label: "Single sign-on"}}},
 			URL:  to, Issuer: cfg.Issuer})
 		return nil
 	}
@@ -185,11 +196,13 @@ func (s *Server) ssoBegin(w http.ResponseWriter, r *http.Request, cfg identity.S
 	return nil
 }
 
-// ssoContinueView sends a person who is linking a provider on to it.
+// ssoContinueView sends a person on to their identity provider by a link:
+// to link it to their account, or to sign in.
 type ssoContinueView struct {
 	Page
-	URL    string
-	Issuer string
+	URL     string
+	Issuer  string
+	Linking bool
 }
 
 // ssoRefusal is a sign-in refused: why, for the audit log, and what the

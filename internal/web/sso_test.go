@@ -747,6 +747,19 @@ func TestSSOTakeoverChain(t *testing.T) {
 		if _, w := ssoSignIn(t, s, "/login/sso?org=riverside", nil); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
 			t.Errorf("sign-in through a trusted provider = %d to %q, want 303 to /", w.Code, w.Header().Get("Location"))
 		}
+		// From the sign-in page's form the browser is sent on by a link,
+		// since the CSP refuses a form's redirect to another site.
+		fc := &browserClient{h: s}
+		w = fc.get(t, "/login/sso?org=riverside&via=form")
+		link := regexp.MustCompile(`id="sso-continue" data-follow href="([^"]+)"`).FindStringSubmatch(w.Body.String())
+		if w.Code != http.StatusOK || link == nil {
+			t.Fatalf("GET /login/sso from the form = %d, want 200 with a link to the provider; body:\n%s", w.Code, w.Body)
+		}
+		toProvider := httptest.NewRecorder()
+		toProvider.Header().Set("Location", html.UnescapeString(link[1]))
+		if w := fc.get(t, followProvider(t, toProvider, nil)); w.Code != http.StatusSeeOther || !sessionSet(w) {
+			t.Errorf("sign-in from the form = %d (session %t), want 303 with a session", w.Code, sessionSet(w))
+		}
 		other := newOIDCProvider(t, testClientID, testClientSecret)
 		moved := url.Values{}
 		for k, vs := range trust {

@@ -89,7 +89,7 @@ func (s *Server) ssoLinkStart(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.ssoBegin(w, r, cfg, slug, "/account", p.User.ID)
+	return s.ssoBegin(w, r, cfg, slug, "/account", p.User.ID, true)
 }
 
 // ssoLinkFinish links the provider account that came back to the user who

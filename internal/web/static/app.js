@@ -13,6 +13,12 @@ document.addEventListener("DOMContentLoaded", () => {
     skip.addEventListener("click", () => main.focus());
   }
   idleLogout();
+  // A page that only sends the browser on (to an identity provider) does so
+  // at once; without scripts the person follows the link themselves.
+  const follow = document.querySelector("a[data-follow]");
+  if (follow) {
+    location.assign(follow.href);
+  }
 });
 
 // idleLogout warns before the automatic logoff (45 CFR 164.312(a)(2)(iii))

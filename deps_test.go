@@ -15,7 +15,7 @@ const module = "github.com/safeguard-health/safeguard"
 
 // domain packages hold the rules of the domain: they may import the standard
 // library and each other, never storage, HTTP, templates or a logger.
-var domain = []string{"catalog", "assess", "risk", "register", "identity", "audit", "crypt", "validate", "qr"}
+var domain = []string{"catalog", "assess", "risk", "register", "identity", "audit", "crypt", "validate", "problem", "qr"}
 
 // forbiddenInDomain are the imports that would tie a domain package to an
 // adapter.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/problem"
 )
 
 // Exit codes shared by every subcommand.
@@ -103,10 +104,22 @@ func (m *Main) exitCode(err error) int {
 	case errors.Is(err, errCheckFailed):
 		// The command has already said what failed.
 		return exitFailed
+	case isProblem(err):
+		// A problem's message is written for people: it is all they see.
+		p, _ := problem.As(err)
+		fmt.Fprintf(m.Stderr, "safeguard: %s\n", p.Message)
+		return exitFailed
 	default:
 		fmt.Fprintf(m.Stderr, "safeguard: %s\n", oneLine(err.Error()))
 		return exitFailed
 	}
+}
+
+// isProblem reports whether err carries a problem.Error. Every kind of
+// problem is a failed operation (exit 1): the command line itself was right.
+func isProblem(err error) bool {
+	_, ok := problem.As(err)
+	return ok
 }
 
 // errCheckFailed ends a command that has already printed why it failed.

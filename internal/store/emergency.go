@@ -37,7 +37,7 @@ func (db *DB) StartEmergency(ctx context.Context, actor Actor, e identity.Emerge
 			return err
 		}
 		if n > 0 {
-			return fmt.Errorf("emergency access is already active: %w", ErrConflict)
+			return conflict("Emergency access is already active.")
 		}
 		e.StartedAt = tx.now
 		e.EndsAt = tx.now.Add(e.Duration)
@@ -165,7 +165,7 @@ func (db *DB) EndEmergency(ctx context.Context, actor Actor, orgID, id int64) er
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("emergency access %d is not running: %w", id, ErrConflict)
+			return conflictf("Emergency access %d is not running.", id)
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "emergency.end", Object: fmt.Sprintf("emergency:%d", id), Summary: "ended early"})
 	})
@@ -189,9 +189,9 @@ func (db *DB) ReviewEmergency(ctx context.Context, actor Actor, orgID, id, revie
 		}
 		switch {
 		case e.Active(tx.now):
-			return fmt.Errorf("emergency access %d is still running; end it first: %w", id, ErrConflict)
+			return conflictf("Emergency access %d is still running; end it first.", id)
 		case !e.ReviewedAt.IsZero():
-			return fmt.Errorf("emergency access %d was reviewed already: %w", id, ErrConflict)
+			return conflictf("Emergency access %d was reviewed already.", id)
 		case e.UserID == reviewerID:
 			return fieldError("note", "someone other than the person who used emergency access must review it")
 		}

@@ -8,3 +8,9 @@ func ExecForTest(ctx context.Context, db *DB, query string) error {
 	_, err := db.write.ExecContext(ctx, query)
 	return err
 }
+
+// Constraint violations, recognised by the drivers' error codes.
+var (
+	IsUniqueViolation     = isUniqueViolation
+	IsForeignKeyViolation = isForeignKeyViolation
+)

@@ -88,7 +88,7 @@ func (db *DB) InviteMember(ctx context.Context, actor Actor, n InviteMember) (id
 			return err
 		}
 		if n0 > 0 {
-			return fmt.Errorf("%s is already a member: %w", u.Email, ErrConflict)
+			return conflictf("%s is already a member.", u.Email)
 		}
 		if _, err := tx.exec(ctx, `UPDATE member_invitations SET answered_at = ?, answer = ? WHERE org_id = ? AND user_id = ? AND answered_at IS NULL`,
 			tx.now, string(identity.InvitationReplaced), n.OrgID, u.ID); err != nil {
@@ -194,7 +194,7 @@ func (tx *Tx) pendingInvitation(ctx context.Context, id, userID int64) (identity
 		return identity.Invitation{}, fmt.Errorf("invitation %d: %w", id, ErrNotFound)
 	}
 	if !inv.Pending(tx.now) {
-		return identity.Invitation{}, fmt.Errorf("the invitation has expired or was answered already: %w", ErrConflict)
+		return identity.Invitation{}, conflict("The invitation has expired or was answered already.")
 	}
 	return inv, nil
 }
@@ -206,7 +206,7 @@ func (tx *Tx) closeInvitation(ctx context.Context, actor Actor, inv identity.Inv
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("the invitation was answered already: %w", ErrConflict)
+		return conflict("The invitation was answered already.")
 	}
 	if answer == identity.InvitationAccepted {
 		if err := tx.addMember(ctx, actor, inv.OrgID, inv.UserID, inv.Role); err != nil {
@@ -273,7 +273,7 @@ func (db *DB) SetUpInvitedAccount(ctx context.Context, actor Actor, id int64, pa
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 || !inv.NewAccount {
-			return fmt.Errorf("the account was set up already: %w", ErrConflict)
+			return conflict("The account was set up already.")
 		}
 		if err := tx.appendAudit(ctx, actor, audit.Entry{Action: "user.invite_accept", Object: userObject(inv.UserID),
 			Summary: "chose a password from an invitation to join " + inv.OrgSlug}); err != nil {

@@ -115,7 +115,7 @@ func (db *DB) BeginTOTP(ctx context.Context, actor Actor, keys *crypt.Keyring, u
 		case err != nil:
 			return err
 		case !confirmed.IsZero():
-			return fmt.Errorf("an authenticator app is already enrolled; remove it first: %w", ErrConflict)
+			return conflict("An authenticator app is already enrolled; remove it first.")
 		default:
 			if err := tx.deleteTOTP(ctx, userID, oldKey); err != nil {
 				return err
@@ -209,7 +209,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, actor Actor, keys *crypt.Keyring,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("the enrolment was confirmed already: %w", ErrConflict)
+			return conflict("The enrolment was confirmed already.")
 		}
 		if err := tx.replaceRecoveryCodes(ctx, userID, recoveryHashes); err != nil {
 			return err
@@ -335,7 +335,7 @@ func (tx *Tx) replaceRecoveryCodes(ctx context.Context, userID int64, hashes []s
 	for _, h := range hashes {
 		if _, err := tx.exec(ctx, `INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?, ?, ?)`, userID, h, tx.now); err != nil {
 			if isUniqueViolation(err) {
-				return fmt.Errorf("recovery codes repeat: %w", ErrConflict)
+				return conflict("Recovery codes repeat.")
 			}
 			return err
 		}

@@ -22,7 +22,7 @@ func (db *DB) CreateOrg(ctx context.Context, actor Actor, o identity.Org) (ident
 		id, err := tx.insert(ctx, `INSERT INTO orgs (slug, name, kind, created_at) VALUES (?, ?, ?, ?)`,
 			o.Slug, o.Name, string(o.Kind), o.CreatedAt)
 		if isUniqueViolation(err) {
-			return fmt.Errorf("organisation %q already exists: %w", o.Slug, ErrConflict)
+			return conflictf("Organisation %q already exists.", o.Slug)
 		} else if err != nil {
 			return err
 		}

@@ -231,7 +231,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, actor Actor, inv Invitation,
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("the invitation has expired or was used already: %w", ErrConflict)
+			return conflict("The invitation has expired or was used already.")
 		}
 		if _, err := tx.exec(ctx, `UPDATE users SET password_hash = ?, password_set_at = ?, must_change_password = ? WHERE id = ?`,
 			passwordHash, tx.now, false, inv.UserID); err != nil {

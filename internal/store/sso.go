@@ -226,14 +226,14 @@ func (db *DB) ConsumeSSOState(ctx context.Context, stateHash string) (SSOState, 
 		}
 		st.OrgID, st.LinkUserID = org.Int64, linker.Int64
 		if !st.UsedAt.IsZero() {
-			return fmt.Errorf("the sign-in state was used already: %w", ErrConflict)
+			return conflict("The sign-in state was used already.")
 		}
 		res, err := tx.exec(ctx, `UPDATE sso_logins SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.now, st.ID)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("the sign-in state was used already: %w", ErrConflict)
+			return conflict("The sign-in state was used already.")
 		}
 		st.UsedAt = tx.now
 		// An expired state is used up all the same (committed), then refused.
@@ -246,7 +246,7 @@ func (db *DB) ConsumeSSOState(ctx context.Context, stateHash string) (SSOState, 
 	return st, err
 }
 
-var errSSOStateExpired = fmt.Errorf("the sign-in took longer than %s: %w", identity.SSOLoginLifetime, ErrConflict)
+var errSSOStateExpired = conflictf("The sign-in took longer than %s.", identity.SSOLoginLifetime)
 
 // SSOIdentity links a person's account at an identity provider (issuer and
 // subject, unique together) to a Safeguard user.
@@ -349,7 +349,7 @@ func (tx *Tx) linkSSOIdentity(ctx context.Context, actor Actor, l SSOIdentity) (
 	id, err := tx.insert(ctx, `INSERT INTO sso_identities (issuer, subject, user_id, org_id, email, origin, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.Issuer, l.Subject, l.UserID, org, l.Email, l.Origin, tx.now, tx.now)
 	if isUniqueViolation(err) {
-		return SSOIdentity{}, fmt.Errorf("this provider account is linked already: %w", ErrConflict)
+		return SSOIdentity{}, conflict("This provider account is linked already.")
 	} else if err != nil {
 		return SSOIdentity{}, err
 	}
@@ -451,7 +451,7 @@ func (db *DB) CreateSSOUser(ctx context.Context, actor Actor, n NewUser, l SSOId
 		id, err := tx.insert(ctx, `INSERT INTO users (email, name, password_hash, must_change_password, is_admin, created_at)
 			VALUES (?, ?, '', ?, ?, ?)`, u.Email, u.Name, false, u.Admin, tx.now)
 		if isUniqueViolation(err) {
-			return fmt.Errorf("a user with email %s already exists: %w", u.Email, ErrConflict)
+			return conflictf("A user with email %s already exists.", u.Email)
 		} else if err != nil {
 			return err
 		}

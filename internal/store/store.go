@@ -15,8 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/safeguard-health/safeguard/internal/problem"
 )
 
 // Sentinel errors callers test with errors.Is.
@@ -24,6 +28,18 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 )
+
+// conflict is a change the current state does not allow, with the message a
+// person reads (a problem.Error of kind Conflict); errors.Is(err,
+// ErrConflict) holds for it.
+func conflict(message string) error {
+	return problem.New(problem.Conflict, message, ErrConflict)
+}
+
+// conflictf is conflict with a formatted message.
+func conflictf(format string, args ...any) error {
+	return conflict(fmt.Sprintf(format, args...))
+}
 
 // Dialect names the database engine behind a DB.
 type Dialect string
@@ -441,14 +457,25 @@ func (db *DB) rebind(query string) string {
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure in
-// either dialect.
+// either dialect, recognised by the driver's error code (SQLite's extended
+// result code, PostgreSQL's SQLSTATE), never by its message text.
 func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
+	return constraintViolation(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, "23505")
+}
+
+// isForeignKeyViolation reports whether err is a foreign-key failure in
+// either dialect.
+func isForeignKeyViolation(err error) bool {
+	return constraintViolation(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, -1, "23503")
+}
+
+func constraintViolation(err error, sqliteCode, sqliteCode2 int, sqlState string) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqliteCode || se.Code() == sqliteCode2
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || // SQLite
-		strings.Contains(msg, "SQLSTATE 23505") // PostgreSQL
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == sqlState
 }
 
 // timeValue scans a timestamp from either dialect: a time.Time from

@@ -49,7 +49,7 @@ func (db *DB) CreateUser(ctx context.Context, actor Actor, n NewUser) (identity.
 		id, err := tx.insert(ctx, `INSERT INTO users (email, name, password_hash, password_set_at, must_change_password, is_admin, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Email, u.Name, n.PasswordHash, setAt, u.MustChangePassword, u.Admin, tx.now)
 		if isUniqueViolation(err) {
-			return fmt.Errorf("a user with email %s already exists: %w", u.Email, ErrConflict)
+			return conflictf("A user with email %s already exists.", u.Email)
 		} else if err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (tx *Tx) addMember(ctx context.Context, actor Actor, orgID, userID int64, r
 	}
 	_, err := tx.exec(ctx, `INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)`, orgID, userID, string(role), tx.now)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("user %d is already a member: %w", userID, ErrConflict)
+		return conflict("That person is already a member.")
 	} else if err != nil {
 		return fmt.Errorf("add member: %w", err)
 	}
@@ -370,7 +370,7 @@ func (tx *Tx) keepAnOwner(ctx context.Context, orgID, leaving int64) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("an organisation must keep at least one owner: %w", ErrConflict)
+		return conflict("An organisation must keep at least one owner.")
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func (db *DB) AddPasskey(ctx context.Context, actor Actor, p Passkey) (Passkey, 
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.UserID, p.CredentialID, p.PublicKey, int64(p.SignCount), p.AAGUID, strings.Join(p.Transports, ","), int(p.Flags), p.AttestationFormat, p.Name, tx.now)
 		if isUniqueViolation(err) {
-			return fmt.Errorf("this passkey is registered already: %w", ErrConflict)
+			return conflict("This passkey is registered already.")
 		} else if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (db *DB) RenamePasskey(ctx context.Context, actor Actor, userID, id int64, 
 
 // ErrLastSecondFactor refuses the removal of a user's only second factor while
 // the user must have one.
-var ErrLastSecondFactor = fmt.Errorf("this is your only second factor and your organisation requires one: add another passkey or an authenticator app first: %w", ErrConflict)
+var ErrLastSecondFactor = conflict("This is your only second factor and your organisation requires one: add another passkey or an authenticator app first.")
 
 // RemovePasskey deletes one of the user's passkeys. When mfaRequired, the
 // removal is refused (ErrLastSecondFactor) if it would leave the user without

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/problem"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
@@ -55,6 +56,9 @@ func classify(err error) *HTTPError {
 		return he
 	case errors.As(err, &verr):
 		return &HTTPError{Code: http.StatusUnprocessableEntity, Msg: "Some fields need attention.", Fields: verr, Err: err}
+	case isProblem(err):
+		p, _ := problem.As(err)
+		return &HTTPError{Code: problemStatus[p.Kind], Msg: p.Message, Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return &HTTPError{Code: http.StatusNotFound, Msg: "Not found.", Err: err}
 	case errors.Is(err, identity.ErrBusy):
@@ -63,6 +67,20 @@ func classify(err error) *HTTPError {
 		return &HTTPError{Code: http.StatusConflict, Msg: "That conflicts with an existing record.", Err: err}
 	}
 	return &HTTPError{Code: http.StatusInternalServerError, Msg: "Something went wrong on our side.", Err: err}
+}
+
+// problemStatus is the one place a problem's kind becomes an HTTP status.
+var problemStatus = map[problem.Kind]int{
+	problem.Conflict:  http.StatusConflict,
+	problem.NotFound:  http.StatusNotFound,
+	problem.Forbidden: http.StatusForbidden,
+	problem.Gone:      http.StatusGone,
+	problem.Invalid:   http.StatusBadRequest,
+}
+
+func isProblem(err error) bool {
+	p, ok := problem.As(err)
+	return ok && problemStatus[p.Kind] != 0
 }
 
 // codeName is the machine-readable error code for a status.

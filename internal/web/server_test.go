@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/problem"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 	"github.com/safeguard-health/safeguard/internal/validate"
@@ -459,6 +460,26 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		b, _ := io.ReadAll(w.Body)
 		if !bytes.Contains(b, []byte("</html>")) {
 			t.Errorf("render(%q, zero) produced an incomplete page", name)
+		}
+	}
+}
+
+// TestProblemAnswers: a problem's kind picks the status in one place, and
+// its message is what the person reads, wrapped or not.
+func TestProblemAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+	}{
+		{problem.New(problem.Conflict, "The invitation was answered already.", store.ErrConflict), http.StatusConflict},
+		{fmt.Errorf("answer invitation 3: %w", problem.New(problem.Gone, "The link has expired.", nil)), http.StatusGone},
+		{problem.New(problem.NotFound, "There is no such report.", store.ErrNotFound), http.StatusNotFound},
+		{problem.New(problem.Forbidden, "Only owners may do this.", nil), http.StatusForbidden},
+	} {
+		he := classify(tt.err)
+		p, _ := problem.As(tt.err)
+		if he.Code != tt.status || he.Msg != p.Message {
+			t.Errorf("classify(%v) = %d %q, want %d %q", tt.err, he.Code, he.Msg, tt.status, p.Message)
 		}
 	}
 }

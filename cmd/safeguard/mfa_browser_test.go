@@ -63,8 +63,11 @@ func TestBrowserMFA(t *testing.T) {
 		if err := os.WriteFile(file, png, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		want, err := identity.TOTPURI(secret, "Safeguard", email)
+		if err != nil {
+			t.Fatal(err)
+		}
 		out, err := exec.Command(zbar, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", file).Output()
-		want := identity.TOTPURI(secret, "Safeguard", email)
 		if got := strings.TrimSpace(string(out)); err != nil || got != want {
 			t.Errorf("zbarimg read the QR code on the page as %q (%v), want %q", got, err, want)
 		}

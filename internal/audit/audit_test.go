@@ -193,3 +193,29 @@ func TestVerifyIntact(t *testing.T) {
 		t.Fatalf("Verify = %+v, %v", rep, err)
 	}
 }
+
+// TestHashesStayPut pins the leaf hash of a sample entry and the root of a
+// small log as written since version 1: stored logs are verified against
+// them, so neither may change, whatever computes them.
+func TestHashesStayPut(t *testing.T) {
+	rs := chain(t, 37)
+	var tree Tree
+	for _, r := range rs {
+		tree.Add(r.Hash)
+	}
+	var empty Tree
+	for _, tt := range []struct {
+		name      string
+		got, want string
+	}{
+		{"leaf of the first entry", rs[0].Hash.String(), "0e885ef4adee0d9946c4140f1268705c33ea2e6bdf9a7b08802f49c939e1aab6"},
+		{"leaf of the last entry", rs[36].Hash.String(), "95a6cac7668d419c07e9b5e7a5b5eedcf9fae93c3f73010df4600c8c3ffd0bfc"},
+		{"node of the first two", NodeHash(rs[0].Hash, rs[1].Hash).String(), "82591d3b2d6e67198f1ee2ac3afd411549332b34581a775eb7c731588df04619"},
+		{"root of 37 entries", tree.Root().String(), "2f68db0420ad1316acb6b20bd48301e41df168e6fc4deafda49c3537b6dff439"},
+		{"root of none", empty.Root().String(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.name, tt.got, tt.want)
+		}
+	}
+}

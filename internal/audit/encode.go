@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Version is the canonical encoding version new entries are written with.
@@ -125,23 +127,17 @@ func Decode(b []byte) (version int, e Entry, prev Hash, err error) {
 	return version, e, prev, nil
 }
 
-// LeafHash is the RFC 6962 leaf hash of data: SHA-256(0x00 || data).
+// LeafHash is the RFC 6962 leaf hash of data, SHA-256(0x00 || data): the
+// record hash of golang.org/x/mod/sumdb/tlog, which the store uses for the
+// tree's stored hashes and proofs.
 func LeafHash(data []byte) Hash {
-	h := sha256.New()
-	h.Write([]byte{0})
-	h.Write(data)
-	var out Hash
-	h.Sum(out[:0])
-	return out
+	return Hash(tlog.RecordHash(data))
 }
 
-// NodeHash is the RFC 6962 interior node hash: SHA-256(0x01 || left || right).
+// NodeHash is the RFC 6962 interior node hash, SHA-256(0x01 || left || right),
+// as tlog computes it.
 func NodeHash(left, right Hash) Hash {
-	var buf [1 + 2*HashSize]byte
-	buf[0] = 1
-	copy(buf[1:], left[:])
-	copy(buf[1+HashSize:], right[:])
-	return sha256.Sum256(buf[:])
+	return Hash(tlog.NodeHash(tlog.Hash(left), tlog.Hash(right)))
 }
 
 // Seal computes the leaf hash of e chained to prev in the current version,
@@ -164,7 +160,9 @@ func (r *Record) Rehash() (Hash, error) {
 }
 
 // Tree accumulates leaf hashes and gives the RFC 6962 root of the leaves added
-// so far, in memory logarithmic in their number. The zero value is empty.
+// so far, in memory logarithmic in their number (tlog computes roots from
+// stored hashes, two per leaf, which a verification streaming through the
+// whole log does not keep). The zero value is empty.
 type Tree struct {
 	size int64
 	// frontier holds the roots of the perfect subtrees the leaves form, the

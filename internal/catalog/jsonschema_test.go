@@ -1,237 +1,72 @@
 package catalog
 
 import (
-	"encoding/json"
-	"fmt"
-	"math"
-	"net/mail"
-	"net/url"
+	"errors"
 	"os"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// schema is a minimal JSON Schema (draft-07) validator: enough of the
-// specification for NIST's OSCAL schemas, which use type, properties,
-// required, additionalProperties, items, minItems, $ref to #/definitions,
-// enum, pattern, minimum, anyOf, allOf, oneOf and a few formats. Keywords it
-// does not know are ignored, as the specification says.
+// schema validates documents with github.com/santhosh-tekuri/jsonschema/v6.
+// NIST's OSCAL schemas are draft-07; their formats (date-time, uri, email,
+// ...) are checked, not only read as annotations.
 type schema struct {
-	root map[string]any
-	mu   sync.Mutex
-	res  map[string]*regexp.Regexp
+	compiled *jsonschema.Schema
 }
 
 func loadSchema(t testing.TB, path string) *schema {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("read schema: %v", err)
 	}
-	var root map[string]any
-	if err := json.Unmarshal(b, &root); err != nil {
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
 		t.Fatalf("parse schema: %v", err)
 	}
-	return &schema{root: root, res: map[string]*regexp.Regexp{}}
+	return compileSchema(t, doc)
+}
+
+// compileSchema compiles a schema already decoded from JSON.
+func compileSchema(t testing.TB, doc any) *schema {
+	t.Helper()
+	const loc = "mem:///schema.json"
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft7)
+	c.AssertFormat()
+	if err := c.AddResource(loc, doc); err != nil {
+		t.Fatalf("add schema: %v", err)
+	}
+	compiled, err := c.Compile(loc)
+	if err != nil {
+		t.Fatalf("compile schema: %v", err)
+	}
+	return &schema{compiled: compiled}
 }
 
 // validate returns the problems with doc, each with a JSON pointer; none
 // means valid.
 func (s *schema) validate(doc any) []string {
-	var errs []string
-	s.check(s.root, doc, "", &errs)
-	return errs
-}
-
-func (s *schema) resolve(ref string) (map[string]any, error) {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil, fmt.Errorf("unsupported $ref %q", ref)
+	err := s.compiled.Validate(doc)
+	if err == nil {
+		return nil
 	}
-	var cur any = s.root
-	for _, tok := range strings.Split(ref[2:], "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("$ref %q: not an object at %q", ref, tok)
-		}
-		if cur, ok = m[tok]; !ok {
-			return nil, fmt.Errorf("$ref %q: no %q", ref, tok)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []string{err.Error()}
+	}
+	var problems []string
+	for _, u := range ve.BasicOutput().Errors {
+		if u.Error != nil {
+			problems = append(problems, orRoot(u.InstanceLocation)+": "+u.Error.String())
 		}
 	}
-	m, ok := cur.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("$ref %q: not a schema", ref)
+	if len(problems) == 0 {
+		problems = append(problems, ve.Error())
 	}
-	return m, nil
-}
-
-func (s *schema) regexp(p string) (*regexp.Regexp, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if re, ok := s.res[p]; ok {
-		return re, nil
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, err
-	}
-	s.res[p] = re
-	return re, nil
-}
-
-func typeOf(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case string:
-		return "string"
-	case float64:
-		if x == math.Trunc(x) {
-			return "integer"
-		}
-		return "number"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return "unknown"
-}
-
-func typeMatches(want string, v any) bool {
-	got := typeOf(v)
-	return got == want || want == "number" && got == "integer"
-}
-
-func (s *schema) check(sc map[string]any, v any, at string, errs *[]string) {
-	fail := func(format string, args ...any) {
-		*errs = append(*errs, fmt.Sprintf("%s: %s", orRoot(at), fmt.Sprintf(format, args...)))
-	}
-	if ref, ok := sc["$ref"].(string); ok {
-		target, err := s.resolve(ref)
-		if err != nil {
-			fail("%v", err)
-			return
-		}
-		s.check(target, v, at, errs)
-		return // draft-07: $ref overrides its siblings
-	}
-	if t, ok := sc["type"]; ok {
-		switch t := t.(type) {
-		case string:
-			if !typeMatches(t, v) {
-				fail("type %s, want %s", typeOf(v), t)
-				return
-			}
-		case []any:
-			ok := false
-			for _, x := range t {
-				if name, _ := x.(string); typeMatches(name, v) {
-					ok = true
-				}
-			}
-			if !ok {
-				fail("type %s, want one of %v", typeOf(v), t)
-				return
-			}
-		}
-	}
-	if enum, ok := sc["enum"].([]any); ok {
-		found := false
-		for _, e := range enum {
-			if jsonEqual(e, v) {
-				found = true
-			}
-		}
-		if !found {
-			fail("value %v not in enum %v", v, enum)
-		}
-	}
-	for _, key := range []string{"allOf", "anyOf", "oneOf"} {
-		subs, ok := sc[key].([]any)
-		if !ok {
-			continue
-		}
-		passed := 0
-		var first []string
-		for _, sub := range subs {
-			m, _ := sub.(map[string]any)
-			var sErrs []string
-			s.check(m, v, at, &sErrs)
-			if len(sErrs) == 0 {
-				passed++
-			} else if first == nil {
-				first = sErrs
-			}
-		}
-		switch {
-		case key == "allOf" && passed != len(subs):
-			*errs = append(*errs, first...)
-		case key == "anyOf" && passed == 0:
-			fail("matches none of anyOf: %v", first)
-		case key == "oneOf" && passed != 1:
-			fail("matches %d of oneOf, want exactly 1", passed)
-		}
-	}
-	switch x := v.(type) {
-	case string:
-		if p, ok := sc["pattern"].(string); ok {
-			re, err := s.regexp(p)
-			if err != nil {
-				fail("bad pattern %q: %v", p, err)
-			} else if !re.MatchString(x) {
-				fail("%q does not match %s", x, p)
-			}
-		}
-		if f, ok := sc["format"].(string); ok {
-			if err := checkFormat(f, x); err != nil {
-				fail("format %s: %v", f, err)
-			}
-		}
-	case float64:
-		if m, ok := sc["minimum"].(float64); ok && x < m {
-			fail("%v below minimum %v", x, m)
-		}
-	case []any:
-		if n, ok := sc["minItems"].(float64); ok && float64(len(x)) < n {
-			fail("%d items, want at least %v", len(x), n)
-		}
-		if items, ok := sc["items"].(map[string]any); ok {
-			for i, it := range x {
-				s.check(items, it, fmt.Sprintf("%s/%d", at, i), errs)
-			}
-		}
-	case map[string]any:
-		if req, ok := sc["required"].([]any); ok {
-			for _, r := range req {
-				if name, _ := r.(string); name != "" {
-					if _, ok := x[name]; !ok {
-						fail("missing required property %q", name)
-					}
-				}
-			}
-		}
-		props, _ := sc["properties"].(map[string]any)
-		for name, val := range x {
-			if ps, ok := props[name].(map[string]any); ok {
-				s.check(ps, val, at+"/"+name, errs)
-				continue
-			}
-			switch ap := sc["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("property %q not allowed", name)
-				}
-			case map[string]any:
-				s.check(ap, val, at+"/"+name, errs)
-			}
-		}
-	}
+	return problems
 }
 
 func orRoot(at string) string {
@@ -241,36 +76,8 @@ func orRoot(at string) string {
 	return at
 }
 
-func jsonEqual(a, b any) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
-	return string(x) == string(y)
-}
-
-func checkFormat(format, s string) error {
-	switch format {
-	case "date-time":
-		_, err := time.Parse(time.RFC3339Nano, s)
-		return err
-	case "uri":
-		u, err := url.Parse(s)
-		if err == nil && !u.IsAbs() {
-			err = fmt.Errorf("%q is not an absolute URI", s)
-		}
-		return err
-	case "uri-reference":
-		_, err := url.Parse(s)
-		return err
-	case "email":
-		_, err := mail.ParseAddress(s)
-		return err
-	}
-	return nil // formats the schema only annotates
-}
-
 func TestSchemaValidatorSelfCheck(t *testing.T) {
-	s := &schema{res: map[string]*regexp.Regexp{}}
-	s.root = map[string]any{
+	s := compileSchema(t, map[string]any{
 		"definitions": map[string]any{
 			"tok": map[string]any{"type": "string", "pattern": `^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$`},
 		},
@@ -283,7 +90,7 @@ func TestSchemaValidatorSelfCheck(t *testing.T) {
 			"kind":  map[string]any{"anyOf": []any{map[string]any{"$ref": "#/definitions/tok"}, map[string]any{"enum": []any{"x y"}}}},
 			"count": map[string]any{"allOf": []any{map[string]any{"type": "integer"}, map[string]any{"minimum": float64(1)}}},
 		},
-	}
+	})
 	good := map[string]any{"id": "a-1", "list": []any{1.0}, "kind": "x y", "count": 2.0}
 	if errs := s.validate(good); len(errs) != 0 {
 		t.Errorf("validate(good) = %v", errs)

@@ -1,17 +1,17 @@
 package identity
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base32"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"github.com/pquerna/otp/totp"
 )
 
 // Time-based one-time passwords (RFC 6238) as every authenticator app
@@ -67,21 +67,27 @@ func DecodeTOTPSecret(s string) ([]byte, error) {
 }
 
 // TOTPURI is the otpauth:// address an authenticator app reads from a QR
-// code (Google's "Key Uri Format", which the other apps follow): the issuer
-// and account label the entry, the parameters are the defaults spelled out.
-func TOTPURI(secret []byte, issuer, account string) string {
-	label := url.PathEscape(issuer) + ":" + url.PathEscape(account)
-	q := "secret=" + EncodeTOTPSecret(secret) +
-		"&issuer=" + queryEscape(issuer) +
-		"&algorithm=SHA1" +
-		fmt.Sprintf("&digits=%d&period=%d", TOTPDigits, int(TOTPPeriod/time.Second))
-	return "otpauth://totp/" + label + "?" + q
-}
-
-// queryEscape escapes a query value with %20 for spaces: some apps show a
-// '+' literally.
-func queryEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+// code (Google's "Key Uri Format", which the other apps follow), as
+// github.com/pquerna/otp writes it: the issuer and account label the entry,
+// the parameters are the defaults spelled out, and spaces are %20, never '+',
+// which some apps would show literally.
+func TOTPURI(secret []byte, issuer, account string) (string, error) {
+	if len(secret) == 0 {
+		// The library would make up a random secret of its own.
+		return "", errors.New("TOTP key URL: no secret")
+	}
+	key, err := totp.Generate(totp.GenerateOpts{
+		Issuer:      issuer,
+		AccountName: account,
+		Secret:      secret,
+		Period:      uint(TOTPPeriod / time.Second),
+		Digits:      otp.DigitsSix,
+		Algorithm:   otp.AlgorithmSHA1,
+	})
+	if err != nil {
+		return "", fmt.Errorf("TOTP key URL: %w", err)
+	}
+	return key.String(), nil
 }
 
 // TOTPStep is the RFC 6238 time step (counter) that t falls in.
@@ -91,24 +97,19 @@ func TOTPStep(t time.Time) int64 {
 
 // TOTPCode is the code for the given time step.
 func TOTPCode(secret []byte, step int64) string {
-	return hotp(secret, uint64(step), TOTPDigits)
+	return hotpCode(secret, uint64(step), otp.DigitsSix)
 }
 
-// hotp is RFC 4226's HOTP: HMAC-SHA-1 of the counter, dynamically truncated
-// to digits decimal digits.
-func hotp(secret []byte, counter uint64, digits int) string {
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], counter)
-	mac := hmac.New(sha1.New, secret)
-	mac.Write(msg[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0x0f
-	bin := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	mod := uint32(1)
-	for range digits {
-		mod *= 10
+// hotpCode is RFC 4226's HOTP value of counter, digits decimal digits long.
+func hotpCode(secret []byte, counter uint64, digits otp.Digits) string {
+	code, err := hotp.GenerateCodeCustom(EncodeTOTPSecret(secret), counter,
+		hotp.ValidateOpts{Digits: digits, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		// Only a secret that is not base32 fails, and this one was encoded
+		// just above. An empty code matches no code anyone types.
+		return ""
 	}
-	return fmt.Sprintf("%0*d", digits, bin%mod)
+	return code
 }
 
 // ParseTOTPCode returns the six digits of a code as typed, ignoring spaces

@@ -15,8 +15,8 @@ func TestHOTPRFC4226(t *testing.T) {
 	// RFC 4226 Appendix D.
 	want := []string{"755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"}
 	for i, w := range want {
-		if got := hotp(rfcSeed, uint64(i), 6); got != w {
-			t.Errorf("hotp(seed, %d, 6) = %s, want %s", i, got, w)
+		if got := hotpCode(rfcSeed, uint64(i), 6); got != w {
+			t.Errorf("hotpCode(seed, %d, 6) = %s, want %s", i, got, w)
 		}
 	}
 }
@@ -41,7 +41,7 @@ func TestTOTPRFC6238(t *testing.T) {
 		if step != tt.step {
 			t.Errorf("TOTPStep(%d) = %#x, want %#x", tt.unix, step, tt.step)
 		}
-		if got := hotp(rfcSeed, uint64(step), 8); got != tt.code {
+		if got := hotpCode(rfcSeed, uint64(step), 8); got != tt.code {
 			t.Errorf("8-digit TOTP at %d = %s, want %s", tt.unix, got, tt.code)
 		}
 		// The six-digit code is the eight-digit one's last six digits.
@@ -104,7 +104,10 @@ func TestTOTPSecret(t *testing.T) {
 }
 
 func TestTOTPURI(t *testing.T) {
-	uri := TOTPURI(rfcSeed, TOTPIssuer, "o'brien+mfa@example.org")
+	uri, err := TOTPURI(rfcSeed, TOTPIssuer, "o'brien+mfa@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
 	u, err := url.Parse(uri)
 	if err != nil {
 		t.Fatalf("TOTPURI() = %q does not parse: %v", uri, err)
@@ -121,7 +124,7 @@ func TestTOTPURI(t *testing.T) {
 		t.Errorf("TOTPURI() query = %v", q)
 	}
 	// A space in the label or issuer is %20, never '+'.
-	if uri := TOTPURI(rfcSeed, "Safe guard", "a b"); strings.Contains(uri, "+") || !strings.Contains(uri, "Safe%20guard:a%20b") {
+	if uri, _ := TOTPURI(rfcSeed, "Safe guard", "a b"); strings.Contains(uri, "+") || !strings.Contains(uri, "Safe%20guard:a%20b") {
 		t.Errorf("TOTPURI() with spaces = %q", uri)
 	}
 }

@@ -4,14 +4,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/safeguard-health/safeguard/internal/store"
 )
@@ -20,142 +22,115 @@ import (
 // histogram.
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-type requestKey struct {
-	route, method string
-	code          int
-}
-
-type histogram struct {
-	counts []uint64 // one per bucket, not cumulative
-	sum    float64
-	count  uint64
-}
-
-// metrics counts requests and their latencies by route, for /metrics.
+// metrics is what /metrics shows, kept by github.com/prometheus/client_golang
+// in a registry of the Server's own, never the process-wide default one, so
+// that two servers in one process (tests) count apart: requests and their
+// latencies by route, the database pools, the build, and the Go runtime and
+// process figures Prometheus users find under their usual go_ and process_
+// names.
 type metrics struct {
-	mu        sync.Mutex
-	requests  map[requestKey]uint64
-	durations map[string]*histogram
-	started   time.Time
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
+	// handler writes the registry in whichever exposition format the scraper
+	// asks for, the text format when it asks for none.
+	handler http.Handler
 }
 
-func newMetrics() *metrics {
-	return &metrics{requests: map[requestKey]uint64{}, durations: map[string]*histogram{}, started: time.Now()}
+func newMetrics(db *store.DB, version string, log *slog.Logger) (*metrics, error) {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "safeguard_http_requests_total",
+			Help: "HTTP requests served, by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "safeguard_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by route pattern.",
+			Buckets: latencyBuckets,
+		}, []string{"route"}),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "safeguard_build_info",
+		Help:        "Always 1; the version label says which build is running.",
+		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()},
+	})
+	build.Set(1)
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		m.requests, m.durations, build, newPoolCollector(db),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	// A collector that fails leaves its figures out and is logged; the rest
+	// are still served.
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      metricsLog{log},
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	return m, nil
 }
 
 func (m *metrics) observe(route, method string, code int, d time.Duration) {
-	secs := d.Seconds()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.requests[requestKey{route, method, code}]++
-	h := m.durations[route]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(latencyBuckets))}
-		m.durations[route] = h
-	}
-	for i, le := range latencyBuckets {
-		if secs <= le {
-			h.counts[i]++
-			break
-		}
-	}
-	h.sum += secs
-	h.count++
+	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.durations.WithLabelValues(route).Observe(d.Seconds())
 }
 
-// labelValue escapes a Prometheus label value.
-func labelValue(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+// metricsLog hands the exposition's errors to the server's logger.
+type metricsLog struct{ log *slog.Logger }
+
+func (l metricsLog) Println(v ...any) {
+	l.log.Error("metrics", slog.String("error", strings.TrimSpace(fmt.Sprintln(v...))))
 }
 
-// write renders every metric in the Prometheus text exposition format 0.0.4.
-func (m *metrics) write(w io.Writer, pools []store.PoolStats, version string) error {
-	var b strings.Builder
-	m.mu.Lock()
-	keys := make([]requestKey, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, c := keys[i], keys[j]
-		if a.route != c.route {
-			return a.route < c.route
-		}
-		if a.method != c.method {
-			return a.method < c.method
-		}
-		return a.code < c.code
-	})
-	b.WriteString("# HELP safeguard_http_requests_total HTTP requests served, by route pattern, method and status code.\n")
-	b.WriteString("# TYPE safeguard_http_requests_total counter\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "safeguard_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %d\n",
-			labelValue(k.route), labelValue(k.method), k.code, m.requests[k])
-	}
-	routes := make([]string, 0, len(m.durations))
-	for r := range m.durations {
-		routes = append(routes, r)
-	}
-	sort.Strings(routes)
-	b.WriteString("# HELP safeguard_http_request_duration_seconds Time to serve HTTP requests, by route pattern.\n")
-	b.WriteString("# TYPE safeguard_http_request_duration_seconds histogram\n")
-	for _, r := range routes {
-		h := m.durations[r]
-		var cum uint64
-		for i, le := range latencyBuckets {
-			cum += h.counts[i]
-			fmt.Fprintf(&b, "safeguard_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %d\n",
-				labelValue(r), strconv.FormatFloat(le, 'g', -1, 64), cum)
-		}
-		fmt.Fprintf(&b, "safeguard_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %d\n", labelValue(r), h.count)
-		fmt.Fprintf(&b, "safeguard_http_request_duration_seconds_sum{route=\"%s\"} %s\n", labelValue(r), strconv.FormatFloat(h.sum, 'g', -1, 64))
-		fmt.Fprintf(&b, "safeguard_http_request_duration_seconds_count{route=\"%s\"} %d\n", labelValue(r), h.count)
-	}
-	started := m.started
-	m.mu.Unlock()
+// poolCollector reads the database pools' figures at each scrape.
+type poolCollector struct {
+	db                                      *store.DB
+	open, inUse, idle, maxOpen, waits, wait *prometheus.Desc
+}
 
-	gauge := func(name, help string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+func newPoolCollector(db *store.DB) *poolCollector {
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, []string{"pool"}, nil)
 	}
-	gauge("safeguard_db_open_connections", "Open database connections, by pool.")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_open_connections{pool=\"%s\"} %d\n", p.Pool, p.OpenConnections)
+	return &poolCollector{
+		db:      db,
+		open:    desc("safeguard_db_open_connections", "Open database connections, by pool."),
+		inUse:   desc("safeguard_db_in_use_connections", "Database connections in use, by pool."),
+		idle:    desc("safeguard_db_idle_connections", "Idle database connections, by pool."),
+		maxOpen: desc("safeguard_db_max_open_connections", "The limit on open database connections, by pool."),
+		waits:   desc("safeguard_db_wait_count_total", "Waits for a free database connection, by pool."),
+		wait:    desc("safeguard_db_wait_seconds_total", "Time spent waiting for a free database connection, by pool."),
 	}
-	gauge("safeguard_db_in_use_connections", "Database connections in use, by pool.")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_in_use_connections{pool=\"%s\"} %d\n", p.Pool, p.InUse)
-	}
-	gauge("safeguard_db_idle_connections", "Idle database connections, by pool.")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_idle_connections{pool=\"%s\"} %d\n", p.Pool, p.Idle)
-	}
-	gauge("safeguard_db_max_open_connections", "The limit on open database connections, by pool.")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_max_open_connections{pool=\"%s\"} %d\n", p.Pool, p.MaxOpenConnections)
-	}
-	fmt.Fprintf(&b, "# HELP safeguard_db_wait_count_total Waits for a free database connection, by pool.\n# TYPE safeguard_db_wait_count_total counter\n")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_wait_count_total{pool=\"%s\"} %d\n", p.Pool, p.WaitCount)
-	}
-	fmt.Fprintf(&b, "# HELP safeguard_db_wait_seconds_total Time spent waiting for a free database connection, by pool.\n# TYPE safeguard_db_wait_seconds_total counter\n")
-	for _, p := range pools {
-		fmt.Fprintf(&b, "safeguard_db_wait_seconds_total{pool=\"%s\"} %s\n", p.Pool, strconv.FormatFloat(p.WaitDuration.Seconds(), 'g', -1, 64))
-	}
+}
 
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	gauge("safeguard_go_goroutines", "Goroutines that currently exist.")
-	fmt.Fprintf(&b, "safeguard_go_goroutines %d\n", runtime.NumGoroutine())
-	gauge("safeguard_go_heap_alloc_bytes", "Bytes of allocated heap objects.")
-	fmt.Fprintf(&b, "safeguard_go_heap_alloc_bytes %d\n", ms.HeapAlloc)
-	gauge("safeguard_go_sys_bytes", "Bytes of memory obtained from the operating system.")
-	fmt.Fprintf(&b, "safeguard_go_sys_bytes %d\n", ms.Sys)
-	gauge("safeguard_process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.")
-	fmt.Fprintf(&b, "safeguard_process_start_time_seconds %d\n", started.Unix())
-	gauge("safeguard_build_info", "Always 1; the version label says which build is running.")
-	fmt.Fprintf(&b, "safeguard_build_info{version=\"%s\",goversion=\"%s\"} 1\n", labelValue(version), runtime.Version())
-	_, err := io.WriteString(w, b.String())
-	return err
+// Describe implements prometheus.Collector.
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.open, c.inUse, c.idle, c.maxOpen, c.waits, c.wait} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.db.Stats() {
+		for _, v := range []struct {
+			desc  *prometheus.Desc
+			kind  prometheus.ValueType
+			value float64
+		}{
+			{c.open, prometheus.GaugeValue, float64(p.OpenConnections)},
+			{c.inUse, prometheus.GaugeValue, float64(p.InUse)},
+			{c.idle, prometheus.GaugeValue, float64(p.Idle)},
+			{c.maxOpen, prometheus.GaugeValue, float64(p.MaxOpenConnections)},
+			{c.waits, prometheus.CounterValue, float64(p.WaitCount)},
+			{c.wait, prometheus.CounterValue, p.WaitDuration.Seconds()},
+		} {
+			ch <- prometheus.MustNewConstMetric(v.desc, v.kind, v.value, p.Pool)
+		}
+	}
 }
 
 // metricsPage serves GET /metrics on the main listener: only with the
@@ -175,9 +150,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard metrics"`)
 		return &HTTPError{Code: http.StatusUnauthorized, Msg: "Send the metrics token: Authorization: Bearer <token>."}
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	return s.metrics.write(w, s.db.Stats(), s.cfg.Version)
+	s.metrics.handler.ServeHTTP(w, r)
+	return nil
 }
 
 // bearerMatches compares the header's bearer token with want in constant

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,7 +18,6 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
-	"github.com/safeguard-health/safeguard/internal/qr"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -51,7 +53,7 @@ func (m *mfaServer) code(secret []byte) string {
 
 var (
 	secretPattern   = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
-	qrPattern       = regexp.MustCompile(`id="totp-qr" src="data:image/svg&#43;xml;base64,([^"]+)"`)
+	qrPattern       = regexp.MustCompile(`id="totp-qr" src="(data:image/png;base64,[^"]+)"`)
 	recoveryPattern = regexp.MustCompile(`<li><code>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})</code></li>`)
 )
 
@@ -171,13 +173,19 @@ func TestMFAForcedEnrolmentAndSignIn(t *testing.T) {
 		if err != nil || len(secret) != identity.TOTPSecretSize {
 			t.Fatalf("secret on the page %q: %v", sm[1], err)
 		}
-		svg, err := base64.StdEncoding.DecodeString(html.UnescapeString(qm[1]))
+		uri, err := identity.TOTPURI(secret, "Safeguard", "admin@example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := qr.Encode([]byte(identity.TOTPURI(secret, "Safeguard", "admin@example.org")))
-		if string(svg) != want.SVG() {
+		want, err := totpQRCode(uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := html.UnescapeString(qm[1]); got != string(want) {
 			t.Errorf("the QR code does not encode the otpauth URI of the secret shown")
+		}
+		if got := zbarDataURL(t, html.UnescapeString(qm[1])); got != "" && got != uri {
+			t.Errorf("zbarimg read the QR code on the page as %q, want %q", got, uri)
 		}
 
 		// A wrong code is refused beside the field; the right one turns
@@ -476,4 +484,36 @@ func TestMFATokenCannotEnrol(t *testing.T) {
 			t.Errorf("POST %s with an API token = %d, want 403", path, w.Code)
 		}
 	}
+}
+
+// zbarDataURL decodes the QR code in a data: URL of a PNG with zbarimg
+// (Debian's zbar-tools), a decoder independent of the library that drew it,
+// and returns what it read; "" when zbarimg is not installed, except in CI
+// (CI=true), which installs it.
+func zbarDataURL(t *testing.T, dataURL string) string {
+	t.Helper()
+	path, err := exec.LookPath("zbarimg")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("zbarimg not found, and CI requires the QR decoding checks to run")
+		}
+		return ""
+	}
+	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
+	if !ok {
+		t.Fatalf("QR code %.40q... is not a data: URL of a PNG", dataURL)
+	}
+	img, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(file, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(path, "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", file).Output()
+	if err != nil {
+		t.Fatalf("zbarimg could not read the QR code: %v", err)
+	}
+	return strings.TrimSuffix(string(out), "\n")
 }

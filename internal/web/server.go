@@ -112,9 +112,11 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		views:   v,
 		static:  static,
-		metrics: newMetrics(),
 		started: time.Now(),
 		hasher:  cfg.Hasher,
+	}
+	if s.metrics, err = newMetrics(cfg.DB, cfg.Version, cfg.Logger); err != nil {
+		return nil, err
 	}
 	if s.guard, err = newLoginGuard(cfg.Keys); err != nil {
 		return nil, err

@@ -82,9 +82,9 @@ func TestOperationalEndpoints(t *testing.T) {
 		w := get(t, s, "/metrics", "Authorization", "Bearer "+testMetricsToken)
 		body := w.Body.String()
 		for _, want := range []string{
-			`safeguard_http_requests_total{route="GET /healthz",method="GET",code="200"} 1`,
-			`safeguard_http_requests_total{route="GET /login",method="GET",code="200"} 1`,
-			`safeguard_http_requests_total{route="/",method="GET",code="404"} 1`,
+			`safeguard_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
+			`safeguard_http_requests_total{code="200",method="GET",route="GET /login"} 1`,
+			`safeguard_http_requests_total{code="404",method="GET",route="/"} 1`,
 			`safeguard_http_request_duration_seconds_bucket{route="GET /readyz",le="+Inf"} 1`,
 			`safeguard_http_request_duration_seconds_count{route="GET /readyz"} 1`,
 			`safeguard_db_open_connections{pool=`,
@@ -141,7 +141,7 @@ func TestMetricsAccess(t *testing.T) {
 	}
 	// The handler for a listener of its own: metrics and nothing else.
 	mh := closed.MetricsHandler()
-	if w := get(t, mh, "/metrics"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "safeguard_go_goroutines") {
+	if w := get(t, mh, "/metrics"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "\ngo_goroutines ") {
 		t.Errorf("metrics listener GET /metrics = %d", w.Code)
 	}
 	for _, p := range []string{"/", "/login", "/healthz", "/admin"} {

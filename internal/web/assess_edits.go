@@ -100,7 +100,9 @@ type entryEdit struct {
 	Resp  assess.Response
 	// RParse are the problems found reading the response (a date that is
 	// not one, evidence that is not the organisation's).
-	RParse   validate.Error
+	RParse validate.Error
+	// Target is the target date as typed, shown again when it is not one.
+	Target   string
 	RBase    loaded
 	RChanged bool
 	// Dec is set for an addressable entry whose form carries the decision.
@@ -110,6 +112,13 @@ type entryEdit struct {
 }
 
 func (ed entryEdit) changed() bool { return ed.RChanged || ed.DChanged }
+
+// keepTyped puts back into f what the person typed that could not be read.
+func (ed entryEdit) keepTyped(f *responseForm) {
+	if _, bad := ed.RParse["target_date"]; bad {
+		f.Target = ed.Target
+	}
+}
 
 // editOf is the command the entry contributes to the change.
 func (ed entryEdit) editOf() assess.Edit {

@@ -1302,13 +1302,18 @@ func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int,
 			p, _ := problemOf(problems, e.Citation)
 			// A row the person changed comes back as they typed it (see
 			// guidedSubmit); the others show what is stored now.
-			if i := slices.IndexFunc(eds, func(ed entryEdit) bool { return ed.Entry.Citation == e.Citation }); i >= 0 && eds[i].RChanged {
+			i := slices.IndexFunc(eds, func(ed entryEdit) bool { return ed.Entry.Citation == e.Citation })
+			changed := i >= 0 && eds[i].RChanged
+			if changed {
 				resp, l = eds[i].Resp, eds[i].RBase
 				if c, ok := p.Conflict(assess.PartResponse); ok {
 					l.Version = c.Current
 				}
 			}
 			row.Form = s.responseFormOf(a, e, row.Name, resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
+			if changed {
+				eds[i].keepTyped(&row.Form)
+			}
 			row.Form.Questions = nil
 			row.Form.Problems = p.Response
 			row.Version, row.Digest = l.Version, l.Digest
@@ -1385,7 +1390,7 @@ func (s *Server) tableSubmit(w http.ResponseWriter, r *http.Request) error {
 		resp, parse, touched := s.readResponseInput(r, a, e, name, cur, nil)
 		// The table does not show the guided answers; keep them.
 		resp.Answers = cur.Answers
-		ed.Resp, ed.RParse = resp, parse
+		ed.Resp, ed.RParse, ed.Target = resp, parse, r.PostFormValue(name+"target_date")
 		var carried bool
 		ed.RBase, carried = loadedOf(r, name, loaded{cur.Version, responseDigest(cur, false)})
 		ed.RChanged = changedFrom(ed.RBase, carried, touched || one != "", responseDigest(resp, false))
@@ -1584,6 +1589,7 @@ func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 		ed := entryEdit{Entry: e}
 		var touched, carried bool
 		ed.Resp, ed.RParse, touched = s.readResponseInput(r, a, e, prefix, cur, evidence)
+		ed.Target = r.PostFormValue(prefix + "target_date")
 		ed.RBase, carried = loadedOf(r, prefix, loaded{cur.Version, responseDigest(cur, true)})
 		ed.RChanged = changedFrom(ed.RBase, carried, touched, responseDigest(ed.Resp, true))
 		if e.Requirement == catalog.Addressable {
@@ -1635,6 +1641,9 @@ func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		it.Resp = s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), true, o.Org.Slug)
+		if ed.RChanged {
+			ed.keepTyped(&it.Resp)
+		}
 		withEvidence(&it.Resp, evidence)
 		it.Resp.Problems = p.Response
 		it.Version, it.Digest = rl.Version, rl.Digest
@@ -1652,7 +1661,7 @@ func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 		it.Conflict = conflictNote(p, theirsIn(sh, e.Citation))
 		items = append(items, it)
 	}
-	v := &guidedView{Problem: "Nothing was saved: " + needAttention(len(problems)) + ". What you typed is kept below; correct it and save again."}
+	v := &guidedView{Problem: "Nothing was saved: " + needAttention(len(problems)) + ". What you typed is kept below: see to the entries listed and save again."}
 	v.Summary = problemSummary(a, problems, func(e assess.EntrySnapshot, part assess.Part, field string) string {
 		j := slices.IndexFunc(eds, func(ed entryEdit) bool { return ed.Entry.Citation == e.Citation })
 		return guidedFieldID(fmt.Sprintf("s%d-", j), items[j], part, field)

@@ -178,12 +178,38 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 	_, err := s.db.SaveEntries(r.Context(), s.actor(r), o.Org.ID, a.ID, edits)
 	var be *assess.BatchError
 	if errors.As(err, &be) {
+		if err := s.namePeople(r, be.Entries); err != nil {
+			return 0, nil, err
+		}
 		return 0, be.Entries, nil
 	}
 	if err != nil {
 		return 0, nil, conflictMessage(err)
 	}
 	return len(edits), nil, nil
+}
+
+// namePeople replaces the actor names of conflicts ("user:42") with the
+// names of the organisation's members, as people know each other; anyone
+// else (a former member, a command-line import) is "someone else".
+func (s *Server) namePeople(r *http.Request, ps []assess.EntryProblem) error {
+	members, err := s.db.Members(r.Context(), orgOf(r.Context()).Org.ID)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, m := range members {
+		names[fmt.Sprintf("user:%d", m.User.ID)] = cmpOr(m.User.Name, m.User.Email)
+	}
+	me, _, _ := strings.Cut(principalOf(r.Context()).actorName(), "/")
+	names[me] = "You (in another tab or window)"
+	for i := range ps {
+		for j, c := range ps[i].Conflicts {
+			user, _, _ := strings.Cut(c.By, "/")
+			ps[i].Conflicts[j].By = names[user]
+		}
+	}
+	return nil
 }
 
 // problemOf returns the problem of citation among ps.
@@ -212,7 +238,10 @@ func conflictNote(p assess.EntryProblem, theirs func(assess.Part) string) string
 		}
 		line := fmt.Sprintf("%s saved %s%s (version %d) after you opened this page.", who, what, when, c.Current)
 		if t := theirs(c.Part); t != "" {
-			line += " Their version: " + t + "."
+			line += " Their version: " + t
+			if !strings.HasSuffix(t, "”") {
+				line += "."
+			}
 		}
 		out = append(out, line)
 	}

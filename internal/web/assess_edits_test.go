@@ -51,7 +51,12 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			t.Fatalf("assessments %v %v", as, err)
 		}
 		id := as[0].ID
-		other := store.Actor{Name: "Sam Okafor"}
+		createUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
+		sam, err := db.UserByEmail(ctx, "sam@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := store.Actor{Name: "user:" + itoa(sam.ID)}
 		audits := func() int {
 			t.Helper()
 			es, _, err := db.AuditSearch(ctx, store.AuditFilter{OrgID: org.ID, Action: "assess.response"})
@@ -94,7 +99,7 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			}
 			before := audits()
 			w := postForm(t, priya, base+"/table", edit(hiddenFields(page.Body.String()), "partial"))
-			wantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-conflict"`, `href="#f-e-164-312-b-conflict"`, "Sam Okafor saved this entry",
+			wantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-conflict"`, `href="#f-e-164-312-b-conflict"`, "Test sam@example.org saved this entry",
 				"Table edit I by Priya", "Table edit II by Priya", "Table edit III by Priya")
 			for _, c := range rows[:2] {
 				if r := response(c); r.Version != 0 {
@@ -179,7 +184,7 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			before := audits()
 			lastID := "s" + itoa(int64(last)) + "-"
 			w := postForm(t, priya, base+"/guided", edit(loadedForm, "implemented"))
-			wantPage(t, w, 422, "Nothing was saved", `id="`+lastID+`conflict"`, `href="#`+lastID+`conflict"`, "Sam Okafor saved this entry",
+			wantPage(t, w, 422, "Nothing was saved", `id="`+lastID+`conflict"`, `href="#`+lastID+`conflict"`, "Test sam@example.org saved this entry",
 				"Guided edit 0 by Priya", "Guided edit 1 by Priya", "Guided edit "+itoa(int64(last))+" by Priya")
 			if strings.Contains(w.Body.String(), "Nothing was saved") && audits() != before {
 				t.Errorf("the page says nothing was saved, but %d audit entries were written", audits()-before)

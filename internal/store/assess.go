@@ -499,16 +499,7 @@ func questionsOf(a assess.Assessment, citation string) []string {
 // SaveResponse records the response to one entry of a draft or in-review
 // assessment. Every version saved is kept.
 func (db *DB) SaveResponse(ctx context.Context, actor Actor, orgID, id int64, r assess.Response) (assess.Response, error) {
-	r.Normalize()
-	if r.Answers == nil {
-		r.Answers = map[string]string{}
-	}
-	if r.EvidenceIDs == nil {
-		r.EvidenceIDs = []int64{}
-	}
-	if r.RiskIDs == nil {
-		r.RiskIDs = []int64{}
-	}
+	r = normalResponse(r)
 	err := db.update(ctx, func(tx *Tx) error {
 		a, err := tx.editable(ctx, orgID, id)
 		if err != nil {
@@ -522,43 +513,105 @@ func (db *DB) SaveResponse(ctx context.Context, actor Actor, orgID, id int64, r 
 		if err := tx.withEvidenceCheck(ctx, orgID, r.EvidenceIDs, assess.ValidateResponse(e, r, questionsOf(a, r.Citation))); err != nil {
 			return err
 		}
-		var prev assess.Response
-		if err := tx.queryRow(ctx, `SELECT version, status FROM assess_responses WHERE assessment_id = ? AND citation = ?`, id, r.Citation).Scan(&prev.Version, &prev.Status); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		r.Version, r.UpdatedAt, r.UpdatedBy = prev.Version+1, tx.now, actor.Name
-		args := []any{string(r.Status), r.NAReason, r.Narrative, r.Owner, nullTime(r.TargetDate), jsonText(r.Answers),
-			jsonText(r.EvidenceIDs), jsonText(r.RiskIDs), r.Version, tx.now, actor.Name}
-		if prev.Version == 0 {
-			_, err = tx.exec(ctx, `INSERT INTO assess_responses (status, na_reason, narrative, owner, target_date, answers, evidence_ids, risk_ids, version, updated_at, updated_by, assessment_id, citation)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, id, r.Citation)...)
-		} else {
-			_, err = tx.exec(ctx, `UPDATE assess_responses SET status = ?, na_reason = ?, narrative = ?, owner = ?, target_date = ?, answers = ?,
-				evidence_ids = ?, risk_ids = ?, version = ?, updated_at = ?, updated_by = ? WHERE assessment_id = ? AND citation = ?`, append(args, id, r.Citation)...)
-		}
+		prev, err := tx.savedVersion(ctx, "assess_responses", id, r.Citation)
 		if err != nil {
 			return err
 		}
-		if err := tx.saveResponseVersion(ctx, id, r); err != nil {
-			return err
-		}
-		if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), r.Citation); err != nil {
-			return err
-		}
-		summary := fmt.Sprintf("%s %s: %s (version %d)", r.Citation, e.Title, r.Status, r.Version)
-		if prev.Version > 0 && prev.Status != r.Status {
-			summary = fmt.Sprintf("%s %s: %s → %s (version %d)", r.Citation, e.Title, prev.Status, r.Status, r.Version)
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.response",
-			Object: fmt.Sprintf("assessment:%d/%s", id, r.Citation), Summary: summary})
+		r, err = tx.putResponse(ctx, actor, orgID, id, e, r, prev)
+		return err
 	})
-	if isUniqueViolation(err) {
+	if isUniqueViolation(err) || errors.Is(err, errStale) {
 		err = fmt.Errorf("the response was changed by someone else at the same time; reload and try again: %w", ErrConflict)
 	}
 	if err != nil {
 		return assess.Response{}, fmt.Errorf("save response: %w", err)
 	}
 	return r, nil
+}
+
+// normalResponse trims what people type and gives the lists their empty
+// value.
+func normalResponse(r assess.Response) assess.Response {
+	r.Normalize()
+	if r.Answers == nil {
+		r.Answers = map[string]string{}
+	}
+	if r.EvidenceIDs == nil {
+		r.EvidenceIDs = []int64{}
+	}
+	if r.RiskIDs == nil {
+		r.RiskIDs = []int64{}
+	}
+	return r
+}
+
+// errStale is a row whose version moved between reading and writing it.
+var errStale = errors.New("stale version")
+
+// saved is what a change needs to know of the stored version of a
+// response or decision; Version is 0 when there is none.
+type saved struct {
+	Version int
+	Status  string // the response status or decision outcome
+	By      string
+	At      time.Time
+}
+
+// savedVersion reads the stored version of the response or decision
+// (table assess_responses or assess_decisions) to citation.
+func (tx *Tx) savedVersion(ctx context.Context, table string, id int64, citation string) (saved, error) {
+	col := "status"
+	if table == "assess_decisions" {
+		col = "outcome"
+	}
+	var s saved
+	err := tx.queryRow(ctx, `SELECT version, `+col+`, updated_by, updated_at FROM `+table+` WHERE assessment_id = ? AND citation = ?`, id, citation).
+		Scan(&s.Version, &s.Status, &s.By, timeValue{&s.At})
+	if errors.Is(err, sql.ErrNoRows) {
+		return saved{}, nil
+	}
+	return s, err
+}
+
+// putResponse stores r, valid for entry e, as the version after prev, with
+// its audit entry. It returns errStale when another version was stored
+// since prev was read.
+func (tx *Tx) putResponse(ctx context.Context, actor Actor, orgID, id int64, e assess.EntrySnapshot, r assess.Response, prev saved) (assess.Response, error) {
+	r.Version, r.UpdatedAt, r.UpdatedBy = prev.Version+1, tx.now, actor.Name
+	args := []any{string(r.Status), r.NAReason, r.Narrative, r.Owner, nullTime(r.TargetDate), jsonText(r.Answers),
+		jsonText(r.EvidenceIDs), jsonText(r.RiskIDs), r.Version, tx.now, actor.Name}
+	if prev.Version == 0 {
+		if _, err := tx.exec(ctx, `INSERT INTO assess_responses (status, na_reason, narrative, owner, target_date, answers, evidence_ids, risk_ids, version, updated_at, updated_by, assessment_id, citation)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, id, r.Citation)...); err != nil {
+			return r, err
+		}
+	} else {
+		// The version in the condition makes a change saved meanwhile by a
+		// concurrent transaction a conflict rather than a lost update.
+		res, err := tx.exec(ctx, `UPDATE assess_responses SET status = ?, na_reason = ?, narrative = ?, owner = ?, target_date = ?, answers = ?,
+			evidence_ids = ?, risk_ids = ?, version = ?, updated_at = ?, updated_by = ? WHERE assessment_id = ? AND citation = ? AND version = ?`,
+			append(args, id, r.Citation, prev.Version)...)
+		if err != nil {
+			return r, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return r, err
+		} else if n == 0 {
+			return r, errStale
+		}
+	}
+	if err := tx.saveResponseVersion(ctx, id, r); err != nil {
+		return r, err
+	}
+	if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), r.Citation); err != nil {
+		return r, err
+	}
+	summary := fmt.Sprintf("%s %s: %s (version %d)", r.Citation, e.Title, r.Status, r.Version)
+	if prev.Version > 0 && prev.Status != string(r.Status) {
+		summary = fmt.Sprintf("%s %s: %s → %s (version %d)", r.Citation, e.Title, prev.Status, r.Status, r.Version)
+	}
+	return r, tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.response",
+		Object: fmt.Sprintf("assessment:%d/%s", id, r.Citation), Summary: summary})
 }
 
 func (tx *Tx) saveResponseVersion(ctx context.Context, id int64, r assess.Response) error {
@@ -603,10 +656,7 @@ func (db *DB) DecisionVersions(ctx context.Context, orgID, id int64, citation st
 // SaveDecision records the §164.306(d)(3) decision for one addressable
 // specification. Every version saved is kept.
 func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d assess.Decision) (assess.Decision, error) {
-	d.Normalize()
-	if d.Factors == nil {
-		d.Factors = map[catalog.Factor]string{}
-	}
+	d = normalDecision(d)
 	err := db.update(ctx, func(tx *Tx) error {
 		if d.DecidedAt.IsZero() {
 			d.DecidedAt = tx.now
@@ -623,43 +673,186 @@ func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d 
 		if err := assess.ValidateDecision(e, d); err != nil {
 			return err
 		}
-		var prev int
-		if err := tx.queryRow(ctx, `SELECT version FROM assess_decisions WHERE assessment_id = ? AND citation = ?`, id, d.Citation).Scan(&prev); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		d.Version = prev + 1
-		args := []any{string(d.Outcome), d.Alternative, d.Rationale, jsonText(d.Factors), d.RiskAnalysisRef, d.DecidedBy, d.DecidedAt.UTC(),
-			d.Version, tx.now, actor.Name}
-		if prev == 0 {
-			_, err = tx.exec(ctx, `INSERT INTO assess_decisions (outcome, alternative, rationale, factors, risk_analysis_ref, decided_by, decided_at, version, updated_at, updated_by, assessment_id, citation)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, id, d.Citation)...)
-		} else {
-			_, err = tx.exec(ctx, `UPDATE assess_decisions SET outcome = ?, alternative = ?, rationale = ?, factors = ?, risk_analysis_ref = ?,
-				decided_by = ?, decided_at = ?, version = ?, updated_at = ?, updated_by = ? WHERE assessment_id = ? AND citation = ?`, append(args, id, d.Citation)...)
-		}
+		prev, err := tx.savedVersion(ctx, "assess_decisions", id, d.Citation)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO assess_decision_versions (assessment_id, citation, version, outcome, alternative, rationale, factors,
-			risk_analysis_ref, decided_by, decided_at, saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, d.Citation, d.Version, string(d.Outcome), d.Alternative, d.Rationale, jsonText(d.Factors), d.RiskAnalysisRef,
-			d.DecidedBy, d.DecidedAt.UTC(), tx.now, actor.Name); err != nil {
-			return err
-		}
-		if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), d.Citation); err != nil {
-			return err
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.decision",
-			Object:  fmt.Sprintf("assessment:%d/%s", id, d.Citation),
-			Summary: fmt.Sprintf("%s %s: %s, decided by %s (version %d)", d.Citation, e.Title, d.Outcome, d.DecidedBy, d.Version)})
+		d, err = tx.putDecision(ctx, actor, orgID, id, e, d, prev)
+		return err
 	})
-	if isUniqueViolation(err) {
+	if isUniqueViolation(err) || errors.Is(err, errStale) {
 		err = fmt.Errorf("the decision was changed by someone else at the same time; reload and try again: %w", ErrConflict)
 	}
 	if err != nil {
 		return assess.Decision{}, fmt.Errorf("save decision: %w", err)
 	}
 	return d, nil
+}
+
+func normalDecision(d assess.Decision) assess.Decision {
+	d.Normalize()
+	if d.Factors == nil {
+		d.Factors = map[catalog.Factor]string{}
+	}
+	return d
+}
+
+// putDecision stores d, valid for entry e, as the version after prev, with
+// its audit entry. It returns errStale when another version was stored
+// since prev was read.
+func (tx *Tx) putDecision(ctx context.Context, actor Actor, orgID, id int64, e assess.EntrySnapshot, d assess.Decision, prev saved) (assess.Decision, error) {
+	d.Version = prev.Version + 1
+	args := []any{string(d.Outcome), d.Alternative, d.Rationale, jsonText(d.Factors), d.RiskAnalysisRef, d.DecidedBy, d.DecidedAt.UTC(),
+		d.Version, tx.now, actor.Name}
+	if prev.Version == 0 {
+		if _, err := tx.exec(ctx, `INSERT INTO assess_decisions (outcome, alternative, rationale, factors, risk_analysis_ref, decided_by, decided_at, version, updated_at, updated_by, assessment_id, citation)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, id, d.Citation)...); err != nil {
+			return d, err
+		}
+	} else {
+		res, err := tx.exec(ctx, `UPDATE assess_decisions SET outcome = ?, alternative = ?, rationale = ?, factors = ?, risk_analysis_ref = ?,
+			decided_by = ?, decided_at = ?, version = ?, updated_at = ?, updated_by = ? WHERE assessment_id = ? AND citation = ? AND version = ?`,
+			append(args, id, d.Citation, prev.Version)...)
+		if err != nil {
+			return d, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return d, err
+		} else if n == 0 {
+			return d, errStale
+		}
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO assess_decision_versions (assessment_id, citation, version, outcome, alternative, rationale, factors,
+		risk_analysis_ref, decided_by, decided_at, saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, d.Citation, d.Version, string(d.Outcome), d.Alternative, d.Rationale, jsonText(d.Factors), d.RiskAnalysisRef,
+		d.DecidedBy, d.DecidedAt.UTC(), tx.now, actor.Name); err != nil {
+		return d, err
+	}
+	if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), d.Citation); err != nil {
+		return d, err
+	}
+	return d, tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.decision",
+		Object:  fmt.Sprintf("assessment:%d/%s", id, d.Citation),
+		Summary: fmt.Sprintf("%s %s: %s, decided by %s (version %d)", d.Citation, e.Title, d.Outcome, d.DecidedBy, d.Version)})
+}
+
+// SaveEntries records edits to several entries of a draft or in-review
+// assessment in one transaction: every response and decision with its
+// audit entry, or nothing. When any entry has invalid fields or was saved
+// by someone else after the version its edit was made over, it returns an
+// *assess.BatchError naming every such entry, and nothing is saved.
+func (db *DB) SaveEntries(ctx context.Context, actor Actor, orgID, id int64, edits []assess.Edit) ([]assess.Edit, error) {
+	out := make([]assess.Edit, len(edits))
+	err := db.update(ctx, func(tx *Tx) error {
+		a, err := tx.editable(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		cat, err := catalog.Default()
+		if err != nil {
+			return err
+		}
+		entries := make([]assess.EntrySnapshot, len(edits))
+		prevR, prevD := make([]saved, len(edits)), make([]saved, len(edits))
+		var bad []assess.EntryProblem
+		seen := map[string]bool{}
+		for i, ed := range edits {
+			e, ok := a.Resolve(cat, ed.Citation)
+			if !ok {
+				bad = append(bad, assess.EntryProblem{Citation: ed.Citation, Response: validate.Error{"citation": fmt.Sprintf("%q is not an entry of this assessment", ed.Citation)}})
+				continue
+			}
+			if seen[e.Citation] {
+				bad = append(bad, assess.EntryProblem{Citation: e.Citation, Response: validate.Error{"citation": "appears more than once in the change"}})
+				continue
+			}
+			seen[e.Citation] = true
+			entries[i] = e
+			ed.Citation = e.Citation
+			if ed.Response != nil {
+				r := normalResponse(*ed.Response)
+				r.Citation = e.Citation
+				ed.Response = &r
+			}
+			if ed.Decision != nil {
+				d := normalDecision(*ed.Decision)
+				d.Citation = e.Citation
+				if d.DecidedAt.IsZero() {
+					d.DecidedAt = tx.now
+				}
+				ed.Decision = &d
+			}
+			out[i] = ed
+			p := ed.Check(e, questionsOf(a, e.Citation))
+			if ed.Response != nil {
+				if err := tx.withEvidenceCheck(ctx, orgID, ed.Response.EvidenceIDs, p.Response.Err()); err != nil {
+					var v validate.Error
+					if !errors.As(err, &v) {
+						return err
+					}
+					p.Response = v
+				}
+				if prevR[i], err = tx.savedVersion(ctx, "assess_responses", id, e.Citation); err != nil {
+					return err
+				}
+				if prevR[i].Version != ed.ResponseBase {
+					p.Conflicts = append(p.Conflicts, conflictOf(assess.PartResponse, ed.ResponseBase, prevR[i]))
+				}
+			}
+			if ed.Decision != nil {
+				if prevD[i], err = tx.savedVersion(ctx, "assess_decisions", id, e.Citation); err != nil {
+					return err
+				}
+				if prevD[i].Version != ed.DecisionBase {
+					p.Conflicts = append(p.Conflicts, conflictOf(assess.PartDecision, ed.DecisionBase, prevD[i]))
+				}
+			}
+			if !p.OK() {
+				bad = append(bad, p)
+			}
+		}
+		if len(bad) > 0 {
+			return &assess.BatchError{Entries: bad}
+		}
+		for i, ed := range out {
+			if ed.Response != nil {
+				r, err := tx.putResponse(ctx, actor, orgID, id, entries[i], *ed.Response, prevR[i])
+				if err != nil {
+					return batchWriteError(err, ed, assess.PartResponse)
+				}
+				out[i].Response = &r
+			}
+			if ed.Decision != nil {
+				d, err := tx.putDecision(ctx, actor, orgID, id, entries[i], *ed.Decision, prevD[i])
+				if err != nil {
+					return batchWriteError(err, ed, assess.PartDecision)
+				}
+				out[i].Decision = &d
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save entries: %w", err)
+	}
+	return out, nil
+}
+
+func conflictOf(part assess.Part, edited int, now saved) assess.Conflict {
+	return assess.Conflict{Part: part, Edited: edited, Current: now.Version, By: now.By, At: now.At}
+}
+
+// batchWriteError turns a write that lost a race with a concurrent
+// transaction into the conflict of its entry.
+func batchWriteError(err error, ed assess.Edit, part assess.Part) error {
+	if !errors.Is(err, errStale) && !isUniqueViolation(err) {
+		return err
+	}
+	c := assess.Conflict{Part: part, Edited: ed.ResponseBase, By: "someone else"}
+	if part == assess.PartDecision {
+		c.Edited = ed.DecisionBase
+	}
+	return &assess.BatchError{Entries: []assess.EntryProblem{{Citation: ed.Citation, Conflicts: []assess.Conflict{c}}}}
 }
 
 // ReviewCategory records that rev.ReviewedBy reviewed one category of the

@@ -951,9 +951,22 @@ func (s *Server) responseFormOf(a assess.Assessment, e assess.EntrySnapshot, pre
 	return f
 }
 
-// readResponse reads a response form over prev; touched says whether
-// anything was filled in.
+// readResponse reads a response form over prev and checks it; touched
+// says whether anything was filled in.
 func (s *Server) readResponse(r *http.Request, a assess.Assessment, e assess.EntrySnapshot, prefix string, prev assess.Response, evidence []assess.Evidence) (assess.Response, validate.Error, bool) {
+	resp, problems, touched := s.readResponseInput(r, a, e, prefix, prev, evidence)
+	if err := assess.ValidateResponse(e, resp, nil); err != nil {
+		for k, m := range problemsOf(err) {
+			problems.Add(k, m)
+		}
+	}
+	return resp, problems, touched
+}
+
+// readResponseInput reads a response form over prev, reporting what cannot
+// be read (a date that is not one, evidence of another organisation) but
+// leaving the rules of a response to the domain.
+func (s *Server) readResponseInput(r *http.Request, a assess.Assessment, e assess.EntrySnapshot, prefix string, prev assess.Response, evidence []assess.Evidence) (assess.Response, validate.Error, bool) {
 	problems := validate.Error{}
 	resp := prev
 	resp.Citation = e.Citation
@@ -988,11 +1001,6 @@ func (s *Server) readResponse(r *http.Request, a assess.Assessment, e assess.Ent
 		}
 	}
 	resp.Normalize()
-	if err := assess.ValidateResponse(e, resp, nil); err != nil {
-		for k, m := range problemsOf(err) {
-			problems.Add(k, m)
-		}
-	}
 	return resp, problems, touched
 }
 
@@ -1055,6 +1063,13 @@ func (s *Server) decisionFormOf(e assess.EntrySnapshot, prefix string, d assess.
 }
 
 func (s *Server) readDecision(r *http.Request, e assess.EntrySnapshot, prefix string) (assess.Decision, validate.Error, bool) {
+	d, touched := s.readDecisionInput(r, e, prefix)
+	return d, problemsOf(assess.ValidateDecision(e, d)), touched
+}
+
+// readDecisionInput reads a decision form; touched says whether anything
+// was filled in.
+func (s *Server) readDecisionInput(r *http.Request, e assess.EntrySnapshot, prefix string) (assess.Decision, bool) {
 	d := assess.Decision{Citation: e.Citation, Outcome: catalog.Outcome(r.PostFormValue(prefix + "outcome")),
 		Alternative: r.PostFormValue(prefix + "alternative"), Rationale: r.PostFormValue(prefix + "rationale"),
 		RiskAnalysisRef: r.PostFormValue(prefix + "risk_analysis_ref"), Factors: map[catalog.Factor]string{},
@@ -1067,7 +1082,7 @@ func (s *Server) readDecision(r *http.Request, e assess.EntrySnapshot, prefix st
 		}
 	}
 	d.Normalize()
-	return d, problemsOf(assess.ValidateDecision(e, d)), touched
+	return d, touched
 }
 
 // ---- entry page -----------------------------------------------------------
@@ -1209,12 +1224,20 @@ func (s *Server) entryDecisionSubmit(w http.ResponseWriter, r *http.Request) err
 
 // ---- expert mode: the table ------------------------------------------------
 
+// The table is one form: each row's fields are named after its entry
+// ("164.312(b).status"), and Save writes the rows that changed, all of
+// them or none. A post with a "citation" field and unprefixed names (the
+// form of one row, as earlier versions sent it) saves that row alone.
+
 type tableView struct {
 	Page
 	assessBase
 	Sections []tableSection
-	Saved    string
-	Problem  string
+	// Saved says which rows the last save wrote; SavedRows are their citations.
+	Saved     string
+	SavedRows []string
+	Problem   string
+	Summary   []summaryItem
 }
 
 type tableSection struct {
@@ -1224,22 +1247,44 @@ type tableSection struct {
 
 type tableRow struct {
 	Form     responseForm
-	FormID   string
+	FormID   string // the prefix of the row's element ids
+	Name     string // the prefix of the row's field names
 	URL      string
 	Required string
 	Decision string
 	Saved    bool
+	Version  int
+	Digest   string
+	Conflict string
 }
+
+// tableName is the prefix of the names of an entry's fields in the table.
+func tableName(e assess.EntrySnapshot) string { return e.Citation + "." }
 
 func (s *Server) tablePage(w http.ResponseWriter, r *http.Request) error {
 	sh, err := s.sheetOf(r)
 	if err != nil {
 		return err
 	}
-	return s.renderTable(w, r, http.StatusOK, sh, &tableView{Saved: r.URL.Query().Get("saved")}, nil)
+	v := &tableView{}
+	q := r.URL.Query()
+	for c := range strings.SplitSeq(q.Get("saved"), ",") {
+		if e, ok := sh.Assessment.Entry(c); ok && e.Assessable() {
+			v.SavedRows = append(v.SavedRows, c)
+		}
+	}
+	switch {
+	case len(v.SavedRows) == 1:
+		v.Saved = "Saved " + v.SavedRows[0] + "."
+	case len(v.SavedRows) > 1:
+		v.Saved = fmt.Sprintf("Saved %s: %s.", entriesWord(len(v.SavedRows)), strings.Join(v.SavedRows, ", "))
+	case q.Get("unchanged") != "":
+		v.Saved = "No row had changed, so nothing was saved."
+	}
+	return s.renderTable(w, r, http.StatusOK, sh, v, nil, nil)
 }
 
-func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *tableView, failed *responseForm) error {
+func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *tableView, eds []entryEdit, problems []assess.EntryProblem) error {
 	o := orgOf(r.Context())
 	a := sh.Assessment
 	v.assessBase = s.assessBaseOf(r, a)
@@ -1250,14 +1295,29 @@ func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int,
 			if e.Category != c || !e.Assessable() {
 				continue
 			}
-			resp, _ := sh.Response(e.Citation)
-			row := tableRow{FormID: "f-" + anchorOf(e.Citation), URL: v.Base + "/entries/" + e.Citation, Required: string(e.Requirement), Saved: v.Saved == e.Citation}
-			if failed != nil && failed.Entry.Citation == e.Citation {
-				row.Form = *failed
-			} else {
-				row.Form = s.responseFormOf(a, e, "", resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
+			cur, _ := sh.Response(e.Citation)
+			row := tableRow{FormID: "f-" + anchorOf(e.Citation), Name: tableName(e), URL: v.Base + "/entries/" + e.Citation,
+				Required: string(e.Requirement), Saved: slices.Contains(v.SavedRows, e.Citation)}
+			resp, l := cur, loaded{cur.Version, responseDigest(cur, false)}
+			p, _ := problemOf(problems, e.Citation)
+			// A row the person changed comes back as they typed it (see
+			// guidedSubmit); the others show what is stored now.
+			i := slices.IndexFunc(eds, func(ed entryEdit) bool { return ed.Entry.Citation == e.Citation })
+			changed := i >= 0 && eds[i].RChanged
+			if changed {
+				resp, l = eds[i].Resp, eds[i].RBase
+				if c, ok := p.Conflict(assess.PartResponse); ok {
+					l.Version = c.Current
+				}
+			}
+			row.Form = s.responseFormOf(a, e, row.Name, resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
+			if changed {
+				eds[i].keepTyped(&row.Form)
 			}
 			row.Form.Questions = nil
+			row.Form.Problems = p.Response
+			row.Version, row.Digest = l.Version, l.Digest
+			row.Conflict = conflictNote(p, theirsIn(sh, e.Citation))
 			if e.Requirement == catalog.Addressable {
 				if d, ok := sh.Decision(e.Citation); ok {
 					row.Decision = string(d.Outcome)
@@ -1269,8 +1329,28 @@ func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int,
 		}
 		v.Sections = append(v.Sections, sec)
 	}
+	if problems != nil {
+		v.Summary = problemSummary(a, problems, tableFieldID)
+	}
 	s.render(w, r, status, "assess_table", v)
 	return nil
+}
+
+// tableFieldID is the id of the element of a table row that shows field.
+func tableFieldID(e assess.EntrySnapshot, _ assess.Part, field string) string {
+	id := "f-" + anchorOf(e.Citation)
+	switch field {
+	case "conflict", "status", "narrative", "owner":
+		return id + "-" + field
+	case "target_date":
+		return id + "-target"
+	case "na_reason":
+		if _, ok := assess.NARuleFor(e.Citation); ok {
+			return id + "-na"
+		}
+		return id + "-status"
+	}
+	return anchorOf(e.Citation)
 }
 
 func (s *Server) tableSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -1278,33 +1358,64 @@ func (s *Server) tableSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cat, err := s.catalog()
+	a := sh.Assessment
+	one := ""
+	if r.PostForm.Has("citation") {
+		cat, err := s.catalog()
+		if err != nil {
+			return err
+		}
+		e, ok := a.Resolve(cat, r.PostFormValue("citation"))
+		if !ok {
+			return validate.Error{"citation": "is not an entry of this assessment"}
+		}
+		one = e.Citation
+	}
+	var eds []entryEdit
+	for _, e := range a.Entries {
+		if !e.Assessable() {
+			continue
+		}
+		name := tableName(e)
+		if one != "" {
+			if e.Citation != one {
+				continue
+			}
+			name = ""
+		} else if !r.PostForm.Has(name + "version") {
+			continue
+		}
+		cur, _ := sh.Response(e.Citation)
+		ed := entryEdit{Entry: e}
+		resp, parse, touched := s.readResponseInput(r, a, e, name, cur, nil)
+		// The table does not show the guided answers; keep them.
+		resp.Answers = cur.Answers
+		ed.Resp, ed.RParse, ed.Target = resp, parse, r.PostFormValue(name+"target_date")
+		var carried bool
+		ed.RBase, carried = loadedOf(r, name, loaded{cur.Version, responseDigest(cur, false)})
+		ed.RChanged = changedFrom(ed.RBase, carried, touched || one != "", responseDigest(resp, false))
+		eds = append(eds, ed)
+	}
+	_, problems, err := s.saveEdits(r, a, eds)
 	if err != nil {
 		return err
 	}
-	e, ok := sh.Assessment.Resolve(cat, r.PostFormValue("citation"))
-	if !ok {
-		return validate.Error{"citation": "is not an entry of this assessment"}
-	}
-	prev, _ := sh.Response(e.Citation)
-	resp, problems, _ := s.readResponse(r, sh.Assessment, e, "", prev, nil)
-	// The table does not show the guided answers; keep them.
-	resp.Answers = prev.Answers
-	if len(problems) == 0 {
-		_, err = s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
-		if err == nil {
-			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/table?saved="+url.QueryEscape(e.Citation)+"#"+anchorOf(e.Citation), http.StatusSeeOther)
-			return nil
+	if problems == nil {
+		var saved []string
+		for _, ed := range eds {
+			if ed.RChanged {
+				saved = append(saved, ed.Entry.Citation)
+			}
 		}
-		if problems = problemsOf(err); problems == nil {
-			return conflictMessage(err)
+		next := s.assessBaseOf(r, a).Base + "/table?unchanged=1"
+		if len(saved) > 0 {
+			next = s.assessBaseOf(r, a).Base + "/table?saved=" + url.QueryEscape(strings.Join(saved, ",")) + "#" + anchorOf(saved[0])
 		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
 	}
-	o := orgOf(r.Context())
-	f := s.responseFormOf(sh.Assessment, e, "", resp, string(o.Org.Kind), true, o.Org.Slug)
-	f.Problems = problems
-	v := &tableView{Problem: fmt.Sprintf("The row for %s was not saved: correct the fields marked in it.", e.Citation)}
-	return s.renderTable(w, r, http.StatusUnprocessableEntity, sh, v, &f)
+	v := &tableView{Problem: "Nothing was saved: " + needAttention(len(problems)) + ". Every change you made is kept below; correct the rows marked and save again."}
+	return s.renderTable(w, r, http.StatusUnprocessableEntity, sh, v, eds, problems)
 }
 
 // ---- guided mode -----------------------------------------------------------
@@ -1359,6 +1470,7 @@ type guidedView struct {
 	StepsDone int
 	AllDone   bool
 	Problem   string
+	Summary   []summaryItem
 	Notice    string
 	Next      string
 }
@@ -1367,6 +1479,12 @@ type guidedItem struct {
 	Resp     responseForm
 	Decision *decisionForm
 	Cat      catalog.Entry
+	// Version and Digest are what the response was loaded with, DVersion
+	// and DDigest the decision (see loaded).
+	Version, DVersion int
+	Digest, DDigest   string
+	// Conflict says who saved the entry after the page was opened.
+	Conflict string
 }
 
 func (s *Server) guidedPage(w http.ResponseWriter, r *http.Request) error {
@@ -1375,8 +1493,10 @@ func (s *Server) guidedPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &guidedView{}
-	if r.URL.Query().Get("saved") != "" {
-		v.Notice = "Saved " + r.URL.Query().Get("saved") + "."
+	if q := r.URL.Query(); q.Get("saved") != "" {
+		v.Notice = "Saved " + q.Get("saved") + "."
+	} else if q.Get("unchanged") != "" {
+		v.Notice = "Nothing had changed in " + q.Get("unchanged") + ", so nothing was saved."
 	}
 	return s.renderGuided(w, r, http.StatusOK, sh, v, r.URL.Query().Get("standard"), nil)
 }
@@ -1433,7 +1553,8 @@ func (s *Server) renderGuided(w http.ResponseWriter, r *http.Request, status int
 			prefix := fmt.Sprintf("s%d-", i)
 			resp, _ := sh.Response(e.Citation)
 			d, _ := sh.Decision(e.Citation)
-			it := guidedItem{Resp: s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug), Cat: s.catalogEntry(a, e.Citation)}
+			it := guidedItem{Resp: s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug), Cat: s.catalogEntry(a, e.Citation),
+				Version: resp.Version, Digest: responseDigest(resp, true), DVersion: d.Version, DDigest: decisionDigest(d)}
 			withEvidence(&it.Resp, evidence)
 			it.Decision = s.decisionFormOf(e, prefix, d, &d, nil, v.CanWrite)
 			v.Items = append(v.Items, it)
@@ -1457,73 +1578,154 @@ func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 	if i < 0 {
 		return validate.Error{"standard": "is not a standard of this assessment"}
 	}
-	type save struct {
-		resp     *assess.Response
-		decision *assess.Decision
-	}
 	evidence, err := s.db.EvidenceList(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
 	}
-	var saves []save
-	var items []guidedItem
-	bad := false
+	var eds []entryEdit
 	for j, e := range steps[i].Entries {
 		prefix := fmt.Sprintf("s%d-", j)
-		prev, _ := sh.Response(e.Citation)
-		resp, rp, touched := s.readResponse(r, a, e, prefix, prev, evidence)
-		var sv save
-		if touched {
-			sv.resp = &resp
-		} else {
-			rp = nil
-		}
-		saved, _ := sh.Decision(e.Citation)
-		it := guidedItem{Resp: s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), true, o.Org.Slug), Cat: s.catalogEntry(a, e.Citation)}
-		withEvidence(&it.Resp, evidence)
-		it.Resp.Problems = rp
+		cur, _ := sh.Response(e.Citation)
+		ed := entryEdit{Entry: e}
+		var touched, carried bool
+		ed.Resp, ed.RParse, touched = s.readResponseInput(r, a, e, prefix, cur, evidence)
+		ed.Target = r.PostFormValue(prefix + "target_date")
+		ed.RBase, carried = loadedOf(r, prefix, loaded{cur.Version, responseDigest(cur, true)})
+		ed.RChanged = changedFrom(ed.RBase, carried, touched, responseDigest(ed.Resp, true))
 		if e.Requirement == catalog.Addressable {
-			d, dp, dTouched := s.readDecision(r, e, prefix)
-			if dTouched {
-				sv.decision = &d
-			} else {
-				dp = nil
-			}
-			it.Decision = s.decisionFormOf(e, prefix, d, &saved, dp, true)
-			if len(dp) > 0 {
-				bad = true
-			}
+			curD, _ := sh.Decision(e.Citation)
+			d, dTouched := s.readDecisionInput(r, e, prefix)
+			ed.Dec = &d
+			ed.DBase, carried = loadedOf(r, prefix+"d", loaded{curD.Version, decisionDigest(curD)})
+			ed.DChanged = changedFrom(ed.DBase, carried, dTouched, decisionDigest(d))
 		}
-		if len(rp) > 0 {
-			bad = true
-		}
-		saves = append(saves, sv)
-		items = append(items, it)
+		eds = append(eds, ed)
 	}
-	if !bad {
-		for _, sv := range saves {
-			if sv.resp != nil {
-				if _, err := s.db.SaveResponse(r.Context(), s.actor(r), o.Org.ID, a.ID, *sv.resp); err != nil {
-					return conflictMessage(err)
-				}
-			}
-			if sv.decision != nil {
-				if _, err := s.db.SaveDecision(r.Context(), s.actor(r), o.Org.ID, a.ID, *sv.decision); err != nil {
-					return conflictMessage(err)
-				}
-			}
-		}
+	n, problems, err := s.saveEdits(r, a, eds)
+	if err != nil {
+		return err
+	}
+	if problems == nil {
 		// Continue at the next standard that still has unanswered entries;
 		// after the last, the overview says what still blocks sign-off.
+		done := "&saved=" + url.QueryEscape(standard)
+		if n == 0 {
+			done = "&unchanged=" + url.QueryEscape(standard)
+		}
 		next := base + "?done=guided"
 		if r.PostFormValue("stay") != "" {
-			next = base + "/guided?standard=" + url.QueryEscape(standard) + "&saved=" + url.QueryEscape(standard)
+			next = base + "/guided?standard=" + url.QueryEscape(standard) + done
 		} else if j := slices.IndexFunc(steps[i+1:], func(st guidedStep) bool { return !st.Done }); j >= 0 {
-			next = base + "/guided?standard=" + url.QueryEscape(steps[i+1+j].Standard) + "&saved=" + url.QueryEscape(standard)
+			next = base + "/guided?standard=" + url.QueryEscape(steps[i+1+j].Standard) + done
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	v := &guidedView{Problem: "Nothing was saved: correct the fields marked below."}
+	var items []guidedItem
+	for j, ed := range eds {
+		prefix := fmt.Sprintf("s%d-", j)
+		e := ed.Entry
+		p, _ := problemOf(problems, e.Citation)
+		cur, _ := sh.Response(e.Citation)
+		curD, _ := sh.Decision(e.Citation)
+		it := guidedItem{Cat: s.catalogEntry(a, e.Citation)}
+		// A part the person changed comes back as they typed it, loaded at
+		// the version they typed over — or, when someone saved it meanwhile,
+		// at theirs, so that saving again is a deliberate replacement. An
+		// untouched part shows what is stored now.
+		resp, rl := cur, loaded{cur.Version, responseDigest(cur, true)}
+		if ed.RChanged {
+			resp, rl = ed.Resp, ed.RBase
+			if c, ok := p.Conflict(assess.PartResponse); ok {
+				rl.Version = c.Current
+			}
+		}
+		it.Resp = s.responseFormOf(a, e, prefix, resp, string(o.Org.Kind), true, o.Org.Slug)
+		if ed.RChanged {
+			ed.keepTyped(&it.Resp)
+		}
+		withEvidence(&it.Resp, evidence)
+		it.Resp.Problems = p.Response
+		it.Version, it.Digest = rl.Version, rl.Digest
+		if ed.Dec != nil {
+			d, dl := curD, loaded{curD.Version, decisionDigest(curD)}
+			if ed.DChanged {
+				d, dl = *ed.Dec, ed.DBase
+				if c, ok := p.Conflict(assess.PartDecision); ok {
+					dl.Version = c.Current
+				}
+			}
+			it.Decision = s.decisionFormOf(e, prefix, d, &curD, p.Decision, true)
+			it.DVersion, it.DDigest = dl.Version, dl.Digest
+		}
+		it.Conflict = conflictNote(p, theirsIn(sh, e.Citation))
+		items = append(items, it)
+	}
+	v := &guidedView{Problem: "Nothing was saved: " + needAttention(len(problems)) + ". What you typed is kept below: see to the entries listed and save again."}
+	v.Summary = problemSummary(a, problems, func(e assess.EntrySnapshot, part assess.Part, field string) string {
+		j := slices.IndexFunc(eds, func(ed entryEdit) bool { return ed.Entry.Citation == e.Citation })
+		return guidedFieldID(fmt.Sprintf("s%d-", j), items[j], part, field)
+	})
 	return s.renderGuided(w, r, http.StatusUnprocessableEntity, sh, v, standard, items)
+}
+
+// guidedFieldID is the id of the element of a guided-mode entry that shows
+// field of its part.
+func guidedFieldID(prefix string, it guidedItem, part assess.Part, field string) string {
+	switch {
+	case field == "conflict":
+		return prefix + "conflict"
+	case part == assess.PartDecision:
+		if f, ok := strings.CutPrefix(field, "factors."); ok {
+			return prefix + "factor-" + f
+		}
+		switch field {
+		case "alternative", "rationale", "risk_analysis_ref":
+			return prefix + field
+		}
+		return prefix + "outcome"
+	}
+	switch field {
+	case "status", "narrative", "owner", "target_date":
+		return prefix + field
+	case "na_reason":
+		if it.Resp.NACondition != "" {
+			return prefix + field
+		}
+		return prefix + "status"
+	case "evidence_ids":
+		if len(it.Resp.Evidence) > 0 {
+			return prefix + "evidence"
+		}
+	case "answers":
+		if len(it.Resp.Questions) > 0 {
+			return it.Resp.Questions[0].Name
+		}
+	}
+	return it.Resp.Anchor
+}
+
+// theirsIn describes, for a conflict note, what is stored for citation.
+func theirsIn(sh assess.Sheet, citation string) func(assess.Part) string {
+	return func(part assess.Part) string {
+		if part == assess.PartDecision {
+			if d, ok := sh.Decision(citation); ok {
+				return string(d.Outcome)
+			}
+			return ""
+		}
+		r, ok := sh.Response(citation)
+		if !ok {
+			return ""
+		}
+		out := r.Status.Label()
+		if r.Narrative != "" {
+			n := []rune(r.Narrative)
+			if len(n) > 120 {
+				n = append(n[:120], '…')
+			}
+			out += " — “" + string(n) + "”"
+		}
+		return out
+	}
 }

@@ -32,8 +32,8 @@ func (e *RetentionError) Unwrap() error { return ErrConflict }
 
 // errFinal refuses a change to a final assessment.
 func errFinal(a assess.Assessment) error {
-	return fmt.Errorf("assessment %q was finalised on %s and cannot be changed; start a new one as a copy: %w",
-		a.Name, a.FinalisedAt.Format("2 January 2006"), ErrConflict)
+	return conflictf("Assessment %q was finalised on %s and cannot be changed; start a new one as a copy.",
+		a.Name, a.FinalisedAt.Format("2 January 2006"))
 }
 
 func jsonText(v any) string {
@@ -521,7 +521,7 @@ func (db *DB) SaveResponse(ctx context.Context, actor Actor, orgID, id int64, r 
 		return err
 	})
 	if isUniqueViolation(err) || errors.Is(err, errStale) {
-		err = fmt.Errorf("the response was changed by someone else at the same time; reload and try again: %w", ErrConflict)
+		err = conflict("The response was changed by someone else at the same time; reload and try again.")
 	}
 	if err != nil {
 		return assess.Response{}, fmt.Errorf("save response: %w", err)
@@ -681,7 +681,7 @@ func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d 
 		return err
 	})
 	if isUniqueViolation(err) || errors.Is(err, errStale) {
-		err = fmt.Errorf("the decision was changed by someone else at the same time; reload and try again: %w", ErrConflict)
+		err = conflict("The decision was changed by someone else at the same time; reload and try again.")
 	}
 	if err != nil {
 		return assess.Decision{}, fmt.Errorf("save decision: %w", err)
@@ -891,7 +891,7 @@ func (db *DB) SubmitAssessment(ctx context.Context, actor Actor, orgID, id int64
 			return err
 		}
 		if a.Status != assess.StatusDraft {
-			return fmt.Errorf("assessment %q is already in review: %w", a.Name, ErrConflict)
+			return conflictf("Assessment %q is already in review.", a.Name)
 		}
 		a.Status = assess.StatusInReview
 		if _, err := tx.exec(ctx, `UPDATE assessments SET status = ? WHERE id = ?`, string(a.Status), id); err != nil {
@@ -922,7 +922,7 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 		case assess.StatusFinal:
 			return errFinal(a)
 		case assess.StatusDraft:
-			return fmt.Errorf("assessment %q is a draft: submit it for review before signing it off: %w", a.Name, ErrConflict)
+			return conflictf("Assessment %q is a draft: submit it for review before signing it off.", a.Name)
 		}
 		if b := assess.Blockers(a, s.Responses, s.Decisions, s.Reviews); len(b) > 0 {
 			return &assess.NotReadyError{Blockers: b}

@@ -176,10 +176,10 @@ func (db *DB) AddEvidenceVersion(ctx context.Context, actor Actor, keys *crypt.K
 			return err
 		}
 		if e.Kind != assess.EvidenceFile {
-			return fmt.Errorf("a link has no file versions: %w", ErrConflict)
+			return conflict("A link has no file versions.")
 		}
 		if e.Retired() {
-			return fmt.Errorf("the evidence is retired and takes no new versions: %w", ErrConflict)
+			return conflict("The evidence is retired and takes no new versions.")
 		}
 		if v, err = tx.insertVersion(ctx, actor, e, e.CurrentVersion+1, s); err != nil {
 			return err
@@ -188,7 +188,7 @@ func (db *DB) AddEvidenceVersion(ctx context.Context, actor Actor, keys *crypt.K
 			Summary: fmt.Sprintf("uploaded version %d of %q: %s, %s, %d bytes, SHA-256 %s", v.Version, e.Title, v.Filename, v.ContentType, v.Size, v.SHA256)})
 	})
 	if isUniqueViolation(err) {
-		err = fmt.Errorf("another version was uploaded at the same time; reload and try again: %w", ErrConflict)
+		err = conflict("Another version was uploaded at the same time; reload and try again.")
 	}
 	if err != nil {
 		return assess.EvidenceVersion{}, fmt.Errorf("add evidence version: %w", err)
@@ -332,7 +332,7 @@ func (db *DB) RetireEvidence(ctx context.Context, actor Actor, orgID, id int64) 
 			return err
 		}
 		if e.Retired() {
-			return fmt.Errorf("the evidence was already retired on %s: %w", e.RetiredAt.Format("2 Jan 2006"), ErrConflict)
+			return conflictf("The evidence was already retired on %s.", e.RetiredAt.Format("2 Jan 2006"))
 		}
 		if _, err := tx.exec(ctx, `UPDATE evidence SET retired_at = ?, retired_by = ?, updated_at = ? WHERE id = ?`, tx.now, actor.Name, tx.now, id); err != nil {
 			return err

@@ -366,7 +366,7 @@ func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error
 	}
 	saved, err := s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, resp)
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, saved)
 	return nil
@@ -415,7 +415,7 @@ func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	saved, err := s.db.SaveDecision(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, d)
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, saved)
 	return nil
@@ -435,7 +435,7 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) error {
 	rev, err := s.db.ReviewCategory(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id,
 		assess.CategoryReview{Category: catalog.Category(r.PathValue("category")), ReviewedBy: signer(r), Note: req.Note})
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, rev)
 	return nil
@@ -448,7 +448,7 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 	}
 	a, err := s.db.SubmitAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
 	return nil
@@ -490,32 +490,12 @@ func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) e
 		return nil
 	}
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
 	return nil
 }
 
-// conflictMessage passes the store's explanation of a conflict (a final
-// assessment, a draft not yet submitted) to the client.
-func conflictMessage(err error) error {
-	if errors.Is(err, store.ErrConflict) {
-		msg := err.Error()
-		if i := strings.Index(msg, ": assessment "); i >= 0 {
-			msg = msg[i+2:]
-		}
-		msg = strings.TrimSuffix(msg, ": "+store.ErrConflict.Error())
-		return &HTTPError{Code: http.StatusConflict, Msg: upperFirst(msg) + ".", Err: err}
-	}
-	return err
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
 
 func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
@@ -539,7 +519,7 @@ func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if a, err = s.db.CopyAssessment(r.Context(), s.actor(r), orgID, id, a); err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, toAssessmentJSON(a))
 	return nil

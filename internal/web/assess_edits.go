@@ -184,7 +184,7 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 		return 0, be.Entries, nil
 	}
 	if err != nil {
-		return 0, nil, conflictMessage(err)
+		return 0, nil, err
 	}
 	return len(edits), nil, nil
 }

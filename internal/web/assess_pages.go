@@ -804,7 +804,7 @@ func (s *Server) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
 		v := &assessmentView{Problem: "The review was not recorded: " + p.Error()}
 		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	} else if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=reviewed#review-%s", o.Org.Slug, sh.Assessment.ID, url.PathEscape(string(c))), http.StatusSeeOther)
 	return nil
@@ -817,7 +817,7 @@ func (s *Server) submitAssessment(w http.ResponseWriter, r *http.Request) error 
 	}
 	o := orgOf(r.Context())
 	if _, err := s.db.SubmitAssessment(r.Context(), s.actor(r), o.Org.ID, id); err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=submitted", o.Org.Slug, id), http.StatusSeeOther)
 	return nil
@@ -840,7 +840,7 @@ func (s *Server) finaliseAssessment(w http.ResponseWriter, r *http.Request) erro
 		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	}
 	if err != nil {
-		return conflictMessage(err)
+		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=finalised", o.Org.Slug, id), http.StatusSeeOther)
 	return nil
@@ -1186,7 +1186,7 @@ func (s *Server) entryResponseSubmit(w http.ResponseWriter, r *http.Request) err
 			return nil
 		}
 		if problems = problemsOf(err); problems == nil {
-			return conflictMessage(err)
+			return err
 		}
 	}
 	d, _ := sh.Decision(e.Citation)
@@ -1214,7 +1214,7 @@ func (s *Server) entryDecisionSubmit(w http.ResponseWriter, r *http.Request) err
 			return nil
 		}
 		if problems = problemsOf(err); problems == nil {
-			return conflictMessage(err)
+			return err
 		}
 	}
 	resp, _ := sh.Response(e.Citation)

@@ -222,3 +222,12 @@ func (s *Server) staticFile(w http.ResponseWriter, r *http.Request) error {
 	_, err := w.Write(f.body)
 	return err
 }
+
+// upperFirst capitalises the first letter of s (ASCII), for labels made
+// from names such as "administrative".
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

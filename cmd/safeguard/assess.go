@@ -93,22 +93,6 @@ func (m *Main) runAssess(ctx context.Context, args []string) error {
 	})
 }
 
-type assessmentRow struct {
-	ID             int64         `json:"id"`
-	Name           string        `json:"name"`
-	Status         assess.Status `json:"status"`
-	CatalogProfile string        `json:"catalog_profile"`
-	CatalogVersion string        `json:"catalog_version"`
-	StartedAt      time.Time     `json:"started_at"`
-	FinalisedAt    time.Time     `json:"finalised_at,omitzero"`
-	FinalisedBy    string        `json:"finalised_by,omitempty"`
-	RetainUntil    time.Time     `json:"retain_until,omitzero"`
-}
-
-func rowOf(a assess.Assessment) assessmentRow {
-	return assessmentRow{a.ID, a.Name, a.Status, a.CatalogProfile, a.CatalogVersion, a.StartedAt, a.FinalisedAt, a.FinalisedBy, a.RetainUntil}
-}
-
 func day(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -119,9 +103,9 @@ func day(t time.Time) string {
 func writeAssessments(w io.Writer, format string, list []assess.Assessment) error {
 	switch format {
 	case "json":
-		out := []assessmentRow{}
+		out := []assess.AssessmentJSON{}
 		for _, a := range list {
-			out = append(out, rowOf(a))
+			out = append(out, a.JSON())
 		}
 		return writeJSON(w, out)
 	case "csv":

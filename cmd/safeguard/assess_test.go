@@ -38,7 +38,7 @@ func TestAssessCLI(t *testing.T) {
 	db.Close()
 
 	out, errOut, code := run(t, nil, "assess", "list", "--org", "riverside", "--data", dir, "--format", "json")
-	var list []assessmentRow
+	var list []assess.AssessmentJSON
 	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 2 {
 		t.Fatalf("assess list = %d %q %q", code, out, errOut)
 	}

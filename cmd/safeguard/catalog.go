@@ -260,28 +260,6 @@ func catalogDash(s string) string {
 	return s
 }
 
-// catalogShow is "catalog show --format json": the entry with its context.
-type catalogShow struct {
-	Profile       string `json:"profile"`
-	ProfileStatus string `json:"profile_status"`
-	catalog.Entry
-	StandardTitle  string            `json:"standard_title"`
-	Specifications []catalog.Summary `json:"specifications,omitempty"`
-	FAQs           []catalog.FAQ     `json:"faqs,omitempty"`
-	Inherited      *catalogInherited `json:"inherited_crosswalk,omitempty"`
-	// ResolvedFrom is the reference asked for when it is not the entry's own
-	// citation, and ResolvedHow says why it leads here.
-	ResolvedFrom string `json:"resolved_from,omitempty"`
-	ResolvedHow  string `json:"resolved_how,omitempty"`
-}
-
-// catalogInherited is the crosswalk of a specification's standard, shown when
-// the specification has none of its own.
-type catalogInherited struct {
-	From string `json:"from"`
-	catalog.Crosswalk
-}
-
 func (c catalogCmd) show(args []string) error {
 	fs := c.flagSet("show")
 	prof := c.profileFlag(fs)
@@ -298,7 +276,7 @@ func (c catalogCmd) show(args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := p.Entry(ref)
+	out, err := c.cat.Detail(p, ref)
 	var nf *catalog.NotFoundError
 	if errors.As(err, &nf) {
 		fmt.Fprintf(c.m.Stderr, "safeguard: catalog show: no entry %q in profile %s\n", ref, p.ID)
@@ -315,52 +293,13 @@ func (c catalogCmd) show(args []string) error {
 	if err != nil {
 		return fmt.Errorf("catalog show: %w", err)
 	}
-	out := catalogShow{Profile: p.ID, ProfileStatus: p.Status, Entry: e}
-	out.ResolvedFrom, out.ResolvedHow = resolvedHow(ref, e)
-	if std, err := p.Entry(e.Standard); err == nil {
-		out.StandardTitle = std.Title
-		if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 && std.Citation != e.Citation {
-			out.Inherited = &catalogInherited{From: std.Citation, Crosswalk: std.Crosswalk}
-		}
-	}
-	kids, _ := p.Children(e.Citation)
-	for _, k := range kids {
-		out.Specifications = append(out.Specifications, p.Summarize(k))
-	}
-	for _, id := range e.FAQ {
-		if f, ok := c.cat.FAQ(id); ok {
-			out.FAQs = append(out.FAQs, f)
-		}
-	}
 	if format.value == "json" {
 		return catalogJSON(c.m.Stdout, out)
 	}
 	return writeCatalogEntry(c.m.Stdout, p, out)
 }
 
-// resolvedHow explains why ref, which is not e's citation, leads to e.
-func resolvedHow(ref string, e catalog.Entry) (string, string) {
-	canon := catalog.CanonicalCitation(ref)
-	if canon == "" || canon == e.Citation {
-		return "", ""
-	}
-	for _, h := range e.History {
-		if h.From == canon {
-			return canon, fmt.Sprintf("the former citation (%s %s, %s)", h.Action, h.Date, h.Source)
-		}
-	}
-	for _, a := range e.Aliases {
-		if a == canon {
-			return canon, "another way of citing this entry"
-		}
-	}
-	if e.ProposedCitation == canon {
-		return canon, "the paragraph the proposed rule gives this entry"
-	}
-	return canon, "a reference to this entry"
-}
-
-func writeCatalogEntry(w io.Writer, p *catalog.Profile, s catalogShow) error {
+func writeCatalogEntry(w io.Writer, p *catalog.Profile, s catalog.EntryDetail) error {
 	var b bytes.Buffer
 	catalogProposedBanner(&b, p)
 	e := s.Entry
@@ -449,8 +388,8 @@ func writeCatalogEntry(w io.Writer, p *catalog.Profile, s catalogShow) error {
 		tw.Flush()
 	}
 	cw, from := e.Crosswalk, ""
-	if s.Inherited != nil {
-		cw, from = s.Inherited.Crosswalk, " (of standard "+s.Inherited.From+")"
+	if s.InheritedCrosswalk != nil {
+		cw, from = s.InheritedCrosswalk.Crosswalk, " (of standard "+s.InheritedCrosswalk.From+")"
 	}
 	if len(cw.CSF)+len(cw.SP80053) > 0 {
 		section("Crosswalk" + from)

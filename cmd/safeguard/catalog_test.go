@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/catalog"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -208,6 +210,41 @@ func TestCatalogShow(t *testing.T) {
 	}
 	if e.Profile != "nprm-2025" || e.Citation != "164.312(a)(2)(iv)" || e.Requirement != "required" || e.ProposedCitation == "" || e.Guidance.Summary == "" {
 		t.Errorf("catalog show json = %+v", e)
+	}
+}
+
+// TestCatalogShowJSONIsTheAPIs: "catalog show --format json" writes the
+// same entry form as the API (catalog.EntryDetail), with the same wording of
+// how a reference led to the entry.
+func TestCatalogShowJSONIsTheAPIs(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cat.Profile("current")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCatalogCLI(t, nil, "catalog", "show", "164.308(b)(4)", "--format", "json")
+	if code != 0 {
+		t.Fatalf("catalog show --format json exit %d: %s", code, errOut)
+	}
+	var got catalog.EntryDetail
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want, err := cat.Detail(p, "164.308(b)(4)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON, _ := json.Marshal(got)
+	wantJSON, _ := json.Marshal(want)
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Errorf("catalog show --format json =\n%s\nwant\n%s", gotJSON, wantJSON)
+	}
+	if got.ResolvedFrom != "164.308(b)(4)" || !strings.HasPrefix(got.ResolvedHow, "its former citation (renumbered 2013-01-25 by ") ||
+		len(got.Changes) == 0 || got.CrosswalkSource == "" {
+		t.Errorf("catalog show --format json = %+v, want the resolution, changes and crosswalk source", got)
 	}
 }
 

@@ -94,15 +94,9 @@ func (m *Main) runOrg(ctx context.Context, args []string) error {
 				return err
 			}
 			if *format == "json" {
-				type orgJSON struct {
-					ID   int64  `json:"id"`
-					Slug string `json:"slug"`
-					Name string `json:"name"`
-					Kind string `json:"kind"`
-				}
-				out := []orgJSON{}
+				out := []identity.OrgJSON{}
 				for _, o := range orgs {
-					out = append(out, orgJSON{o.ID, o.Slug, o.Name, string(o.Kind)})
+					out = append(out, o.JSON(""))
 				}
 				return writeJSON(m.Stdout, out)
 			}
@@ -310,24 +304,10 @@ func (m *Main) listUsers(ctx context.Context, in *instance, format string) error
 	if err != nil {
 		return err
 	}
-	type userJSON struct {
-		ID          int64      `json:"id"`
-		Email       string     `json:"email"`
-		Name        string     `json:"name"`
-		Admin       bool       `json:"admin"`
-		Disabled    bool       `json:"disabled"`
-		CreatedAt   time.Time  `json:"created_at"`
-		LastLoginAt *time.Time `json:"last_login_at"`
-	}
 	if format == "json" {
-		out := []userJSON{}
+		out := []identity.UserJSON{}
 		for _, u := range users {
-			j := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Admin: u.Admin, Disabled: !u.Active(), CreatedAt: u.CreatedAt}
-			if !u.LastLoginAt.IsZero() {
-				t := u.LastLoginAt
-				j.LastLoginAt = &t
-			}
-			out = append(out, j)
+			out = append(out, u.JSON())
 		}
 		return writeJSON(m.Stdout, out)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -33,26 +32,8 @@ type adminUserRequest struct {
 	Role  string `json:"role,omitempty"`
 }
 
-// userJSON describes a user in the API.
-type userJSON struct {
-	ID            int64      `json:"id"`
-	Email         string     `json:"email"`
-	Name          string     `json:"name"`
-	Admin         bool       `json:"admin"`
-	Disabled      bool       `json:"disabled"`
-	CreatedAt     time.Time  `json:"created_at"`
-	LastLoginAt   *time.Time `json:"last_login_at"`
-	InvitationURL string     `json:"invitation_url,omitempty"`
-}
-
-func toUserJSON(u identity.User) userJSON {
-	j := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Admin: u.Admin, Disabled: !u.Active(), CreatedAt: u.CreatedAt}
-	if !u.LastLoginAt.IsZero() {
-		t := u.LastLoginAt
-		j.LastLoginAt = &t
-	}
-	return j
-}
+// userJSON is the API's user, the same as the CLI's.
+type userJSON = identity.UserJSON
 
 func (s *Server) adminUsersPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderAdminUsers(w, r, http.StatusOK, &adminUsersView{})
@@ -148,7 +129,7 @@ func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bo
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, r, http.StatusOK, toUserJSON(u))
+		s.writeJSON(w, r, http.StatusOK, u.JSON())
 		return nil
 	}
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
@@ -175,7 +156,7 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if wantsJSON(r) {
-		j := toUserJSON(u)
+		j := u.JSON()
 		j.InvitationURL = link
 		s.writeJSON(w, r, http.StatusOK, j)
 		return nil
@@ -191,7 +172,7 @@ func (s *Server) apiAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]userJSON, 0, len(users))
 	for _, u := range users {
-		items = append(items, toUserJSON(u))
+		items = append(items, u.JSON())
 	}
 	pageItems, next, err := page(r, items)
 	if err != nil {
@@ -210,7 +191,7 @@ func (s *Server) apiAdminUserCreate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	j := toUserJSON(u)
+	j := u.JSON()
 	j.InvitationURL = link
 	s.writeJSON(w, r, http.StatusCreated, j)
 	return nil

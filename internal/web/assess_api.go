@@ -179,29 +179,8 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// assessmentJSON is an assessment as lists show it, without its entries.
-type assessmentJSON struct {
-	ID             int64         `json:"id"`
-	Name           string        `json:"name"`
-	CatalogProfile string        `json:"catalog_profile"`
-	CatalogVersion string        `json:"catalog_version"`
-	Status         assess.Status `json:"status"`
-	EntryCount     int           `json:"entry_count"`
-	StartedAt      time.Time     `json:"started_at"`
-	DueAt          time.Time     `json:"due_at,omitzero"`
-	FinalisedAt    time.Time     `json:"finalised_at,omitzero"`
-	FinalisedBy    string        `json:"finalised_by,omitempty"`
-	LastEffective  time.Time     `json:"last_effective,omitzero"`
-	RetainUntil    time.Time     `json:"retain_until,omitzero"`
-	CopiedFrom     int64         `json:"copied_from,omitempty"`
-	Scope          assess.Scope  `json:"scope"`
-}
-
-func toAssessmentJSON(a assess.Assessment) assessmentJSON {
-	return assessmentJSON{ID: a.ID, Name: a.Name, CatalogProfile: a.CatalogProfile, CatalogVersion: a.CatalogVersion,
-		Status: a.Status, EntryCount: len(a.Entries), StartedAt: a.StartedAt, DueAt: a.DueAt, FinalisedAt: a.FinalisedAt,
-		FinalisedBy: a.FinalisedBy, LastEffective: a.LastEffective, RetainUntil: a.RetainUntil, CopiedFrom: a.CopiedFrom, Scope: a.Scope}
-}
+// assessmentJSON is the API's assessment, the same as the CLI's.
+type assessmentJSON = assess.AssessmentJSON
 
 func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	as, err := s.db.Assessments(r.Context(), orgOf(r.Context()).Org.ID)
@@ -210,7 +189,7 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]assessmentJSON, len(as))
 	for i, a := range as {
-		items[i] = toAssessmentJSON(a)
+		items[i] = a.JSON()
 	}
 	pageItems, next, err := page(r, items)
 	if err != nil {
@@ -255,7 +234,7 @@ func (s *Server) apiAssessmentCreate(w http.ResponseWriter, r *http.Request) err
 	if a, err = s.db.CreateAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, a); err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, toAssessmentJSON(a))
+	s.writeJSON(w, r, http.StatusCreated, a.JSON())
 	return nil
 }
 
@@ -288,7 +267,7 @@ func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := sheetJSON{assessmentJSON: toAssessmentJSON(sh.Assessment), Responses: sh.Responses, Decisions: sh.Decisions, Reviews: sh.Reviews,
+	out := sheetJSON{assessmentJSON: sh.Assessment.JSON(), Responses: sh.Responses, Decisions: sh.Decisions, Reviews: sh.Reviews,
 		Blockers: assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews), Posture: assess.PostureOf(sh, s.db.Now().UTC())}
 	for _, e := range sh.Assessment.Entries {
 		ej := entryJSON{EntrySnapshot: e, Statuses: assess.StatusesFor(e)}
@@ -450,7 +429,7 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
+	s.writeJSON(w, r, http.StatusOK, a.JSON())
 	return nil
 }
 
@@ -492,7 +471,7 @@ func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, toAssessmentJSON(a))
+	s.writeJSON(w, r, http.StatusOK, a.JSON())
 	return nil
 }
 
@@ -521,7 +500,7 @@ func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error
 	if a, err = s.db.CopyAssessment(r.Context(), s.actor(r), orgID, id, a); err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, toAssessmentJSON(a))
+	s.writeJSON(w, r, http.StatusCreated, a.JSON())
 	return nil
 }
 
@@ -585,7 +564,7 @@ func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := compareJSON{A: toAssessmentJSON(a.Assessment), B: toAssessmentJSON(b.Assessment), Summary: map[assess.Trend]int{},
+	out := compareJSON{A: a.Assessment.JSON(), B: b.Assessment.JSON(), Summary: map[assess.Trend]int{},
 		Changes: assess.Compare(a, b)}
 	for _, c := range out.Changes {
 		out.Summary[c.Trend]++

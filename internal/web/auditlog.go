@@ -178,7 +178,9 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 		return err
 	}
 	v.Filter = form
-	v.Verify = s.verify.status()
+	if v.Verify, err = s.verifyStatusFor(r); err != nil {
+		return err
+	}
 	if next != "" {
 		v.NextURL = v.Base + "?" + next
 	}

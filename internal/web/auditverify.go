@@ -3,34 +3,45 @@ package web
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
-// verifyJob is the one audit-log verification that may run at a time, in
-// the background, with its progress for the page to show.
-type verifyJob struct {
-	mu       sync.Mutex
-	running  bool
-	done     int64
-	total    int64
-	started  time.Time
-	finished time.Time
-	by       string
-	report   *audit.Report
-	failure  string
+// The audit-log verification runs in the background on whichever replica
+// was asked to start it; its state lives in the jobs table so that every
+// replica can answer for it.
+const (
+	verifyKind = "audit.verify"
+	// jobTick is how often a running job writes its progress and heartbeat.
+	jobTick = time.Second
+	// jobStaleAfter is how long a running job may go without a heartbeat
+	// before its replica is taken to have stopped.
+	jobStaleAfter = 30 * time.Second
+)
+
+// verifyScope is the job scope of a verification started from the request's
+// page: each organisation's auditors see their own runs, administrators the
+// deployment's. Every run replays the whole log.
+func verifyScope(r *http.Request) string {
+	if a := orgOf(r.Context()); a != nil && a.Org.ID != 0 {
+		return "org:" + strconv.FormatInt(a.Org.ID, 10)
+	}
+	return "deployment"
 }
 
 // verifyStatus is what GET .../audit/verify answers.
 type verifyStatus struct {
 	Running     bool       `json:"running"`
+	State       string     `json:"state,omitempty"`
 	Done        int64      `json:"done"`
 	Total       int64      `json:"total"`
 	Percent     float64    `json:"percent"`
@@ -45,85 +56,145 @@ type verifyStatus struct {
 	Error       string     `json:"error,omitempty"`
 }
 
-func (j *verifyJob) status() verifyStatus {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	st := verifyStatus{Running: j.running, Done: j.done, Total: j.total, StartedBy: j.by, Error: j.failure}
-	if j.total > 0 {
-		st.Percent = min(100, 100*float64(j.done)/float64(j.total))
+// verifyResult is what a finished run records in its job's result.
+type verifyResult struct {
+	Intact      bool   `json:"intact"`
+	Entries     int64  `json:"entries"`
+	Root        string `json:"root"`
+	Checkpoints int    `json:"checkpoints"`
+	Problem     string `json:"problem,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// statusOf turns a job into what the page and the API show.
+func statusOf(j store.Job) verifyStatus {
+	st := verifyStatus{Running: j.State == store.JobRunning, State: string(j.State), Done: j.Done, Total: j.Total, StartedBy: j.StartedBy}
+	if j.Total > 0 {
+		st.Percent = min(100, 100*float64(j.Done)/float64(j.Total))
 	}
-	if !j.started.IsZero() {
-		t := j.started
+	if !j.StartedAt.IsZero() {
+		t := j.StartedAt
 		st.StartedAt = &t
 	}
-	if !j.finished.IsZero() {
-		t := j.finished
+	if !j.FinishedAt.IsZero() {
+		t := j.FinishedAt
 		st.FinishedAt = &t
 	}
-	if j.report != nil {
-		intact := j.report.Problem == nil
-		st.Intact = &intact
-		st.Entries = j.report.Entries
-		st.Root = hex.EncodeToString(j.report.Root[:])
-		st.Checkpoints = j.report.Checkpoints
-		if j.report.Problem != nil {
-			st.Problem = j.report.Problem.Error()
+	switch j.State {
+	case store.JobInterrupted:
+		st.Error = "The verification started at " + j.StartedAt.Format("2006-01-02 15:04 UTC") +
+			" was interrupted: the server running it stopped answering. Start it again."
+	case store.JobDone, store.JobFailed:
+		var res verifyResult
+		if err := json.Unmarshal(j.Result, &res); err != nil {
+			st.Error = "The verification's result could not be read."
+			break
 		}
+		if res.Error != "" {
+			st.Error = res.Error
+			break
+		}
+		intact := res.Intact
+		st.Intact = &intact
+		st.Entries, st.Root, st.Checkpoints, st.Problem = res.Entries, res.Root, res.Checkpoints, res.Problem
 	}
 	return st
 }
 
-// startVerify begins a verification unless one is running. The goroutine
-// ends when the replay of the log finishes or fails.
-func (s *Server) startVerify(r *http.Request) error {
-	j := &s.verify
-	j.mu.Lock()
-	if j.running {
-		j.mu.Unlock()
-		return nil
+// verifyStatusFor reads the latest verification in the request's scope.
+func (s *Server) verifyStatusFor(r *http.Request) (verifyStatus, error) {
+	j, err := s.db.LatestJob(r.Context(), verifyKind, verifyScope(r), jobStaleAfter)
+	if errors.Is(err, store.ErrNotFound) {
+		return verifyStatus{}, nil
 	}
+	if err != nil {
+		return verifyStatus{}, err
+	}
+	return statusOf(j), nil
+}
+
+// startVerify begins a verification in the request's scope unless one is
+// running there on any replica, and returns the job as it stands. The
+// goroutine ends when the replay of the log finishes or fails, or when
+// another replica has taken the job over.
+func (s *Server) startVerify(r *http.Request) (store.Job, error) {
 	total, err := s.db.AuditSize(r.Context())
 	if err != nil {
-		j.mu.Unlock()
-		return err
+		return store.Job{}, err
 	}
-	j.running, j.done, j.total = true, 0, total
-	j.started, j.finished = time.Now().UTC(), time.Time{}
-	j.by, j.report, j.failure = principalOf(r.Context()).User.Email, nil, ""
-	j.mu.Unlock()
+	scope := verifyScope(r)
 	actor := s.actor(r)
+	j, claimed, err := s.db.ClaimJob(r.Context(), actor, store.JobClaim{
+		Kind: verifyKind, Scope: scope, Total: total, StartedBy: principalOf(r.Context()).User.Email, StaleAfter: jobStaleAfter,
+		Audit: audit.Entry{Action: "audit.verify.start", Object: "audit:log", Summary: fmt.Sprintf("started verifying %d entries", total)},
+	})
+	if err != nil || !claimed {
+		return j, err
+	}
+	go s.runVerifyJob(j, actor)
+	return j, nil
+}
+
+// runVerifyJob runs the claimed job j to its end, writing its progress and
+// heartbeat every jobTick, and records the result with its audit entry.
+func (s *Server) runVerifyJob(j store.Job, actor store.Actor) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var done atomic.Int64
+	beat := make(chan struct{})
+	// The heartbeat ends when the run does (beat is closed), or when the
+	// job turns out to have been taken over, which also cancels the run.
 	go func() {
-		ctx := context.Background()
-		report, err := s.runVerify(ctx, func(done int64) {
-			j.mu.Lock()
-			j.done = done
-			j.mu.Unlock()
-		})
-		summary := ""
-		switch {
-		case err != nil:
-			summary = "verification failed to run"
-			s.log.Error("audit verify", slog.Any("err", err))
-		case report.Problem != nil:
-			summary = "DAMAGED: " + report.Problem.Error()
-		default:
+		t := time.NewTicker(jobTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat:
+				return
+			case <-t.C:
+				err := s.db.JobProgress(ctx, j.Kind, j.Scope, j.Run, done.Load())
+				if errors.Is(err, store.ErrConflict) {
+					s.log.Warn("audit verify: taken over by another replica", slog.String("scope", j.Scope))
+					cancel()
+					return
+				} else if err != nil && ctx.Err() == nil {
+					s.log.Error("audit verify: heartbeat", slog.Any("err", err))
+				}
+			}
+		}
+	}()
+	report, err := s.runVerify(ctx, done.Store)
+	close(beat)
+	if ctx.Err() != nil {
+		return
+	}
+	state, res, summary := store.JobDone, verifyResult{}, ""
+	switch {
+	case err != nil:
+		state, summary = store.JobFailed, "verification failed to run"
+		res.Error = "The verification could not read the log: " + err.Error()
+		s.log.Error("audit verify", slog.Any("err", err))
+	default:
+		res = verifyResult{Intact: report.Problem == nil, Entries: report.Entries, Root: hex.EncodeToString(report.Root[:]), Checkpoints: report.Checkpoints}
+		done.Store(report.Entries)
+		if report.Problem != nil {
+			res.Problem = report.Problem.Error()
+			summary = "DAMAGED: " + res.Problem
+		} else {
 			summary = fmt.Sprintf("intact: %d entries, %d checkpoints", report.Entries, report.Checkpoints)
 		}
-		// The result is recorded before it is shown, so whoever reads it can
-		// find it in the log.
-		if aerr := s.db.Audit(ctx, actor, audit.Entry{Action: "audit.verify", Object: "audit:log", Summary: summary}); aerr != nil {
-			s.log.Error("audit verify: record result", slog.Any("err", aerr))
-		}
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		j.running, j.finished = false, time.Now().UTC()
-		if err != nil {
-			j.failure = "The verification could not read the log: " + err.Error()
-			return
-		}
-		j.report, j.done = &report, report.Entries
-	}()
-	return nil
+	}
+	body, merr := json.Marshal(res)
+	if merr != nil {
+		s.log.Error("audit verify: encode result", slog.Any("err", merr))
+		return
+	}
+	// The result is recorded in the log in the same transaction that makes
+	// it visible, so whoever reads it can find it there.
+	if ferr := s.db.FinishJob(ctx, actor, j.Kind, j.Scope, j.Run, state, done.Load(), body,
+		audit.Entry{Action: "audit.verify", Object: "audit:log", Summary: summary}); ferr != nil {
+		s.log.Error("audit verify: record result", slog.Any("err", ferr))
+	}
 }
 
 // runVerify replays the whole log against the stored checkpoints and the
@@ -157,11 +228,12 @@ func (s *Server) runVerify(ctx context.Context, progress func(int64)) (audit.Rep
 }
 
 func (s *Server) auditVerifyStart(w http.ResponseWriter, r *http.Request, back string) error {
-	if err := s.startVerify(r); err != nil {
+	j, err := s.startVerify(r)
+	if err != nil {
 		return err
 	}
 	if wantsJSON(r) {
-		s.writeJSON(w, r, http.StatusAccepted, s.verify.status())
+		s.writeJSON(w, r, http.StatusAccepted, statusOf(j))
 		return nil
 	}
 	http.Redirect(w, r, back+"#verify", http.StatusSeeOther)
@@ -177,8 +249,12 @@ func (s *Server) adminAuditVerifyStart(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) auditVerifyStatus(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.verifyStatusFor(r)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, r, http.StatusOK, s.verify.status())
+	s.writeJSON(w, r, http.StatusOK, st)
 	return nil
 }
 

@@ -472,7 +472,7 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	if from := r.URL.Query().Get("from"); from != "" {
 		if i, err := p.Entry(from); err == nil && i.Citation == e.Citation {
-			v.FoundAs, v.FoundHow = resolvedHow(from, e)
+			v.FoundAs, v.FoundHow = catalog.ResolvedHow(from, e)
 		}
 	}
 	v.Changes, err = entryChanges(cat, p, e.Citation)
@@ -535,26 +535,6 @@ func entryChanges(cat *catalog.Catalog, p *catalog.Profile, citation string) ([]
 		out = append(out, cv)
 	}
 	return out, nil
-}
-
-// resolvedHow explains why ref, which is not e's citation, leads to e.
-func resolvedHow(ref string, e catalog.Entry) (string, string) {
-	canon := catalog.CanonicalCitation(ref)
-	if canon == "" || canon == e.Citation {
-		return "", ""
-	}
-	for _, h := range e.History {
-		if h.From == canon {
-			return canon, fmt.Sprintf("its former citation (%s %s by %s)", h.Action, h.Date, h.Source)
-		}
-	}
-	if slices.Contains(e.Aliases, canon) {
-		return canon, "another way of citing this entry"
-	}
-	if e.ProposedCitation == canon {
-		return canon, "the paragraph the proposed rule would give this entry"
-	}
-	return canon, "a reference to this entry"
 }
 
 // catalogMissingView answers a citation that matches no entry.
@@ -883,43 +863,13 @@ func writeCatalogList[T any](s *Server, w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-// catalogEntryJSON is an entry in the API with its context.
-type catalogEntryJSON struct {
-	Profile       string `json:"profile"`
-	ProfileStatus string `json:"profile_status"`
-	catalog.Entry
-	StandardTitle      string               `json:"standard_title"`
-	Specifications     []catalog.Summary    `json:"specifications,omitempty"`
-	FAQs               []catalog.FAQ        `json:"faqs,omitempty"`
-	InheritedCrosswalk *inheritedCrosswalk  `json:"inherited_crosswalk,omitempty"`
-	CrosswalkSource    string               `json:"crosswalk_source"`
-	ResolvedFrom       string               `json:"resolved_from,omitempty"`
-	ResolvedHow        string               `json:"resolved_how,omitempty"`
-	Changes            []catalogEntryChange `json:"changes"`
-}
-
-// inheritedCrosswalk is the crosswalk of a specification's standard, given
-// when the specification has none of its own.
-type inheritedCrosswalk struct {
-	From string `json:"from"`
-	catalog.Crosswalk
-}
-
-// catalogEntryChange is what happens to the entry between two profiles;
-// Change is "unchanged" when nothing does.
-type catalogEntryChange struct {
-	FromProfile string `json:"from_profile"`
-	ToProfile   string `json:"to_profile"`
-	catalog.Difference
-}
-
 func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
 	cat, p, err := s.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
 	ref := r.PathValue("citation")
-	e, err := p.Entry(ref)
+	out, err := cat.Detail(p, ref)
 	var nf *catalog.NotFoundError
 	if errors.As(err, &nf) {
 		msg := fmt.Sprintf("There is no entry %q in profile %s.", ref, p.ID)
@@ -933,46 +883,6 @@ func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
 		return &HTTPError{Code: http.StatusNotFound, Msg: msg, Err: err}
 	} else if err != nil {
 		return err
-	}
-	out := catalogEntryJSON{Profile: p.ID, ProfileStatus: p.Status, Entry: e, CrosswalkSource: cat.CrosswalkSource(), Changes: []catalogEntryChange{}}
-	out.ResolvedFrom, out.ResolvedHow = resolvedHow(ref, e)
-	if std, err := p.Entry(e.Standard); err == nil {
-		out.StandardTitle = std.Title
-		if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 && std.Citation != e.Citation {
-			out.InheritedCrosswalk = &inheritedCrosswalk{From: std.Citation, Crosswalk: std.Crosswalk}
-		}
-	}
-	kids, _ := p.Children(e.Citation)
-	for _, k := range kids {
-		out.Specifications = append(out.Specifications, p.Summarize(k))
-	}
-	for _, id := range e.FAQ {
-		if f, ok := cat.FAQ(id); ok {
-			out.FAQs = append(out.FAQs, f)
-		}
-	}
-	for _, o := range cat.Profiles() {
-		from, to := p.ID, o.ID
-		switch {
-		case o.ID == p.ID:
-			continue
-		case p.Proposed():
-			from, to = o.ID, p.ID
-			if o.Proposed() {
-				continue
-			}
-		case !o.Proposed():
-			continue
-		}
-		diffs, err := cat.Diff(from, to)
-		if err != nil {
-			return err
-		}
-		c := catalogEntryChange{FromProfile: from, ToProfile: to, Difference: catalog.Difference{Citation: e.Citation, Title: e.Title, Change: "unchanged"}}
-		if i := slices.IndexFunc(diffs, func(d catalog.Difference) bool { return d.Citation == e.Citation }); i >= 0 {
-			c.Difference = diffs[i]
-		}
-		out.Changes = append(out.Changes, c)
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 	return nil

@@ -326,14 +326,8 @@ func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// orgJSON describes an organisation in the API.
-type orgJSON struct {
-	ID   int64  `json:"id"`
-	Slug string `json:"slug"`
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-	Role string `json:"role,omitempty"`
-}
+// orgJSON is the API's organisation, the same as the CLI's.
+type orgJSON = identity.OrgJSON
 
 // page cuts items to a page of at most limit starting after the cursor. The
 // cursor is opaque to clients: the base64 of an offset.
@@ -390,7 +384,7 @@ func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if member || (p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)) {
-			items = append(items, orgJSON{ID: o.ID, Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), Role: string(role)})
+			items = append(items, o.JSON(role))
 		}
 	}
 	pageItems, next, err := page(r, items)
@@ -403,7 +397,7 @@ func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
 	a := orgOf(r.Context())
-	s.writeJSON(w, r, http.StatusOK, orgJSON{ID: a.Org.ID, Slug: a.Org.Slug, Name: a.Org.Name, Kind: string(a.Org.Kind), Role: string(a.Role)})
+	s.writeJSON(w, r, http.StatusOK, a.Org.JSON(a.Role))
 	return nil
 }
 

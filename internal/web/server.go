@@ -85,8 +85,6 @@ type Server struct {
 	// routeTable lists every route registered through route, with the
 	// permission it needs.
 	routeTable []route
-	// verify is the background audit-log verification.
-	verify verifyJob
 	// uploads holds a token for each upload streaming in.
 	uploads chan struct{}
 	// guard is the in-memory state of the sign-in defences (loginguard.go).

@@ -98,7 +98,7 @@ func (m *Main) loadDemo(ctx context.Context, f *serveFlags, dir string) error {
 		if c.Admin {
 			what = "platform admin, " + what
 		}
-		note := ""
+		note := c.Note
 		if c.OneTime {
 			note = "(one-time password)"
 		}

@@ -34,6 +34,8 @@ type Person struct {
 	Role    identity.Role
 	// OneTime: the password must be changed at first sign-in.
 	OneTime bool
+	// Note says what else the demo has in store for the person.
+	Note string
 }
 
 // People are the demo's users: one per role, and a platform administrator
@@ -45,7 +47,8 @@ var People = []Person{
 	{Email: "priya.shah@riverside.example", Name: "Priya Shah", OrgSlug: "riverside", Role: identity.RoleContributor},
 	{Email: "tom.becker@audit.example", Name: "Tom Becker", OrgSlug: "riverside", Role: identity.RoleAuditor},
 	{Email: "lena.fischer@riverside.example", Name: "Lena Fischer", OrgSlug: "riverside", Role: identity.RoleViewer},
-	{Email: "jordan.lee@harbor-billing.example", Name: "Jordan Lee", OrgSlug: "harbor-billing", Role: identity.RoleOwner},
+	{Email: "jordan.lee@harbor-billing.example", Name: "Jordan Lee", OrgSlug: "harbor-billing", Role: identity.RoleOwner,
+		Note: "(invited to riverside as auditor: accept on the account page)"},
 }
 
 // Credential is a demo user's sign-in, printed once when the demo is made.
@@ -89,7 +92,26 @@ func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher, keys *cryp
 	if err := loadAssessments(ctx, db, ids["riverside"]); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
+	if err := loadInvitation(ctx, db, ids["riverside"]); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	return creds, loadEvidence(ctx, db, keys, ids["riverside"])
+}
+
+// loadInvitation has Riverside's owner invite the billing company's owner
+// to read the practice's records as an auditor: an existing account of
+// another organisation, so it waits for Jordan to accept it (on the account
+// page) before any membership exists.
+func loadInvitation(ctx context.Context, db *store.DB, orgID int64) error {
+	secret, err := identity.NewSecret(identity.PrefixInvitation)
+	if err != nil {
+		return err
+	}
+	_, err = db.InviteMember(ctx, Actor, store.InviteMember{
+		OrgID: orgID, Email: "jordan.lee@harbor-billing.example", Role: identity.RoleAuditor,
+		TokenHash: identity.HashSecret(secret), TTL: identity.InvitationLifetime,
+	})
+	return err
 }
 
 // password returns a random password that is easy to read aloud: four

@@ -475,7 +475,6 @@ func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-
 func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {

@@ -1,11 +1,13 @@
 package identity
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/safeguard-health/safeguard/internal/problem"
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
@@ -96,4 +98,42 @@ func ElevatedRole(own Role) Role {
 		return own
 	}
 	return EmergencyRole
+}
+
+// Bounds of the note that closes the review of emergency access, in bytes.
+const (
+	MinReviewNote = 10
+	MaxReviewNote = 4000
+)
+
+// CheckReviewNote checks the note of a review of emergency access: it must
+// say what was checked.
+func CheckReviewNote(note string) error {
+	if len(note) < MinReviewNote {
+		return validate.Error{"note": "must say what was checked (at least 10 characters)"}
+	}
+	if len(note) > MaxReviewNote {
+		return validate.Error{"note": "must be at most 4000 characters"}
+	}
+	return nil
+}
+
+// Review closes the review of finished emergency access at now by
+// reviewerID with note. Someone other than the person who used it reviews
+// it; running access, and access reviewed already, cannot be reviewed (a
+// problem of kind Conflict).
+func (e *Emergency) Review(reviewerID int64, note string, now time.Time) error {
+	if err := CheckReviewNote(note); err != nil {
+		return err
+	}
+	switch {
+	case e.Active(now):
+		return problem.New(problem.Conflict, fmt.Sprintf("Emergency access %d is still running; end it first.", e.ID), nil)
+	case !e.ReviewedAt.IsZero():
+		return problem.New(problem.Conflict, fmt.Sprintf("Emergency access %d was reviewed already.", e.ID), nil)
+	case e.UserID == reviewerID:
+		return validate.Error{"note": "someone other than the person who used emergency access must review it"}
+	}
+	e.ReviewedAt, e.ReviewedBy, e.ReviewNote = now, reviewerID, note
+	return nil
 }

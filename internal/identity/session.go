@@ -1,6 +1,10 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/validate"
+)
 
 // Session defaults: automatic logoff (45 CFR 164.312(a)(2)(iii)) after a
 // quarter of an hour without activity, and a hard limit of one working day.
@@ -59,4 +63,13 @@ func EffectiveIdle(deployment time.Duration, orgLimits ...time.Duration) time.Du
 		}
 	}
 	return d
+}
+
+// CheckIdleTimeout checks an organisation's idle limit: 0 (the
+// deployment's), or between MinIdleTimeout and MaxIdleTimeout.
+func CheckIdleTimeout(d time.Duration) error {
+	if d != 0 && (d < MinIdleTimeout || d > MaxIdleTimeout) {
+		return validate.Error{"idle_timeout": "must be between 1 minute and 8 hours"}
+	}
+	return nil
 }

@@ -172,13 +172,11 @@ func (db *DB) EndEmergency(ctx context.Context, actor Actor, orgID, id int64) er
 }
 
 // ReviewEmergency closes the review of finished emergency access. The person
-// who used it may not review it, and running access cannot be reviewed.
+// who used it may not review it, and running access cannot be reviewed
+// (identity.Emergency.Review).
 func (db *DB) ReviewEmergency(ctx context.Context, actor Actor, orgID, id, reviewerID int64, note string) error {
-	if len(note) < 10 {
-		return fieldError("note", "must say what was checked (at least 10 characters)")
-	}
-	if len(note) > 4000 {
-		return fieldError("note", "must be at most 4000 characters")
+	if err := identity.CheckReviewNote(note); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		e, err := scanEmergency(tx.queryRow(ctx, `SELECT `+emergencyColumns+emergencyFrom+` WHERE e.org_id = ? AND e.id = ?`, orgID, id))
@@ -187,16 +185,11 @@ func (db *DB) ReviewEmergency(ctx context.Context, actor Actor, orgID, id, revie
 		} else if err != nil {
 			return err
 		}
-		switch {
-		case e.Active(tx.now):
-			return conflictf("Emergency access %d is still running; end it first.", id)
-		case !e.ReviewedAt.IsZero():
-			return conflictf("Emergency access %d was reviewed already.", id)
-		case e.UserID == reviewerID:
-			return fieldError("note", "someone other than the person who used emergency access must review it")
+		if err := e.Review(reviewerID, note, tx.now); err != nil {
+			return refused(err)
 		}
 		if _, err := tx.exec(ctx, `UPDATE emergency_access SET reviewed_at = ?, reviewed_by = ?, review_note = ? WHERE id = ?`,
-			tx.now, reviewerID, note, id); err != nil {
+			e.ReviewedAt, e.ReviewedBy, e.ReviewNote, id); err != nil {
 			return err
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "emergency.review", Object: fmt.Sprintf("emergency:%d", id),

@@ -89,6 +89,16 @@ func (tx *Tx) userHasMFA(ctx context.Context, userID int64) (bool, error) {
 	return has, err
 }
 
+// secondFactors counts the user's second factors: a confirmed authenticator
+// app and each passkey. Recovery codes are not counted: they stand in for one.
+func (tx *Tx) secondFactors(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM totp_credentials WHERE user_id = ? AND confirmed_at IS NOT NULL)
+		+ (SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = ?)`, userID, userID).Scan(&n)
+	return n, err
+}
+
 // BeginTOTP starts enrolling an authenticator app for the user: it seals
 // secret under a new data key and stores it as pending, replacing an earlier
 // pending enrolment. A user who already has a confirmed app is ErrConflict:
@@ -353,7 +363,7 @@ func (tx *Tx) recoveryCodesLeft(ctx context.Context, userID int64) (int, error) 
 // holds a second factor now: a current code from the app, or a recovery
 // code (VerifyCode), spent only if the removal happens. A bad code is
 // ErrCodeRefused. When mfaRequired, removing the user's last second factor
-// is refused with ErrLastSecondFactor. When no second factor is left, the
+// is refused with identity.ErrLastSecondFactor. When no second factor is left, the
 // recovery codes go too: there is nothing left for them to stand in for.
 func (db *DB) RemoveTOTP(ctx context.Context, actor Actor, keys *crypt.Keyring, userID int64, code string, mfaRequired bool) error {
 	return db.update(ctx, func(tx *Tx) error {
@@ -370,15 +380,16 @@ func (db *DB) RemoveTOTP(ctx context.Context, actor Actor, keys *crypt.Keyring, 
 		if err := tx.deleteTOTP(ctx, userID, keyID); err != nil {
 			return err
 		}
-		has, err := tx.userHasMFA(ctx, userID)
+		left, err := tx.secondFactors(ctx, userID)
 		if err != nil {
 			return err
 		}
+		removal, err := identity.RemoveSecondFactor(mfaRequired, left)
+		if err != nil {
+			return refused(err)
+		}
 		summary := "removed the authenticator app"
-		if !has {
-			if mfaRequired {
-				return ErrLastSecondFactor
-			}
+		if removal.DropRecoveryCodes {
 			if _, err := tx.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 				return err
 			}

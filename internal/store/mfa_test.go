@@ -298,7 +298,7 @@ func TestRemoveAndResetMFA(t *testing.T) {
 		}
 		// While MFA is required, the last second factor stays, and the
 		// recovery code offered as proof is not spent.
-		if err := db.RemoveTOTP(ctx, cli, f.keys, f.userID, codes[0], true); !errors.Is(err, store.ErrLastSecondFactor) || !errors.Is(err, store.ErrConflict) {
+		if err := db.RemoveTOTP(ctx, cli, f.keys, f.userID, codes[0], true); !errors.Is(err, identity.ErrLastSecondFactor) || !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("RemoveTOTP(required, last factor) = %v, want ErrLastSecondFactor", err)
 		}
 		if has, _ := db.UserHasMFA(ctx, f.userID); !has {

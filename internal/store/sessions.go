@@ -32,25 +32,31 @@ func scanSession(row interface{ Scan(...any) error }) (identity.Session, error) 
 // time and lifetime.
 func (db *DB) CreateSession(ctx context.Context, actor Actor, tokenHash string, s identity.Session, lifetime time.Duration) (identity.Session, error) {
 	err := db.update(ctx, func(tx *Tx) error {
-		s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tx.now, tx.now, tx.now.Add(lifetime)
-		var mfa any
-		if !s.MFAAt.IsZero() {
-			mfa = s.MFAAt
-		}
-		id, err := tx.insert(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, idle_seconds, mfa_at, ip, user_agent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			tokenHash, s.UserID, s.CSRF, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, int64(s.Idle/time.Second), mfa, s.IP, truncate(s.UserAgent, 300))
-		if err != nil {
-			return err
-		}
-		s.ID = id
-		return tx.appendAudit(ctx, actor, audit.Entry{Action: "session.start", Object: fmt.Sprintf("session:%d", id),
-			Summary: fmt.Sprintf("session for user %d, idle limit %s", s.UserID, s.Idle)})
+		var err error
+		s, err = tx.createSession(ctx, actor, tokenHash, s, lifetime)
+		return err
 	})
 	if err != nil {
 		return identity.Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return s, nil
+}
+
+func (tx *Tx) createSession(ctx context.Context, actor Actor, tokenHash string, s identity.Session, lifetime time.Duration) (identity.Session, error) {
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = tx.now, tx.now, tx.now.Add(lifetime)
+	var mfa any
+	if !s.MFAAt.IsZero() {
+		mfa = s.MFAAt
+	}
+	id, err := tx.insert(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, idle_seconds, mfa_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tokenHash, s.UserID, s.CSRF, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, int64(s.Idle/time.Second), mfa, s.IP, truncate(s.UserAgent, 300))
+	if err != nil {
+		return identity.Session{}, err
+	}
+	s.ID = id
+	return s, tx.appendAudit(ctx, actor, audit.Entry{Action: "session.start", Object: fmt.Sprintf("session:%d", id),
+		Summary: fmt.Sprintf("session for user %d, idle limit %s", s.UserID, s.Idle)})
 }
 
 func truncate(s string, n int) string {

@@ -36,6 +36,16 @@ func conflict(message string) error {
 	return problem.New(problem.Conflict, message, ErrConflict)
 }
 
+// refused passes on a domain rule's refusal (a problem.Error, with the
+// message the rule wrote) and, for a conflict, puts ErrConflict in its chain
+// too, so that errors.Is(err, ErrConflict) holds whoever found the conflict.
+func refused(err error) error {
+	if p, ok := problem.As(err); ok && p.Kind == problem.Conflict {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
 // conflictf is conflict with a formatted message.
 func conflictf(format string, args ...any) error {
 	return conflict(fmt.Sprintf(format, args...))

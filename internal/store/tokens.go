@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
@@ -34,20 +33,18 @@ func (t Token) Usable(now time.Time) bool {
 
 // CreateToken stores a new API token under the hash of its secret.
 func (db *DB) CreateToken(ctx context.Context, actor Actor, tokenHash string, t Token, ttl time.Duration) (Token, error) {
-	t.Name = strings.TrimSpace(t.Name)
-	if t.Name == "" {
-		t.Name = "API token"
+	name, err := identity.NormalizeTokenName(t.Name)
+	if err != nil {
+		return Token{}, err
 	}
-	if len(t.Name) > 100 {
-		return Token{}, fieldError("name", "must be at most 100 characters")
-	}
+	t.Name = name
 	if _, err := identity.ParseScope(string(t.Scope)); err != nil {
 		return Token{}, fieldError("scope", err.Error())
 	}
-	if ttl <= 0 || ttl > 366*24*time.Hour {
-		return Token{}, fieldError("expires", "must be between 1 second and 366 days")
+	if err := identity.CheckTokenLifetime(ttl); err != nil {
+		return Token{}, err
 	}
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		t.CreatedAt, t.ExpiresAt = tx.now, tx.now.Add(ttl)
 		var org any
 		if t.OrgID != 0 {
@@ -147,58 +144,46 @@ func (db *DB) RevokeToken(ctx context.Context, actor Actor, userID, tokenID int6
 	})
 }
 
-// Throttle is the sign-in failure state of one key (an account, an address
-// or a known device).
-type Throttle struct {
-	Key         string
-	Failures    int
-	LockedUntil time.Time
-}
+// Throttle is the failure state of one throttle key (an account, an
+// address, a known device, a user's second-factor codes).
+type Throttle = identity.Throttle
 
 // Throttles returns the state of each key that has one.
 func (db *DB) Throttles(ctx context.Context, keys ...string) (map[string]Throttle, error) {
-	out := map[string]Throttle{}
+	var out map[string]Throttle
 	err := db.view(ctx, func(tx *Tx) error {
-		for _, k := range keys {
-			th := Throttle{Key: k}
-			err := tx.queryRow(ctx, `SELECT failures, locked_until FROM login_throttle WHERE key = ?`, k).Scan(&th.Failures, timeValue{&th.LockedUntil})
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			out[k] = th
-		}
-		return nil
+		var err error
+		out, err = tx.throttles(ctx, keys...)
+		return err
 	})
 	return out, err
 }
 
-// RecordFailures adds one failure to each key and locks it for as long as
-// backoff says for its new count. It also writes the audit entry e, unless
-// e has no action: the caller counts repeated failures and writes them as
-// one summary (see web's auditFailure).
-func (db *DB) RecordFailures(ctx context.Context, actor Actor, e audit.Entry, backoff func(key string, failures int) time.Duration, keys ...string) (map[string]Throttle, error) {
+func (tx *Tx) throttles(ctx context.Context, keys ...string) (map[string]Throttle, error) {
 	out := map[string]Throttle{}
+	for _, k := range keys {
+		th := Throttle{Key: k}
+		err := tx.queryRow(ctx, `SELECT failures, locked_until FROM login_throttle WHERE key = ?`, k).Scan(&th.Failures, timeValue{&th.LockedUntil})
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out[k] = th
+	}
+	return out, nil
+}
+
+// RecordFailures adds one failure to each key and locks it for as long as
+// identity.Backoff says for its kind and new count. It also writes the audit
+// entry e, unless e has no action: the caller counts repeated failures and
+// writes them as one summary (see web's auditFailure).
+func (db *DB) RecordFailures(ctx context.Context, actor Actor, e audit.Entry, keys ...string) (map[string]Throttle, error) {
+	var out map[string]Throttle
 	err := db.update(ctx, func(tx *Tx) error {
-		for _, k := range keys {
-			th := Throttle{Key: k}
-			err := tx.queryRow(ctx, `SELECT failures FROM login_throttle WHERE key = ?`, k).Scan(&th.Failures)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			th.Failures++
-			var locked any
-			if d := backoff(k, th.Failures); d > 0 {
-				th.LockedUntil = tx.now.Add(d)
-				locked = th.LockedUntil
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
-				k, th.Failures, locked, tx.now); err != nil {
-				return err
-			}
-			out[k] = th
+		var err error
+		if out, err = tx.recordFailures(ctx, keys...); err != nil {
+			return err
 		}
 		if e.Action == "" {
 			return nil
@@ -208,34 +193,70 @@ func (db *DB) RecordFailures(ctx context.Context, actor Actor, e audit.Entry, ba
 	return out, err
 }
 
+func (tx *Tx) recordFailures(ctx context.Context, keys ...string) (map[string]Throttle, error) {
+	out := map[string]Throttle{}
+	for _, k := range keys {
+		th := Throttle{Key: k}
+		err := tx.queryRow(ctx, `SELECT failures FROM login_throttle WHERE key = ?`, k).Scan(&th.Failures)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		th.Failures++
+		var locked any
+		if d := identity.KeyBackoff(k, th.Failures); d > 0 {
+			th.LockedUntil = tx.now.Add(d)
+			locked = th.LockedUntil
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO login_throttle (key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
+			k, th.Failures, locked, tx.now); err != nil {
+			return nil, err
+		}
+		out[k] = th
+	}
+	return out, nil
+}
+
 // ClearThrottles forgets the failures of the keys (after a success).
 func (db *DB) ClearThrottles(ctx context.Context, keys ...string) error {
-	return db.update(ctx, func(tx *Tx) error {
-		for _, k := range keys {
-			if _, err := tx.exec(ctx, `DELETE FROM login_throttle WHERE key = ?`, k); err != nil {
-				return err
-			}
+	return db.update(ctx, func(tx *Tx) error { return tx.clearThrottles(ctx, keys...) })
+}
+
+func (tx *Tx) clearThrottles(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if _, err := tx.exec(ctx, `DELETE FROM login_throttle WHERE key = ?`, k); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // AddKnownDevice remembers a browser that signed in successfully as the user,
 // so that the account's lock does not shut its owner out.
 func (db *DB) AddKnownDevice(ctx context.Context, userID int64, tokenHash string, ttl time.Duration) error {
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO known_devices (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at`, tokenHash, userID, tx.now, tx.now.Add(ttl))
-		return err
-	})
+	return db.update(ctx, func(tx *Tx) error { return tx.addKnownDevice(ctx, userID, tokenHash, ttl) })
+}
+
+func (tx *Tx) addKnownDevice(ctx context.Context, userID int64, tokenHash string, ttl time.Duration) error {
+	_, err := tx.exec(ctx, `INSERT INTO known_devices (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at`, tokenHash, userID, tx.now, tx.now.Add(ttl))
+	return err
 }
 
 // KnownDevice reports whether tokenHash is a live known device of userID.
 func (db *DB) KnownDevice(ctx context.Context, userID int64, tokenHash string) (bool, error) {
-	var n int
+	var known bool
 	err := db.view(ctx, func(tx *Tx) error {
-		return tx.queryRow(ctx, `SELECT COUNT(*) FROM known_devices WHERE token_hash = ? AND user_id = ? AND expires_at > ?`,
-			tokenHash, userID, db.Now().UTC()).Scan(&n)
+		var err error
+		known, err = tx.knownDevice(ctx, userID, tokenHash)
+		return err
 	})
+	return known, err
+}
+
+func (tx *Tx) knownDevice(ctx context.Context, userID int64, tokenHash string) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM known_devices WHERE token_hash = ? AND user_id = ? AND expires_at > ?`,
+		tokenHash, userID, tx.now).Scan(&n)
 	return n > 0, err
 }

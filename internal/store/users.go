@@ -143,27 +143,29 @@ func (db *DB) Users(ctx context.Context) ([]identity.User, error) {
 // password set by someone else. Every session of the user except keepSession
 // (0 for none) ends, as do open invitations.
 func (db *DB) SetPassword(ctx context.Context, actor Actor, userID int64, hash string, mustChange bool, keepSession int64) error {
-	return db.update(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE users SET password_hash = ?, password_set_at = ?, must_change_password = ? WHERE id = ?`,
-			hash, tx.now, mustChange, userID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
-		}
-		if err := tx.endSessions(ctx, userID, keepSession, "password changed"); err != nil {
-			return err
-		}
-		if _, err := tx.exec(ctx, `UPDATE invitations SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, tx.now, userID); err != nil {
-			return err
-		}
-		summary := "changed password; other sessions ended"
-		if mustChange {
-			summary = "set a one-time password; all sessions ended"
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{Action: "user.password", Object: userObject(userID), Summary: summary})
-	})
+	return db.update(ctx, func(tx *Tx) error { return tx.setPassword(ctx, actor, userID, hash, mustChange, keepSession) })
+}
+
+func (tx *Tx) setPassword(ctx context.Context, actor Actor, userID int64, hash string, mustChange bool, keepSession int64) error {
+	res, err := tx.exec(ctx, `UPDATE users SET password_hash = ?, password_set_at = ?, must_change_password = ? WHERE id = ?`,
+		hash, tx.now, mustChange, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	}
+	if err := tx.endSessions(ctx, userID, keepSession, "password changed"); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `UPDATE invitations SET used_at = ? WHERE user_id = ? AND used_at IS NULL`, tx.now, userID); err != nil {
+		return err
+	}
+	summary := "changed password; other sessions ended"
+	if mustChange {
+		summary = "set a one-time password; all sessions ended"
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{Action: "user.password", Object: userObject(userID), Summary: summary})
 }
 
 // SetUserDisabled disables or re-enables a user. Disabling ends every session
@@ -203,12 +205,14 @@ func (db *DB) SetUserDisabled(ctx context.Context, actor Actor, userID int64, di
 
 // RecordLogin notes a successful sign-in and audits it.
 func (db *DB) RecordLogin(ctx context.Context, actor Actor, userID int64, how string) error {
-	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, tx.now, userID); err != nil {
-			return err
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{Action: "auth.login", Object: userObject(userID), Summary: "signed in with " + how})
-	})
+	return db.update(ctx, func(tx *Tx) error { return tx.recordLogin(ctx, actor, userID, how) })
+}
+
+func (tx *Tx) recordLogin(ctx context.Context, actor Actor, userID int64, how string) error {
+	if _, err := tx.exec(ctx, `UPDATE users SET last_login_at = ? WHERE id = ?`, tx.now, userID); err != nil {
+		return err
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{Action: "auth.login", Object: userObject(userID), Summary: "signed in with " + how})
 }
 
 // Audit records an event that changes no other record: a failed sign-in, a
@@ -398,8 +402,8 @@ func (db *DB) OrgSecurity(ctx context.Context, orgID int64) (OrgSecurity, error)
 
 // SetOrgSecurity changes the organisation's security settings.
 func (db *DB) SetOrgSecurity(ctx context.Context, actor Actor, orgID int64, s OrgSecurity) error {
-	if s.IdleTimeout != 0 && (s.IdleTimeout < identity.MinIdleTimeout || s.IdleTimeout > identity.MaxIdleTimeout) {
-		return fieldError("idle_timeout", "must be between 1 minute and 8 hours")
+	if err := identity.CheckIdleTimeout(s.IdleTimeout); err != nil {
+		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, `UPDATE orgs SET idle_timeout_seconds = ?, require_mfa = ? WHERE id = ?`,
@@ -416,25 +420,31 @@ func (db *DB) SetOrgSecurity(ctx context.Context, actor Actor, orgID int64, s Or
 // (or gives the user a role that always does).
 func (db *DB) UserOrgPolicy(ctx context.Context, userID int64) (idle time.Duration, needMFA bool, err error) {
 	err = db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT o.idle_timeout_seconds, o.require_mfa, m.role FROM memberships m
-			JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var secs int64
-			var req bool
-			var role string
-			if err := rows.Scan(&secs, &req, &role); err != nil {
-				return err
-			}
-			if d := time.Duration(secs) * time.Second; d > 0 && (idle == 0 || d < idle) {
-				idle = d
-			}
-			needMFA = needMFA || req || identity.Role(role).NeedsMFA()
-		}
-		return rows.Err()
+		var err error
+		idle, needMFA, err = tx.userOrgPolicy(ctx, userID)
+		return err
 	})
 	return idle, needMFA, err
+}
+
+func (tx *Tx) userOrgPolicy(ctx context.Context, userID int64) (idle time.Duration, needMFA bool, err error) {
+	rows, err := tx.query(ctx, `SELECT o.idle_timeout_seconds, o.require_mfa, m.role FROM memberships m
+		JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var secs int64
+		var req bool
+		var role string
+		if err := rows.Scan(&secs, &req, &role); err != nil {
+			return 0, false, err
+		}
+		if d := time.Duration(secs) * time.Second; d > 0 && (idle == 0 || d < idle) {
+			idle = d
+		}
+		needMFA = needMFA || req || identity.Role(role).NeedsMFA()
+	}
+	return idle, needMFA, rows.Err()
 }

@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 // Passkey is a WebAuthn credential — a passkey or a security key — that a
@@ -39,32 +38,9 @@ type Passkey struct {
 	LastUsedAt        time.Time
 }
 
-// MaxPasskeyName bounds the name a person gives a passkey.
-const MaxPasskeyName = 64
-
 // ErrCloneSuspected means a passkey's signature counter did not advance: the
 // authenticator may have been copied, so the sign-in is refused.
 var ErrCloneSuspected = errors.New("the passkey's signature counter went backwards, so the authenticator may have been copied")
-
-// NormalizePasskeyName trims name and checks it: required, one line of
-// printable text, at most MaxPasskeyName characters.
-func NormalizePasskeyName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", fieldError("name", "is required")
-	case !utf8.ValidString(name):
-		return "", fieldError("name", "must be valid UTF-8 text")
-	case utf8.RuneCountInString(name) > MaxPasskeyName:
-		return "", fieldError("name", fmt.Sprintf("must be at most %d characters", MaxPasskeyName))
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) {
-			return "", fieldError("name", "must be one line of printable text")
-		}
-	}
-	return name, nil
-}
 
 func passkeyObject(id int64) string { return fmt.Sprintf("passkey:%d", id) }
 
@@ -140,7 +116,7 @@ func (db *DB) Passkeys(ctx context.Context, userID int64) ([]Passkey, error) {
 // AddPasskey stores a passkey whose registration the caller has verified. A
 // credential ID registered already (to anyone) is ErrConflict.
 func (db *DB) AddPasskey(ctx context.Context, actor Actor, p Passkey) (Passkey, error) {
-	name, err := NormalizePasskeyName(p.Name)
+	name, err := identity.NormalizePasskeyName(p.Name)
 	if err != nil {
 		return Passkey{}, err
 	}
@@ -178,7 +154,7 @@ func (db *DB) AddPasskey(ctx context.Context, actor Actor, p Passkey) (Passkey, 
 
 // RenamePasskey gives one of the user's passkeys a new name.
 func (db *DB) RenamePasskey(ctx context.Context, actor Actor, userID, id int64, name string) error {
-	name, err := NormalizePasskeyName(name)
+	name, err := identity.NormalizePasskeyName(name)
 	if err != nil {
 		return err
 	}
@@ -201,12 +177,8 @@ func (db *DB) RenamePasskey(ctx context.Context, actor Actor, userID, id int64, 
 	})
 }
 
-// ErrLastSecondFactor refuses the removal of a user's only second factor while
-// the user must have one.
-var ErrLastSecondFactor = conflict("This is your only second factor and your organisation requires one: add another passkey or an authenticator app first.")
-
 // RemovePasskey deletes one of the user's passkeys. When mfaRequired, the
-// removal is refused (ErrLastSecondFactor) if it would leave the user without
+// removal is refused (identity.ErrLastSecondFactor) if it would leave the user without
 // any second factor (passkey or authenticator app).
 func (db *DB) RemovePasskey(ctx context.Context, actor Actor, userID, id int64, mfaRequired bool) error {
 	return db.update(ctx, func(tx *Tx) error {
@@ -220,17 +192,16 @@ func (db *DB) RemovePasskey(ctx context.Context, actor Actor, userID, id int64, 
 		if _, err := tx.exec(ctx, `DELETE FROM webauthn_credentials WHERE id = ?`, id); err != nil {
 			return err
 		}
-		has, err := tx.userHasMFA(ctx, userID)
+		left, err := tx.secondFactors(ctx, userID)
 		if err != nil {
 			return err
 		}
+		removal, err := identity.RemoveSecondFactor(mfaRequired, left)
+		if err != nil {
+			return refused(err)
+		}
 		summary := fmt.Sprintf("removed passkey %q of user %d", name, userID)
-		if !has {
-			if mfaRequired {
-				return ErrLastSecondFactor
-			}
-			// Recovery codes stand in for a second factor; with none left
-			// there is nothing for them to stand in for.
+		if removal.DropRecoveryCodes {
 			if _, err := tx.exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 				return err
 			}

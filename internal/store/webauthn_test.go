@@ -173,7 +173,7 @@ func TestPasskeys(t *testing.T) {
 		if e := passkeyLastAudit(t, db); e.Action != "passkey.remove" || !strings.Contains(e.Summary, "Key") {
 			t.Errorf("audit after remove = %+v", e)
 		}
-		if err := db.RemovePasskey(ctx, actor, u.ID, p.ID, true); !errors.Is(err, store.ErrLastSecondFactor) || !errors.Is(err, store.ErrConflict) {
+		if err := db.RemovePasskey(ctx, actor, u.ID, p.ID, true); !errors.Is(err, identity.ErrLastSecondFactor) || !errors.Is(err, store.ErrConflict) {
 			t.Errorf("RemovePasskey(the last, MFA required) = %v, want ErrLastSecondFactor", err)
 		}
 		if ps, _ := db.Passkeys(ctx, u.ID); len(ps) != 1 {

@@ -116,10 +116,10 @@ func TestLoginFailuresAndThrottling(t *testing.T) {
 		}
 	}
 	// Back-off grows and is capped.
-	if backoff("acct:x", 4) != 0 || backoff("acct:x", 5) != time.Second || backoff("acct:x", 7) != 4*time.Second || backoff("acct:x", 60) != maxLock {
-		t.Errorf("backoff = %v %v %v %v", backoff("acct:x", 4), backoff("acct:x", 5), backoff("acct:x", 7), backoff("acct:x", 60))
+	if identity.Backoff(identity.ThrottleAccount, 4) != 0 || identity.Backoff(identity.ThrottleAccount, 5) != time.Second || identity.Backoff(identity.ThrottleAccount, 7) != 4*time.Second || identity.Backoff(identity.ThrottleAccount, 60) != identity.MaxLock {
+		t.Errorf("backoff = %v %v %v %v", identity.Backoff(identity.ThrottleAccount, 4), identity.Backoff(identity.ThrottleAccount, 5), identity.Backoff(identity.ThrottleAccount, 7), identity.Backoff(identity.ThrottleAccount, 60))
 	}
-	if backoff("ip:1.2.3.4", 20) != 0 {
+	if identity.Backoff(identity.ThrottleAddress, 20) != 0 {
 		t.Errorf("an address is locked after 20 failures, want more room for shared addresses")
 	}
 }

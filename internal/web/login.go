@@ -20,50 +20,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
-// Throttling: after a few failures a key is locked for a time that doubles
-// with each further failure, up to a ceiling, so that a key under attack is
-// never locked for good. Failures count on three keys:
-//
-//   - acct:EMAIL, the account, from anywhere: this stops guessing spread
-//     over many addresses;
-//   - pair:ADDRESS|EMAIL, the account from one address: this keeps stopping
-//     an attacker at one address once the account lock is passed (below);
-//   - ip:ADDRESS, every account from one address, with a much larger
-//     allowance, because many people can share one address (a clinic's NAT),
-//     and one attacker among them should lock out only the accounts he tries.
-//
-// The account lock would shut the owner out of every new browser while
-// someone elsewhere keeps failing, so two proofs pass it:
-//
-//   - a known device: a browser that signed in as the user before carries a
-//     cookie; its failures count on dev:HASH (and the address) instead;
-//   - a second factor: a sign-in that brings the password and a valid code
-//     from the user's authenticator app, or a recovery code, in the same
-//     request passes the account lock (not the pair or address locks), and
-//     its session has passed the second factor. While the account is locked
-//     such an attempt is answered alike whether the password or the code was
-//     wrong, so the lock still hides whether a guessed password was right.
-const (
-	accountFreeFailures = 4
-	addressFreeFailures = 100
-	maxLock             = 15 * time.Minute
-	knownDeviceLifetime = 90 * 24 * time.Hour
-)
-
-// backoff is the lock after the given number of consecutive failures on key.
-func backoff(key string, failures int) time.Duration {
-	free := accountFreeFailures
-	if strings.HasPrefix(key, "ip:") {
-		free = addressFreeFailures
-	}
-	over := failures - free
-	if over <= 0 {
-		return 0
-	}
-	d := time.Duration(math.Pow(2, float64(min(over-1, 20)))) * time.Second
-	return min(d, maxLock)
-}
-
 // errBadCredentials says no more than that sign-in failed: not whether the
 // account exists, nor which part was wrong.
 var errBadCredentials = &HTTPError{Code: http.StatusUnauthorized, Msg: "The email address or password is not right."}
@@ -77,83 +33,38 @@ type throttledError struct {
 
 func (e throttledError) Error() string { return fmt.Sprintf("throttled for %s", e.wait) }
 
-// signInKeys are the throttle keys a sign-in is checked against and the
-// ones its failure counts on.
-type signInKeys struct {
-	account, pair, address string
-	check, record          []string
-}
-
-func (s *Server) signInKeys(ip, email, deviceHash string) signInKeys {
-	k := signInKeys{account: "acct:" + email, pair: "pair:" + ip + "|" + email, address: "ip:" + ip}
-	if deviceHash != "" {
-		// The owner's own browser: its failures count on their own, so an
-		// attacker elsewhere, or behind the same address, cannot lock the
-		// owner out of it.
-		dev := "dev:" + deviceHash
-		k.account, k.pair = dev, ""
-		k.check, k.record = []string{dev}, []string{dev, k.address}
-		return k
-	}
-	k.check = []string{k.account, k.pair, k.address}
-	k.record = k.check
-	return k
-}
-
-// signIn checks an email and password with throttling, and on success starts
-// a session and sets its cookie. code is an optional second factor, used
-// only to pass a lock of the account (see backoff). The caller says how the
-// result is shown.
+// signIn checks an email and password with throttling (identity.Backoff
+// and identity.SignInKeys say how), and on success starts a session and sets
+// its cookie. code is an optional second factor, used only to pass a lock
+// of the account. The caller says how the result is shown.
+//
+// The store is read once (SignInState), the password is checked outside
+// any transaction, and the outcome is written in one transaction
+// (CompleteSignIn). Only a sign-in that passes the account's lock with a
+// second factor spends its code in transactions of its own
+// (checkSecondFactor), before the outcome.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password, code string) (*principal, error) {
 	ctx := r.Context()
 	email = identity.NormalizeEmail(email)
 	ip := clientOf(ctx).IP
 
-	u, err := s.db.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
 	var deviceHash string
-	if c, cerr := r.Cookie(s.deviceCookieName(r)); cerr == nil && u.ID != 0 {
-		h := identity.HashSecret(c.Value)
-		known, err := s.db.KnownDevice(ctx, u.ID, h)
-		if err != nil {
-			return nil, err
-		}
-		if known {
-			deviceHash = h
-		}
+	if c, err := r.Cookie(s.deviceCookieName(r)); err == nil {
+		deviceHash = identity.HashSecret(c.Value)
 	}
-	keys := s.signInKeys(ip, email, deviceHash)
-	states, err := s.db.Throttles(ctx, keys.check...)
+	st, err := s.db.SignInState(ctx, email, ip, deviceHash)
 	if err != nil {
 		return nil, err
 	}
-	now := s.db.Now()
-	lockOf := func(keys ...string) time.Duration {
-		var wait time.Duration
-		for _, k := range keys {
-			if d := states[k].LockedUntil.Sub(now); d > wait {
-				wait = d
-			}
-		}
-		return wait
-	}
-	wait := lockOf(keys.check...)
-	onlyAccount := deviceHash == "" && wait > 0 && lockOf(keys.pair, keys.address) == 0
-	passLock := onlyAccount && strings.TrimSpace(code) != ""
-	if wait > 0 && !passLock {
-		s.auditFailure(r, "auth.throttled", "email:"+email, fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, wait.Round(time.Second)))
-		return nil, throttledError{wait: wait, codeHelps: onlyAccount}
+	u, keys, lock := st.User, st.Keys, st.Lock()
+	passLock := lock.Wait > 0 && lock.Passes(strings.TrimSpace(code) != "")
+	if !lock.Passes(strings.TrimSpace(code) != "") {
+		s.auditFailure(r, "auth.throttled", "email:"+email, fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, lock.Wait.Round(time.Second)))
+		return nil, throttledError{wait: lock.Wait, codeHelps: lock.OnlyAccount}
 	}
 
-	var hash string
-	if u.ID != 0 {
-		if hash, err = s.db.PasswordHash(ctx, u.ID); err != nil {
-			return nil, err
-		}
-	}
-	ok := false
+	hash := st.PasswordHash
+	ok, newHash := false, ""
 	if hash != "" && u.Active() {
 		var rehash bool
 		ok, rehash, err = s.hasher.Verify(ctx, hash, password)
@@ -161,50 +72,15 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 			return nil, err // ErrBusy included: shed, not counted as a failure
 		}
 		if ok && rehash {
-			if newHash, err := s.hasher.Hash(ctx, password); err == nil {
-				if err := s.db.SetPassword(ctx, store.Actor{Name: "system", Source: ip}, u.ID, newHash, u.MustChangePassword, -1); err != nil {
-					return nil, err
-				}
+			if h, err := s.hasher.Hash(ctx, password); err == nil {
+				newHash = h
 			}
 		}
 	} else if err := s.hasher.Burn(ctx, password); err != nil {
 		return nil, err
 	}
 	if !ok {
-		reason := "wrong password"
-		switch {
-		case u.ID == 0:
-			reason = "no such account"
-		case !u.Active():
-			reason = "account disabled"
-		case hash == "":
-			reason = "no password set"
-		}
-		if passLock {
-			reason += ", with a second factor, while the account was locked"
-		}
-		e := audit.Entry{Action: "auth.login_failed", Object: "email:" + email, Summary: reason}
-		s.startFlusher()
-		first, ended := s.guard.note(ip, e.Action, e.Object, time.Now())
-		if ended != nil {
-			s.writeSummary(ctx, *ended)
-		}
-		if !first {
-			e = audit.Entry{} // counted; written in the summary of the window
-		}
-		after, err := s.db.RecordFailures(ctx, s.actor(r), e, backoff, keys.record...)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range keys.record {
-			if th := after[k]; !th.LockedUntil.IsZero() {
-				s.auditFailure(r, "auth.locked", k, fmt.Sprintf("%s locked until %s after %d failures", k, th.LockedUntil.Format(time.RFC3339), th.Failures))
-			}
-		}
-		if passLock {
-			return nil, throttledError{wait: wait, codeHelps: true}
-		}
-		return nil, errBadCredentials
+		return nil, s.failSignIn(r, email, st, passLock, lock)
 	}
 
 	how, mfaAt := "password", time.Time{}
@@ -212,36 +88,27 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 		// The password was right; the account stays locked unless the
 		// second factor is right too. Either way the answer is the same as
 		// for a wrong password.
-		has, err := s.db.UserHasMFA(ctx, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		if !has {
+		if !st.HasMFA {
 			s.auditFailure(r, "auth.throttled", "email:"+email, "sign-in while the account was locked: right password, but the user has no second factor")
-			return nil, throttledError{wait: wait, codeHelps: true}
+			return nil, throttledError{wait: lock.Wait, codeHelps: true}
 		}
 		use, err := s.checkSecondFactor(r, u.ID, code)
 		if errors.Is(err, errCodeRefused) || errors.As(err, new(throttledError)) {
-			return nil, throttledError{wait: wait, codeHelps: true}
+			return nil, throttledError{wait: lock.Wait, codeHelps: true}
 		} else if err != nil {
 			return nil, err
 		}
-		how, mfaAt = "password and second factor while the account was locked", now.UTC()
+		how, mfaAt = "password and second factor while the account was locked", st.Now.UTC()
 		if use.Recovery {
 			how = fmt.Sprintf("password and recovery code (%d left) while the account was locked", use.RecoveryLeft)
 		}
 	}
-	// A success clears the failures of this account from this address (and
-	// of this device), but not the account's lock when it was passed: the
-	// attacker elsewhere stays throttled.
-	clear := []string{keys.pair}
-	if !passLock {
-		clear = append(clear, keys.account)
-	}
-	if err := s.db.ClearThrottles(ctx, clear...); err != nil {
+
+	secret, err := identity.NewSecret(identity.PrefixSession)
+	if err != nil {
 		return nil, err
 	}
-	p, err := s.startSession(w, r, u, mfaAt, how)
+	csrf, err := identity.NewSecret("")
 	if err != nil {
 		return nil, err
 	}
@@ -250,11 +117,95 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.AddKnownDevice(ctx, u.ID, identity.HashSecret(device), knownDeviceLifetime); err != nil {
+	res, err := s.db.CompleteSignIn(ctx, s.actor(r), store.SignInOutcome{Keys: keys, Success: &store.SignInSuccess{
+		UserID:             u.ID,
+		CheckedHash:        hash,
+		Rehash:             newHash,
+		MustChangePassword: u.MustChangePassword,
+		PassedLock:         passLock,
+		SessionHash:        identity.HashSecret(secret),
+		Session: identity.Session{
+			CSRF:      csrf,
+			Idle:      s.cfg.IdleTimeout,
+			MFAAt:     mfaAt,
+			IP:        ip,
+			UserAgent: r.UserAgent(),
+		},
+		Lifetime:   s.sessionLifetime(),
+		How:        how,
+		DeviceHash: identity.HashSecret(device),
+	}})
+	if errors.Is(err, store.ErrSignInChanged) {
+		// The password or the account changed while the password was
+		// checked: the check no longer holds.
+		return nil, errBadCredentials
+	} else if err != nil {
 		return nil, err
 	}
-	s.setCookie(w, r, s.deviceCookieName(r), device, knownDeviceLifetime)
-	return p, nil
+	s.setCookie(w, r, s.sessionCookieName(r), secret, 0)
+	s.setCookie(w, r, s.deviceCookieName(r), device, identity.KnownDeviceLifetime)
+	return &principal{User: u, Session: &res.Session}, nil
+}
+
+// failSignIn writes a failed sign-in: its failures and the locks they
+// bring, with their audit entries, counted and summarised per address and
+// window rather than written one by one (auditFailure).
+func (s *Server) failSignIn(r *http.Request, email string, st store.SignInState, passLock bool, lock identity.Lock) error {
+	ctx := r.Context()
+	ip := clientOf(ctx).IP
+	u := st.User
+	reason := "wrong password"
+	switch {
+	case u.ID == 0:
+		reason = "no such account"
+	case !u.Active():
+		reason = "account disabled"
+	case st.PasswordHash == "":
+		reason = "no password set"
+	}
+	if passLock {
+		reason += ", with a second factor, while the account was locked"
+	}
+	object := "email:" + email
+	s.startFlusher()
+	var ended []audit.Entry
+	note := func(action, object string) bool {
+		first, e := s.guard.note(ip, action, object, time.Now())
+		if e != nil {
+			ended = append(ended, *e)
+		}
+		return first
+	}
+	e := audit.Entry{Action: "auth.login_failed", Object: object, Summary: reason}
+	if !note(e.Action, e.Object) {
+		e = audit.Entry{} // counted; written in the summary of the window
+	}
+	// The summary of a window this failure ends goes in first, as it would
+	// have been written before the failure; those of lock windows, after.
+	for _, sum := range ended {
+		s.writeSummary(ctx, sum)
+	}
+	ended = nil
+	_, err := s.db.CompleteSignIn(ctx, s.actor(r), store.SignInOutcome{Keys: st.Keys, Failure: &store.SignInFailure{
+		Entry: e,
+		LockEntry: func(th store.Throttle) audit.Entry {
+			if !note("auth.locked", th.Key) {
+				return audit.Entry{}
+			}
+			return audit.Entry{Action: "auth.locked", Object: th.Key,
+				Summary: fmt.Sprintf("%s locked until %s after %d failures", th.Key, th.LockedUntil.Format(time.RFC3339), th.Failures)}
+		},
+	}})
+	for _, sum := range ended {
+		s.writeSummary(ctx, sum)
+	}
+	if err != nil {
+		return err
+	}
+	if passLock {
+		return throttledError{wait: lock.Wait, codeHelps: true}
+	}
+	return errBadCredentials
 }
 
 // startSession creates a new session for u with a fresh secret (the session ID

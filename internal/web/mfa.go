@@ -41,17 +41,13 @@ var (
 		Msg: "That code is not right, or it was used already. Enter the current code from your authenticator app, or an unused recovery code."}
 )
 
-// mfaThrottleKey is the throttle of second-factor attempts for a user: a
-// six-digit code is guessable without one.
-func mfaThrottleKey(userID int64) string { return fmt.Sprintf("mfa:%d", userID) }
-
 // checkCode runs verify, which spends a code from the user's authenticator
 // app or one of their recovery codes, throttled per user with the same
 // back-off as passwords: a six-digit code is guessable without one. Every
 // refusal is audited (mfa.verify_failed) and answered with errCodeRefused.
 func (s *Server) checkCode(r *http.Request, userID int64, verify func() error) error {
 	ctx := r.Context()
-	key := mfaThrottleKey(userID)
+	key := identity.SecondFactorKey(userID)
 	states, err := s.db.Throttles(ctx, key)
 	if err != nil {
 		return err
@@ -63,7 +59,7 @@ func (s *Server) checkCode(r *http.Request, userID int64, verify func() error) e
 	verr := verify()
 	if errors.Is(verr, store.ErrCodeRefused) {
 		after, err := s.db.RecordFailures(ctx, s.actor(r), audit.Entry{Action: "mfa.verify_failed", Object: fmt.Sprintf("user:%d", userID),
-			Summary: verr.Error()}, backoff, key)
+			Summary: verr.Error()}, key)
 		if err != nil {
 			return err
 		}
@@ -493,7 +489,7 @@ func (s *Server) mfaRemove(w http.ResponseWriter, r *http.Request) error {
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.wait.Seconds()))))
 		return s.renderMFA(w, r, http.StatusTooManyRequests, &mfaView{Problems: validate.Error{"remove_code": fmt.Sprintf("was refused: too many wrong codes; try again in %s", humanWait(te.wait))}})
-	case errors.Is(err, store.ErrLastSecondFactor):
+	case errors.Is(err, identity.ErrLastSecondFactor):
 		s.auditRefusal(r, "mfa.remove_refused", "the authenticator app is the last second factor and MFA is required")
 		return s.renderMFA(w, r, http.StatusConflict, &mfaView{Problems: validate.Error{"remove_code": "was right, but your account must keep a second factor: add a passkey first, then remove the app"}})
 	case errors.Is(err, store.ErrNotFound):

@@ -276,7 +276,7 @@ func passkeyNameFrom(name string) (string, error) {
 	if strings.TrimSpace(name) == "" {
 		name = "Passkey"
 	}
-	return store.NormalizePasskeyName(name)
+	return identity.NormalizePasskeyName(name)
 }
 
 func (s *Server) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) error {
@@ -547,7 +547,7 @@ func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.db.RemovePasskey(r.Context(), s.actor(r), p.User.ID, id, required)
 	switch {
-	case errors.Is(err, store.ErrLastSecondFactor):
+	case errors.Is(err, identity.ErrLastSecondFactor):
 		s.auditRefusal(r, "passkey.remove_refused", fmt.Sprintf("passkey %d is the last second factor and MFA is required", id))
 		msg := "This is your only second factor, and your account must keep one. Add another passkey or an authenticator app first."
 		if wantsJSON(r) {

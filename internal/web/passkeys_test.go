@@ -637,7 +637,7 @@ func FuzzPasskeyName(f *testing.F) {
 			}
 			return
 		}
-		if name == "" || name != strings.TrimSpace(name) || len([]rune(name)) > store.MaxPasskeyName || strings.ContainsAny(name, "\r\n\x00") {
+		if name == "" || name != strings.TrimSpace(name) || len([]rune(name)) > identity.MaxPasskeyName || strings.ContainsAny(name, "\r\n\x00") {
 			t.Fatalf("passkeyNameFrom(%q) = %q", in, name)
 		}
 		if again, err := passkeyNameFrom(name); err != nil || again != name {

@@ -205,8 +205,14 @@ func (tx *Tx) succeedSignIn(ctx context.Context, actor Actor, keys identity.Sign
 	}
 	user := Actor{Name: userObject(s.UserID), Source: actor.Source, RequestID: actor.RequestID}
 	if s.Rehash != "" {
-		// As before, through the one way a password hash changes.
-		if err := tx.setPassword(ctx, Actor{Name: "system", Source: actor.Source}, s.UserID, s.Rehash, s.MustChangePassword, -1); err != nil {
+		// The same password under the current hashing parameters: not a
+		// change of password, so the person's other sessions, open
+		// invitations and "password last set" stay as they are.
+		if _, err := tx.exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, s.Rehash, s.UserID); err != nil {
+			return identity.Session{}, err
+		}
+		if err := tx.appendAudit(ctx, Actor{Name: "system", Source: actor.Source, RequestID: actor.RequestID}, audit.Entry{
+			Action: "user.password_rehash", Object: userObject(s.UserID), Summary: "password hash renewed with the current parameters at sign-in"}); err != nil {
 			return identity.Session{}, err
 		}
 	}

@@ -260,3 +260,57 @@ func TestSignInStateKnownDevice(t *testing.T) {
 		}
 	})
 }
+
+// TestCompleteSignInRehash renews the stored hash at sign-in without
+// treating it as a change of password: the person's other sessions go on,
+// and "password last set" stays.
+func TestCompleteSignInRehash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newSignIn(t, db)
+		if _, err := db.CompleteSignIn(ctx, store.Actor{Name: "anonymous", Source: "10.0.0.9"}, f.success("session-1")); err != nil {
+			t.Fatal(err)
+		}
+		before, _, err := db.SessionByToken(ctx, "session-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		setAt := f.user.PasswordSetAt
+		st, err := db.SignInState(ctx, f.user.Email, "10.0.0.9", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.st = st
+		out := f.success("session-2")
+		out.Success.Rehash = "hash-2"
+		if _, err := db.CompleteSignIn(ctx, store.Actor{Name: "anonymous", Source: "10.0.0.9"}, out); err != nil {
+			t.Fatalf("CompleteSignIn with a rehash = %v", err)
+		}
+		if s, _, err := db.SessionByToken(ctx, "session-1"); err != nil || !s.EndedAt.IsZero() || s.ID != before.ID {
+			t.Errorf("the other session after a rehash = %+v, %v; want it still running", s, err)
+		}
+		st, err = db.SignInState(ctx, f.user.Email, "10.0.0.9", "")
+		if err != nil || st.PasswordHash != "hash-2" {
+			t.Errorf("stored hash after the rehash = %q, %v, want hash-2", st.PasswordHash, err)
+		}
+		if u, err := db.User(ctx, f.user.ID); err != nil || !u.PasswordSetAt.Equal(setAt) {
+			t.Errorf("password last set after a rehash = %v, %v, want %v (unchanged)", u.PasswordSetAt, err, setAt)
+		}
+		es, err := db.AuditEntries(ctx, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rehashed := 0
+		for _, e := range es {
+			if e.Action == "user.password" {
+				t.Errorf("a rehash was audited as a password change: %+v", e)
+			}
+			if e.Action == "user.password_rehash" {
+				rehashed++
+			}
+		}
+		if rehashed != 1 {
+			t.Errorf("user.password_rehash entries = %d, want 1", rehashed)
+		}
+	})
+}

@@ -87,21 +87,7 @@ type OrgEntry struct {
 // point to, never the whole table.
 func (db *DB) OrgPage(ctx context.Context, q OrgQuery, p Page) ([]OrgEntry, *Key, error) {
 	size := p.size()
-	cols := `o.id, o.slug, o.name, o.kind, o.created_at`
-	query := `SELECT ` + cols + `, COALESCE(m.role, '') FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ?`
-	if q.MemberOnly {
-		query = `SELECT ` + cols + `, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? AND`
-	} else {
-		query += ` WHERE`
-	}
-	query += ` (o.name, o.id) > (?, ?)`
-	args := []any{q.UserID, p.After.Sort, p.After.ID}
-	if q.OrgID != 0 {
-		query += ` AND o.id = ?`
-		args = append(args, q.OrgID)
-	}
-	query += ` ORDER BY o.name, o.id LIMIT ?`
-	args = append(args, size+1)
+	query, args := orgPageSQL(q, p.After, size)
 	var out []OrgEntry
 	err := db.view(ctx, func(tx *Tx) error {
 		rows, err := tx.query(ctx, query, args...)
@@ -125,6 +111,22 @@ func (db *DB) OrgPage(ctx context.Context, q OrgQuery, p Page) ([]OrgEntry, *Key
 	}
 	out, next := cut(out, size, func(e OrgEntry) Key { return Key{Sort: e.Name, ID: e.ID} })
 	return out, next, nil
+}
+
+// orgPageSQL is OrgPage's query, apart so that a test can check its plan.
+func orgPageSQL(q OrgQuery, after Key, size int) (string, []any) {
+	cols := `o.id, o.slug, o.name, o.kind, o.created_at`
+	query := `SELECT ` + cols + `, COALESCE(m.role, '') FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE`
+	if q.MemberOnly {
+		query = `SELECT ` + cols + `, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? AND`
+	}
+	query += ` (o.name, o.id) > (?, ?)`
+	args := []any{q.UserID, after.Sort, after.ID}
+	if q.OrgID != 0 {
+		query += ` AND o.id = ?`
+		args = append(args, q.OrgID)
+	}
+	return query + ` ORDER BY o.name, o.id LIMIT ?`, append(args, size+1)
 }
 
 // OrgSlugs returns the slugs of the organisations with the given IDs; IDs

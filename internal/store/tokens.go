@@ -137,16 +137,10 @@ func (db *DB) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 // the ID alone, read downwards on the (user_id, id) index.
 func (db *DB) TokenPage(ctx context.Context, userID int64, p Page) ([]Token, *Key, error) {
 	size := p.size()
-	query := `SELECT ` + tokenColumns + ` FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id WHERE t.user_id = ?`
-	args := []any{userID}
-	if !p.After.IsZero() {
-		query += ` AND t.id < ?`
-		args = append(args, p.After.ID)
-	}
-	args = append(args, size+1)
+	query, args := tokenPageSQL(userID, p.After, size)
 	var out []Token
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, query+` ORDER BY t.id DESC LIMIT ?`, args...)
+		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -165,6 +159,17 @@ func (db *DB) TokenPage(ctx context.Context, userID int64, p Page) ([]Token, *Ke
 	}
 	out, next := cut(out, size, func(t Token) Key { return Key{ID: t.ID} })
 	return out, next, nil
+}
+
+// tokenPageSQL is TokenPage's query.
+func tokenPageSQL(userID int64, after Key, size int) (string, []any) {
+	query := `SELECT ` + tokenColumns + ` FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id WHERE t.user_id = ?`
+	args := []any{userID}
+	if !after.IsZero() {
+		query += ` AND t.id < ?`
+		args = append(args, after.ID)
+	}
+	return query + ` ORDER BY t.id DESC LIMIT ?`, append(args, size+1)
 }
 
 // RevokeToken revokes one of the user's tokens.

@@ -121,7 +121,7 @@ func (db *DB) UserPage(ctx context.Context, p Page) ([]identity.User, *Key, erro
 	size := p.size()
 	var out []identity.User
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+userColumns+` FROM users WHERE email > ? ORDER BY email LIMIT ?`, p.After.Sort, size+1)
+		rows, err := tx.query(ctx, userPageSQL, p.After.Sort, size+1)
 		if err != nil {
 			return err
 		}
@@ -141,6 +141,13 @@ func (db *DB) UserPage(ctx context.Context, p Page) ([]identity.User, *Key, erro
 	out, next := cut(out, size, func(u identity.User) Key { return Key{Sort: u.Email, ID: u.ID} })
 	return out, next, nil
 }
+
+// userPageSQL is UserPage's query.
+const userPageSQL = `SELECT ` + userColumns + ` FROM users WHERE email > ? ORDER BY email LIMIT ?`
+
+// memberPageSQL is MemberPage's query.
+var memberPageSQL = `SELECT u.` + strings.ReplaceAll(userColumns, ", ", ", u.") + `, m.role, m.created_at
+	FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND u.email > ? ORDER BY u.email LIMIT ?`
 
 // UserEmails returns the emails of the users with the given IDs; IDs with
 // no user are left out.
@@ -290,10 +297,7 @@ func (db *DB) MemberPage(ctx context.Context, orgID int64, p Page) ([]Member, *K
 	size := p.size()
 	var out []Member
 	err := db.view(ctx, func(tx *Tx) error {
-		cols := strings.ReplaceAll(userColumns, ", ", ", u.")
-		rows, err := tx.query(ctx, `SELECT u.`+cols+`, m.role, m.created_at
-			FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND u.email > ? ORDER BY u.email LIMIT ?`,
-			orgID, p.After.Sort, size+1)
+		rows, err := tx.query(ctx, memberPageSQL, orgID, p.After.Sort, size+1)
 		if err != nil {
 			return err
 		}

@@ -2,9 +2,9 @@ package web
 
 import (
 	"fmt"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -18,13 +18,14 @@ type statusView struct {
 	SchemaVersion int
 	SchemaLatest  int
 	Orgs          []store.OrgEntry
-	// MoreOrgs links to the next page of organisations on the admin list
-	// when there are more than the status page shows.
-	MoreOrgs  string
 	Started       time.Time
 	Uptime        string
 	GoVersion     string
 	Secure        bool
+
+	// MoreOrgs links to the next page of organisations on the admin list
+	// when there are more than the status page shows.
+	MoreOrgs string
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) error {

@@ -89,7 +89,9 @@ func (m *Main) runOrg(ctx context.Context, args []string) error {
 			return err
 		}
 		return m.withInstance(ctx, f, func(in *instance) error {
-			orgs, err := in.db.Orgs(ctx)
+			orgs, err := allPages(func(p store.Page) ([]store.OrgEntry, *store.Key, error) {
+				return in.db.OrgPage(ctx, store.OrgQuery{}, p)
+			})
 			if err != nil {
 				return err
 			}
@@ -300,7 +302,7 @@ func invite(ctx context.Context, db *store.DB, actor store.Actor, userID int64, 
 }
 
 func (m *Main) listUsers(ctx context.Context, in *instance, format string) error {
-	users, err := in.db.Users(ctx)
+	users, err := allPages(func(p store.Page) ([]identity.User, *store.Key, error) { return in.db.UserPage(ctx, p) })
 	if err != nil {
 		return err
 	}
@@ -391,4 +393,22 @@ func (m *Main) runToken(ctx context.Context, args []string) error {
 			t.ID, t.Name, t.Scope, u.Email, t.ExpiresAt.Format(time.RFC3339))
 		return nil
 	})
+}
+
+// allPages reads a paged list to its end, for commands whose job is to
+// print all of it.
+func allPages[T any](read func(store.Page) ([]T, *store.Key, error)) ([]T, error) {
+	var out []T
+	p := store.Page{Limit: store.MaxPageLimit}
+	for {
+		items, next, err := read(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		if next == nil {
+			return out, nil
+		}
+		p.After = *next
+	}
 }

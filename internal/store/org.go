@@ -65,26 +65,79 @@ func (db *DB) Org(ctx context.Context, slug string) (identity.Org, error) {
 	return o, nil
 }
 
-// Orgs returns every organisation, ordered by name.
-func (db *DB) Orgs(ctx context.Context) ([]identity.Org, error) {
-	var out []identity.Org
+// OrgQuery chooses the organisations OrgPage lists.
+type OrgQuery struct {
+	// UserID, when set, gives each organisation that user's role in it.
+	UserID int64
+	// MemberOnly lists only the organisations UserID belongs to.
+	MemberOnly bool
+	// OrgID, when set, lists that organisation alone.
+	OrgID int64
+}
+
+// OrgEntry is an organisation in a list, with the role in it of the user
+// the query named ("" for none).
+type OrgEntry struct {
+	identity.Org
+	Role identity.Role
+}
+
+// OrgPage returns a page of organisations ordered by name (then ID). With
+// MemberOnly it reads the user's memberships and the organisations they
+// point to, never the whole table.
+func (db *DB) OrgPage(ctx context.Context, q OrgQuery, p Page) ([]OrgEntry, *Key, error) {
+	size := p.size()
+	query, args := orgPageSQL(q, p.After, size)
+	var out []OrgEntry
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY name, id`)
+		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			o, err := scanOrg(rows)
-			if err != nil {
+			var e OrgEntry
+			var kind, role string
+			if err := rows.Scan(&e.ID, &e.Slug, &e.Name, &kind, timeValue{&e.CreatedAt}, &role); err != nil {
 				return err
 			}
-			out = append(out, o)
+			e.Kind, e.Role = identity.OrgKind(kind), identity.Role(role)
+			out = append(out, e)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list organisations: %w", err)
+		return nil, nil, fmt.Errorf("list organisations: %w", err)
+	}
+	out, next := cut(out, size, func(e OrgEntry) Key { return Key{Sort: e.Name, ID: e.ID} })
+	return out, next, nil
+}
+
+// orgPageSQL is OrgPage's query, apart so that a test can check its plan.
+func orgPageSQL(q OrgQuery, after Key, size int) (string, []any) {
+	cols := `o.id, o.slug, o.name, o.kind, o.created_at`
+	query := `SELECT ` + cols + `, COALESCE(m.role, '') FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE`
+	if q.MemberOnly {
+		query = `SELECT ` + cols + `, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? AND`
+	}
+	query += ` (o.name, o.id) > (?, ?)`
+	args := []any{q.UserID, after.Sort, after.ID}
+	if q.OrgID != 0 {
+		query += ` AND o.id = ?`
+		args = append(args, q.OrgID)
+	}
+	return query + ` ORDER BY o.name, o.id LIMIT ?`, append(args, size+1)
+}
+
+// OrgSlugs returns the slugs of the organisations with the given IDs; IDs
+// with no organisation are left out.
+func (db *DB) OrgSlugs(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.byIDs(ctx, `SELECT id, slug FROM orgs WHERE id IN `, ids, func(id int64, slug string) { out[id] = slug })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("organisation slugs: %w", err)
 	}
 	return out, nil
 }

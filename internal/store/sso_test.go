@@ -228,14 +228,14 @@ func TestSSOIdentities(t *testing.T) {
 			t.Errorf("after unlinking, UserBySSOIdentity = %v, want ErrNotFound", err)
 		}
 		// An email in use or a linked account fails whole.
-		before, _ := db.Users(ctx)
+		before, _, _ := db.UserPage(ctx, store.Page{Limit: store.MaxPageLimit})
 		if _, err := db.CreateSSOUser(ctx, cli, store.NewUser{User: identity.User{Email: "a@riverside.example"}}, store.SSOIdentity{Issuer: "https://idp", Subject: "s3"}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("CreateSSOUser(email in use) = %v, want ErrConflict", err)
 		}
 		if _, err := db.CreateSSOUser(ctx, cli, store.NewUser{User: identity.User{Email: "other@riverside.example"}}, store.SSOIdentity{Issuer: "https://idp", Subject: "s2"}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("CreateSSOUser(linked account) = %v, want ErrConflict", err)
 		}
-		if after, _ := db.Users(ctx); len(after) != len(before) {
+		if after, _, _ := db.UserPage(ctx, store.Page{Limit: store.MaxPageLimit}); len(after) != len(before) {
 			t.Errorf("users = %d after failed creations, want %d", len(after), len(before))
 		}
 	})

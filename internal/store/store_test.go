@@ -171,9 +171,9 @@ func TestOrgs(t *testing.T) {
 		if _, err := db.Org(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Org(nobody) = %v, want ErrNotFound", err)
 		}
-		all, err := db.Orgs(ctx)
+		all, _, err := db.OrgPage(ctx, store.OrgQuery{}, store.Page{})
 		if err != nil || len(all) != 2 || all[0].Slug != "acme-billing" {
-			t.Errorf("Orgs() = %+v, %v, want acme-billing then riverside", all, err)
+			t.Errorf("OrgPage() = %+v, %v, want acme-billing then riverside", all, err)
 		}
 		entries, err := db.AuditEntries(ctx, o.ID, 10)
 		if err != nil || len(entries) != 1 {

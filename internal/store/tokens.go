@@ -130,6 +130,45 @@ func (db *DB) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 	return out, err
 }
 
+// TokenPage returns a page of the user's tokens, newest first: the key is
+// the ID alone, read downwards on the (user_id, id) index.
+func (db *DB) TokenPage(ctx context.Context, userID int64, p Page) ([]Token, *Key, error) {
+	size := p.size()
+	query, args := tokenPageSQL(userID, p.After, size)
+	var out []Token
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("tokens of user %d: %w", userID, err)
+	}
+	out, next := cut(out, size, func(t Token) Key { return Key{ID: t.ID} })
+	return out, next, nil
+}
+
+// tokenPageSQL is TokenPage's query.
+func tokenPageSQL(userID int64, after Key, size int) (string, []any) {
+	query := `SELECT ` + tokenColumns + ` FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id WHERE t.user_id = ?`
+	args := []any{userID}
+	if !after.IsZero() {
+		query += ` AND t.id < ?`
+		args = append(args, after.ID)
+	}
+	return query + ` ORDER BY t.id DESC LIMIT ?`, append(args, size+1)
+}
+
 // RevokeToken revokes one of the user's tokens.
 func (db *DB) RevokeToken(ctx context.Context, actor Actor, userID, tokenID int64) error {
 	return db.update(ctx, func(tx *Tx) error {

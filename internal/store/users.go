@@ -115,11 +115,13 @@ func (db *DB) PasswordHash(ctx context.Context, userID int64) (string, error) {
 	return h, err
 }
 
-// Users returns every user, ordered by email.
-func (db *DB) Users(ctx context.Context) ([]identity.User, error) {
+// UserPage returns a page of users ordered by email. Emails are unique, so
+// the email alone is the key, and its unique index keeps the order.
+func (db *DB) UserPage(ctx context.Context, p Page) ([]identity.User, *Key, error) {
+	size := p.size()
 	var out []identity.User
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+userColumns+` FROM users ORDER BY email`)
+		rows, err := tx.query(ctx, userPageSQL, p.After.Sort, size+1)
 		if err != nil {
 			return err
 		}
@@ -134,7 +136,28 @@ func (db *DB) Users(ctx context.Context) ([]identity.User, error) {
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, nil, fmt.Errorf("list users: %w", err)
+	}
+	out, next := cut(out, size, func(u identity.User) Key { return Key{Sort: u.Email, ID: u.ID} })
+	return out, next, nil
+}
+
+// userPageSQL is UserPage's query.
+const userPageSQL = `SELECT ` + userColumns + ` FROM users WHERE email > ? ORDER BY email LIMIT ?`
+
+// memberPageSQL is MemberPage's query.
+var memberPageSQL = `SELECT u.` + strings.ReplaceAll(userColumns, ", ", ", u.") + `, m.role, m.created_at
+	FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? AND u.email > ? ORDER BY u.email LIMIT ?`
+
+// UserEmails returns the emails of the users with the given IDs; IDs with
+// no user are left out.
+func (db *DB) UserEmails(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.byIDs(ctx, `SELECT id, email FROM users WHERE id IN `, ids, func(id int64, email string) { out[id] = email })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user emails: %w", err)
 	}
 	return out, nil
 }
@@ -271,7 +294,58 @@ type Member struct {
 	At   time.Time
 }
 
-// Members returns the members of an organisation, by email.
+// MemberPage returns a page of an organisation's members ordered by email.
+// It reads the organisation's memberships (the primary key's range for
+// orgID) and their users by ID; emails are unique, so the email is the key.
+func (db *DB) MemberPage(ctx context.Context, orgID int64, p Page) ([]Member, *Key, error) {
+	size := p.size()
+	var out []Member
+	err := db.view(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, memberPageSQL, orgID, p.After.Sort, size+1)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMember(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("members of org %d: %w", orgID, err)
+	}
+	out, next := cut(out, size, func(m Member) Key { return Key{Sort: m.User.Email, ID: m.User.ID} })
+	return out, next, nil
+}
+
+// MemberCount returns how many members an organisation has.
+func (db *DB) MemberCount(ctx context.Context, orgID int64) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.queryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = ?`, orgID).Scan(&n)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count members of org %d: %w", orgID, err)
+	}
+	return n, nil
+}
+
+func scanMember(row interface{ Scan(...any) error }) (Member, error) {
+	var m Member
+	u := &m.User
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.MustChangePassword, &u.Admin,
+		timeValue{&u.PasswordSetAt}, timeValue{&u.DisabledAt}, timeValue{&u.CreatedAt}, timeValue{&u.LastLoginAt},
+		&m.Role, timeValue{&m.At})
+	return m, err
+}
+
+// Members returns every member of an organisation, by email. Lists a person
+// pages through use MemberPage; this serves choices that need every member
+// at once (an assessment's assignees).
 func (db *DB) Members(ctx context.Context, orgID int64) ([]Member, error) {
 	var out []Member
 	err := db.view(ctx, func(tx *Tx) error {

@@ -232,18 +232,24 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 // that token: a token bound to one organisation must not learn of the
 // user's tokens for others.
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
+	pg, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
 	p := principalOf(r.Context())
-	ts, err := s.db.Tokens(r.Context(), p.User.ID)
+	if p.Token != nil {
+		writePage(s, w, r, []tokenJSON{toTokenJSON(*p.Token)}, nil)
+		return nil
+	}
+	ts, next, err := s.db.TokenPage(r.Context(), p.User.ID, pg)
 	if err != nil {
 		return err
 	}
 	items := make([]tokenJSON, 0, len(ts))
 	for _, t := range ts {
-		if p.Token == nil || t.ID == p.Token.ID {
-			items = append(items, toTokenJSON(t))
-		}
+		items = append(items, toTokenJSON(t))
 	}
-	s.writeJSON(w, r, http.StatusOK, list[tokenJSON]{Items: items})
+	writePage(s, w, r, items, next)
 	return nil
 }
 

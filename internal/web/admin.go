@@ -14,8 +14,9 @@ import (
 // adminUsersView is the platform administrator's list of users.
 type adminUsersView struct {
 	Page
-	Users    []identity.User
-	Orgs     []identity.Org
+	Users []identity.User
+	// NextURL links to the next page of users ("" on the last).
+	NextURL  string
 	Roles    []identity.Role
 	Problems validate.Error
 	Form     adminUserRequest
@@ -40,13 +41,15 @@ func (s *Server) adminUsersPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAdminUsers(w http.ResponseWriter, r *http.Request, status int, v *adminUsersView) error {
-	var err error
-	if v.Users, err = s.db.Users(r.Context()); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
-	if v.Orgs, err = s.db.Orgs(r.Context()); err != nil {
+	users, next, err := s.db.UserPage(r.Context(), pg)
+	if err != nil {
 		return err
 	}
+	v.Users, v.NextURL = users, nextPageURL(r, next)
 	v.Roles = identity.Roles
 	v.Page = Page{Title: "Users", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Users"}}}
 	s.render(w, r, status, "admin_users", v)
@@ -166,7 +169,11 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAdminUsers(w http.ResponseWriter, r *http.Request) error {
-	users, err := s.db.Users(r.Context())
+	pg, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
+	users, next, err := s.db.UserPage(r.Context(), pg)
 	if err != nil {
 		return err
 	}
@@ -174,11 +181,7 @@ func (s *Server) apiAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range users {
 		items = append(items, u.JSON())
 	}
-	pageItems, next, err := page(r, items)
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, list[userJSON]{Items: pageItems, NextCursor: next})
+	writePage(s, w, r, items, next)
 	return nil
 }
 
@@ -200,7 +203,9 @@ func (s *Server) apiAdminUserCreate(w http.ResponseWriter, r *http.Request) erro
 // adminOrgsView lists and creates organisations.
 type adminOrgsView struct {
 	Page
-	Orgs     []identity.Org
+	Orgs []store.OrgEntry
+	// NextURL links to the next page of organisations ("" on the last).
+	NextURL  string
 	Kinds    []identity.OrgKind
 	Problems validate.Error
 	Form     adminOrgRequest
@@ -220,10 +225,15 @@ func (s *Server) adminOrgsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAdminOrgs(w http.ResponseWriter, r *http.Request, status int, v *adminOrgsView) error {
-	var err error
-	if v.Orgs, err = s.db.Orgs(r.Context()); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	orgs, next, err := s.db.OrgPage(r.Context(), store.OrgQuery{}, pg)
+	if err != nil {
+		return err
+	}
+	v.Orgs, v.NextURL = orgs, nextPageURL(r, next)
 	v.Kinds = identity.OrgKinds
 	v.Page = Page{Title: "Organisations", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Organisations"}}}
 	s.render(w, r, status, "admin_orgs", v)

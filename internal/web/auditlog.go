@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,32 +102,42 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Erro
 	return f, form, problems
 }
 
-// auditRows adds the people behind user actors.
+// auditRows adds the people behind user actors and the organisations'
+// slugs, looking up only those the entries name.
 func (s *Server) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, error) {
-	users, err := s.db.Users(r.Context())
+	var userIDs, orgIDs []int64
+	for _, e := range entries {
+		base, _, _ := strings.Cut(e.Actor, "/")
+		if id, ok := strings.CutPrefix(base, "user:"); ok {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				userIDs = append(userIDs, n)
+			}
+		}
+		if e.OrgID != 0 {
+			orgIDs = append(orgIDs, e.OrgID)
+		}
+	}
+	slices.Sort(userIDs)
+	slices.Sort(orgIDs)
+	emails, err := s.db.UserEmails(r.Context(), slices.Compact(userIDs))
 	if err != nil {
 		return nil, err
 	}
-	emails := map[string]string{}
-	for _, u := range users {
-		emails[fmt.Sprintf("user:%d", u.ID)] = u.Email
-	}
-	orgs, err := s.db.Orgs(r.Context())
+	slugs, err := s.db.OrgSlugs(r.Context(), slices.Compact(orgIDs))
 	if err != nil {
 		return nil, err
-	}
-	slugs := map[int64]string{}
-	for _, o := range orgs {
-		slugs[o.ID] = o.Slug
 	}
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {
 		who := e.Actor
 		base, rest, _ := strings.Cut(e.Actor, "/")
-		if email, ok := emails[base]; ok {
-			who = email
-			if rest != "" {
-				who += " (" + rest + ")"
+		if id, ok := strings.CutPrefix(base, "user:"); ok {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if email, found := emails[n]; err == nil && found {
+				who = email
+				if rest != "" {
+					who += " (" + rest + ")"
+				}
 			}
 		}
 		rows[i] = auditRow{Entry: e, Who: who, Org: slugs[e.OrgID]}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,7 +50,7 @@ func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v *orgView) error {
 	a := orgOf(r.Context())
-	members, err := s.db.Members(r.Context(), a.Org.ID)
+	members, err := s.db.MemberCount(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
 	}
@@ -59,7 +58,7 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 		return err
 	}
 	v.Page = Page{Title: a.Org.Name, Breadcrumbs: orgCrumbs(a)}
-	v.Org, v.Role, v.Members = a.Org, a.Role, len(members)
+	v.Org, v.Role, v.Members = a.Org, a.Role, members
 	v.MyEmergency = a.Emergency
 	v.CanReview = a.allows(identity.PermOrgSecurity)
 	v.CanAudit = a.allows(identity.PermOrgAudit)
@@ -97,6 +96,8 @@ type membersView struct {
 	// Invitations are those still waiting for an answer; they name the
 	// email only, never the account behind it.
 	Invitations []identity.Invitation
+	// NextURL links to the next page of members ("" on the last).
+	NextURL string
 }
 
 func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
@@ -105,10 +106,15 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
 	a := orgOf(r.Context())
-	members, err := s.db.Members(r.Context(), a.Org.ID)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
+	members, next, err := s.db.MemberPage(r.Context(), a.Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	v.NextURL = nextPageURL(r, next)
 	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: orgCrumbs(a, Crumb{Label: "Members"})}
 	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
 	v.CanManage = a.allows(identity.PermOrgManage)
@@ -329,69 +335,30 @@ func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
 // orgJSON is the API's organisation, the same as the CLI's.
 type orgJSON = identity.OrgJSON
 
-// page cuts items to a page of at most limit starting after the cursor. The
-// cursor is opaque to clients: the base64 of an offset.
-func page[T any](r *http.Request, items []T) ([]T, *string, error) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return nil, nil, validate.Error{"limit": "must be a whole number from 1 to 500"}
-		}
-		limit = n
-	}
-	offset := 0
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
-		if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
-			return nil, nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The cursor is not one this server issued."}
-		}
-		offset = n
-	}
-	if offset > len(items) {
-		offset = len(items)
-	}
-	end := min(offset+limit, len(items))
-	var next *string
-	if end < len(items) {
-		c := base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
-		next = &c
-	}
-	return items[offset:end], next, nil
-}
-
 // apiOrgs lists the organisations the caller may see: their own, and every
 // one for a platform administrator.
 func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
+	pg, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
 	p := principalOf(r.Context())
-	ms, err := s.db.Memberships(r.Context(), p.User.ID)
+	// A platform administrator sees every organisation, except through a
+	// token without the admin scope, which sees only the user's own.
+	all := p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)
+	q := store.OrgQuery{UserID: p.User.ID, MemberOnly: !all}
+	if p.Token != nil && p.Token.OrgID != 0 {
+		q.OrgID = p.Token.OrgID
+	}
+	orgs, next, err := s.db.OrgPage(r.Context(), q, pg)
 	if err != nil {
 		return err
 	}
-	roles := map[int64]identity.Role{}
-	for _, m := range ms {
-		roles[m.OrgID] = m.Role
-	}
-	orgs, err := s.db.Orgs(r.Context())
-	if err != nil {
-		return err
-	}
-	items := []orgJSON{}
+	items := make([]orgJSON, 0, len(orgs))
 	for _, o := range orgs {
-		role, member := roles[o.ID]
-		if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != o.ID {
-			continue
-		}
-		if member || (p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)) {
-			items = append(items, o.JSON(role))
-		}
+		items = append(items, o.Org.JSON(o.Role))
 	}
-	pageItems, next, err := page(r, items)
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, list[orgJSON]{Items: pageItems, NextCursor: next})
+	writePage(s, w, r, items, next)
 	return nil
 }
 
@@ -402,19 +369,19 @@ func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
-	members, err := s.db.Members(r.Context(), orgOf(r.Context()).Org.ID)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	items := []memberJSON{}
+	members, next, err := s.db.MemberPage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	items := make([]memberJSON, 0, len(members))
 	for _, m := range members {
 		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
 	}
-	pageItems, next, err := page(r, items)
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, list[memberJSON]{Items: pageItems, NextCursor: next})
+	writePage(s, w, r, items, next)
 	return nil
 }
 

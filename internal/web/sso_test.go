@@ -107,7 +107,7 @@ func findAudit(t *testing.T, db *store.DB, action, want string) {
 
 func userCount(t *testing.T, db *store.DB) int {
 	t.Helper()
-	us, err := db.Users(context.Background())
+	us, _, err := db.UserPage(context.Background(), store.Page{Limit: store.MaxPageLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -18,11 +17,15 @@ type statusView struct {
 	Dialect       string
 	SchemaVersion int
 	SchemaLatest  int
-	Orgs          []identity.Org
+	Orgs          []store.OrgEntry
 	Started       time.Time
 	Uptime        string
 	GoVersion     string
 	Secure        bool
+
+	// MoreOrgs links to the next page of organisations on the admin list
+	// when there are more than the status page shows.
+	MoreOrgs string
 }
 
 func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) error {
@@ -48,8 +51,13 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) error {
 		v.Ready = true
 	}
 	if v.Ready {
-		if v.Orgs, err = s.db.Orgs(ctx); err != nil {
+		orgs, next, err := s.db.OrgPage(ctx, store.OrgQuery{}, store.Page{Limit: store.DefaultPageLimit})
+		if err != nil {
 			return err
+		}
+		v.Orgs = orgs
+		if next != nil {
+			v.MoreOrgs = "/admin/orgs?cursor=" + encodeCursor(*next)
 		}
 	}
 	s.render(w, r, http.StatusOK, "status", &v)

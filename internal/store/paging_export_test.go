@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// ListPlans returns the database's plan for each keyset list query, by name.
+// On PostgreSQL sequential scans are switched off for the EXPLAIN, so the
+// plan shows whether an index can serve the query at all rather than what
+// the planner picks for a test's handful of rows.
+func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
+	after := Key{Sort: "m", ID: 7}
+	queries := map[string]func() (string, []any){
+		"orgs": func() (string, []any) { return orgPageSQL(OrgQuery{UserID: 1}, after, 50) },
+		"member orgs": func() (string, []any) {
+			return orgPageSQL(OrgQuery{UserID: 1, MemberOnly: true}, after, 50)
+		},
+		"users":   func() (string, []any) { return userPageSQL, []any{after.Sort, 51} },
+		"members": func() (string, []any) { return memberPageSQL, []any{1, after.Sort, 51} },
+		"tokens":  func() (string, []any) { return tokenPageSQL(1, after, 50) },
+	}
+	plans := map[string]string{}
+	err := db.view(ctx, func(tx *Tx) error {
+		explain := "EXPLAIN QUERY PLAN "
+		if db.dialect == Postgres {
+			explain = "EXPLAIN "
+			if _, err := tx.exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+		}
+		for name, q := range queries {
+			query, args := q()
+			rows, err := tx.query(ctx, explain+query, args...)
+			if err != nil {
+				return err
+			}
+			cols, _ := rows.Columns()
+			var lines []string
+			for rows.Next() {
+				vals := make([]any, len(cols))
+				ptrs := make([]any, len(cols))
+				for i := range vals {
+					ptrs[i] = &vals[i]
+				}
+				if err := rows.Scan(ptrs...); err != nil {
+					rows.Close()
+					return err
+				}
+				// SQLite's plan detail is the last column, PostgreSQL's
+				// plan its only one.
+				switch v := vals[len(vals)-1].(type) {
+				case string:
+					lines = append(lines, v)
+				case []byte:
+					lines = append(lines, string(v))
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			plans[name] = strings.Join(lines, "\n")
+		}
+		return nil
+	})
+	return plans, err
+}

@@ -1,0 +1,64 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
+)
+
+// TestListQueriesUseIndexes checks the plan of every keyset list query: each
+// table is read through an index, and the lists whose order an index holds
+// (organisations, users, a user's tokens) read a page in that order with no
+// sort. The lists of one organisation's members and of one user's
+// organisations sort only the rows of that organisation or that user.
+func TestListQueriesUseIndexes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		plans, err := store.ListPlans(context.Background(), db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type want struct {
+			uses   []string // index names (or SQLite's words for the primary key) the plan names
+			sorted bool     // the index holds the order: no sort step
+		}
+		sqlite := map[string]want{
+			"orgs":        {[]string{"SEARCH o USING INDEX orgs_name", "SEARCH m USING INDEX sqlite_autoindex_memberships_1"}, true},
+			"member orgs": {[]string{"SEARCH m USING INDEX memberships_user", "SEARCH o USING INTEGER PRIMARY KEY"}, false},
+			"users":       {[]string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (email>?)"}, true},
+			"members":     {[]string{"SEARCH m USING INDEX sqlite_autoindex_memberships_1 (org_id=?)", "SEARCH u USING INTEGER PRIMARY KEY"}, false},
+			"tokens":      {[]string{"SEARCH t USING INDEX api_tokens_user_id (user_id=? AND id<?)"}, true},
+		}
+		postgres := map[string]want{
+			"orgs":        {[]string{"Index Scan using orgs_name on orgs", "memberships_user"}, true},
+			"member orgs": {[]string{"memberships_user", "orgs_"}, false},
+			"users":       {[]string{"Index Scan using users_email_key on users"}, true},
+			"members":     {[]string{"memberships_pkey", "users_"}, false},
+			"tokens":      {[]string{"Index Scan Backward using api_tokens_user_id on api_tokens"}, true},
+		}
+		wants, sortWord, fullScan := sqlite, "TEMP B-TREE", "SCAN "
+		if db.Dialect() == store.Postgres {
+			wants, sortWord, fullScan = postgres, "Sort", "Seq Scan"
+		}
+		for name, w := range wants {
+			plan, ok := plans[name]
+			if !ok {
+				t.Errorf("no plan for %s", name)
+				continue
+			}
+			for _, u := range w.uses {
+				if !strings.Contains(plan, u) {
+					t.Errorf("plan of %s lacks %q:\n%s", name, u, plan)
+				}
+			}
+			if strings.Contains(plan, fullScan) {
+				t.Errorf("plan of %s reads a whole table:\n%s", name, plan)
+			}
+			if w.sorted && strings.Contains(plan, sortWord) {
+				t.Errorf("plan of %s sorts instead of reading an index in order:\n%s", name, plan)
+			}
+		}
+	})
+}

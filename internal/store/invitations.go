@@ -162,20 +162,10 @@ func (db *DB) OrgInvitations(ctx context.Context, orgID int64) ([]identity.Invit
 func (db *DB) invitations(ctx context.Context, where string, arg int64) ([]identity.Invitation, error) {
 	var out []identity.Invitation
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+invitationColumns+invitationFrom+` WHERE `+where+
+		var err error
+		out, err = queryAll(ctx, tx, scanInvitation, `SELECT `+invitationColumns+invitationFrom+` WHERE `+where+
 			` AND i.answered_at IS NULL AND i.expires_at > ? ORDER BY i.id DESC`, arg, db.Now().UTC())
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			inv, err := scanInvitation(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, inv)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list invitations: %w", err)

@@ -113,19 +113,9 @@ func (db *DB) TouchToken(ctx context.Context, actor Actor, t Token) error {
 func (db *DB) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 	var out []Token
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id WHERE t.user_id = ? ORDER BY t.id DESC`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanToken(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanToken, `SELECT `+tokenColumns+` FROM api_tokens t LEFT JOIN orgs o ON o.id = t.org_id WHERE t.user_id = ? ORDER BY t.id DESC`, userID)
+		return err
 	})
 	return out, err
 }
@@ -137,19 +127,9 @@ func (db *DB) TokenPage(ctx context.Context, userID int64, p Page) ([]Token, *Ke
 	query, args := tokenPageSQL(userID, p.After, size)
 	var out []Token
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanToken(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, t)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanToken, query, args...)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tokens of user %d: %w", userID, err)

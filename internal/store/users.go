@@ -121,19 +121,9 @@ func (db *DB) UserPage(ctx context.Context, p Page) ([]identity.User, *Key, erro
 	size := p.size()
 	var out []identity.User
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, userPageSQL, p.After.Sort, size+1)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanUser, userPageSQL, p.After.Sort, size+1)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list users: %w", err)
@@ -301,19 +291,9 @@ func (db *DB) MemberPage(ctx context.Context, orgID int64, p Page) ([]Member, *K
 	size := p.size()
 	var out []Member
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, memberPageSQL, orgID, p.After.Sort, size+1)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMember(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanMember, memberPageSQL, orgID, p.After.Sort, size+1)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("members of org %d: %w", orgID, err)
@@ -350,24 +330,10 @@ func (db *DB) Members(ctx context.Context, orgID int64) ([]Member, error) {
 	var out []Member
 	err := db.view(ctx, func(tx *Tx) error {
 		cols := strings.ReplaceAll(userColumns, ", ", ", u.")
-		rows, err := tx.query(ctx, `SELECT u.`+cols+`, m.role, m.created_at
+		var err error
+		out, err = queryAll(ctx, tx, scanMember, `SELECT u.`+cols+`, m.role, m.created_at
 			FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.email`, orgID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var m Member
-			var u identity.User
-			if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.MustChangePassword, &u.Admin,
-				timeValue{&u.PasswordSetAt}, timeValue{&u.DisabledAt}, timeValue{&u.CreatedAt}, timeValue{&u.LastLoginAt},
-				&m.Role, timeValue{&m.At}); err != nil {
-				return err
-			}
-			m.User = u
-			out = append(out, m)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("members of org %d: %w", orgID, err)

@@ -93,19 +93,9 @@ func scanPasskey(row interface{ Scan(...any) error }) (Passkey, error) {
 func (db *DB) Passkeys(ctx context.Context, userID int64) ([]Passkey, error) {
 	var out []Passkey
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+passkeyColumns+` FROM webauthn_credentials WHERE user_id = ? ORDER BY id`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			p, err := scanPasskey(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, p)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanPasskey, `SELECT `+passkeyColumns+` FROM webauthn_credentials WHERE user_id = ? ORDER BY id`, userID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("passkeys of user %d: %w", userID, err)

@@ -125,35 +125,42 @@ func (db *DB) Emergency(ctx context.Context, orgID, id int64) (identity.Emergenc
 	return e, err
 }
 
-// Emergencies lists orgID's emergency access, newest first; userID 0 means
-// everyone's, unreviewed only those that still await review.
-func (db *DB) Emergencies(ctx context.Context, orgID, userID int64, unreviewed bool) ([]identity.Emergency, error) {
+// EmergencyQuery picks which of an organisation's emergency access records
+// a list shows: one member's (UserID) or everyone's (0), and only those
+// still awaiting review.
+type EmergencyQuery struct {
+	UserID     int64
+	Unreviewed bool
+}
+
+// EmergencyPage lists orgID's emergency access, newest first, a page at a
+// time: the key is the ID alone, read downwards on the (org_id, id) index.
+func (db *DB) EmergencyPage(ctx context.Context, orgID int64, q EmergencyQuery, p Page) ([]identity.Emergency, *Key, error) {
+	size := p.size()
+	query := `SELECT ` + emergencyColumns + emergencyFrom + ` WHERE e.org_id = ?`
+	args := []any{orgID}
+	if q.UserID != 0 {
+		query += ` AND e.user_id = ?`
+		args = append(args, q.UserID)
+	}
+	if q.Unreviewed {
+		query += ` AND e.reviewed_at IS NULL`
+	}
+	if !p.After.IsZero() {
+		query += ` AND e.id < ?`
+		args = append(args, p.After.ID)
+	}
 	var out []identity.Emergency
 	err := db.view(ctx, func(tx *Tx) error {
-		q := `SELECT ` + emergencyColumns + emergencyFrom + ` WHERE e.org_id = ?`
-		args := []any{orgID}
-		if userID != 0 {
-			q += ` AND e.user_id = ?`
-			args = append(args, userID)
-		}
-		if unreviewed {
-			q += ` AND e.reviewed_at IS NULL`
-		}
-		rows, err := tx.query(ctx, q+` ORDER BY e.id DESC LIMIT 200`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEmergency(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanEmergency, query+` ORDER BY e.id DESC LIMIT ?`, append(args, size+1)...)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("emergency access of org %d: %w", orgID, err)
+	}
+	out, next := cut(out, size, func(e identity.Emergency) Key { return Key{ID: e.ID} })
+	return out, next, nil
 }
 
 // EndEmergency ends running emergency access early.

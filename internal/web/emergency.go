@@ -16,8 +16,10 @@ import (
 // emergencyView lists emergency access in an organisation and shows one.
 type emergencyView struct {
 	Page
-	Org        identity.Org
-	List       []identity.Emergency
+	Org  identity.Org
+	List []identity.Emergency
+	// NextURL links to the next page of the list ("" on the last).
+	NextURL    string
 	Item       *identity.Emergency
 	CanReview  bool
 	CanEnd     bool
@@ -107,10 +109,15 @@ func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
 	if v.CanReview {
 		who = 0
 	}
-	var err error
-	if v.List, err = s.db.Emergencies(r.Context(), a.Org.ID, who, false); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	list, next, err := s.db.EmergencyPage(r.Context(), a.Org.ID, store.EmergencyQuery{UserID: who}, pg)
+	if err != nil {
+		return err
+	}
+	v.List, v.NextURL = list, nextPageURL(r, next)
 	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: "emergency:list",
 		Summary: fmt.Sprintf("viewed %d emergency access records", len(v.List))}); err != nil {
 		return err

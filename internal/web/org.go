@@ -22,10 +22,12 @@ type orgView struct {
 	Security    store.OrgSecurity
 	MyEmergency *identity.Emergency
 	Unreviewed  []identity.Emergency
-	CanReview   bool
-	CanAudit    bool
-	CanSettings bool
-	CanSSO      bool
+	// MoreUnreviewed: more await review than the page shows.
+	MoreUnreviewed bool
+	CanReview      bool
+	CanAudit       bool
+	CanSettings    bool
+	CanSSO         bool
 	// NeedsMFA: the session has passed no second factor, so emergency
 	// access would be refused; EmergencyNeedsMFA: it just was.
 	NeedsMFA          bool
@@ -35,6 +37,10 @@ type orgView struct {
 	// Dash is the compliance dashboard (assess_pages.go).
 	Dash *dashboard
 }
+
+// unreviewedShown is how many emergency access records awaiting review the
+// organisation page lists; the emergency access page has them all.
+const unreviewedShown = 20
 
 func orgCrumbs(a *orgAccess, more ...Crumb) []Crumb {
 	c := []Crumb{{Label: "Organisations", URL: "/"}, {Label: a.Org.Name, URL: "/orgs/" + a.Org.Slug}}
@@ -73,9 +79,11 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	if v.CanReview {
 		// Running emergency access is listed too, so that the security
 		// officer sees it at once, not only when it needs review.
-		if v.Unreviewed, err = s.db.Emergencies(r.Context(), a.Org.ID, 0, true); err != nil {
+		var more *store.Key
+		if v.Unreviewed, more, err = s.db.EmergencyPage(r.Context(), a.Org.ID, store.EmergencyQuery{Unreviewed: true}, store.Page{Limit: unreviewedShown}); err != nil {
 			return err
 		}
+		v.MoreUnreviewed = more != nil
 	}
 	s.render(w, r, status, "org", v)
 	return nil

@@ -226,26 +226,33 @@ func (tx *Tx) notify(ctx context.Context, n Notification) error {
 	return err
 }
 
-// Notifications returns the user's newest notifications.
-func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]Notification, error) {
+// NotificationPage returns the user's notifications, newest first, a page
+// at a time: the key is the ID alone, read downwards on (user_id, id).
+func (db *DB) NotificationPage(ctx context.Context, userID int64, p Page) ([]Notification, *Key, error) {
+	size := p.size()
+	query := `SELECT id, user_id, COALESCE(org_id, 0), kind, message, link, created_at, read_at FROM notifications WHERE user_id = ?`
+	args := []any{userID}
+	if !p.After.IsZero() {
+		query += ` AND id < ?`
+		args = append(args, p.After.ID)
+	}
 	var out []Notification
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT id, user_id, COALESCE(org_id, 0), kind, message, link, created_at, read_at
-			FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ?`, userID, limit)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n Notification
-			if err := rows.Scan(&n.ID, &n.UserID, &n.OrgID, &n.Kind, &n.Message, &n.Link, timeValue{&n.CreatedAt}, timeValue{&n.ReadAt}); err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanNotification, query+` ORDER BY id DESC LIMIT ?`, append(args, size+1)...)
+		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("notifications of user %d: %w", userID, err)
+	}
+	out, next := cut(out, size, func(n Notification) Key { return Key{ID: n.ID} })
+	return out, next, nil
+}
+
+func scanNotification(row scanner) (Notification, error) {
+	var n Notification
+	err := row.Scan(&n.ID, &n.UserID, &n.OrgID, &n.Kind, &n.Message, &n.Link, timeValue{&n.CreatedAt}, timeValue{&n.ReadAt})
+	return n, err
 }
 
 // UnreadNotifications counts the user's unread notifications.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -110,6 +111,51 @@ func TestEmergencyPage(t *testing.T) {
 		got := walk(store.EmergencyQuery{Unreviewed: true}, 4, nil)
 		if slices.Contains(got, all[len(all)-2]) || len(got) != len(all) {
 			t.Errorf("awaiting review = %v, want all but the reviewed %d, plus the one added while paging", got, all[len(all)-2])
+		}
+	})
+}
+
+// TestNotificationPage walks a user's notifications a few at a time: every
+// one once, newest first, and never another user's.
+func TestNotificationPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		actor := store.Actor{Name: "test"}
+		var ids []int64
+		u, err := db.CreateUser(ctx, actor, store.NewUser{User: identity.User{Email: "ana@example.org", Name: "Ana"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := db.CreateUser(ctx, actor, store.NewUser{User: identity.User{Email: "ben@example.org", Name: "Ben"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 5 {
+			for _, to := range []int64{u.ID, other.ID} {
+				if err := store.NotifyForTest(ctx, db, store.Notification{UserID: to, Kind: "test", Message: fmt.Sprintf("note %d", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		p := store.Page{Limit: 2}
+		for range 10 {
+			list, next, err := db.NotificationPage(ctx, u.ID, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range list {
+				if n.UserID != u.ID {
+					t.Fatalf("notification %d of user %d in user %d's list", n.ID, n.UserID, u.ID)
+				}
+				ids = append(ids, n.ID)
+			}
+			if next == nil {
+				break
+			}
+			p.After = *next
+		}
+		if len(ids) != 5 || !slices.IsSortedFunc(ids, func(a, b int64) int { return int(b - a) }) {
+			t.Errorf("walked notifications %v, want 5, newest first", ids)
 		}
 	})
 }

@@ -14,3 +14,8 @@ var (
 	IsUniqueViolation     = isUniqueViolation
 	IsForeignKeyViolation = isForeignKeyViolation
 )
+
+// NotifyForTest stores a notification as the store's own changes do.
+func NotifyForTest(ctx context.Context, db *DB, n Notification) error {
+	return db.update(ctx, func(tx *Tx) error { return tx.notify(ctx, n) })
+}

@@ -75,11 +75,11 @@ func TestSSOProviderSaveAndLoad(t *testing.T) {
 		if p, _ := db.SSOProvider(ctx, org.ID); !p.Config.TrustMFA {
 			t.Error("TrustMFA was not stored")
 		}
-		if ns, err := db.Notifications(ctx, owner.ID, 10); err != nil || len(ns) != 1 || ns[0].Kind != "sso" ||
+		if ns, _, err := db.NotificationPage(ctx, owner.ID, store.Page{Limit: 10}); err != nil || len(ns) != 1 || ns[0].Kind != "sso" ||
 			!strings.Contains(ns[0].Message, "login.example.org") || ns[0].Link != "/orgs/riverside/settings/sso" {
 			t.Errorf("owner's notifications = %+v, %v; want one about the change", ns, err)
 		}
-		if ns, _ := db.Notifications(ctx, officer.ID, 10); len(ns) != 0 {
+		if ns, _, _ := db.NotificationPage(ctx, officer.ID, store.Page{Limit: 10}); len(ns) != 0 {
 			t.Errorf("a security officer was notified as an owner: %+v", ns)
 		}
 		if out, err := db.Outbox(ctx, 10); err != nil || len(out) != 1 || out[0].Email != "owner@riverside.example" {

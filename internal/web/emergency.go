@@ -217,15 +217,21 @@ func (s *Server) emergencyReview(w http.ResponseWriter, r *http.Request) error {
 type notificationsView struct {
 	Page
 	Items []store.Notification
+	// NextURL links to older notifications ("" on the last page).
+	NextURL string
 }
 
 func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r.Context())
-	items, err := s.db.Notifications(r.Context(), p.User.ID, 100)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "notifications", &notificationsView{Page: Page{Title: "Notifications"}, Items: items})
+	items, next, err := s.db.NotificationPage(r.Context(), p.User.ID, pg)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "notifications", &notificationsView{Page: Page{Title: "Notifications"}, Items: items, NextURL: nextPageURL(r, next)})
 	return nil
 }
 

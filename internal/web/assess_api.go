@@ -12,7 +12,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
-	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
@@ -516,7 +515,7 @@ func (s *Server) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	err = s.db.DeleteAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
-	var re *store.RetentionError
+	var re *assess.RetentionError
 	if errors.As(err, &re) {
 		s.writeJSON(w, r, http.StatusConflict, retentionBody{
 			Error: errorDetail{Code: "retained", RequestID: requestID(r.Context()),

@@ -19,6 +19,12 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		"users":   func() (string, []any) { return userPageSQL, []any{after.Sort, 51} },
 		"members": func() (string, []any) { return memberPageSQL, []any{1, after.Sort, 51} },
 		"tokens":  func() (string, []any) { return tokenPageSQL(1, after, 50) },
+		"assessments": func() (string, []any) {
+			q, args, _ := assessmentPageSQL(1, Key{Sort: "2026-03-01T10:00:00Z", ID: 7}, 50)
+			return q, args
+		},
+		"response versions": func() (string, []any) { return responseVersionPageSQL(1, "164.308(a)(1)", after, 50) },
+		"evidence":          func() (string, []any) { return evidencePageSQL(1, after, 50) },
 	}
 	plans := map[string]string{}
 	err := db.view(ctx, func(tx *Tx) error {

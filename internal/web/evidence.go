@@ -66,8 +66,10 @@ type evidenceForm struct {
 
 type evidenceView struct {
 	Page
-	Org      identity.Org
-	List     []assess.Evidence
+	Org  identity.Org
+	List []assess.Evidence
+	// NextURL links to the next page of the list ("" on the last).
+	NextURL  string
 	Item     *assess.Evidence
 	Versions []assess.EvidenceVersion
 	Uses     []store.EvidenceUse
@@ -106,10 +108,15 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, status int, problems validate.Error, form evidenceForm) error {
 	a := orgOf(r.Context())
 	v := s.evidenceView(r, "Evidence", Crumb{Label: "Evidence"})
-	var err error
-	if v.List, err = s.db.EvidenceList(r.Context(), a.Org.ID); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	list, next, err := s.db.EvidencePage(r.Context(), a.Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	v.List, v.NextURL = list, nextPageURL(r, next)
 	v.Problems, v.Form = problems, form
 	s.render(w, r, status, "evidence", v)
 	return nil
@@ -290,12 +297,24 @@ func (s *Server) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// apiEvidenceList answers a page of the organisation's evidence. The shape
+// predates the API's list shape and is kept: the page is under "evidence",
+// and "next_cursor" (null on the last page) resumes it.
 func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.db.EvidenceList(r.Context(), orgOf(r.Context()).Org.ID)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
+	list, next, err := s.db.EvidencePage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	var cursor *string
+	if next != nil {
+		c := encodeCursor(*next)
+		cursor = &c
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "next_cursor": cursor, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
 	return nil
 }
 

@@ -581,6 +581,9 @@ func (tx *Tx) putResponse(ctx context.Context, actor Actor, orgID, id int64, e a
 	if err := tx.saveResponseVersion(ctx, id, r); err != nil {
 		return r, err
 	}
+	if err := tx.linkEvidence(ctx, id, r.Citation, r.EvidenceIDs); err != nil {
+		return r, err
+	}
 	if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), r.Citation); err != nil {
 		return r, err
 	}
@@ -590,6 +593,25 @@ func (tx *Tx) putResponse(ctx context.Context, actor Actor, orgID, id int64, e a
 	}
 	return r, tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.response",
 		Object: fmt.Sprintf("assessment:%d/%s", id, r.Citation), Summary: summary})
+}
+
+// linkEvidence records which evidence the current response for citation
+// links, for EvidenceUsePage, replacing what it linked before.
+func (tx *Tx) linkEvidence(ctx context.Context, id int64, citation string, ids []int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM assess_response_evidence WHERE assessment_id = ? AND citation = ?`, id, citation); err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, e := range ids {
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if _, err := tx.exec(ctx, `INSERT INTO assess_response_evidence (assessment_id, citation, evidence_id) VALUES (?, ?, ?)`, id, citation, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) saveResponseVersion(ctx context.Context, id int64, r assess.Response) error {
@@ -960,6 +982,9 @@ func (db *DB) CopyAssessment(ctx context.Context, actor Actor, orgID, from int64
 			if err := tx.saveResponseVersion(ctx, a.ID, r); err != nil {
 				return err
 			}
+			if err := tx.linkEvidence(ctx, a.ID, r.Citation, r.EvidenceIDs); err != nil {
+				return err
+			}
 		}
 		for _, d := range src.Decisions {
 			if _, ok := a.Entry(d.Citation); !ok {
@@ -1000,7 +1025,7 @@ func (db *DB) DeleteAssessment(ctx context.Context, actor Actor, orgID, id int64
 		if _, err := tx.exec(ctx, `UPDATE assessments SET copied_from = NULL WHERE copied_from = ?`, id); err != nil {
 			return err
 		}
-		for _, table := range []string{"assess_reviews", "assess_decision_versions", "assess_decisions", "assess_response_versions", "assess_responses"} {
+		for _, table := range []string{"assess_response_evidence", "assess_reviews", "assess_decision_versions", "assess_decisions", "assess_response_versions", "assess_responses"} {
 			if _, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE assessment_id = ?`, id); err != nil {
 				return err
 			}

@@ -195,12 +195,12 @@ func TestEvidence(t *testing.T) {
 		if r, ok := sheet.Response("164.316(b)(1)"); !ok || r.Version != 1 || len(r.EvidenceIDs) != 2 {
 			t.Errorf("response after refused saves = %+v", r)
 		}
-		uses, err := db.EvidenceUses(ctx, org.ID, link.ID)
-		if err != nil || len(uses) != 1 || uses[0].Citation != "164.316(b)(1)" || uses[0].AssessmentID != a.ID {
-			t.Errorf("EvidenceUses = %+v, %v", uses, err)
+		uses, next, err := db.EvidenceUsePage(ctx, org.ID, link.ID, store.Page{})
+		if err != nil || len(uses) != 1 || uses[0].Citation != "164.316(b)(1)" || uses[0].AssessmentID != a.ID || next != nil {
+			t.Errorf("EvidenceUsePage = %+v, %v, %v", uses, next, err)
 		}
-		if uses, _ := db.EvidenceUses(ctx, other.ID, link.ID); len(uses) != 0 {
-			t.Errorf("EvidenceUses(other) = %+v", uses)
+		if uses, _, err := db.EvidenceUsePage(ctx, other.ID, link.ID, store.Page{}); len(uses) != 0 || !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("EvidenceUsePage(other) = %+v, %v, want ErrNotFound", uses, err)
 		}
 	})
 }

@@ -25,6 +25,7 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		},
 		"response versions": func() (string, []any) { return responseVersionPageSQL(1, "164.308(a)(1)", after, 50) },
 		"evidence":          func() (string, []any) { return evidencePageSQL(1, after, 50) },
+		"evidence uses":     func() (string, []any) { return evidenceUsePageSQL(1, 2, after, 50) },
 	}
 	plans := map[string]string{}
 	err := db.view(ctx, func(tx *Tx) error {

@@ -14,7 +14,8 @@ import (
 // (organisations, users, a user's tokens, an organisation's assessments and
 // evidence, the versions of one response) read a page in that order with no
 // sort. The lists of one organisation's members and of one user's
-// organisations sort only the rows of that organisation or that user.
+// organisations sort only the rows of that organisation or that user, and
+// PostgreSQL may sort the responses that link one piece of evidence.
 func TestListQueriesUseIndexes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		plans, err := store.ListPlans(context.Background(), db)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -165,6 +166,97 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			}
 		})
 
+		t.Run("evidence uses", func(t *testing.T) {
+			e, err := db.CreateEvidence(ctx, cli, nil, org.ID, assess.Evidence{Title: "Policy", Kind: assess.EvidenceLink, URL: "https://example.org/policy"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type use struct {
+				AssessmentID int64  `json:"assessment_id"`
+				Citation     string `json:"citation"`
+			}
+			key := func(u use) string { return fmt.Sprintf("%d %s", u.AssessmentID, u.Citation) }
+			link := func(a assess.Assessment, i int) use {
+				t.Helper()
+				c := a.Entries[i].Citation
+				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: c, Status: assess.Implemented, EvidenceIDs: []int64{e.ID, e.ID}}); err != nil {
+					t.Fatal(err)
+				}
+				return use{a.ID, c}
+			}
+			older, newer := addAssessment("uses 1", day), addAssessment("uses 2", day)
+			var uses []use
+			for _, i := range []int{4, 0, 2} {
+				uses = append(uses, link(newer, i), link(older, i))
+			}
+			// A response that drops the evidence is no longer a use.
+			if _, err := db.SaveResponse(ctx, cli, org.ID, older.ID, assess.Response{Citation: older.Entries[2].Citation, Status: assess.Partial, EvidenceIDs: []int64{}}); err != nil {
+				t.Fatal(err)
+			}
+			uses = slices.DeleteFunc(uses, func(u use) bool { return u == use{older.ID, older.Entries[2].Citation} })
+			sorted := func() []string {
+				out := make([]string, len(uses))
+				for i, u := range uses {
+					out[i] = key(u)
+				}
+				slices.SortFunc(out, func(a, b string) int {
+					var ia, ib int64
+					var ca, cb string
+					fmt.Sscanf(a, "%d %s", &ia, &ca)
+					fmt.Sscanf(b, "%d %s", &ib, &cb)
+					if ia != ib {
+						return int(ib - ia)
+					}
+					return strings.Compare(ca, cb)
+				})
+				return out
+			}
+			path := fmt.Sprintf("/api/v1/orgs/riverside/evidence/%d", e.ID)
+			var got []string
+			next := path + "?limit=2"
+			for page := 1; ; page++ {
+				var p struct {
+					UsedBy     []use   `json:"used_by"`
+					NextCursor *string `json:"used_by_next_cursor"`
+				}
+				decodeJSON200(t, sam, next, &p)
+				for _, u := range p.UsedBy {
+					got = append(got, key(u))
+				}
+				if p.NextCursor == nil {
+					break
+				}
+				if page == 1 {
+					addAssessment("uses 3", day) // no use yet
+					third := addAssessment("uses 4", day)
+					link(third, 1)                                         // a newer assessment: before the cursor
+					uses = append(uses, link(older, len(older.Entries)-1)) // after it: comes once
+				}
+				next = path + "?limit=2&cursor=" + *p.NextCursor
+			}
+			want := sorted()
+			if !slices.Equal(got, want) {
+				t.Errorf("pages of used_by = %v, want %v", got, want)
+			}
+			rows := walkPages(t, sam, fmt.Sprintf("/orgs/riverside/evidence/%d?limit=2", e.ID), regexp.MustCompile(`<li><a href="/orgs/riverside/assessments/(\d+/entries/[^"]+)">`), func(int) {})
+			for i, r := range rows {
+				if rows[i], err = url.PathUnescape(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var pageWant []string
+			all, _, err := db.EvidenceUsePage(ctx, org.ID, e.ID, store.Page{Limit: store.MaxPageLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range all {
+				pageWant = append(pageWant, fmt.Sprintf("%d/entries/%s", u.AssessmentID, u.Citation))
+			}
+			if len(pageWant) != len(want)+1 || !slices.Equal(rows, pageWant) {
+				t.Errorf("pages of the evidence page's uses = %v, want %v", rows, pageWant)
+			}
+		})
+
 		t.Run("bad input", func(t *testing.T) {
 			a := addAssessment("bad input", day)
 			b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -175,7 +267,11 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 				{"limit=0", "limit"},
 				{"limit=501", "limit"},
 			}
-			paths := []string{"/api/v1/orgs/riverside/assessments", "/api/v1/orgs/riverside/evidence",
+			ev, err := db.CreateEvidence(ctx, cli, nil, org.ID, assess.Evidence{Title: "Bad input", Kind: assess.EvidenceLink, URL: "https://example.org/bad"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths := []string{"/api/v1/orgs/riverside/assessments", "/api/v1/orgs/riverside/evidence", fmt.Sprintf("/api/v1/orgs/riverside/evidence/%d", ev.ID),
 				fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions", a.ID, a.Entries[0].Citation)}
 			for _, path := range paths {
 				for _, b := range bad {

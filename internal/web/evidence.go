@@ -73,9 +73,11 @@ type evidenceView struct {
 	Item     *assess.Evidence
 	Versions []assess.EvidenceVersion
 	Uses     []store.EvidenceUse
-	CanWrite bool
-	Problems validate.Error
-	Form     evidenceForm
+	// UsesNextURL links to the next page of Uses ("" on the last).
+	UsesNextURL string
+	CanWrite    bool
+	Problems    validate.Error
+	Form        evidenceForm
 	// Accept lists the file extensions accepted, for the file inputs;
 	// Limit is the size limit for people.
 	Accept string
@@ -190,7 +192,10 @@ type evidenceJSON struct {
 	Evidence assess.Evidence          `json:"evidence"`
 	Versions []assess.EvidenceVersion `json:"versions"`
 	UsedBy   []store.EvidenceUse      `json:"used_by,omitempty"`
-	URL      string                   `json:"url"`
+	// UsedByNext resumes used_by (?cursor=) when more responses link the
+	// evidence than one page holds.
+	UsedByNext *string `json:"used_by_next_cursor,omitempty"`
+	URL        string  `json:"url"`
 }
 
 func (s *Server) evidenceItemPage(w http.ResponseWriter, r *http.Request) error {
@@ -212,9 +217,15 @@ func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, stat
 	if v.Versions, err = s.db.EvidenceVersions(r.Context(), a.Org.ID, id); err != nil {
 		return err
 	}
-	if v.Uses, err = s.db.EvidenceUses(r.Context(), a.Org.ID, id); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	uses, next, err := s.db.EvidenceUsePage(r.Context(), a.Org.ID, id, pg)
+	if err != nil {
+		return err
+	}
+	v.Uses, v.UsesNextURL = uses, nextPageURL(r, next)
 	s.render(w, r, status, "evidence_item", v)
 	return nil
 }
@@ -332,10 +343,19 @@ func (s *Server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uses, err := s.db.EvidenceUses(r.Context(), a.Org.ID, id)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, URL: evidenceURL(a.Org.Slug, id)})
+	uses, next, err := s.db.EvidenceUsePage(r.Context(), a.Org.ID, id, pg)
+	if err != nil {
+		return err
+	}
+	out := evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, URL: evidenceURL(a.Org.Slug, id)}
+	if next != nil {
+		c := encodeCursor(*next)
+		out.UsedByNext = &c
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 )
 
@@ -72,4 +73,23 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		return nil
 	})
 	return plans, err
+}
+
+// EvidenceLinkBackfill is the statement of migration 17 that fills
+// assess_response_evidence from the responses' evidence_ids, as the dialect
+// of db has it.
+func EvidenceLinkBackfill(db *DB) (string, error) {
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.Version == 17 {
+			_, stmt, ok := strings.Cut(m.SQL, "\nINSERT INTO assess_response_evidence")
+			if ok {
+				return "INSERT INTO assess_response_evidence" + stmt, nil
+			}
+		}
+	}
+	return "", errors.New("no backfill in migration 17")
 }

@@ -17,25 +17,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
-// RetentionError refuses to delete a record still inside its retention
-// period. It wraps ErrConflict.
-type RetentionError struct {
-	Until time.Time
-}
-
-func (e *RetentionError) Error() string {
-	return fmt.Sprintf("the assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)): %v",
-		e.Until.Format("2 January 2006"), ErrConflict)
-}
-
-func (e *RetentionError) Unwrap() error { return ErrConflict }
-
-// errFinal refuses a change to a final assessment.
-func errFinal(a assess.Assessment) error {
-	return conflictf("Assessment %q was finalised on %s and cannot be changed; start a new one as a copy.",
-		a.Name, a.FinalisedAt.Format("2 January 2006"))
-}
-
 func jsonText(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -295,10 +276,7 @@ func (tx *Tx) editable(ctx context.Context, orgID, id int64) (assess.Assessment,
 	if err != nil {
 		return a, err
 	}
-	if !a.Editable() {
-		return a, errFinal(a)
-	}
-	return a, nil
+	return a, refused(a.CheckEditable())
 }
 
 // CreateAssessment stores a, made by assess.New, as a new draft of the
@@ -603,6 +581,9 @@ func (tx *Tx) putResponse(ctx context.Context, actor Actor, orgID, id int64, e a
 	if err := tx.saveResponseVersion(ctx, id, r); err != nil {
 		return r, err
 	}
+	if err := tx.linkEvidence(ctx, id, r.Citation, r.EvidenceIDs); err != nil {
+		return r, err
+	}
 	if err := tx.lapseReview(ctx, actor, orgID, id, string(e.Category), r.Citation); err != nil {
 		return r, err
 	}
@@ -612,6 +593,25 @@ func (tx *Tx) putResponse(ctx context.Context, actor Actor, orgID, id int64, e a
 	}
 	return r, tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.response",
 		Object: fmt.Sprintf("assessment:%d/%s", id, r.Citation), Summary: summary})
+}
+
+// linkEvidence records which evidence the current response for citation
+// links, for EvidenceUsePage, replacing what it linked before.
+func (tx *Tx) linkEvidence(ctx context.Context, id int64, citation string, ids []int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM assess_response_evidence WHERE assessment_id = ? AND citation = ?`, id, citation); err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, e := range ids {
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if _, err := tx.exec(ctx, `INSERT INTO assess_response_evidence (assessment_id, citation, evidence_id) VALUES (?, ?, ?)`, id, citation, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) saveResponseVersion(ctx context.Context, id int64, r assess.Response) error {
@@ -920,7 +920,7 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 		a = s.Assessment
 		switch a.Status {
 		case assess.StatusFinal:
-			return errFinal(a)
+			return refused(a.CheckEditable())
 		case assess.StatusDraft:
 			return conflictf("Assessment %q is a draft: submit it for review before signing it off.", a.Name)
 		}
@@ -982,6 +982,9 @@ func (db *DB) CopyAssessment(ctx context.Context, actor Actor, orgID, from int64
 			if err := tx.saveResponseVersion(ctx, a.ID, r); err != nil {
 				return err
 			}
+			if err := tx.linkEvidence(ctx, a.ID, r.Citation, r.EvidenceIDs); err != nil {
+				return err
+			}
 		}
 		for _, d := range src.Decisions {
 			if _, ok := a.Entry(d.Citation); !ok {
@@ -1009,26 +1012,20 @@ func (db *DB) CopyAssessment(ctx context.Context, actor Actor, orgID, from int64
 
 // DeleteAssessment deletes an assessment and everything recorded in it. A
 // draft or one in review may go at any time; a final one only after its
-// retention date, before which a *RetentionError says when.
+// retention date, before which an *assess.RetentionError says when.
 func (db *DB) DeleteAssessment(ctx context.Context, actor Actor, orgID, id int64) error {
 	err := db.update(ctx, func(tx *Tx) error {
 		a, err := tx.assessment(ctx, orgID, id)
 		if err != nil {
 			return err
 		}
-		if a.Status == assess.StatusFinal {
-			until := a.RetainUntil
-			if until.IsZero() {
-				until = assess.RetainUntil(a.FinalisedAt)
-			}
-			if tx.now.Before(until) {
-				return &RetentionError{Until: until}
-			}
+		if err := assess.CheckDeletable(a, tx.now); err != nil {
+			return refused(err)
 		}
 		if _, err := tx.exec(ctx, `UPDATE assessments SET copied_from = NULL WHERE copied_from = ?`, id); err != nil {
 			return err
 		}
-		for _, table := range []string{"assess_reviews", "assess_decision_versions", "assess_decisions", "assess_response_versions", "assess_responses"} {
+		for _, table := range []string{"assess_response_evidence", "assess_reviews", "assess_decision_versions", "assess_decisions", "assess_response_versions", "assess_responses"} {
 			if _, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE assessment_id = ?`, id); err != nil {
 				return err
 			}

@@ -179,7 +179,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 		}
 
 		// Retention: deletion refused until six years after the last effective date.
-		var re *store.RetentionError
+		var re *assess.RetentionError
 		if err := db.DeleteAssessment(ctx, cli, org.ID, a.ID); !errors.As(err, &re) || !errors.Is(err, store.ErrConflict) || !re.Until.Equal(final.RetainUntil) {
 			t.Errorf("DeleteAssessment(final) = %v, want RetentionError until %v", err, final.RetainUntil)
 		}

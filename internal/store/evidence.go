@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -418,36 +417,49 @@ type EvidenceUse struct {
 	Citation       string `json:"citation"`
 }
 
-// EvidenceUses lists the responses, in the organisation's assessments
-// newest first, that link evidence id.
-func (db *DB) EvidenceUses(ctx context.Context, orgID, id int64) ([]EvidenceUse, error) {
+// EvidenceUsePage returns a page of the current responses that link
+// evidence id, newest assessment first (by ID), then by citation, and the
+// key of the next page (the assessment ID and citation), or nil on the
+// last. It reads the links from assess_response_evidence.
+func (db *DB) EvidenceUsePage(ctx context.Context, orgID, id int64, p Page) ([]EvidenceUse, *Key, error) {
+	size := p.size()
+	query, args := evidenceUsePageSQL(orgID, id, p.After, size)
 	out := []EvidenceUse{}
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT a.id, a.name, a.status, r.citation, r.evidence_ids
-			FROM assess_responses r JOIN assessments a ON a.id = r.assessment_id
-			WHERE a.org_id = ? AND r.evidence_ids <> '[]' ORDER BY a.started_at DESC, a.id DESC, r.citation`, orgID)
+		if _, err := tx.evidence(ctx, orgID, id); err != nil {
+			return err
+		}
+		rows, err := tx.query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var u EvidenceUse
-			var ids string
-			if err := rows.Scan(&u.AssessmentID, &u.AssessmentName, &u.Status, &u.Citation, &ids); err != nil {
+			if err := rows.Scan(&u.AssessmentID, &u.AssessmentName, &u.Status, &u.Citation); err != nil {
 				return err
 			}
-			var list []int64
-			if err := json.Unmarshal([]byte(ids), &list); err != nil {
-				return fmt.Errorf("evidence of %s in assessment %d: %w", u.Citation, u.AssessmentID, err)
-			}
-			if slices.Contains(list, id) {
-				out = append(out, u)
-			}
+			out = append(out, u)
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("evidence uses: %w", err)
+		return nil, nil, fmt.Errorf("evidence uses: %w", err)
 	}
-	return out, nil
+	out, next := cut(out, size, func(u EvidenceUse) Key { return Key{Sort: u.Citation, ID: u.AssessmentID} })
+	return out, next, nil
+}
+
+// evidenceUsePageSQL is EvidenceUsePage's query, served by the index
+// assess_response_evidence_uses (evidence_id, assessment_id DESC, citation).
+func evidenceUsePageSQL(orgID, id int64, after Key, size int) (string, []any) {
+	query := `SELECT a.id, a.name, a.status, l.citation
+		FROM assess_response_evidence l JOIN assessments a ON a.id = l.assessment_id
+		WHERE l.evidence_id = ? AND a.org_id = ?`
+	args := []any{id, orgID}
+	if !after.IsZero() {
+		query += ` AND (l.assessment_id < ? OR (l.assessment_id = ? AND l.citation > ?))`
+		args = append(args, after.ID, after.ID, after.Sort)
+	}
+	return query + ` ORDER BY l.assessment_id DESC, l.citation LIMIT ?`, append(args, size+1)
 }

@@ -195,12 +195,29 @@ func TestEvidence(t *testing.T) {
 		if r, ok := sheet.Response("164.316(b)(1)"); !ok || r.Version != 1 || len(r.EvidenceIDs) != 2 {
 			t.Errorf("response after refused saves = %+v", r)
 		}
-		uses, err := db.EvidenceUses(ctx, org.ID, link.ID)
-		if err != nil || len(uses) != 1 || uses[0].Citation != "164.316(b)(1)" || uses[0].AssessmentID != a.ID {
-			t.Errorf("EvidenceUses = %+v, %v", uses, err)
+		uses, next, err := db.EvidenceUsePage(ctx, org.ID, link.ID, store.Page{})
+		if err != nil || len(uses) != 1 || uses[0].Citation != "164.316(b)(1)" || uses[0].AssessmentID != a.ID || next != nil {
+			t.Errorf("EvidenceUsePage = %+v, %v, %v", uses, next, err)
 		}
-		if uses, _ := db.EvidenceUses(ctx, other.ID, link.ID); len(uses) != 0 {
-			t.Errorf("EvidenceUses(other) = %+v", uses)
+		if uses, _, err := db.EvidenceUsePage(ctx, other.ID, link.ID, store.Page{}); len(uses) != 0 || !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("EvidenceUsePage(other) = %+v, %v, want ErrNotFound", uses, err)
+		}
+
+		// Migration 17 fills the links from responses saved before it: run
+		// its backfill on an emptied table and the uses come back.
+		backfill, err := store.EvidenceLinkBackfill(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`DELETE FROM assess_response_evidence`, backfill} {
+			if err := store.ExecForTest(ctx, db, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		for _, ev := range []int64{e.ID, link.ID} {
+			if uses, _, err := db.EvidenceUsePage(ctx, org.ID, ev, store.Page{}); err != nil || len(uses) != 1 || uses[0].Citation != "164.316(b)(1)" {
+				t.Errorf("EvidenceUsePage(%d) after the backfill = %+v, %v", ev, uses, err)
+			}
 		}
 	})
 }

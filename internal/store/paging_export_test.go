@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 )
 
@@ -19,6 +20,13 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		"users":   func() (string, []any) { return userPageSQL, []any{after.Sort, 51} },
 		"members": func() (string, []any) { return memberPageSQL, []any{1, after.Sort, 51} },
 		"tokens":  func() (string, []any) { return tokenPageSQL(1, after, 50) },
+		"assessments": func() (string, []any) {
+			q, args, _ := assessmentPageSQL(1, Key{Sort: "2026-03-01T10:00:00Z", ID: 7}, 50)
+			return q, args
+		},
+		"response versions": func() (string, []any) { return responseVersionPageSQL(1, "164.308(a)(1)", after, 50) },
+		"evidence":          func() (string, []any) { return evidencePageSQL(1, after, 50) },
+		"evidence uses":     func() (string, []any) { return evidenceUsePageSQL(1, 2, after, 50) },
 	}
 	plans := map[string]string{}
 	err := db.view(ctx, func(tx *Tx) error {
@@ -65,4 +73,23 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		return nil
 	})
 	return plans, err
+}
+
+// EvidenceLinkBackfill is the statement of migration 17 that fills
+// assess_response_evidence from the responses' evidence_ids, as the dialect
+// of db has it.
+func EvidenceLinkBackfill(db *DB) (string, error) {
+	ms, err := migrations(db.dialect)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.Version == 17 {
+			_, stmt, ok := strings.Cut(m.SQL, "\nINSERT INTO assess_response_evidence")
+			if ok {
+				return "INSERT INTO assess_response_evidence" + stmt, nil
+			}
+		}
+	}
+	return "", errors.New("no backfill in migration 17")
 }

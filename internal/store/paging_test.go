@@ -11,9 +11,11 @@ import (
 
 // TestListQueriesUseIndexes checks the plan of every keyset list query: each
 // table is read through an index, and the lists whose order an index holds
-// (organisations, users, a user's tokens) read a page in that order with no
+// (organisations, users, a user's tokens, an organisation's assessments and
+// evidence, the versions of one response) read a page in that order with no
 // sort. The lists of one organisation's members and of one user's
-// organisations sort only the rows of that organisation or that user.
+// organisations sort only the rows of that organisation or that user, and
+// PostgreSQL may sort the responses that link one piece of evidence.
 func TestListQueriesUseIndexes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		plans, err := store.ListPlans(context.Background(), db)
@@ -25,18 +27,24 @@ func TestListQueriesUseIndexes(t *testing.T) {
 			sorted bool     // the index holds the order: no sort step
 		}
 		sqlite := map[string]want{
-			"orgs":        {[]string{"SEARCH o USING INDEX orgs_name", "SEARCH m USING INDEX sqlite_autoindex_memberships_1"}, true},
-			"member orgs": {[]string{"SEARCH m USING INDEX memberships_user", "SEARCH o USING INTEGER PRIMARY KEY"}, false},
-			"users":       {[]string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (email>?)"}, true},
-			"members":     {[]string{"SEARCH m USING INDEX sqlite_autoindex_memberships_1 (org_id=?)", "SEARCH u USING INTEGER PRIMARY KEY"}, false},
-			"tokens":      {[]string{"SEARCH t USING INDEX api_tokens_user_id (user_id=? AND id<?)"}, true},
+			"orgs":              {[]string{"SEARCH o USING INDEX orgs_name", "SEARCH m USING INDEX sqlite_autoindex_memberships_1"}, true},
+			"member orgs":       {[]string{"SEARCH m USING INDEX memberships_user", "SEARCH o USING INTEGER PRIMARY KEY"}, false},
+			"users":             {[]string{"SEARCH users USING INDEX sqlite_autoindex_users_1 (email>?)"}, true},
+			"members":           {[]string{"SEARCH m USING INDEX sqlite_autoindex_memberships_1 (org_id=?)", "SEARCH u USING INTEGER PRIMARY KEY"}, false},
+			"tokens":            {[]string{"SEARCH t USING INDEX api_tokens_user_id (user_id=? AND id<?)"}, true},
+			"assessments":       {[]string{"SEARCH assessments USING INDEX assessments_org_started (org_id=? AND started_at<?)"}, true},
+			"response versions": {[]string{"SEARCH assess_response_versions USING INDEX sqlite_autoindex_assess_response_versions_1 (assessment_id=? AND citation=? AND version>?)"}, true},
+			"evidence":          {[]string{"SEARCH evidence USING INDEX evidence_org (org_id=? AND id<?)"}, true},
 		}
 		postgres := map[string]want{
-			"orgs":        {[]string{"Index Scan using orgs_name on orgs", "memberships_user"}, true},
-			"member orgs": {[]string{"memberships_user", "orgs_"}, false},
-			"users":       {[]string{"Index Scan using users_email_key on users"}, true},
-			"members":     {[]string{"memberships_pkey", "users_"}, false},
-			"tokens":      {[]string{"Index Scan Backward using api_tokens_user_id on api_tokens"}, true},
+			"orgs":              {[]string{"Index Scan using orgs_name on orgs", "memberships_user"}, true},
+			"member orgs":       {[]string{"memberships_user", "orgs_"}, false},
+			"users":             {[]string{"Index Scan using users_email_key on users"}, true},
+			"members":           {[]string{"memberships_pkey", "users_"}, false},
+			"tokens":            {[]string{"Index Scan Backward using api_tokens_user_id on api_tokens"}, true},
+			"assessments":       {[]string{"Index Scan Backward using assessments_org_started on assessments"}, true},
+			"response versions": {[]string{"Index Scan using assess_response_versions_assessment_id_citation_version_key on assess_response_versions"}, true},
+			"evidence":          {[]string{"Index Scan Backward using evidence_org on evidence"}, true},
 		}
 		wants, sortWord, fullScan := sqlite, "TEMP B-TREE", "SCAN "
 		if db.Dialect() == store.Postgres {

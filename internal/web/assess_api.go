@@ -12,7 +12,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
-	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
@@ -183,7 +182,11 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error 
 type assessmentJSON = assess.AssessmentJSON
 
 func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
-	as, err := s.db.Assessments(r.Context(), orgOf(r.Context()).Org.ID)
+	pg, err := pageQuery(r)
+	if err != nil {
+		return err
+	}
+	as, next, err := s.db.AssessmentPage(r.Context(), orgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -191,11 +194,7 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	for i, a := range as {
 		items[i] = a.JSON()
 	}
-	pageItems, next, err := page(r, items)
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, r, http.StatusOK, list[assessmentJSON]{Items: pageItems, NextCursor: next})
+	writePage(s, w, r, items, next)
 	return nil
 }
 
@@ -356,15 +355,15 @@ func (s *Server) apiResponseVersions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	vs, err := s.db.ResponseVersions(r.Context(), orgOf(r.Context()).Org.ID, id, r.PathValue("citation"))
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	pageItems, next, err := page(r, vs)
+	vs, next, err := s.db.ResponseVersionPage(r.Context(), orgOf(r.Context()).Org.ID, id, r.PathValue("citation"), pg)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, list[assess.Response]{Items: pageItems, NextCursor: next})
+	writePage(s, w, r, vs, next)
 	return nil
 }
 
@@ -516,7 +515,7 @@ func (s *Server) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	err = s.db.DeleteAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
-	var re *store.RetentionError
+	var re *assess.RetentionError
 	if errors.As(err, &re) {
 		s.writeJSON(w, r, http.StatusConflict, retentionBody{
 			Error: errorDetail{Code: "retained", RequestID: requestID(r.Context()),

@@ -783,9 +783,9 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 			Done: (st == assess.StatusDraft && a.Status != assess.StatusDraft) || (st == assess.StatusInReview && a.Status == assess.StatusFinal)})
 	}
 	v.CanDelete = v.CanSec
-	if a.Status == assess.StatusFinal && now.Before(a.RetainUntil) {
+	if until, kept := assess.RetainedUntil(a, now); kept {
 		v.CanDelete = false
-		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", day(a.RetainUntil))
+		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", day(until))
 	}
 	s.render(w, r, status, "assess_overview", v)
 	return nil
@@ -856,8 +856,7 @@ func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	retained := a.Status == assess.StatusFinal && s.db.Now().Before(a.RetainUntil)
-	if !retained && r.PostFormValue("confirm") != "yes" {
+	if _, retained := assess.RetainedUntil(a, s.db.Now()); !retained && r.PostFormValue("confirm") != "yes" {
 		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
 		if err != nil {
 			return err
@@ -866,7 +865,7 @@ func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error 
 		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	}
 	err = s.db.DeleteAssessment(r.Context(), s.actor(r), o.Org.ID, id)
-	var re *store.RetentionError
+	var re *assess.RetentionError
 	if errors.As(err, &re) {
 		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
 		if err != nil {

@@ -66,14 +66,18 @@ type evidenceForm struct {
 
 type evidenceView struct {
 	Page
-	Org      identity.Org
-	List     []assess.Evidence
+	Org  identity.Org
+	List []assess.Evidence
+	// NextURL links to the next page of the list ("" on the last).
+	NextURL  string
 	Item     *assess.Evidence
 	Versions []assess.EvidenceVersion
 	Uses     []store.EvidenceUse
-	CanWrite bool
-	Problems validate.Error
-	Form     evidenceForm
+	// UsesNextURL links to the next page of Uses ("" on the last).
+	UsesNextURL string
+	CanWrite    bool
+	Problems    validate.Error
+	Form        evidenceForm
 	// Accept lists the file extensions accepted, for the file inputs;
 	// Limit is the size limit for people.
 	Accept string
@@ -106,10 +110,15 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, status int, problems validate.Error, form evidenceForm) error {
 	a := orgOf(r.Context())
 	v := s.evidenceView(r, "Evidence", Crumb{Label: "Evidence"})
-	var err error
-	if v.List, err = s.db.EvidenceList(r.Context(), a.Org.ID); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	list, next, err := s.db.EvidencePage(r.Context(), a.Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	v.List, v.NextURL = list, nextPageURL(r, next)
 	v.Problems, v.Form = problems, form
 	s.render(w, r, status, "evidence", v)
 	return nil
@@ -183,7 +192,10 @@ type evidenceJSON struct {
 	Evidence assess.Evidence          `json:"evidence"`
 	Versions []assess.EvidenceVersion `json:"versions"`
 	UsedBy   []store.EvidenceUse      `json:"used_by,omitempty"`
-	URL      string                   `json:"url"`
+	// UsedByNext resumes used_by (?cursor=) when more responses link the
+	// evidence than one page holds.
+	UsedByNext *string `json:"used_by_next_cursor,omitempty"`
+	URL        string  `json:"url"`
 }
 
 func (s *Server) evidenceItemPage(w http.ResponseWriter, r *http.Request) error {
@@ -205,9 +217,15 @@ func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, stat
 	if v.Versions, err = s.db.EvidenceVersions(r.Context(), a.Org.ID, id); err != nil {
 		return err
 	}
-	if v.Uses, err = s.db.EvidenceUses(r.Context(), a.Org.ID, id); err != nil {
+	pg, err := pageQuery(r)
+	if err != nil {
 		return err
 	}
+	uses, next, err := s.db.EvidenceUsePage(r.Context(), a.Org.ID, id, pg)
+	if err != nil {
+		return err
+	}
+	v.Uses, v.UsesNextURL = uses, nextPageURL(r, next)
 	s.render(w, r, status, "evidence_item", v)
 	return nil
 }
@@ -290,12 +308,24 @@ func (s *Server) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// apiEvidenceList answers a page of the organisation's evidence. The shape
+// predates the API's list shape and is kept: the page is under "evidence",
+// and "next_cursor" (null on the last page) resumes it.
 func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.db.EvidenceList(r.Context(), orgOf(r.Context()).Org.ID)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
+	list, next, err := s.db.EvidencePage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	var cursor *string
+	if next != nil {
+		c := encodeCursor(*next)
+		cursor = &c
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "next_cursor": cursor, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
 	return nil
 }
 
@@ -313,10 +343,19 @@ func (s *Server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	uses, err := s.db.EvidenceUses(r.Context(), a.Org.ID, id)
+	pg, err := pageQuery(r)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, URL: evidenceURL(a.Org.Slug, id)})
+	uses, next, err := s.db.EvidenceUsePage(r.Context(), a.Org.ID, id, pg)
+	if err != nil {
+		return err
+	}
+	out := evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, URL: evidenceURL(a.Org.Slug, id)}
+	if next != nil {
+		c := encodeCursor(*next)
+		out.UsedByNext = &c
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
 	return nil
 }

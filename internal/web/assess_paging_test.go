@@ -1,0 +1,297 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
+)
+
+// TestAssessPagingWalksEveryRowOnce walks the assessments, the versions of
+// a response and the evidence, API and page, with a small limit, adding rows
+// between page requests: every row present when the walk started comes
+// exactly once and in order, a row added after the cursor comes once, a row
+// added before it does not come at all.
+func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		cli := store.Actor{Name: "cli:test"}
+		s, _ := newTestServer(t, db, Config{})
+		org, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sam := loginFull(t, s, db, "sam@example.org", createUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer))
+		cat, err := catalog.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2026, 3, 1, 9, 30, 0, 123456000, time.UTC)
+		addAssessment := func(name string, started time.Time) assess.Assessment {
+			t.Helper()
+			a, err := assess.New(cat, catalog.ProfileCurrent, name, started, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, err = db.CreateAssessment(ctx, cli, org.ID, a); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+
+		t.Run("assessments", func(t *testing.T) {
+			// Start times repeat, so the ID must break ties; newest first.
+			var as []assess.Assessment
+			for i, d := range []int{3, 1, 3, 0, 2, 3, 1} {
+				as = append(as, addAssessment(fmt.Sprintf("A%d", i), day.AddDate(0, 0, d)))
+			}
+			want := func() []string {
+				sorted := slices.Clone(as)
+				slices.SortFunc(sorted, func(a, b assess.Assessment) int {
+					if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+						return c
+					}
+					return int(b.ID - a.ID)
+				})
+				var out []string
+				for _, a := range sorted {
+					out = append(out, a.Name)
+				}
+				return out
+			}
+			type item struct {
+				Name string `json:"name"`
+			}
+			got := walkAPI[item](t, sam, "/api/v1/orgs/riverside/assessments?limit=2", func(page int) {
+				if page == 1 {
+					addAssessment("newest", day.AddDate(0, 0, 9)) // before the cursor
+					as = append(as, addAssessment("oldest", day.AddDate(0, 0, -9)))
+				}
+			})
+			var names []string
+			for _, a := range got {
+				names = append(names, a.Name)
+			}
+			if w := want(); !slices.Equal(names, w) {
+				t.Errorf("pages of /api/v1/orgs/riverside/assessments = %v, want %v", names, w)
+			}
+		})
+
+		t.Run("response versions", func(t *testing.T) {
+			a := addAssessment("versions", day)
+			citation := a.Entries[0].Citation
+			save := func(n int) {
+				t.Helper()
+				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: citation, Status: assess.Partial, Narrative: fmt.Sprintf("take %d", n)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for n := 1; n <= 5; n++ {
+				save(n)
+			}
+			got := walkAPI[assess.Response](t, sam, fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions?limit=2", a.ID, citation), func(page int) {
+				if page == 1 {
+					save(6) // after the cursor: comes once, last
+				}
+			})
+			var takes []string
+			for i, r := range got {
+				takes = append(takes, r.Narrative)
+				if r.Version != i+1 {
+					t.Errorf("version %d of the walk is numbered %d", i+1, r.Version)
+				}
+			}
+			if want := []string{"take 1", "take 2", "take 3", "take 4", "take 5", "take 6"}; !slices.Equal(takes, want) {
+				t.Errorf("pages of response versions = %v, want %v", takes, want)
+			}
+		})
+
+		t.Run("evidence", func(t *testing.T) {
+			add := func(title string) assess.Evidence {
+				t.Helper()
+				e, err := db.CreateEvidence(ctx, cli, nil, org.ID, assess.Evidence{Title: title, Kind: assess.EvidenceLink, URL: "https://example.org/" + title}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e
+			}
+			var want []string
+			for i := range 5 {
+				want = append([]string{add(fmt.Sprintf("E%d", i)).Title}, want...) // newest first
+			}
+			var got []string
+			next := "/api/v1/orgs/riverside/evidence?limit=2"
+			for page := 1; ; page++ {
+				var p struct {
+					Evidence   []assess.Evidence `json:"evidence"`
+					NextCursor *string           `json:"next_cursor"`
+					MaxSize    int64             `json:"max_size"`
+					Accepted   []string          `json:"accepted"`
+				}
+				decodeJSON200(t, sam, next, &p)
+				if p.MaxSize == 0 || len(p.Accepted) == 0 {
+					t.Errorf("GET %s lost max_size or accepted: %+v", next, p)
+				}
+				for _, e := range p.Evidence {
+					got = append(got, e.Title)
+				}
+				if p.NextCursor == nil {
+					break
+				}
+				if page == 1 {
+					add("late") // newer than every row shown: before the cursor
+				}
+				next = "/api/v1/orgs/riverside/evidence?limit=2&cursor=" + *p.NextCursor
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("pages of /api/v1/orgs/riverside/evidence = %v, want %v", got, want)
+			}
+			pageWant := append([]string{"late"}, want...)
+			rows := walkPages(t, sam, "/orgs/riverside/evidence?limit=2", regexp.MustCompile(`<td><a href="/orgs/riverside/evidence/\d+">([^<]+)</a></td>`), func(int) {})
+			if !slices.Equal(rows, pageWant) {
+				t.Errorf("pages of /orgs/riverside/evidence = %v, want %v", rows, pageWant)
+			}
+		})
+
+		t.Run("evidence uses", func(t *testing.T) {
+			e, err := db.CreateEvidence(ctx, cli, nil, org.ID, assess.Evidence{Title: "Policy", Kind: assess.EvidenceLink, URL: "https://example.org/policy"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			type use struct {
+				AssessmentID int64  `json:"assessment_id"`
+				Citation     string `json:"citation"`
+			}
+			key := func(u use) string { return fmt.Sprintf("%d %s", u.AssessmentID, u.Citation) }
+			link := func(a assess.Assessment, i int) use {
+				t.Helper()
+				c := a.Entries[i].Citation
+				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: c, Status: assess.Implemented, EvidenceIDs: []int64{e.ID, e.ID}}); err != nil {
+					t.Fatal(err)
+				}
+				return use{a.ID, c}
+			}
+			older, newer := addAssessment("uses 1", day), addAssessment("uses 2", day)
+			var uses []use
+			for _, i := range []int{4, 0, 2} {
+				uses = append(uses, link(newer, i), link(older, i))
+			}
+			// A response that drops the evidence is no longer a use.
+			if _, err := db.SaveResponse(ctx, cli, org.ID, older.ID, assess.Response{Citation: older.Entries[2].Citation, Status: assess.Partial, EvidenceIDs: []int64{}}); err != nil {
+				t.Fatal(err)
+			}
+			uses = slices.DeleteFunc(uses, func(u use) bool { return u == use{older.ID, older.Entries[2].Citation} })
+			sorted := func() []string {
+				out := make([]string, len(uses))
+				for i, u := range uses {
+					out[i] = key(u)
+				}
+				slices.SortFunc(out, func(a, b string) int {
+					var ia, ib int64
+					var ca, cb string
+					fmt.Sscanf(a, "%d %s", &ia, &ca)
+					fmt.Sscanf(b, "%d %s", &ib, &cb)
+					if ia != ib {
+						return int(ib - ia)
+					}
+					return strings.Compare(ca, cb)
+				})
+				return out
+			}
+			path := fmt.Sprintf("/api/v1/orgs/riverside/evidence/%d", e.ID)
+			var got []string
+			next := path + "?limit=2"
+			for page := 1; ; page++ {
+				var p struct {
+					UsedBy     []use   `json:"used_by"`
+					NextCursor *string `json:"used_by_next_cursor"`
+				}
+				decodeJSON200(t, sam, next, &p)
+				for _, u := range p.UsedBy {
+					got = append(got, key(u))
+				}
+				if p.NextCursor == nil {
+					break
+				}
+				if page == 1 {
+					addAssessment("uses 3", day) // no use yet
+					third := addAssessment("uses 4", day)
+					link(third, 1)                                         // a newer assessment: before the cursor
+					uses = append(uses, link(older, len(older.Entries)-1)) // after it: comes once
+				}
+				next = path + "?limit=2&cursor=" + *p.NextCursor
+			}
+			want := sorted()
+			if !slices.Equal(got, want) {
+				t.Errorf("pages of used_by = %v, want %v", got, want)
+			}
+			rows := walkPages(t, sam, fmt.Sprintf("/orgs/riverside/evidence/%d?limit=2", e.ID), regexp.MustCompile(`<li><a href="/orgs/riverside/assessments/(\d+/entries/[^"]+)">`), func(int) {})
+			for i, r := range rows {
+				if rows[i], err = url.PathUnescape(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var pageWant []string
+			all, _, err := db.EvidenceUsePage(ctx, org.ID, e.ID, store.Page{Limit: store.MaxPageLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range all {
+				pageWant = append(pageWant, fmt.Sprintf("%d/entries/%s", u.AssessmentID, u.Citation))
+			}
+			if len(pageWant) != len(want)+1 || !slices.Equal(rows, pageWant) {
+				t.Errorf("pages of the evidence page's uses = %v, want %v", rows, pageWant)
+			}
+		})
+
+		t.Run("bad input", func(t *testing.T) {
+			a := addAssessment("bad input", day)
+			b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+			bad := []struct{ query, field string }{
+				{"cursor=not-a-cursor", "cursor"},
+				{"cursor=" + b64("o:5"), "cursor"}, // the old in-memory offset cursor
+				{"cursor=" + b64("k1:0:x"), "cursor"},
+				{"limit=0", "limit"},
+				{"limit=501", "limit"},
+			}
+			ev, err := db.CreateEvidence(ctx, cli, nil, org.ID, assess.Evidence{Title: "Bad input", Kind: assess.EvidenceLink, URL: "https://example.org/bad"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths := []string{"/api/v1/orgs/riverside/assessments", "/api/v1/orgs/riverside/evidence", fmt.Sprintf("/api/v1/orgs/riverside/evidence/%d", ev.ID),
+				fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions", a.ID, a.Entries[0].Citation)}
+			for _, path := range paths {
+				for _, b := range bad {
+					w := sam.do(t, "GET", path+"?"+b.query, "application/json", nil)
+					var body errorBody
+					if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusUnprocessableEntity || body.Error.Fields[b.field] == "" {
+						t.Errorf("GET %s?%s = %d %s, want 422 naming %s", path, b.query, w.Code, w.Body, b.field)
+					}
+				}
+			}
+			// A well-formed key whose sort value is not a start time.
+			c := encodeCursor(store.Key{Sort: "yesterday", ID: a.ID})
+			w := sam.do(t, "GET", "/api/v1/orgs/riverside/assessments?cursor="+c, "application/json", nil)
+			var body errorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusUnprocessableEntity || body.Error.Fields["cursor"] == "" {
+				t.Errorf("GET assessments with a key that is not a time = %d %s, want 422 naming cursor", w.Code, w.Body)
+			}
+			if w := sam.get(t, "/orgs/riverside/evidence?cursor=not-a-cursor"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "cursor") {
+				t.Errorf("GET /orgs/riverside/evidence with a bad cursor = %d, want 422 naming cursor", w.Code)
+			}
+		})
+	})
+}

@@ -88,6 +88,17 @@ func listPackages(t *testing.T) []pkg {
 	return pkgs
 }
 
+// webtest is the test harness of capability packages: only their tests
+// (and cmd's) may use it.
+const webtest = module + "/internal/web/webtest"
+
+// isCapability reports whether path is a capability package beneath the web
+// kernel (internal/web/<capability>web).
+func isCapability(path string) bool {
+	rest, ok := strings.CutPrefix(path, module+"/internal/web/")
+	return ok && !strings.Contains(rest, "/") && strings.HasSuffix(rest, "web")
+}
+
 func isDomain(path string) bool {
 	for _, d := range domain {
 		if path == module+"/internal/"+d {
@@ -98,8 +109,10 @@ func isDomain(path string) bool {
 }
 
 // TestDependencyDirection keeps the layering of DESIGN.md: domain packages
-// import only the standard library and other domain packages; nothing imports
-// web or cmd.
+// import only the standard library and other domain packages; nothing but
+// cmd and the capability packages beneath internal/web imports the web
+// kernel; capability packages never import each other, and the kernel none
+// of them.
 func TestDependencyDirection(t *testing.T) {
 	pkgs := listPackages(t)
 	if len(pkgs) < 5 {
@@ -110,8 +123,14 @@ func TestDependencyDirection(t *testing.T) {
 			if strings.HasPrefix(imp, module+"/cmd/") && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
 				t.Errorf("%s depends on %s: nothing may import cmd", p.ImportPath, imp)
 			}
-			if imp == module+"/internal/web" && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
-				t.Errorf("%s depends on %s: only cmd may import web", p.ImportPath, imp)
+			if imp == module+"/internal/web" && !strings.HasPrefix(p.ImportPath, module+"/cmd/") && !isCapability(p.ImportPath) && p.ImportPath != webtest {
+				t.Errorf("%s depends on %s: only cmd and capability packages may import web", p.ImportPath, imp)
+			}
+			if isCapability(imp) && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+				t.Errorf("%s depends on %s: a capability package is imported by cmd alone (never by the kernel or another capability)", p.ImportPath, imp)
+			}
+			if imp == webtest && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+				t.Errorf("%s depends on %s outside its tests", p.ImportPath, imp)
 			}
 		}
 		if !isDomain(p.ImportPath) {

@@ -1,6 +1,29 @@
-// Package web is the only package in Safeguard that speaks HTTP: the pages of
-// the user interface, the JSON API under /api/v1, and the operational
-// endpoints /healthz, /readyz and /metrics.
+// Package web is the only part of Safeguard that speaks HTTP: the kernel
+// (this package) and, beneath it, one package per capability
+// (internal/web/<capability>web) with that capability's pages and API side
+// by side. The operational endpoints /healthz, /readyz and /metrics are the
+// kernel's. Where a new capability's parts go:
+//
+//   - its rules: the domain package (internal/<capability>), standard library
+//     and lower domain packages only, with table-driven tests;
+//   - its SQL and migrations: internal/store, one transaction per exported
+//     method writing the change and its audit entry, migrations in both
+//     dialects under internal/store/migrations;
+//   - its pages and API: internal/web/<capability>web, a Capability whose
+//     Register adds each route with its permission through Server.Route,
+//     handlers that parse one input type per action from a form or JSON, its
+//     templates embedded beside it (Templates), and its tests (a server built
+//     with internal/web/webtest). It imports the kernel, store and the domain,
+//     never another capability;
+//   - its CLI: cmd/safeguard, which also wires the capability into web.New;
+//   - its demo data: internal/demo, through the same store methods users use.
+//
+// The kernel holds what every capability shares: the server, the router
+// with one permission per route, sessions, CSRF, tenant and role checks, the
+// error model, rendering, request decoding, paging and the shared view
+// pieces (layout, breadcrumbs). The catalogue (catalogweb) is the first
+// capability in a package of its own; the others still live in this package
+// and move out one at a time.
 package web
 
 import (
@@ -54,8 +77,11 @@ type Config struct {
 	// Keys seals the secrets Safeguard keeps (TOTP seeds, SSO client
 	// secrets) under the deployment's key-encryption key.
 	Keys *crypt.Keyring
-	// Catalog is the rule catalogue the catalogue pages and API serve.
+	// Catalog is the rule catalogue the pages and API serve.
 	Catalog *catalog.Catalog
+	// Capabilities are the capabilities served beside the kernel's own
+	// routes, each with its pages and API (see Capability).
+	Capabilities []Capability
 	// SSO is the deployment's OpenID Connect provider, nil for none
 	// (organisations may still configure their own).
 	SSO *identity.SSOConfig
@@ -82,6 +108,8 @@ type Server struct {
 	handler http.Handler
 	started time.Time
 	hasher  *identity.Hasher
+	// mux routes requests; capabilities add to it through Route.
+	mux *http.ServeMux
 	// routeTable lists every route registered through route, with the
 	// permission it needs.
 	routeTable []route
@@ -100,7 +128,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := parseViews(static)
+	v, err := parseViews(static, cfg.Capabilities)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +152,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))
 	mux := http.NewServeMux()
+	s.mux = mux
 	s.routes(mux)
+	for _, c := range cfg.Capabilities {
+		c.Register(s)
+	}
 	s.handler = s.withClient(s.observe(s.securityHeaders(s.metricsBypass(mux, s.authenticate(mux)))))
 	return s, nil
 }
@@ -224,12 +256,20 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.mfaRoutes(mux)
 	s.ssoRoutes(mux)
 
-	s.catalogRoutes(mux)
 	s.assessAPIRoutes(mux)
 	s.assessPageRoutes(mux)
 	s.evidenceRoutes(mux)
 	s.route(mux, "/api/", public, s.notFound)
 	s.route(mux, "/", public, s.notFound)
+}
+
+// catalog returns the configured catalogue, or the embedded one when the
+// server was built without (as some tests build it).
+func (s *Server) catalog() (*catalog.Catalog, error) {
+	if s.cfg.Catalog != nil {
+		return s.cfg.Catalog, nil
+	}
+	return catalog.Default()
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {

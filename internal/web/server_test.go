@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/problem"
@@ -403,15 +405,8 @@ func TestStatusPageListsOrgs(t *testing.T) {
 func TestTemplatesRenderZeroValues(t *testing.T) {
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
-	zero := map[string]pageData{
+	zero := map[string]PageData{
 		"status":          &statusView{},
-		"catalog":         &catalogView{},
-		"catalog_entry":   &catalogEntryView{},
-		"catalog_missing": &catalogMissingView{},
-		"catalog_faq":     &catalogFAQView{},
-		"catalog_diff":    &catalogDiffView{},
-		"catalog_search":  &catalogSearchView{},
-		"catalog_general": &catalogGeneralView{},
 		"error":           &errorPage{},
 		"login":           &loginView{},
 		"password":        &passwordView{},
@@ -481,5 +476,44 @@ func TestProblemAnswers(t *testing.T) {
 		if he.Code != tt.status || he.Msg != p.Message {
 			t.Errorf("classify(%v) = %d %q, want %d %q", tt.err, he.Code, he.Msg, tt.status, p.Message)
 		}
+	}
+}
+
+// testCapability is a capability made of a few templates and one route.
+type testCapability struct{ files fstest.MapFS }
+
+func (c testCapability) Templates() fs.FS { return c.files }
+
+func (c testCapability) Register(s *Server) {
+	s.Route("GET /hello", identity.PermPublic, func(w http.ResponseWriter, r *http.Request) error {
+		s.Render(w, r, http.StatusOK, "hello", &struct{ Page }{Page: Page{Title: "Hello"}})
+		return nil
+	})
+}
+
+// TestCapabilities: a capability's pages render with the layout and its own
+// partials, its routes go through the same check as the kernel's, and a page
+// name used twice is refused at start.
+func TestCapabilities(t *testing.T) {
+	db := storetest.SQLite(t)
+	c := testCapability{fstest.MapFS{
+		"hello.html":  {Data: []byte(`{{define "content"}}<h1>{{.Title}}</h1>{{template "greeting"}}{{end}}`)},
+		"_parts.html": {Data: []byte(`{{define "greeting"}}<p id="greeting">from a partial</p>{{end}}`)},
+	}}
+	s, _ := newTestServer(t, db, Config{Capabilities: []Capability{c}})
+	w := get(t, s, "/hello")
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, "<h1>Hello</h1>") || !strings.Contains(body, `id="greeting"`) || !strings.Contains(body, "</html>") {
+		t.Errorf("GET /hello = %d %s, want the page in the layout with its partial", w.Code, body)
+	}
+	found := false
+	for _, rt := range s.Routes() {
+		found = found || rt.Pattern == "GET /hello"
+	}
+	if !found {
+		t.Error("the capability's route is not in the route table")
+	}
+	dup := testCapability{fstest.MapFS{"login.html": {Data: []byte(`{{define "content"}}{{end}}`)}}}
+	if _, err := New(Config{DB: db, Capabilities: []Capability{dup}}); err == nil || !strings.Contains(err.Error(), `page "login"`) {
+		t.Errorf("New with a second login page = %v, want an error naming the page", err)
 	}
 }

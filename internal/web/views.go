@@ -66,7 +66,7 @@ type views struct {
 	pages map[string]*template.Template
 }
 
-func parseViews(static *staticFiles) (*views, error) {
+func parseViews(static *staticFiles, caps []Capability) (*views, error) {
 	funcs := template.FuncMap{
 		"static": static.url,
 		"deref":  func(b *bool) bool { return b != nil && *b },
@@ -84,32 +84,64 @@ func parseViews(static *staticFiles) (*views, error) {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	v := &views{pages: map[string]*template.Template{}}
-	files, err := fs.Glob(assets, "templates/*.html")
+	kernel, err := fs.Sub(assets, "templates")
 	if err != nil {
 		return nil, err
+	}
+	if err := v.add(layout, kernel, "kernel"); err != nil {
+		return nil, err
+	}
+	for _, c := range caps {
+		if err := v.add(layout, c.Templates(), fmt.Sprintf("%T", c)); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// add parses the pages in fsys, each with the layout, the kernel's partials
+// and fsys's own partials.
+func (v *views) add(layout *template.Template, fsys fs.FS, owner string) error {
+	base := layout
+	partials, err := fs.Glob(fsys, "_*.html")
+	if err != nil {
+		return err
+	}
+	if len(partials) > 0 && owner != "kernel" {
+		if base, err = template.Must(layout.Clone()).ParseFS(fsys, partials...); err != nil {
+			return fmt.Errorf("parse %s partials: %w", owner, err)
+		}
+	}
+	files, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return err
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
 		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.Must(layout.Clone()).ParseFS(assets, "templates/"+name+".html")
+		if _, dup := v.pages[name]; dup {
+			return fmt.Errorf("page %q of %s is defined twice", name, owner)
+		}
+		t, err := template.Must(base.Clone()).ParseFS(fsys, f)
 		if err != nil {
-			return nil, fmt.Errorf("parse template %s: %w", name, err)
+			return fmt.Errorf("parse template %s: %w", name, err)
 		}
 		v.pages[name] = t
 	}
-	return v, nil
+	return nil
 }
 
-// pageData is implemented by every page view model through its embedded Page.
-type pageData interface{ page() *Page }
+// PageData is implemented by every page view model through its embedded
+// Page.
+type PageData interface{ page() *Page }
 
 func (p *Page) page() *Page { return p }
 
 // render writes the named page with the given status. Rendering goes to a
 // buffer first, so a template error becomes a clean 500 rather than half a page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageData) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data PageData) {
 	p := data.page()
 	p.Demo = s.cfg.Demo
 	p.Version = s.cfg.Version

@@ -1,9 +1,11 @@
-package web
+package catalogweb
 
 import (
 	"cmp"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/validate"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // The catalogue is the HIPAA Security Rule as data (internal/catalog): every
@@ -19,27 +22,50 @@ import (
 // crosswalks and the 2025 proposed rule. It holds no organisation's data, so
 // every signed-in user may read all of it (DESIGN.md, "Catalogue").
 
-func (s *Server) catalogRoutes(mux *http.ServeMux) {
-	signedIn := identity.PermSignedIn
-	s.route(mux, "GET /catalog", signedIn, s.catalogPage)
-	s.route(mux, "GET /catalog/general", signedIn, s.catalogGeneralPage)
-	s.route(mux, "GET /catalog/categories/{category}", signedIn, s.catalogCategoryPage)
-	s.route(mux, "GET /catalog/entries/{citation}", signedIn, s.catalogEntryPage)
-	s.route(mux, "GET /catalog/faq", signedIn, s.catalogFAQPage)
-	s.route(mux, "GET /catalog/diff", signedIn, s.catalogDiffPage)
-	s.route(mux, "GET /catalog/search", signedIn, s.catalogSearchPage)
-	s.route(mux, "GET /api/v1/catalog", signedIn, s.apiCatalog)
-	s.route(mux, "GET /api/v1/catalog/faq", signedIn, s.apiCatalogFAQ)
-	s.route(mux, "GET /api/v1/catalog/diff", signedIn, s.apiCatalogDiff)
-	s.route(mux, "GET /api/v1/catalog/search", signedIn, s.apiCatalogSearch)
-	s.route(mux, "GET /api/v1/catalog/{citation}", signedIn, s.apiCatalogEntry)
+// Handler serves the catalogue's pages and API.
+type Handler struct {
+	s   *web.Server
+	cat *catalog.Catalog
 }
 
-// catalog returns the configured catalogue, or the embedded one when the
-// server was built without (as some tests build it).
-func (s *Server) catalog() (*catalog.Catalog, error) {
-	if s.cfg.Catalog != nil {
-		return s.cfg.Catalog, nil
+// New returns the catalogue capability for cat; nil means the embedded
+// catalogue.
+func New(cat *catalog.Catalog) *Handler { return &Handler{cat: cat} }
+
+//go:embed all:templates
+var templates embed.FS
+
+// Templates returns the catalogue's pages.
+func (h *Handler) Templates() fs.FS {
+	t, err := fs.Sub(templates, "templates")
+	if err != nil {
+		panic(err) // the folder is embedded above
+	}
+	return t
+}
+
+// Register adds the catalogue's routes to s.
+func (h *Handler) Register(s *web.Server) {
+	h.s = s
+	signedIn := identity.PermSignedIn
+	s.Route("GET /catalog", signedIn, h.catalogPage)
+	s.Route("GET /catalog/general", signedIn, h.catalogGeneralPage)
+	s.Route("GET /catalog/categories/{category}", signedIn, h.catalogCategoryPage)
+	s.Route("GET /catalog/entries/{citation}", signedIn, h.catalogEntryPage)
+	s.Route("GET /catalog/faq", signedIn, h.catalogFAQPage)
+	s.Route("GET /catalog/diff", signedIn, h.catalogDiffPage)
+	s.Route("GET /catalog/search", signedIn, h.catalogSearchPage)
+	s.Route("GET /api/v1/catalog", signedIn, h.apiCatalog)
+	s.Route("GET /api/v1/catalog/faq", signedIn, h.apiCatalogFAQ)
+	s.Route("GET /api/v1/catalog/diff", signedIn, h.apiCatalogDiff)
+	s.Route("GET /api/v1/catalog/search", signedIn, h.apiCatalogSearch)
+	s.Route("GET /api/v1/catalog/{citation}", signedIn, h.apiCatalogEntry)
+}
+
+// catalog returns the catalogue served.
+func (h *Handler) catalog() (*catalog.Catalog, error) {
+	if h.cat != nil {
+		return h.cat, nil
 	}
 	return catalog.Default()
 }
@@ -255,7 +281,7 @@ func newCategoryBlock(p *catalog.Profile, ci catalog.CategoryInfo) categoryBlock
 
 // catalogView is the catalogue's front page, and a category's page.
 type catalogView struct {
-	Page
+	web.Page
 	Bar        catalogBar
 	Summary    string
 	Categories []categoryBlock
@@ -267,13 +293,13 @@ type catalogView struct {
 	DiffURL  string
 }
 
-func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) error {
-	cat, p, err := s.catalogAndProfile(r)
+func (h *Handler) catalogPage(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
 	v := &catalogView{
-		Page:    Page{Title: "Security Rule catalogue", Breadcrumbs: []Crumb{{Label: "Catalogue"}}},
+		Page:    web.Page{Title: "Security Rule catalogue", Breadcrumbs: []web.Crumb{{Label: "Catalogue"}}},
 		Bar:     newCatalogBar(cat, p, func(id string) string { return catalogHref("/catalog", id) }),
 		Summary: p.Summary, General: cat.General(), Entries: p.Len(), FAQs: len(cat.FAQs()),
 		DiffURL: catalogHref("/catalog/diff", "", "a", catalog.ProfileCurrent, "b", proposedProfile(cat)),
@@ -284,22 +310,22 @@ func (s *Server) catalogPage(w http.ResponseWriter, r *http.Request) error {
 	for _, ci := range cat.Categories() {
 		v.Categories = append(v.Categories, newCategoryBlock(p, ci))
 	}
-	s.render(w, r, http.StatusOK, "catalog", v)
+	h.s.Render(w, r, http.StatusOK, "catalog", v)
 	return nil
 }
 
-func (s *Server) catalogCategoryPage(w http.ResponseWriter, r *http.Request) error {
-	cat, p, err := s.catalogAndProfile(r)
+func (h *Handler) catalogCategoryPage(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
 	ci, ok := cat.Category(catalog.Category(r.PathValue("category")))
 	if !ok {
-		return &HTTPError{Code: http.StatusNotFound, Msg: "There is no such safeguard category. The catalogue lists them all."}
+		return &web.HTTPError{Code: http.StatusNotFound, Msg: "There is no such safeguard category. The catalogue lists them all."}
 	}
 	block := newCategoryBlock(p, ci)
 	v := &catalogView{
-		Page: Page{Title: ci.Title + " · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: ci.Title + " · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: ci.Title},
 		}},
 		Bar:      newCatalogBar(cat, p, func(id string) string { return categoryHref(ci.ID, id) }),
@@ -307,20 +333,20 @@ func (s *Server) catalogCategoryPage(w http.ResponseWriter, r *http.Request) err
 		Category: &block,
 		Entries:  len(block.Rows),
 	}
-	s.render(w, r, http.StatusOK, "catalog", v)
+	h.s.Render(w, r, http.StatusOK, "catalog", v)
 	return nil
 }
 
 // catalogGeneralView explains §164.306.
 type catalogGeneralView struct {
-	Page
+	web.Page
 	Bar     catalogBar
 	General catalog.GeneralRules
 	DiffURL string
 }
 
-func (s *Server) catalogGeneralPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) catalogGeneralPage(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -330,14 +356,14 @@ func (s *Server) catalogGeneralPage(w http.ResponseWriter, r *http.Request) erro
 	}
 	g := cat.General()
 	v := &catalogGeneralView{
-		Page: Page{Title: "General rules (§" + g.Citation + ") · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: "General rules (§" + g.Citation + ") · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: "/catalog"}, {Label: "General rules"},
 		}},
 		Bar:     newCatalogBar(cat, cur, nil),
 		General: g,
 		DiffURL: catalogHref("/catalog/diff", "", "a", catalog.ProfileCurrent, "b", proposedProfile(cat)),
 	}
-	s.render(w, r, http.StatusOK, "catalog_general", v)
+	h.s.Render(w, r, http.StatusOK, "catalog_general", v)
 	return nil
 }
 
@@ -380,7 +406,7 @@ var diffFieldLabels = map[string]string{
 
 // catalogEntryView is an entry's page.
 type catalogEntryView struct {
-	Page
+	web.Page
 	Bar           catalogBar
 	Entry         catalog.Entry
 	Kind          catalogBadge
@@ -402,8 +428,8 @@ type catalogEntryView struct {
 	Changes  []changeView
 }
 
-func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error {
-	cat, p, err := s.catalogAndProfile(r)
+func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -411,7 +437,7 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	e, err := p.Entry(ref)
 	var nf *catalog.NotFoundError
 	if errors.As(err, &nf) {
-		return s.catalogMissing(w, r, cat, p, ref, nf)
+		return h.catalogMissing(w, r, cat, p, ref, nf)
 	} else if err != nil {
 		return err
 	}
@@ -438,18 +464,18 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	if ci, ok := cat.Category(e.Category); ok {
 		v.CategoryTitle = ci.Title
 	}
-	crumbs := []Crumb{{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: v.CategoryTitle, URL: v.CategoryURL}}
+	crumbs := []web.Crumb{{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: v.CategoryTitle, URL: v.CategoryURL}}
 	if e.Standard != "" && e.Standard != e.Citation {
 		if std, err := p.Entry(e.Standard); err == nil {
 			v.Standard = &catalogLink{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
-			crumbs = append(crumbs, Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
+			crumbs = append(crumbs, web.Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
 			if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 {
 				v.Crosswalk, v.InheritedFrom = std.Crosswalk, v.Standard
 			}
 		}
 	}
-	crumbs = append(crumbs, Crumb{Label: e.Citation + " " + e.Title})
-	v.Page = Page{Title: e.Citation + " " + e.Title + " · Catalogue", Breadcrumbs: crumbs}
+	crumbs = append(crumbs, web.Crumb{Label: e.Citation + " " + e.Title})
+	v.Page = web.Page{Title: e.Citation + " " + e.Title + " · Catalogue", Breadcrumbs: crumbs}
 	kids, _ := p.Children(e.Citation)
 	for _, k := range kids {
 		v.Specs = append(v.Specs, newEntryRow(k, p.ID))
@@ -479,7 +505,7 @@ func (s *Server) catalogEntryPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "catalog_entry", v)
+	h.s.Render(w, r, http.StatusOK, "catalog_entry", v)
 	return nil
 }
 
@@ -539,7 +565,7 @@ func entryChanges(cat *catalog.Catalog, p *catalog.Profile, citation string) ([]
 
 // catalogMissingView answers a citation that matches no entry.
 type catalogMissingView struct {
-	Page
+	web.Page
 	Bar         catalogBar
 	Ref         string
 	Suggestions []entryRow
@@ -547,9 +573,9 @@ type catalogMissingView struct {
 	Elsewhere []catalogLink
 }
 
-func (s *Server) catalogMissing(w http.ResponseWriter, r *http.Request, cat *catalog.Catalog, p *catalog.Profile, ref string, nf *catalog.NotFoundError) error {
+func (h *Handler) catalogMissing(w http.ResponseWriter, r *http.Request, cat *catalog.Catalog, p *catalog.Profile, ref string, nf *catalog.NotFoundError) error {
 	v := &catalogMissingView{
-		Page: Page{Title: "No such entry · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: "No such entry · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: "No such entry"},
 		}},
 		Bar: newCatalogBar(cat, p, nil),
@@ -567,7 +593,7 @@ func (s *Server) catalogMissing(w http.ResponseWriter, r *http.Request, cat *cat
 			v.Elsewhere = append(v.Elsewhere, catalogLink{Label: e.Citation + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
 		}
 	}
-	s.render(w, r, http.StatusNotFound, "catalog_missing", v)
+	h.s.Render(w, r, http.StatusNotFound, "catalog_missing", v)
 	return nil
 }
 
@@ -582,15 +608,15 @@ type faqView struct {
 
 // catalogFAQView lists the FAQ, or those matching a query.
 type catalogFAQView struct {
-	Page
+	web.Page
 	Bar   catalogBar
 	Query string
 	Items []faqView
 	Total int
 }
 
-func (s *Server) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -603,7 +629,7 @@ func (s *Server) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &catalogFAQView{
-		Page: Page{Title: "Security Rule FAQ · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: "Security Rule FAQ · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: "/catalog"}, {Label: "FAQ"},
 		}},
 		Bar:   newCatalogBar(cat, cur, nil),
@@ -619,7 +645,7 @@ func (s *Server) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Items = append(v.Items, fv)
 	}
-	s.render(w, r, http.StatusOK, "catalog_faq", v)
+	h.s.Render(w, r, http.StatusOK, "catalog_faq", v)
 	return nil
 }
 
@@ -660,7 +686,7 @@ type profileOption struct {
 
 // catalogDiffView compares two profiles entry by entry.
 type catalogDiffView struct {
-	Page
+	web.Page
 	Bar      catalogBar
 	A, B     catalogBar
 	OptionsA []profileOption
@@ -671,8 +697,8 @@ type catalogDiffView struct {
 	Changed  int
 }
 
-func (s *Server) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -689,7 +715,7 @@ func (s *Server) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &catalogDiffView{
-		Page: Page{Title: "What the proposed rule changes · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: "What the proposed rule changes · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: "/catalog"}, {Label: "Compare versions"},
 		}},
 		Bar: newCatalogBar(cat, cur, nil),
@@ -740,7 +766,7 @@ func (s *Server) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	s.render(w, r, http.StatusOK, "catalog_diff", v)
+	h.s.Render(w, r, http.StatusOK, "catalog_diff", v)
 	return nil
 }
 
@@ -766,15 +792,15 @@ func diffProfiles(r *http.Request, cat *catalog.Catalog) (*catalog.Profile, *cat
 
 // catalogSearchView lists what a query finds.
 type catalogSearchView struct {
-	Page
+	web.Page
 	Bar     catalogBar
 	Query   string
 	Entries []entryRow
 	FAQs    []entryRow
 }
 
-func (s *Server) catalogSearchPage(w http.ResponseWriter, r *http.Request) error {
-	cat, p, err := s.catalogAndProfile(r)
+func (h *Handler) catalogSearchPage(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -787,7 +813,7 @@ func (s *Server) catalogSearchPage(w http.ResponseWriter, r *http.Request) error
 		title = "Search: " + q
 	}
 	v := &catalogSearchView{
-		Page: Page{Title: title + " · Catalogue", Breadcrumbs: []Crumb{
+		Page: web.Page{Title: title + " · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: "Search"},
 		}},
 		Bar:   newCatalogBar(cat, p, func(id string) string { return catalogHref("/catalog/search", id, "q", q) }),
@@ -808,14 +834,14 @@ func (s *Server) catalogSearchPage(w http.ResponseWriter, r *http.Request) error
 			v.FAQs = append(v.FAQs, entryRow{Citation: h.ID, Title: h.Title, URL: faqHref(h.ID), Snippet: h.Snippet})
 		}
 	}
-	s.render(w, r, http.StatusOK, "catalog_search", v)
+	h.s.Render(w, r, http.StatusOK, "catalog_search", v)
 	return nil
 }
 
 // apiCatalog lists the entries of a profile, optionally of one category or
 // requirement, in the order of the rule.
-func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) apiCatalog(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -847,24 +873,24 @@ func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
 			items = append(items, p.Summarize(e))
 		}
 	}
-	return writeCatalogList(s, w, r, items)
+	return writeCatalogList(h, w, r, items)
 }
 
 // writeCatalogList writes one page of items as a list.
-func writeCatalogList[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T) error {
-	got, next, err := page(r, items)
+func writeCatalogList[T any](h *Handler, w http.ResponseWriter, r *http.Request, items []T) error {
+	got, next, err := web.PageSlice(r, items)
 	if err != nil {
 		return err
 	}
 	if got == nil {
 		got = []T{}
 	}
-	s.writeJSON(w, r, http.StatusOK, list[T]{Items: got, NextCursor: next})
+	h.s.WriteJSON(w, r, http.StatusOK, web.List[T]{Items: got, NextCursor: next})
 	return nil
 }
 
-func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
-	cat, p, err := s.catalogAndProfile(r)
+func (h *Handler) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -880,16 +906,16 @@ func (s *Server) apiCatalogEntry(w http.ResponseWriter, r *http.Request) error {
 			}
 			msg += " Nearest: " + strings.Join(s, ", ") + "."
 		}
-		return &HTTPError{Code: http.StatusNotFound, Msg: msg, Err: err}
+		return &web.HTTPError{Code: http.StatusNotFound, Msg: msg, Err: err}
 	} else if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) apiCatalogFAQ(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) apiCatalogFAQ(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -901,11 +927,11 @@ func (s *Server) apiCatalogFAQ(w http.ResponseWriter, r *http.Request) error {
 	if items == nil {
 		items = []catalog.FAQ{}
 	}
-	return writeCatalogList(s, w, r, items)
+	return writeCatalogList(h, w, r, items)
 }
 
-func (s *Server) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
-	cat, err := s.catalog()
+func (h *Handler) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
+	cat, err := h.catalog()
 	if err != nil {
 		return err
 	}
@@ -920,11 +946,11 @@ func (s *Server) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
 	if diffs == nil {
 		diffs = []catalog.Difference{}
 	}
-	return writeCatalogList(s, w, r, diffs)
+	return writeCatalogList(h, w, r, diffs)
 }
 
-func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error {
-	_, p, err := s.catalogAndProfile(r)
+func (h *Handler) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error {
+	_, p, err := h.catalogAndProfile(r)
 	if err != nil {
 		return err
 	}
@@ -939,13 +965,13 @@ func (s *Server) apiCatalogSearch(w http.ResponseWriter, r *http.Request) error 
 	if hits == nil {
 		hits = []catalog.Hit{}
 	}
-	return writeCatalogList(s, w, r, hits)
+	return writeCatalogList(h, w, r, hits)
 }
 
 // catalogAndProfile returns the catalogue and the profile the request's
 // ?profile= names (the rule in force by default).
-func (s *Server) catalogAndProfile(r *http.Request) (*catalog.Catalog, *catalog.Profile, error) {
-	cat, err := s.catalog()
+func (h *Handler) catalogAndProfile(r *http.Request) (*catalog.Catalog, *catalog.Profile, error) {
+	cat, err := h.catalog()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,8 +1,10 @@
-package web
+package catalogweb
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,20 +13,29 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
 // catalogServer is a server with the embedded catalogue and a signed-in
 // user who belongs to no organisation: the catalogue needs none.
-func catalogServer(t *testing.T) (*Server, *browserClient) {
+func catalogServer(t *testing.T) (*web.Server, *webtest.Client) {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := storetest.SQLite(t)
-	s, _ := newTestServer(t, db, Config{Catalog: cat})
-	pw := createUser(t, db, "reader@example.org", false, 0, "")
-	return s, login(t, s, "reader@example.org", pw)
+	s := newServer(t, db, cat)
+	webtest.CreateUser(t, db, "reader@example.org", false, 0, "")
+	return s, webtest.Login(t, s, "reader@example.org", webtest.Password)
+}
+
+// newServer is a server with the catalogue capability (the embedded
+// catalogue when cat is nil).
+func newServer(t *testing.T, db *store.DB, cat *catalog.Catalog) *web.Server {
+	t.Helper()
+	return webtest.NewServer(t, db, web.Config{Catalog: cat, Capabilities: []web.Capability{New(cat)}})
 }
 
 // catalogPages are the catalogue's pages, each with text it must show.
@@ -54,15 +65,15 @@ var catalogAPI = []string{
 
 func TestCatalogNeedsSignIn(t *testing.T) {
 	db := storetest.SQLite(t)
-	s, _ := newTestServer(t, db, Config{})
+	s := newServer(t, db, nil)
 	for _, pg := range catalogPages {
-		w := get(t, s, pg.path)
+		w := webtest.Get(t, s, pg.path)
 		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=") {
 			t.Errorf("anonymous GET %s = %d %s, want 303 to /login", pg.path, w.Code, w.Header().Get("Location"))
 		}
 	}
 	for _, path := range catalogAPI {
-		if w := get(t, s, path); w.Code != http.StatusUnauthorized {
+		if w := webtest.Get(t, s, path); w.Code != http.StatusUnauthorized {
 			t.Errorf("anonymous GET %s = %d, want 401", path, w.Code)
 		}
 	}
@@ -70,7 +81,7 @@ func TestCatalogNeedsSignIn(t *testing.T) {
 
 func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
 	db := storetest.SQLite(t)
-	s, _ := newTestServer(t, db, Config{})
+	s := newServer(t, db, nil)
 	n := 0
 	for _, rt := range s.Routes() {
 		if strings.Contains(rt.Pattern, "/catalog") {
@@ -88,7 +99,7 @@ func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
 func TestCatalogPages(t *testing.T) {
 	_, c := catalogServer(t)
 	for _, pg := range catalogPages {
-		w := c.get(t, pg.path)
+		w := c.Get(t, pg.path)
 		body := w.Body.String()
 		if w.Code != http.StatusOK {
 			t.Errorf("GET %s = %d, want 200", pg.path, w.Code)
@@ -105,7 +116,7 @@ func TestCatalogPages(t *testing.T) {
 	for _, p := range cat.Profiles() {
 		for _, e := range p.Entries() {
 			path := entryHref(e.Citation, p.ID)
-			if w := c.get(t, path); w.Code != http.StatusOK {
+			if w := c.Get(t, path); w.Code != http.StatusOK {
 				t.Errorf("GET %s = %d, want 200", path, w.Code)
 			}
 		}
@@ -114,7 +125,7 @@ func TestCatalogPages(t *testing.T) {
 
 func TestCatalogBrowse(t *testing.T) {
 	_, c := catalogServer(t)
-	body := c.get(t, "/catalog").Body.String()
+	body := c.Get(t, "/catalog").Body.String()
 	for _, want := range []string{
 		`<caption>Technical safeguards: 5 standards, 7 implementation specifications</caption>`,
 		`<caption>Administrative safeguards: 9 standards, 21 implementation specifications</caption>`,
@@ -135,7 +146,7 @@ func TestCatalogBrowse(t *testing.T) {
 	if strings.Contains(body, "Proposed rule, not in force") {
 		t.Error("/catalog for the rule in force calls itself proposed")
 	}
-	prop := c.get(t, "/catalog?profile=nprm-2025").Body.String()
+	prop := c.Get(t, "/catalog?profile=nprm-2025").Body.String()
 	for _, want := range []string{`<span class="badge proposed">Proposed</span>`, "Patch management", `href="/catalog/entries/nprm:patch-management?profile=nprm-2025"`, `aria-current="true">2025 proposed rule`} {
 		if !strings.Contains(prop, want) {
 			t.Errorf("/catalog?profile=nprm-2025 lacks %q", want)
@@ -144,17 +155,17 @@ func TestCatalogBrowse(t *testing.T) {
 	if strings.Contains(prop, "req-addressable") {
 		t.Error("the proposed profile shows an addressable specification; it removes them")
 	}
-	if w := c.get(t, "/catalog?profile=draft"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "nprm-2025") {
+	if w := c.Get(t, "/catalog?profile=draft"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "nprm-2025") {
 		t.Errorf("GET /catalog?profile=draft = %d, want 422 naming the profiles", w.Code)
 	}
-	if w := c.get(t, "/catalog/categories/cosmic"); w.Code != http.StatusNotFound {
+	if w := c.Get(t, "/catalog/categories/cosmic"); w.Code != http.StatusNotFound {
 		t.Errorf("GET /catalog/categories/cosmic = %d, want 404", w.Code)
 	}
 }
 
 func TestCatalogEntryPage(t *testing.T) {
 	_, c := catalogServer(t)
-	w := c.get(t, "/catalog/entries/164.312(a)(2)(iv)")
+	w := c.Get(t, "/catalog/entries/164.312(a)(2)(iv)")
 	body := w.Body.String()
 	for _, want := range []string{
 		`<title>164.312(a)(2)(iv) Encryption and decryption · Catalogue · Safeguard</title>`,
@@ -180,21 +191,21 @@ func TestCatalogEntryPage(t *testing.T) {
 		}
 	}
 	// A standard lists its specifications and key activities.
-	std := c.get(t, "/catalog/entries/164.312(a)(1)").Body.String()
+	std := c.Get(t, "/catalog/entries/164.312(a)(1)").Body.String()
 	for _, want := range []string{"<h2>Implementation specifications</h2>", "Unique user identification", "<h2>Key activities</h2>", "Establish an Emergency Access Procedure"} {
 		if !strings.Contains(std, want) {
 			t.Errorf("standard's page lacks %q", want)
 		}
 	}
 	// Seen from the proposed profile, the same entry is a required standard.
-	prop := c.get(t, "/catalog/entries/164.312(a)(2)(iv)?profile=nprm-2025").Body.String()
+	prop := c.Get(t, "/catalog/entries/164.312(a)(2)(iv)?profile=nprm-2025").Body.String()
 	for _, want := range []string{"Proposed rule, not in force", `<span class="badge req-required">Required</span>`, "What this changes from the rule in force", "Read this entry in the Security Rule in force"} {
 		if !strings.Contains(prop, want) {
 			t.Errorf("proposed entry page lacks %q", want)
 		}
 	}
 	// History keeps the 2013 renumbering.
-	if b := c.get(t, "/catalog/entries/164.308(b)(3)").Body.String(); !strings.Contains(b, "formerly <span class=\"citation\">164.308(b)(4)</span>") {
+	if b := c.Get(t, "/catalog/entries/164.308(b)(3)").Body.String(); !strings.Contains(b, "formerly <span class=\"citation\">164.308(b)(4)</span>") {
 		t.Error("164.308(b)(3) does not show its former citation")
 	}
 }
@@ -208,24 +219,24 @@ func TestCatalogEntryRedirects(t *testing.T) {
 		{"/catalog/entries/164.308(b)(4)?profile=nprm-2025", "/catalog/entries/164.308%28b%29%283%29?from=164.308%28b%29%284%29&profile=nprm-2025"},
 	}
 	for _, tt := range tests {
-		w := c.get(t, tt.path)
+		w := c.Get(t, tt.path)
 		if w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != tt.want {
 			t.Errorf("GET %s = %d to %q, want 301 to %q", tt.path, w.Code, w.Header().Get("Location"), tt.want)
 		}
 	}
-	body := c.get(t, tests[0].want).Body.String()
+	body := c.Get(t, tests[0].want).Body.String()
 	if !strings.Contains(body, "You followed <span class=\"citation\">164.308(b)(4)</span>, its former citation (renumbered 2013-01-25") {
 		t.Errorf("the redirected page does not explain the old citation")
 	}
 	// A from that does not lead here is ignored.
-	if body := c.get(t, "/catalog/entries/164.308(b)(3)?from=164.312(b)").Body.String(); strings.Contains(body, "You followed") {
+	if body := c.Get(t, "/catalog/entries/164.308(b)(3)?from=164.312(b)").Body.String(); strings.Contains(body, "You followed") {
 		t.Error("the page believed a from parameter that does not resolve to it")
 	}
 }
 
 func TestCatalogUnknownEntry(t *testing.T) {
 	_, c := catalogServer(t)
-	w := c.get(t, "/catalog/entries/164.312(a)(2)(v)")
+	w := c.Get(t, "/catalog/entries/164.312(a)(2)(v)")
 	body := w.Body.String()
 	if w.Code != http.StatusNotFound {
 		t.Fatalf("GET unknown entry = %d, want 404", w.Code)
@@ -236,37 +247,37 @@ func TestCatalogUnknownEntry(t *testing.T) {
 		}
 	}
 	// An entry only the proposal has is pointed to from the rule in force.
-	w = c.get(t, "/catalog/entries/nprm:patch-management")
+	w = c.Get(t, "/catalog/entries/nprm:patch-management")
 	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `href="/catalog/entries/nprm:patch-management?profile=nprm-2025"`) {
 		t.Errorf("GET a proposal-only entry in the rule in force = %d, want 404 linking the proposed profile", w.Code)
 	}
 	// Words rather than a citation are suggested by search.
-	if w := c.get(t, "/catalog/entries/encryption"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "Encryption and decryption") {
+	if w := c.Get(t, "/catalog/entries/encryption"); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "Encryption and decryption") {
 		t.Errorf("GET /catalog/entries/encryption = %d, want 404 suggesting the encryption entries", w.Code)
 	}
 }
 
 func TestCatalogSearchFAQDiff(t *testing.T) {
 	_, c := catalogServer(t)
-	body := c.get(t, "/catalog/search?q=encryption").Body.String()
+	body := c.Get(t, "/catalog/search?q=encryption").Body.String()
 	for _, want := range []string{`Search results for “encryption”`, `href="/catalog/entries/164.312%28a%29%282%29%28iv%29"`, `href="/catalog/faq#faq-encryption-mandatory"`, `value="encryption"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("search page lacks %q", want)
 		}
 	}
-	body = c.get(t, "/catalog/search?q=encryption&profile=nprm-2025").Body.String()
+	body = c.Get(t, "/catalog/search?q=encryption&profile=nprm-2025").Body.String()
 	if !strings.Contains(body, `<input type="hidden" name="profile" value="nprm-2025">`) || !strings.Contains(body, "?profile=nprm-2025") {
 		t.Error("a search in the proposed profile does not stay in it")
 	}
-	if w := c.get(t, "/catalog/search?q="+strings.Repeat("x", 201)); w.Code != http.StatusUnprocessableEntity {
+	if w := c.Get(t, "/catalog/search?q="+strings.Repeat("x", 201)); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("a 201-character query = %d, want 422", w.Code)
 	}
 
-	body = c.get(t, "/catalog/faq").Body.String()
+	body = c.Get(t, "/catalog/faq").Body.String()
 	if n := strings.Count(body, `<article class="faq card"`); n != 26 {
 		t.Errorf("FAQ page lists %d questions, want 26", n)
 	}
-	body = c.get(t, "/catalog/faq?q=automatic+logoff").Body.String()
+	body = c.Get(t, "/catalog/faq?q=automatic+logoff").Body.String()
 	for _, want := range []string{`id="faq-telecommuting-automatic-logoff"`, `href="/catalog/entries/164.312%28a%29%282%29%28iii%29"`, `<label for="faq-q">Search the FAQ</label>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("FAQ search lacks %q", want)
@@ -276,23 +287,23 @@ func TestCatalogSearchFAQDiff(t *testing.T) {
 		t.Error("FAQ search for automatic logoff shows the certification question")
 	}
 
-	body = c.get(t, "/catalog/diff?a=current&b=nprm-2025").Body.String()
+	body = c.Get(t, "/catalog/diff?a=current&b=nprm-2025").Body.String()
 	for _, want := range []string{`<caption id="diff-caption">`, `<th scope="col">What changes</th>`, `<span class="badge change-removed">Removed</span>`, "Requirement: addressable → required", "Not in force."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("diff page lacks %q", want)
 		}
 	}
-	if w := c.get(t, "/catalog/diff?a=current&b=final-2030"); w.Code != http.StatusUnprocessableEntity {
+	if w := c.Get(t, "/catalog/diff?a=current&b=final-2030"); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("diff with an unknown profile = %d, want 422", w.Code)
 	}
-	if body := c.get(t, "/catalog/diff?a=current&b=current").Body.String(); !strings.Contains(body, "The two versions do not differ.") {
+	if body := c.Get(t, "/catalog/diff?a=current&b=current").Body.String(); !strings.Contains(body, "The two versions do not differ.") {
 		t.Error("a profile compared with itself shows differences")
 	}
 }
 
-func decodeJSON200(t *testing.T, c *browserClient, path string, v any) {
+func decodeJSON200(t *testing.T, c *webtest.Client, path string, v any) {
 	t.Helper()
-	w := c.get(t, path)
+	w := c.Get(t, path)
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
 	}
@@ -391,8 +402,8 @@ func TestCatalogAPIBadInput(t *testing.T) {
 		{"/api/v1/catalog/164.399(z)", 404, nil},
 	}
 	for _, tt := range tests {
-		w := c.get(t, tt.path)
-		var body errorBody
+		w := c.Get(t, tt.path)
+		var body web.ErrorBody
 		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
 			t.Errorf("GET %s: body %q is not JSON", tt.path, w.Body)
 			continue
@@ -450,8 +461,8 @@ func TestCatalogAPIEntry(t *testing.T) {
 		t.Errorf("patch management = %s %s %+v", e.Title, e.ProfileStatus, e.Changes)
 	}
 	// Unknown: 404 naming the nearest entries.
-	w := c.get(t, "/api/v1/catalog/164.312(a)(2)(v)")
-	var body errorBody
+	w := c.Get(t, "/api/v1/catalog/164.312(a)(2)(v)")
+	var body web.ErrorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 404 || body.Error.Code != "not_found" ||
 		!strings.Contains(body.Error.Message, "Nearest: ") || !strings.Contains(body.Error.Message, "164.312(a)(2)(iv) (Encryption and decryption)") {
 		t.Errorf("unknown entry = %d %s", w.Code, w.Body)
@@ -460,7 +471,7 @@ func TestCatalogAPIEntry(t *testing.T) {
 
 func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 	_, c := catalogServer(t)
-	var faqs list[catalog.FAQ]
+	var faqs web.List[catalog.FAQ]
 	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
 	if len(faqs.Items) != 26 {
 		t.Errorf("FAQ lists %d, want 26", len(faqs.Items))
@@ -473,14 +484,14 @@ func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 	if faqs.Items == nil || len(faqs.Items) != 0 {
 		t.Errorf("FAQ search for nothing = %+v, want an empty list", faqs.Items)
 	}
-	var diffs list[catalog.Difference]
+	var diffs web.List[catalog.Difference]
 	decodeJSON200(t, c, "/api/v1/catalog/diff?a=current&b=nprm-2025&limit=500", &diffs)
 	cat, _ := catalog.Default()
 	all, _ := cat.Diff("current", "nprm-2025")
 	if len(diffs.Items) != len(all) || diffs.Items[0].Citation != all[0].Citation {
 		t.Errorf("diff lists %d differences, want %d", len(diffs.Items), len(all))
 	}
-	var hits list[catalog.Hit]
+	var hits web.List[catalog.Hit]
 	decodeJSON200(t, c, "/api/v1/catalog/search?q=encryption", &hits)
 	found := false
 	for _, h := range hits.Items {
@@ -499,15 +510,51 @@ func TestCatalogForEveryRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db, nil)
 		for _, role := range []identity.Role{identity.RoleContributor, identity.RoleViewer, identity.RoleAuditor} {
 			email := string(role) + "@example.org"
-			c := login(t, s, email, createUser(t, db, email, false, o.ID, role))
+			webtest.CreateUser(t, db, email, false, o.ID, role)
+			c := webtest.Login(t, s, email, webtest.Password)
 			for _, path := range []string{"/catalog", "/api/v1/catalog/164.312(b)"} {
-				if w := c.get(t, path); w.Code != http.StatusOK {
+				if w := c.Get(t, path); w.Code != http.StatusOK {
 					t.Errorf("%s: GET %s = %d, want 200", role, path, w.Code)
 				}
 			}
 		}
 	})
+}
+
+// TestTemplatesRenderZeroValues renders every catalogue page with its zero
+// value, so a template that breaks on missing data fails here.
+func TestTemplatesRenderZeroValues(t *testing.T) {
+	s := newServer(t, storetest.SQLite(t), nil)
+	zero := map[string]web.PageData{
+		"catalog":         &catalogView{},
+		"catalog_entry":   &catalogEntryView{},
+		"catalog_missing": &catalogMissingView{},
+		"catalog_faq":     &catalogFAQView{},
+		"catalog_diff":    &catalogDiffView{},
+		"catalog_search":  &catalogSearchView{},
+		"catalog_general": &catalogGeneralView{},
+	}
+	pages, err := fs.Glob(New(nil).Templates(), "[^_]*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(zero) {
+		t.Errorf("the catalogue has %d page templates, the test %d zero values", len(pages), len(zero))
+	}
+	for _, f := range pages {
+		name := strings.TrimSuffix(f, ".html")
+		data, ok := zero[name]
+		if !ok {
+			t.Errorf("template %q has no zero value in this test; add one", name)
+			continue
+		}
+		w := httptest.NewRecorder()
+		s.Render(w, httptest.NewRequest("GET", "/", nil), 200, name, data)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), "</html>") {
+			t.Errorf("Render(%q, zero) = %d, want 200 and a whole page", name, w.Code)
+		}
+	}
 }

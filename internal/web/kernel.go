@@ -1,0 +1,55 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/safeguard-health/safeguard/internal/identity"
+)
+
+// A Capability is one of Safeguard's capabilities as the web serves it: its
+// pages and API, registered on a Server built with it.
+type Capability interface {
+	// Templates holds its pages, one NAME.html per page (rendered by that
+	// name), and the partials its pages share, named _NAME.html. Page names
+	// are unique across the server.
+	Templates() fs.FS
+	// Register adds its routes to s, each with the permission it needs.
+	Register(s *Server)
+}
+
+// HandlerFunc is a route's handler: it answers, or returns an error that the
+// kernel turns into the right status and message, as a page or as JSON.
+type HandlerFunc = func(http.ResponseWriter, *http.Request) error
+
+// Route registers h at pattern (a ServeMux pattern such as
+// "GET /catalog/entries/{citation}") behind the one authorisation check
+// every route goes through, with the permission it needs.
+func (s *Server) Route(pattern string, perm identity.Permission, h HandlerFunc) {
+	s.route(s.mux, pattern, perm, h)
+}
+
+// Render writes the page name with status, filling in the layout's parts
+// (who is signed in, the organisation, the demo banner).
+func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name string, data PageData) {
+	s.render(w, r, status, name, data)
+}
+
+// WriteJSON writes v as the JSON answer with status.
+func (s *Server) WriteJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	s.writeJSON(w, r, status, v)
+}
+
+// List is the shape of every list the API returns.
+type List[T any] = list[T]
+
+// PageSlice cuts a list held in memory (data that is not a table, such as
+// the embedded catalogue) to the page the request asks for, with the cursor
+// of the next one. Tables page in SQL instead (store.Page).
+func PageSlice[T any](r *http.Request, items []T) ([]T, *string, error) {
+	return page(r, items)
+}
+
+// ErrorBody is the JSON shape of every API error:
+// {"error": {"code", "message", "fields"?, "request_id"}}.
+type ErrorBody = errorBody

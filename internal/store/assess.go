@@ -324,19 +324,9 @@ func (tx *Tx) createAssessment(ctx context.Context, actor Actor, orgID int64, a 
 func (db *DB) Assessments(ctx context.Context, orgID int64) ([]assess.Assessment, error) {
 	out := []assess.Assessment{}
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? ORDER BY started_at DESC, id DESC`, orgID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAssessment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanAssessment, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? ORDER BY started_at DESC, id DESC`, orgID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list assessments: %w", err)

@@ -27,19 +27,9 @@ func (db *DB) AssessmentPage(ctx context.Context, orgID int64, p Page) ([]assess
 	}
 	out := []assess.Assessment{}
 	err = db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAssessment(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanAssessment, query, args...)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list assessments: %w", err)
@@ -109,19 +99,9 @@ func (db *DB) EvidencePage(ctx context.Context, orgID int64, p Page) ([]assess.E
 	query, args := evidencePageSQL(orgID, p.After, size)
 	out := []assess.Evidence{}
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvidence(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanEvidence, query, args...)
+		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("list evidence: %w", err)

@@ -157,9 +157,7 @@ func (tx *Tx) sealLegacyAudit(ctx context.Context) error {
 
 const auditColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary, version, prev_hash, hash`
 
-type rowScanner interface{ Scan(...any) error }
-
-func scanAuditRecord(s rowScanner) (audit.Record, error) {
+func scanAuditRecord(s scanner) (audit.Record, error) {
 	var r audit.Record
 	var prev, hash []byte
 	err := s.Scan(&r.Seq, timeValue{&r.At}, &r.OrgID, &r.Actor, &r.Action, &r.Object, &r.Source, &r.RequestID, &r.Summary, &r.Version, &prev, &hash)
@@ -460,7 +458,7 @@ func (db *DB) CheckpointAudit(ctx context.Context, signer *audit.Signer) (audit.
 	return c, added, nil
 }
 
-func scanCheckpoint(s rowScanner) (audit.Checkpoint, error) {
+func scanCheckpoint(s scanner) (audit.Checkpoint, error) {
 	var c audit.Checkpoint
 	var root []byte
 	err := s.Scan(&c.TreeSize, &root, timeValue{&c.At}, &c.KeyID, &c.Signature)
@@ -492,19 +490,9 @@ func (db *DB) LatestAuditCheckpoint(ctx context.Context) (audit.Checkpoint, erro
 func (db *DB) AuditCheckpoints(ctx context.Context) ([]audit.Checkpoint, error) {
 	var out []audit.Checkpoint
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT tree_size, root_hash, at, key_id, signature FROM audit_checkpoints ORDER BY tree_size, id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			c, err := scanCheckpoint(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanCheckpoint, `SELECT tree_size, root_hash, at, key_id, signature FROM audit_checkpoints ORDER BY tree_size, id`)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list audit checkpoints: %w", err)

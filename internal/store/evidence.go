@@ -200,19 +200,9 @@ func (db *DB) AddEvidenceVersion(ctx context.Context, actor Actor, keys *crypt.K
 func (db *DB) EvidenceList(ctx context.Context, orgID int64) ([]assess.Evidence, error) {
 	out := []assess.Evidence{}
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+evidenceColumns+` FROM evidence WHERE org_id = ? ORDER BY id DESC`, orgID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanEvidence(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanEvidence, `SELECT `+evidenceColumns+` FROM evidence WHERE org_id = ? ORDER BY id DESC`, orgID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list evidence: %w", err)

@@ -298,19 +298,9 @@ func (db *DB) UserBySSOIdentity(ctx context.Context, issuer, subject string) (SS
 func (db *DB) SSOIdentities(ctx context.Context, userID int64) ([]SSOIdentity, error) {
 	var out []SSOIdentity
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT `+ssoIdentityColumns+` FROM sso_identities WHERE user_id = ? ORDER BY id`, userID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			l, err := scanSSOIdentity(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, l)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanSSOIdentity, `SELECT `+ssoIdentityColumns+` FROM sso_identities WHERE user_id = ? ORDER BY id`, userID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identities of user %d: %w", userID, err)

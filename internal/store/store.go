@@ -398,14 +398,15 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // scanner is what a scan function reads one row from: *sql.Row or *sql.Rows.
 type scanner = interface{ Scan(...any) error }
 
-// queryAll runs query in tx and reads every row with scan.
+// queryAll runs query in tx and reads every row with scan. No rows is an
+// empty list, never nil, so that it is written as [] in JSON.
 func queryAll[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := tx.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

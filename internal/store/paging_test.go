@@ -15,6 +15,7 @@ import (
 // sort. The lists of one organisation's members and of one user's
 // organisations sort only the rows of that organisation or that user.
 func TestListQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		plans, err := store.ListPlans(context.Background(), db)
 		if err != nil {

@@ -53,6 +53,7 @@ var catalogAPI = []string{
 }
 
 func TestCatalogNeedsSignIn(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	for _, pg := range catalogPages {
@@ -69,6 +70,7 @@ func TestCatalogNeedsSignIn(t *testing.T) {
 }
 
 func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	n := 0
@@ -86,6 +88,7 @@ func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
 }
 
 func TestCatalogPages(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	for _, pg := range catalogPages {
 		w := c.get(t, pg.path)
@@ -113,6 +116,7 @@ func TestCatalogPages(t *testing.T) {
 }
 
 func TestCatalogBrowse(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	body := c.get(t, "/catalog").Body.String()
 	for _, want := range []string{
@@ -153,6 +157,7 @@ func TestCatalogBrowse(t *testing.T) {
 }
 
 func TestCatalogEntryPage(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	w := c.get(t, "/catalog/entries/164.312(a)(2)(iv)")
 	body := w.Body.String()
@@ -200,6 +205,7 @@ func TestCatalogEntryPage(t *testing.T) {
 }
 
 func TestCatalogEntryRedirects(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	tests := []struct{ path, want string }{
 		{"/catalog/entries/164.308(b)(4)", "/catalog/entries/164.308%28b%29%283%29?from=164.308%28b%29%284%29"},
@@ -224,6 +230,7 @@ func TestCatalogEntryRedirects(t *testing.T) {
 }
 
 func TestCatalogUnknownEntry(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	w := c.get(t, "/catalog/entries/164.312(a)(2)(v)")
 	body := w.Body.String()
@@ -247,6 +254,7 @@ func TestCatalogUnknownEntry(t *testing.T) {
 }
 
 func TestCatalogSearchFAQDiff(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	body := c.get(t, "/catalog/search?q=encryption").Body.String()
 	for _, want := range []string{`Search results for “encryption”`, `href="/catalog/entries/164.312%28a%29%282%29%28iv%29"`, `href="/catalog/faq#faq-encryption-mandatory"`, `value="encryption"`} {
@@ -305,6 +313,7 @@ func decodeJSON200(t *testing.T, c *browserClient, path string, v any) {
 }
 
 func TestCatalogAPIList(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	type item struct {
 		Citation, Title, Kind, Requirement, Category, Standard, Profile string
@@ -374,6 +383,7 @@ func TestCatalogAPIList(t *testing.T) {
 }
 
 func TestCatalogAPIBadInput(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	tests := []struct {
 		path   string
@@ -409,6 +419,7 @@ func TestCatalogAPIBadInput(t *testing.T) {
 }
 
 func TestCatalogAPIEntry(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	var e struct {
 		catalog.Entry
@@ -459,6 +470,7 @@ func TestCatalogAPIEntry(t *testing.T) {
 }
 
 func TestCatalogAPIFAQDiffSearch(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	var faqs list[catalog.FAQ]
 	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
@@ -494,6 +506,7 @@ func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 // The catalogue needs no organisation, and a user of any role, or none,
 // reads it the same way.
 func TestCatalogForEveryRole(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o, err := db.CreateOrg(t.Context(), store.Actor{Name: "test"}, identity.Org{Slug: "clinic", Name: "Clinic", Kind: identity.KindProvider})
 		if err != nil {

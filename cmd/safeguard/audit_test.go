@@ -100,6 +100,7 @@ func eachDialect(t *testing.T, fn func(t *testing.T, postgres bool)) {
 }
 
 func TestAuditVerifyCommand(t *testing.T) {
+	t.Parallel()
 	const n = 30
 	tests := []struct {
 		name       string
@@ -247,6 +248,7 @@ func firstKeyFingerprint(t *testing.T, dir string) string {
 // deleting the public keys file, and adding a key of the attacker's to it to
 // sign a checkpoint of a log cut short.
 func TestAuditTrustAnchor(t *testing.T) {
+	t.Parallel()
 	const n = 30
 	eachDialect(t, func(t *testing.T, postgres bool) {
 		t.Run("keys file deleted", func(t *testing.T) {
@@ -339,6 +341,7 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 // is endorsed by the old one, in the keys file and in the log, and the log
 // still verifies, also held to the first key's fingerprint.
 func TestAuditRotateKey(t *testing.T) {
+	t.Parallel()
 	eachDialect(t, func(t *testing.T, postgres bool) {
 		f := newAuditFixture(t, postgres, 5)
 		first := firstKeyFingerprint(t, f.dir)
@@ -391,6 +394,7 @@ func TestAuditRotateKey(t *testing.T) {
 }
 
 func TestAuditUsage(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"audit"}, {"audit", "spin"}, {"audit", "prove"}, {"audit", "prove", "x"}, {"audit", "checkpoint"}, {"audit", "export", "--format", "xml"}} {
 		if _, _, code := run(t, nil, args...); code != 2 {
 			t.Errorf("%v = %d, want 2", args, code)
@@ -399,6 +403,7 @@ func TestAuditUsage(t *testing.T) {
 }
 
 func TestServeCheckpoints(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	mirror := filepath.Join(t.TempDir(), "mirror")
 	s := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--checkpoint-dir", mirror)

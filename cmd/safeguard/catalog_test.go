@@ -45,6 +45,7 @@ func sharedDataFile(t *testing.T, name string) string {
 }
 
 func TestCatalogListGolden(t *testing.T) {
+	t.Parallel()
 	for _, profile := range []string{"current", "nprm-2025"} {
 		t.Run(profile, func(t *testing.T) {
 			out, errOut, code := runCatalogCLI(t, nil, "catalog", "list", "--profile", profile, "--format", "json")
@@ -94,6 +95,7 @@ func catalogList(t *testing.T, env map[string]string, args ...string) []catalogL
 }
 
 func TestCatalogListJSON(t *testing.T) {
+	t.Parallel()
 	rows := catalogList(t, nil)
 	if len(rows) != 65 {
 		t.Errorf("catalog list: %d entries, want 65 (22 standards, 43 specifications)", len(rows))
@@ -139,6 +141,7 @@ func TestCatalogListJSON(t *testing.T) {
 }
 
 func TestCatalogListTableAndCSV(t *testing.T) {
+	t.Parallel()
 	out, _, code := runCatalogCLI(t, nil, "catalog", "list")
 	if code != 0 {
 		t.Fatalf("catalog list exit %d", code)
@@ -166,6 +169,7 @@ func TestCatalogListTableAndCSV(t *testing.T) {
 }
 
 func TestCatalogShow(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runCatalogCLI(t, nil, "catalog", "show", "45 CFR §164.312(a)(2)(iv)")
 	if code != 0 {
 		t.Fatalf("catalog show exit %d: %s", code, errOut)
@@ -217,6 +221,7 @@ func TestCatalogShow(t *testing.T) {
 // same entry form as the API (catalog.EntryDetail), with the same wording of
 // how a reference led to the entry.
 func TestCatalogShowJSONIsTheAPIs(t *testing.T) {
+	t.Parallel()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -249,6 +254,7 @@ func TestCatalogShowJSONIsTheAPIs(t *testing.T) {
 }
 
 func TestCatalogShowUnknown(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runCatalogCLI(t, nil, "catalog", "show", "164.312(a)(2)(v)")
 	if code != 1 {
 		t.Errorf("catalog show 164.312(a)(2)(v) exit %d, want 1", code)
@@ -264,6 +270,7 @@ func TestCatalogShowUnknown(t *testing.T) {
 }
 
 func TestCatalogDiff(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runCatalogCLI(t, nil, "catalog", "diff", "current", "nprm-2025", "--format", "json")
 	if code != 0 {
 		t.Fatalf("catalog diff exit %d: %s", code, errOut)
@@ -301,6 +308,7 @@ func TestCatalogDiff(t *testing.T) {
 }
 
 func TestCatalogFAQAndSearch(t *testing.T) {
+	t.Parallel()
 	out, _, code := runCatalogCLI(t, nil, "catalog", "faq", "--format", "json")
 	var faqs []struct {
 		ID      string   `json:"id"`
@@ -331,6 +339,7 @@ func TestCatalogFAQAndSearch(t *testing.T) {
 }
 
 func TestCatalogExportImport(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "catalog.json")
 	_, errOut, code := runCatalogCLI(t, nil, "catalog", "export", "--format", "oscal", "-o", file)
@@ -376,6 +385,7 @@ func TestCatalogExportImport(t *testing.T) {
 }
 
 func TestCatalogUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want []string // in stderr
@@ -424,6 +434,7 @@ func TestCatalogUsageErrors(t *testing.T) {
 }
 
 func TestCatalogHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"catalog", "--help"}, {"help", "catalog"}, {"catalog", "list", "--help"}, {"help", "catalog", "export"}} {
 		out, _, code := runCatalogCLI(t, nil, args...)
 		if code != 0 || !strings.Contains(out, "Usage: safeguard catalog") {

@@ -170,6 +170,7 @@ func signIn(t *testing.T, base, email, password string) *http.Client {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		args     []string
@@ -216,6 +217,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	m, _, _ := testMain(nil)
 	for name := range m.commands() {
 		out, errOut, code := run(t, nil, name, "--help")
@@ -229,6 +231,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 }
 
 func TestServeLifecycle(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--log-format", "json")
 	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ready\n"} {
@@ -312,6 +315,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestServeReadsEnvironment(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "from-env")
 	s := startServer(t, map[string]string{"SAFEGUARD_DATA": dir, "SAFEGUARD_ADDR": "127.0.0.1:0"}, "serve")
 	if code, _ := httpGet(t, nil, s.URL+"/readyz"); code != 200 {
@@ -323,6 +327,7 @@ func TestServeReadsEnvironment(t *testing.T) {
 }
 
 func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	_, errOut, code := run(t, nil, "serve", "--addr", "0.0.0.0:0", "--data", dir)
 	if code != 1 || !strings.Contains(errOut, "--tls-cert and --tls-key, or --tls-self-signed, or --behind-proxy") {
@@ -340,6 +345,7 @@ func TestServeRefusesPlainHTTPOffLoopback(t *testing.T) {
 }
 
 func TestServeSelfSignedTLS(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--tls-self-signed")
 	if !strings.HasPrefix(s.URL, "https://") {
@@ -398,6 +404,7 @@ func TestServeSelfSignedTLS(t *testing.T) {
 }
 
 func TestServeTLSFromFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// Make a certificate pair the way an operator would bring one.
 	if _, _, err := selfSignedCert(filepath.Join(dir, "bring"), "127.0.0.1"); err != nil {
@@ -415,6 +422,7 @@ func TestServeTLSFromFiles(t *testing.T) {
 }
 
 func TestBadStarts(t *testing.T) {
+	t.Parallel()
 	tmp := t.TempDir()
 	aFile := filepath.Join(tmp, "a-file")
 	if err := os.WriteFile(aFile, []byte("x"), 0o600); err != nil {
@@ -454,6 +462,7 @@ func TestBadStarts(t *testing.T) {
 }
 
 func TestSchemaFromNewerBinary(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	if _, errOut, code := run(t, nil, "init", "--data", dir); code != 0 {
 		t.Fatalf("init = %d: %s", code, errOut)
@@ -478,6 +487,7 @@ func TestSchemaFromNewerBinary(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	if _, errOut, code := run(t, nil, "init", "--data", dir); code != 0 {
 		t.Fatalf("init = %d: %s", code, errOut)
@@ -554,6 +564,7 @@ func TestKeys(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "demo")
 	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", dir)
 	c := signIn(t, s.URL, "lena.fischer@riverside.example", demoPassword(t, s.Stdout.String(), "lena.fischer@riverside.example"))
@@ -612,6 +623,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestServePostgres(t *testing.T) {
+	t.Parallel()
 	url := storetest.PostgresURL(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir, "--db", url)
@@ -650,6 +662,7 @@ func TestServePostgres(t *testing.T) {
 // it needs the bearer token (404 when none is configured); the metrics
 // listener serves it and stops with the server.
 func TestServeMetrics(t *testing.T) {
+	t.Parallel()
 	get := func(t *testing.T, url, token string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", url, nil)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestSSOFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "oidc-secret")
 	if err := os.WriteFile(secretFile, []byte("from-the-file\n"), 0o600); err != nil {
@@ -92,6 +93,7 @@ func TestSSOFlags(t *testing.T) {
 }
 
 func TestServeWithSSO(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// A mistake in the flags is a usage error found before the data folder
 	// is touched.

@@ -14,6 +14,7 @@ import (
 // TestAdminCLI drives org, user and token commands against the data folder of
 // a running server, and uses what they make through the server's API.
 func TestAdminCLI(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	s := startServer(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", dir)
 	cli := func(stdin string, args ...string) (string, string, int) {

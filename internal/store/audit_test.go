@@ -42,6 +42,7 @@ func verifyDB(t testing.TB, db *store.DB, keys audit.Keys, external ...audit.Che
 }
 
 func TestAuditChainTamper(t *testing.T) {
+	t.Parallel()
 	const n = 40
 	tests := []struct {
 		name   string
@@ -153,6 +154,7 @@ func reopenFresh(t *testing.T, db *store.DB) *store.DB {
 }
 
 func TestAuditProof(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		signer, err := audit.NewSigner()
@@ -195,6 +197,7 @@ func TestAuditProof(t *testing.T) {
 }
 
 func TestAuditTablesAppendOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		signer, _ := audit.NewSigner()
@@ -216,6 +219,7 @@ func TestAuditTablesAppendOnly(t *testing.T) {
 // TestAuditSealsLegacyEntries: entries written before the log was chained
 // (schema 7 and earlier) are sealed when the database is next opened.
 func TestAuditSealsLegacyEntries(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, dsn, store.Options{})
@@ -250,6 +254,7 @@ func TestAuditSealsLegacyEntries(t *testing.T) {
 // TestAuditStoredTreeChecked: proofs are served from the stored tree, so a
 // changed stored hash must be caught even though the entries are intact.
 func TestAuditStoredTreeChecked(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		signer, err := audit.NewSigner()
@@ -286,6 +291,7 @@ func TestAuditStoredTreeChecked(t *testing.T) {
 // recorded in the database, the log carries the old key's signed statement,
 // and checkpoints by both keys verify under the endorsed chain.
 func TestRotateAuditKey(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		old, _ := audit.NewSigner()

@@ -14,6 +14,7 @@ import (
 // by the drivers' error codes on both engines, and nothing else passes for
 // one — not even an error whose text says it is.
 func TestConstraintViolations(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		exec := func(q string) error { return store.ExecForTest(ctx, db, q) }

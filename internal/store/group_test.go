@@ -189,6 +189,7 @@ func crashChild(dsn string) {
 // TestAuditReplicas writes through two DB handles on one PostgreSQL database,
 // as two server replicas would: the head row lock keeps the chain whole.
 func TestAuditReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := storetest.PostgresURL(t)
 	ctx := context.Background()
 	var dbs []*store.DB

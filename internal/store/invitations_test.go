@@ -17,6 +17,7 @@ import (
 // has used: never an account someone already has, and never one another
 // organisation invited.
 func TestMemberInvitations(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)

@@ -16,6 +16,7 @@ import (
 // database, claim the same job at once: exactly one gets it, and the job can
 // be claimed again only once it has finished.
 func TestClaimJobOnce(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		var dbs []*store.DB

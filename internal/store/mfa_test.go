@@ -81,6 +81,7 @@ func recoveryCodes(t *testing.T) ([]string, []string) {
 }
 
 func TestTOTPEnrolment(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newMFAFixture(t, db)
@@ -151,6 +152,7 @@ func TestTOTPEnrolment(t *testing.T) {
 }
 
 func TestTOTPReplayRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newMFAFixture(t, db)
@@ -224,6 +226,7 @@ func TestTOTPReplayRefused(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newMFAFixture(t, db)
@@ -286,6 +289,7 @@ func TestRecoveryCodes(t *testing.T) {
 }
 
 func TestRemoveAndResetMFA(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newMFAFixture(t, db)

@@ -17,6 +17,7 @@ import (
 // organisations sort only the rows of that organisation or that user, and
 // PostgreSQL may sort the responses that link one piece of evidence.
 func TestListQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		plans, err := store.ListPlans(context.Background(), db)
 		if err != nil {

@@ -3,6 +3,7 @@ package store
 import "testing"
 
 func TestRebind(t *testing.T) {
+	t.Parallel()
 	pg := &DB{dialect: Postgres}
 	tests := []struct{ in, want string }{
 		{"SELECT 1", "SELECT 1"},
@@ -22,6 +23,7 @@ func TestRebind(t *testing.T) {
 }
 
 func TestParseDSN(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		dsn     string
 		dialect Dialect
@@ -47,6 +49,7 @@ func TestParseDSN(t *testing.T) {
 // TestMigrationsMatchAcrossDialects keeps the two dialects' schemas in step:
 // every version exists for both.
 func TestMigrationsMatchAcrossDialects(t *testing.T) {
+	t.Parallel()
 	lite, err := migrations(SQLite)
 	if err != nil {
 		t.Fatal(err)

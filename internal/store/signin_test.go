@@ -82,6 +82,7 @@ func auditCount(t *testing.T, db *store.DB) int {
 }
 
 func TestCompleteSignInSuccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)
@@ -121,6 +122,7 @@ func TestCompleteSignInSuccess(t *testing.T) {
 // remain, neither the session, nor its audit entries, nor the sign-in, nor
 // the cleared throttles.
 func TestCompleteSignInAllOrNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)
@@ -147,6 +149,7 @@ func TestCompleteSignInAllOrNothing(t *testing.T) {
 // TestCompleteSignInFailureAllOrNothing: the failures of a sign-in and their
 // audit entries commit together, or neither does.
 func TestCompleteSignInFailureAllOrNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)
@@ -203,6 +206,7 @@ func TestCompleteSignInFailureAllOrNothing(t *testing.T) {
 // disabled, while the password was being checked ends the sign-in without a
 // session.
 func TestCompleteSignInRefusesChangedAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)
@@ -234,6 +238,7 @@ func TestCompleteSignInRefusesChangedAccount(t *testing.T) {
 // TestSignInStateKnownDevice: a known device's token counts only for its
 // own user, and only while it lives.
 func TestSignInStateKnownDevice(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)
@@ -265,6 +270,7 @@ func TestSignInStateKnownDevice(t *testing.T) {
 // treating it as a change of password: the person's other sessions go on,
 // and "password last set" stays.
 func TestCompleteSignInRehash(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := newSignIn(t, db)

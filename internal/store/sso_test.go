@@ -15,6 +15,7 @@ import (
 )
 
 func TestSSOProviderSaveAndLoad(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
@@ -122,6 +123,7 @@ func TestSSOProviderSaveAndLoad(t *testing.T) {
 }
 
 func TestSSOState(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		st, err := db.CreateSSOState(ctx, store.SSOState{StateHash: "h1", BrowserHash: "b1", Nonce: "n1", Verifier: "v1",
@@ -160,6 +162,7 @@ func TestSSOState(t *testing.T) {
 }
 
 func TestSSOIdentities(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})

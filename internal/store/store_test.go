@@ -20,6 +20,7 @@ import (
 var cli = store.Actor{Name: "cli:test"}
 
 func TestOpenBadURL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name, dsn, want string
@@ -48,6 +49,7 @@ func TestOpenBadURL(t *testing.T) {
 }
 
 func TestOpenNotADatabase(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "junk.db")
 	if err := writeFile(path, strings.Repeat("this is not sqlite ", 300)); err != nil {
 		t.Fatal(err)
@@ -59,6 +61,7 @@ func TestOpenNotADatabase(t *testing.T) {
 }
 
 func TestSQLitePragmas(t *testing.T) {
+	t.Parallel()
 	path := storetest.SQLiteURL(t)
 	db, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
 	if err != nil {
@@ -84,6 +87,7 @@ func TestSQLitePragmas(t *testing.T) {
 }
 
 func TestMigrateIdempotentAndConcurrent(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
@@ -121,6 +125,7 @@ func TestMigrateIdempotentAndConcurrent(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, url, store.Options{})
@@ -143,6 +148,7 @@ func TestSchemaTooNew(t *testing.T) {
 }
 
 func TestOrgs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		fixed := time.Date(2026, 11, 22, 10, 0, 0, 123456000, time.UTC)
@@ -186,6 +192,7 @@ func TestOrgs(t *testing.T) {
 }
 
 func TestChangeFailsWithoutAudit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		_, err := db.CreateOrg(ctx, store.Actor{}, identity.Org{Slug: "ghost", Name: "Ghost", Kind: identity.KindProvider})
@@ -199,6 +206,7 @@ func TestChangeFailsWithoutAudit(t *testing.T) {
 }
 
 func TestAuditLogAppendOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "R", Kind: identity.KindProvider}); err != nil {
@@ -223,6 +231,7 @@ func TestAuditLogAppendOnly(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if _, err := db.Setting(ctx, "demo"); !errors.Is(err, store.ErrNotFound) {
@@ -240,6 +249,7 @@ func TestSettings(t *testing.T) {
 }
 
 func TestRewrapDataKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		var ids []int64

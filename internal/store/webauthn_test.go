@@ -55,6 +55,7 @@ func passkeyLastAudit(t *testing.T, db *store.DB) audit.Entry {
 }
 
 func TestPasskeys(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		u, _ := passkeyUser(t, db, "kim@example.org")
@@ -201,6 +202,7 @@ func TestPasskeys(t *testing.T) {
 }
 
 func TestCeremonies(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		u, s := passkeyUser(t, db, "kim@example.org")

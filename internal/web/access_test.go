@@ -239,6 +239,7 @@ func denied(w *httptest.ResponseRecorder) bool {
 // in another organisation, as a platform administrator and anonymously, and
 // checks each answer is allowed or refused as the route's permission says.
 func TestEveryRouteChecksAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})
@@ -322,6 +323,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 // TestTokenScopes checks that an API token can do no more than its scope and
 // its organisation allow, whatever its user's role.
 func TestTokenScopes(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	s, _ := newTestServer(t, db, Config{})

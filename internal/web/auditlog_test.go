@@ -13,6 +13,7 @@ import (
 )
 
 func TestAuditLogPages(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})

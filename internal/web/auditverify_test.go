@@ -25,6 +25,7 @@ import (
 // TestAuditVerifyButton runs the background verification from the page's
 // endpoints on an intact log, then on one an attacker has edited.
 func TestAuditVerifyButton(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, dsn, store.Options{})
@@ -157,6 +158,7 @@ func TestAuditVerifyButton(t *testing.T) {
 // run whose replica stopped is reported as interrupted and can be started
 // again.
 func TestAuditVerifyAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		dbA, err := store.Open(ctx, dsn, store.Options{})

@@ -160,6 +160,7 @@ func TestUploadAuthorisedBeforeBodyRead(t *testing.T) {
 // TestUploadRefusedUnread checks the same at the handler: a refused upload,
 // declared or chunked, has not a single byte of its body read.
 func TestUploadRefusedUnread(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{Keys: mustKeyring(t)})
@@ -219,6 +220,7 @@ func TestUploadRefusedUnread(t *testing.T) {
 // not at all when its declared length is over it, when the caller is not
 // signed in, or when their role does not allow the route.
 func TestFormBodyBounded(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		tmp := t.TempDir()
@@ -310,6 +312,7 @@ func TestFormBodyBounded(t *testing.T) {
 // are refused as the limit is passed. Nothing is stored, and no spool is
 // left behind.
 func TestUploadOverLimit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		tmp := t.TempDir()
@@ -386,6 +389,7 @@ func auditCount(t *testing.T, db *store.DB) int64 {
 // TestUploadCSRFInStream checks the CSRF token of a streamed upload: it
 // must come before the file, and be the session's.
 func TestUploadCSRFInStream(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{Keys: mustKeyring(t)})
@@ -432,6 +436,7 @@ func TestUploadCSRFInStream(t *testing.T) {
 // slot taken by an upload still arriving, the next is answered 503 with
 // Retry-After, and once it finishes uploads are taken again.
 func TestUploadSlots(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{Keys: mustKeyring(t), MaxUploads: 1})

@@ -14,8 +14,9 @@ import (
 )
 
 // testHasher makes password hashing cheap in tests; the cost parameters do
-// not change what is tested.
-var testHasher = identity.NewHasher(1, 64, 1, 4)
+// not change what is tested. Tests running in parallel share it, so it has
+// enough slots that no sign-in waits for another test's hash.
+var testHasher = identity.NewHasher(1, 64, 1, 16)
 
 const testPassword = "correct-battery-horse-9"
 

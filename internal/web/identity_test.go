@@ -53,6 +53,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestLoginFailuresAndThrottling(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	createUser(t, db, "sam@example.org", false, 0, "")
@@ -125,6 +126,7 @@ func TestLoginFailuresAndThrottling(t *testing.T) {
 }
 
 func TestSessionsAndAutomaticLogoff(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 		db.Now = func() time.Time { return now }
@@ -172,6 +174,7 @@ func TestSessionsAndAutomaticLogoff(t *testing.T) {
 }
 
 func TestCSRFAndOrigin(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	createUser(t, db, "sam@example.org", false, 0, "")
@@ -203,6 +206,7 @@ func TestCSRFAndOrigin(t *testing.T) {
 }
 
 func TestOneTimePasswordMustBeChanged(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	s, _ := newTestServer(t, db, Config{})
@@ -246,6 +250,7 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 }
 
 func TestInvitationsAndMembers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC()
@@ -331,6 +336,7 @@ func itoa(n int64) string {
 }
 
 func TestDisablingEndsSessionsAndTokens(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	s, _ := newTestServer(t, db, Config{})
@@ -386,6 +392,7 @@ func login2(h http.Handler, email string) int {
 }
 
 func TestEmergencyAccess(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		keys := newTestKeys(t)

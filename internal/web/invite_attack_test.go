@@ -24,6 +24,7 @@ import (
 // signed in as themselves, and until then Harbor's MFA and idle-logout
 // policy must not reach their account.
 func TestAddingAnotherOrgsUserNeedsConsent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)

@@ -24,6 +24,7 @@ import (
 // TestSafeNextRefusesOffSiteRedirects feeds safeNext the strings browsers
 // are known to follow to another host, and some that must stay as they are.
 func TestSafeNextRefusesOffSiteRedirects(t *testing.T) {
+	t.Parallel()
 	offSite := []string{
 		"/\t/evil.example", "/\\evil.example", "/\\/evil.example", "\\/\\/evil.example", "//evil.example",
 		" /\\/evil.example", "/\r\n/evil.example", "\x00//evil.example", "\t//evil.example", "/\n/evil.example",
@@ -62,6 +63,7 @@ func TestSafeNextRefusesOffSiteRedirects(t *testing.T) {
 // TestLoginRedirectStaysOnSite performs the reported attack: the sign-in
 // form posted with next=/%09/evil.example must not redirect off the site.
 func TestLoginRedirectStaysOnSite(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	createUser(t, db, "owner@example.org", false, 0, "")
@@ -162,6 +164,7 @@ func hasSessionCookie(w *httptest.ResponseRecorder) bool {
 // credentials, from a sandboxed frame (Origin: null) and without
 // Sec-Fetch-Site. No session may start.
 func TestLoginCSRFRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, _ := newTestServer(t, db, Config{})
 		createUser(t, db, "mallory@example.org", false, 0, "")
@@ -213,6 +216,7 @@ func TestLoginCSRFRefused(t *testing.T) {
 // TestInvitationCSRFRefused: accepting an invitation signs the browser in,
 // so another site must not be able to post it either.
 func TestInvitationCSRFRefused(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	createUser(t, db, "admin@example.org", true, 0, "")
@@ -247,6 +251,7 @@ func TestInvitationCSRFRefused(t *testing.T) {
 // signs in with password and second factor (API and form); the attacker
 // stays throttled; others behind the attacker's address are not locked out.
 func TestOwnerNotLockedOutByAttacker(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newMFAServer(t, db)
 		createUser(t, db, "alice@example.org", false, 0, "")
@@ -346,6 +351,7 @@ func refusals(t *testing.T, db *store.DB, action string) ([]audit.Entry, int) {
 // entries that still say who, from where, how many and when; the address
 // is answered 429 after a few.
 func TestTokenFloodAudited(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, _ := newTestServer(t, db, Config{})
 		const flood = 5000
@@ -397,6 +403,7 @@ func TestTokenFloodAudited(t *testing.T) {
 // address is written as its first failure and one summary naming the count
 // and some of the accounts tried.
 func TestSignInFailuresAggregated(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	const tries = 60
@@ -479,6 +486,7 @@ func TestSignInFloodShed(t *testing.T) {
 // and another received: replicas that share the key file share the
 // pre-session CSRF key. A server with another key refuses the form.
 func TestLoginFormAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		keys := newTestKeys(t)
 		a, _ := newTestServer(t, db, Config{Keys: keys})

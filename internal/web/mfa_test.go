@@ -139,6 +139,7 @@ func pendingStepOf(t *testing.T, c *browserClient) string {
 }
 
 func TestMFAForcedEnrolmentAndSignIn(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newMFAServer(t, db)
 		createUser(t, db, "admin@example.org", true, 0, "")
@@ -282,6 +283,7 @@ func formLogin(t *testing.T, h http.Handler, email, password, next string) (*bro
 }
 
 func TestMFASignInPage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		m := newMFAServer(t, db)
 		o, _ := db.CreateOrg(context.Background(), store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
@@ -361,6 +363,7 @@ func TestMFASignInPage(t *testing.T) {
 }
 
 func TestMFAThrottled(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	m := newMFAServer(t, db)
 	createUser(t, db, "pat@example.org", false, 0, "")
@@ -391,6 +394,7 @@ func TestMFAThrottled(t *testing.T) {
 }
 
 func TestMFARequiredByPolicy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		m := newMFAServer(t, db)
@@ -467,6 +471,7 @@ func TestMFARequiredByPolicy(t *testing.T) {
 }
 
 func TestMFATokenCannotEnrol(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	m := newMFAServer(t, db)
 	createUser(t, db, "pat@example.org", false, 0, "")

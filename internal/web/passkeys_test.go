@@ -272,6 +272,7 @@ func passkeyRegister(t *testing.T, c *browserClient, k *softKey, name string) pa
 }
 
 func TestPasskeyRegisterAndSignIn(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})
@@ -341,6 +342,7 @@ func TestPasskeyRegisterAndSignIn(t *testing.T) {
 }
 
 func TestPasskeyCeremonyRefusals(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})
@@ -483,6 +485,7 @@ func passkeySignIn(t *testing.T, c *browserClient, k *softKey) {
 }
 
 func TestPasskeyManage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})
@@ -562,6 +565,7 @@ func TestPasskeyManage(t *testing.T) {
 }
 
 func TestPasskeyAPITokenRefused(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	s, _ := newTestServer(t, db, Config{})
@@ -585,6 +589,7 @@ func TestPasskeyAPITokenRefused(t *testing.T) {
 }
 
 func TestRelyingPartyFromHost(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		host    string
 		secure  bool

@@ -71,6 +71,7 @@ func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.
 }
 
 func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, _ := newTestServer(t, db, Config{MetricsToken: testMetricsToken})
 		for _, tt := range []struct{ path, body string }{{"/healthz", "ok\n"}, {"/readyz", "ready\n"}} {
@@ -115,6 +116,7 @@ const testMetricsToken = "metrics-token-4f1d6c0a9b2e7d35"
 // TestMetricsAccess reads /metrics as an outsider: on the main listener it
 // is not served without a configured token, and with one it needs the token.
 func TestMetricsAccess(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	closed, _ := newTestServer(t, db, Config{})
 	for _, h := range [][]string{nil, {"Authorization", "Bearer " + testMetricsToken}, {"Authorization", "Bearer sg_nonsense"}} {
@@ -157,6 +159,7 @@ func TestMetricsAccess(t *testing.T) {
 }
 
 func TestReadyzWhenDatabaseGone(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, logs := newTestServer(t, db, Config{})
 	db.Close()
@@ -173,6 +176,7 @@ func TestReadyzWhenDatabaseGone(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{
 		BehindProxy:    true,
@@ -226,6 +230,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestHSTSUnderTLS(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	ts := httptest.NewTLSServer(s)
@@ -241,6 +246,7 @@ func TestHSTSUnderTLS(t *testing.T) {
 }
 
 func TestClientAddress(t *testing.T) {
+	t.Parallel()
 	s := &Server{cfg: Config{BehindProxy: true, TrustedProxies: []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128"),
 	}}}
@@ -275,6 +281,7 @@ func TestClientAddress(t *testing.T) {
 }
 
 func TestStaticFiles(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	url, err := s.static.url("style.css")
@@ -309,6 +316,7 @@ func TestStaticFiles(t *testing.T) {
 }
 
 func TestErrorModel(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, logs := newTestServer(t, db, Config{})
 	// HTML 404.
@@ -365,6 +373,7 @@ func TestErrorModel(t *testing.T) {
 }
 
 func TestLogsOmitQueryStrings(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, logs := newTestServer(t, db, Config{})
 	get(t, s, "/login?token=sg_secret_value")
@@ -377,6 +386,7 @@ func TestLogsOmitQueryStrings(t *testing.T) {
 }
 
 func TestStatusPageListsOrgs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		o, err := db.CreateOrg(ctx, store.Actor{Name: "cli:test"}, identity.Org{Slug: "riverside", Name: "Riverside <Family> Practice", Kind: identity.KindProvider})
@@ -403,6 +413,7 @@ func TestStatusPageListsOrgs(t *testing.T) {
 // TestTemplatesRenderZeroValues renders every page with its zero value, so a
 // template that breaks on missing data fails here rather than in production.
 func TestTemplatesRenderZeroValues(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s, _ := newTestServer(t, db, Config{})
 	zero := map[string]PageData{
@@ -462,6 +473,7 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 // TestProblemAnswers: a problem's kind picks the status in one place, and
 // its message is what the person reads, wrapped or not.
 func TestProblemAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		err    error
 		status int

@@ -148,6 +148,7 @@ func deploymentSSO(p *oidcProvider, jit bool) *identity.SSOConfig {
 }
 
 func TestSSODeploymentProvider(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
@@ -425,6 +426,7 @@ func configureOrgSSO(t *testing.T, c *browserClient, form url.Values) *httptest.
 }
 
 func TestSSOOrganisationProvider(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		actor := store.Actor{Name: "test"}
@@ -610,6 +612,7 @@ func mustUser(t *testing.T, db *store.DB, email string) identity.User {
 }
 
 func TestSSORedirectURL(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	r := httptest.NewRequest("GET", "/login/sso", nil)
 	tests := []struct {
@@ -641,6 +644,7 @@ func TestSSORedirectURL(t *testing.T) {
 // password) until the owner linked it; its "amr" does not stand in for
 // Safeguard's second factor until the platform administrator trusts it.
 func TestSSOTakeoverChain(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})

@@ -21,6 +21,7 @@ import (
 // No token may make a token; read tokens may not revoke tokens or end
 // sessions; a write token may end sessions and revoke itself, nothing more.
 func TestTokensCannotMintTokens(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newTestServer(t, db, Config{})
@@ -166,6 +167,7 @@ func hasEntry(entries []audit.Entry, actor, object, summary string) bool {
 // TestScopesNeverAllowCredentials is the domain rule: no token scope makes
 // or changes credentials, and a read token changes nothing on the account.
 func TestScopesNeverAllowCredentials(t *testing.T) {
+	t.Parallel()
 	for _, sc := range []identity.Scope{identity.ScopeRead, identity.ScopeWrite, identity.ScopeAdmin} {
 		if sc.Allows(identity.PermCredentials) {
 			t.Errorf("Scope(%s).Allows(credentials) = true, want false", sc)

@@ -64,6 +64,7 @@ var catalogAPI = []string{
 }
 
 func TestCatalogNeedsSignIn(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s := newServer(t, db, nil)
 	for _, pg := range catalogPages {
@@ -80,6 +81,7 @@ func TestCatalogNeedsSignIn(t *testing.T) {
 }
 
 func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
+	t.Parallel()
 	db := storetest.SQLite(t)
 	s := newServer(t, db, nil)
 	n := 0
@@ -97,6 +99,7 @@ func TestCatalogRoutesArePublicToSignedInUsers(t *testing.T) {
 }
 
 func TestCatalogPages(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	for _, pg := range catalogPages {
 		w := c.Get(t, pg.path)
@@ -124,6 +127,7 @@ func TestCatalogPages(t *testing.T) {
 }
 
 func TestCatalogBrowse(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	body := c.Get(t, "/catalog").Body.String()
 	for _, want := range []string{
@@ -164,6 +168,7 @@ func TestCatalogBrowse(t *testing.T) {
 }
 
 func TestCatalogEntryPage(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	w := c.Get(t, "/catalog/entries/164.312(a)(2)(iv)")
 	body := w.Body.String()
@@ -211,6 +216,7 @@ func TestCatalogEntryPage(t *testing.T) {
 }
 
 func TestCatalogEntryRedirects(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	tests := []struct{ path, want string }{
 		{"/catalog/entries/164.308(b)(4)", "/catalog/entries/164.308%28b%29%283%29?from=164.308%28b%29%284%29"},
@@ -235,6 +241,7 @@ func TestCatalogEntryRedirects(t *testing.T) {
 }
 
 func TestCatalogUnknownEntry(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	w := c.Get(t, "/catalog/entries/164.312(a)(2)(v)")
 	body := w.Body.String()
@@ -258,6 +265,7 @@ func TestCatalogUnknownEntry(t *testing.T) {
 }
 
 func TestCatalogSearchFAQDiff(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	body := c.Get(t, "/catalog/search?q=encryption").Body.String()
 	for _, want := range []string{`Search results for “encryption”`, `href="/catalog/entries/164.312%28a%29%282%29%28iv%29"`, `href="/catalog/faq#faq-encryption-mandatory"`, `value="encryption"`} {
@@ -316,6 +324,7 @@ func decodeJSON200(t *testing.T, c *webtest.Client, path string, v any) {
 }
 
 func TestCatalogAPIList(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	type item struct {
 		Citation, Title, Kind, Requirement, Category, Standard, Profile string
@@ -385,6 +394,7 @@ func TestCatalogAPIList(t *testing.T) {
 }
 
 func TestCatalogAPIBadInput(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	tests := []struct {
 		path   string
@@ -420,6 +430,7 @@ func TestCatalogAPIBadInput(t *testing.T) {
 }
 
 func TestCatalogAPIEntry(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	var e struct {
 		catalog.Entry
@@ -470,6 +481,7 @@ func TestCatalogAPIEntry(t *testing.T) {
 }
 
 func TestCatalogAPIFAQDiffSearch(t *testing.T) {
+	t.Parallel()
 	_, c := catalogServer(t)
 	var faqs web.List[catalog.FAQ]
 	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
@@ -505,6 +517,7 @@ func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 // The catalogue needs no organisation, and a user of any role, or none,
 // reads it the same way.
 func TestCatalogForEveryRole(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o, err := db.CreateOrg(t.Context(), store.Actor{Name: "test"}, identity.Org{Slug: "clinic", Name: "Clinic", Kind: identity.KindProvider})
 		if err != nil {

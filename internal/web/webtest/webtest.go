@@ -21,8 +21,9 @@ import (
 )
 
 // Hasher makes password hashing cheap in tests; its cost parameters do not
-// change what is tested.
-var Hasher = identity.NewHasher(1, 64, 1, 4)
+// change what is tested. Its 16 slots keep tests that run in parallel from
+// waiting on each other's sign-ins.
+var Hasher = identity.NewHasher(1, 64, 1, 16)
 
 // Password is the password CreateUser gives everyone.
 const Password = "correct-battery-horse-9"

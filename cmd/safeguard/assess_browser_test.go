@@ -12,11 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 // assessAPI is a signed-in JSON API session with its CSRF token.
@@ -344,20 +341,9 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword(t, out, email)),
 		chromedp.Submit(chromedp.CSS("#password")),
 		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
-		chromedp.Click(chromedp.CSS("#totp-begin")),
-		chromedp.WaitVisible(chromedp.CSS("#totp-secret")),
 	)
-	secret, err := identity.DecodeTOTPSecret(b.Text("#totp-secret"))
-	if err != nil {
-		t.Fatalf("secret on the page: %v", err)
-	}
-	b.Do(
-		chromedp.SendKeys(chromedp.CSS("#code"), identity.TOTPCode(secret, identity.TOTPStep(time.Now()))),
-		chromedp.Click(chromedp.CSS("#totp-confirm")),
-		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
-		chromedp.Click(chromedp.CSS("#recovery-done")),
-		chromedp.WaitVisible(chromedp.CSS("form.signout")),
-	)
+	enrolTOTP(t, b)
+	b.Do(chromedp.WaitVisible(chromedp.CSS("form.signout")))
 
 	// The overview lists exactly what blocks sign-off, each with a link.
 	b.Do(chromedp.Navigate(s.URL+overview), chromedp.WaitVisible(chromedp.CSS("#blockers")))

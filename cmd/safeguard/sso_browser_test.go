@@ -4,11 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/oidctest"
 )
 
@@ -78,18 +76,9 @@ func TestBrowserOrgSSOSignInForm(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword(t, out, owner)),
 		chromedp.Submit(chromedp.CSS("#password")),
 		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
-		chromedp.Click(chromedp.CSS("#totp-begin")),
-		chromedp.WaitVisible(chromedp.CSS("#totp-secret")),
 	)
-	totp, err := identity.DecodeTOTPSecret(b.Text("#totp-secret"))
-	if err != nil {
-		t.Fatalf("secret on the page: %v", err)
-	}
+	enrolTOTP(t, b)
 	b.Do(
-		chromedp.SendKeys(chromedp.CSS("#code"), identity.TOTPCode(totp, identity.TOTPStep(time.Now()))),
-		chromedp.Click(chromedp.CSS("#totp-confirm")),
-		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")),
-		chromedp.Click(chromedp.CSS("#recovery-done")),
 		chromedp.WaitVisible(chromedp.CSS("#issuer")),
 		chromedp.SendKeys(chromedp.CSS("#issuer"), idp.Issuer()),
 		chromedp.SendKeys(chromedp.CSS("#client_id"), clientID),

@@ -698,15 +698,7 @@ type catalogDiffView struct {
 }
 
 func (h *Handler) catalogDiffPage(w http.ResponseWriter, r *http.Request) error {
-	cat, err := h.catalog()
-	if err != nil {
-		return err
-	}
-	a, b, err := diffProfiles(r, cat)
-	if err != nil {
-		return err
-	}
-	diffs, err := cat.Diff(a.ID, b.ID)
+	cat, a, b, diffs, err := h.diff(r)
 	if err != nil {
 		return err
 	}
@@ -772,6 +764,21 @@ func (h *Handler) catalogDiffPage(w http.ResponseWriter, r *http.Request) error 
 
 // diffProfiles reads the a and b parameters: the rule in force and the
 // proposed rule unless they say otherwise.
+// diff is what the diff page and its API share: the catalogue, the two
+// profiles the request compares (a and b), and their differences.
+func (h *Handler) diff(r *http.Request) (*catalog.Catalog, *catalog.Profile, *catalog.Profile, []catalog.Difference, error) {
+	cat, err := h.catalog()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	a, b, err := diffProfiles(r, cat)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	diffs, err := cat.Diff(a.ID, b.ID)
+	return cat, a, b, diffs, err
+}
+
 func diffProfiles(r *http.Request, cat *catalog.Catalog) (*catalog.Profile, *catalog.Profile, error) {
 	problems := validate.Error{}
 	a, errA := catalogProfile(r, cat, "a", catalog.ProfileCurrent)
@@ -931,15 +938,7 @@ func (h *Handler) apiCatalogFAQ(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiCatalogDiff(w http.ResponseWriter, r *http.Request) error {
-	cat, err := h.catalog()
-	if err != nil {
-		return err
-	}
-	a, b, err := diffProfiles(r, cat)
-	if err != nil {
-		return err
-	}
-	diffs, err := cat.Diff(a.ID, b.ID)
+	_, _, _, diffs, err := h.diff(r)
 	if err != nil {
 		return err
 	}

@@ -99,6 +99,10 @@ func isCapability(path string) bool {
 	return ok && !strings.Contains(rest, "/") && strings.HasSuffix(rest, "web")
 }
 
+// allweb lists every capability for cmd to wire and for the route × role
+// test: it alone, besides cmd, imports capability packages.
+const allweb = module + "/internal/web/allweb"
+
 func isDomain(path string) bool {
 	for _, d := range domain {
 		if path == module+"/internal/"+d {
@@ -112,7 +116,7 @@ func isDomain(path string) bool {
 // import only the standard library and other domain packages; nothing but
 // cmd and the capability packages beneath internal/web imports the web
 // kernel; capability packages never import each other, and the kernel none
-// of them.
+// of them; only cmd (through allweb, which lists them) wires them.
 func TestDependencyDirection(t *testing.T) {
 	pkgs := listPackages(t)
 	if len(pkgs) < 5 {
@@ -123,11 +127,14 @@ func TestDependencyDirection(t *testing.T) {
 			if strings.HasPrefix(imp, module+"/cmd/") && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
 				t.Errorf("%s depends on %s: nothing may import cmd", p.ImportPath, imp)
 			}
-			if imp == module+"/internal/web" && !strings.HasPrefix(p.ImportPath, module+"/cmd/") && !isCapability(p.ImportPath) && p.ImportPath != webtest {
+			if imp == module+"/internal/web" && !strings.HasPrefix(p.ImportPath, module+"/cmd/") && !isCapability(p.ImportPath) && p.ImportPath != webtest && p.ImportPath != allweb {
 				t.Errorf("%s depends on %s: only cmd and capability packages may import web", p.ImportPath, imp)
 			}
-			if isCapability(imp) && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
-				t.Errorf("%s depends on %s: a capability package is imported by cmd alone (never by the kernel or another capability)", p.ImportPath, imp)
+			if isCapability(imp) && !strings.HasPrefix(p.ImportPath, module+"/cmd/") && p.ImportPath != allweb {
+				t.Errorf("%s depends on %s: a capability package is imported by cmd and allweb alone (never by the kernel or another capability)", p.ImportPath, imp)
+			}
+			if imp == allweb && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
+				t.Errorf("%s depends on %s: only cmd wires the capabilities", p.ImportPath, imp)
 			}
 			if imp == webtest && !strings.HasPrefix(p.ImportPath, module+"/cmd/") {
 				t.Errorf("%s depends on %s outside its tests", p.ImportPath, imp)

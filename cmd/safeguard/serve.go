@@ -32,7 +32,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/mail"
 	"github.com/safeguard-health/safeguard/internal/web"
-	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
+	"github.com/safeguard-health/safeguard/internal/web/allweb"
 )
 
 // serveFlags are the flags of serve (and demo, which serves too).
@@ -388,7 +388,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	srv, err := web.New(web.Config{
 		TempDir:         spoolDir,
 		Catalog:         cat,
-		Capabilities:    []web.Capability{catalogweb.New(cat)},
+		Capabilities:    allweb.Capabilities(cat),
 		Hasher:          hasher,
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,

@@ -54,7 +54,7 @@ func noticeText(code string) string {
 }
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, v *accountView) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	var err error
 	if v.Sessions, err = s.db.ActiveSessions(r.Context(), p.User.ID); err != nil {
 		return err
@@ -83,12 +83,12 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 
 // signOutEverywhere ends every other session of the user.
 func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	var keep int64
 	if p.Session != nil {
 		keep = p.Session.ID
 	}
-	if err := s.db.EndUserSessions(r.Context(), s.actor(r), p.User.ID, keep, "signed out everywhere"); err != nil {
+	if err := s.db.EndUserSessions(r.Context(), s.Actor(r), p.User.ID, keep, "signed out everywhere"); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -135,7 +135,7 @@ func toTokenJSON(t store.Token) tokenJSON {
 // outrank the one that would have made it. The new token is still bounded by
 // its user's role wherever it is used.
 func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, string, error) {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Token != nil {
 		return store.Token{}, "", s.refuseToken(r, p.Token, identity.PermCredentials)
 	}
@@ -169,7 +169,7 @@ func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, st
 	if err != nil {
 		return store.Token{}, "", err
 	}
-	t, err = s.db.CreateToken(r.Context(), s.actor(r), identity.HashSecret(secret), t, ttl)
+	t, err = s.db.CreateToken(r.Context(), s.Actor(r), identity.HashSecret(secret), t, ttl)
 	if err != nil {
 		return store.Token{}, "", err
 	}
@@ -181,12 +181,12 @@ func (s *Server) createToken(r *http.Request, req tokenRequest) (store.Token, st
 // access runs: a token would outlive it. (A token never carries raised
 // access anyway: it acts with its user's own role.)
 func (s *Server) tokensDuringEmergency(r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	in, err := s.db.UserInEmergency(r.Context(), p.User.ID)
 	if err != nil || !in {
 		return err
 	}
-	s.auditRefusal(r, "auth.forbidden", "no API token while emergency access runs")
+	s.AuditRefusal(r, "auth.forbidden", "no API token while emergency access runs")
 	return &HTTPError{Code: http.StatusForbidden, Msg: "API tokens cannot be created while your emergency access runs: a token would outlive it."}
 }
 
@@ -210,14 +210,14 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such token."}
 	}
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	// A token may revoke itself (a script cleaning up after itself), never
 	// the user's other tokens: those are managed in a browser session.
 	if p.Token != nil && p.Token.ID != id {
-		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d may revoke only itself, not token %d", p.Token.ID, id))
+		s.AuditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d may revoke only itself, not token %d", p.Token.ID, id))
 		return &HTTPError{Code: http.StatusForbidden, Msg: "An API token may revoke only itself; manage other tokens on your account page."}
 	}
-	if err := s.db.RevokeToken(r.Context(), s.actor(r), p.User.ID, id); err != nil {
+	if err := s.db.RevokeToken(r.Context(), s.Actor(r), p.User.ID, id); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -232,13 +232,13 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) error {
 // that token: a token bound to one organisation must not learn of the
 // user's tokens for others.
 func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Token != nil {
-		writePage(s, w, r, []tokenJSON{toTokenJSON(*p.Token)}, nil)
+		WritePage(s, w, r, []tokenJSON{toTokenJSON(*p.Token)}, nil)
 		return nil
 	}
 	ts, next, err := s.db.TokenPage(r.Context(), p.User.ID, pg)
@@ -249,7 +249,7 @@ func (s *Server) apiTokens(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range ts {
 		items = append(items, toTokenJSON(t))
 	}
-	writePage(s, w, r, items, next)
+	WritePage(s, w, r, items, next)
 	return nil
 }
 
@@ -258,7 +258,7 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req tokenRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	t, secret, err := s.createToken(r, req)
@@ -324,7 +324,7 @@ func (s *Server) joinInvitation(r *http.Request) (identity.Invitation, bool, err
 }
 
 func (s *Server) invitationGone(w http.ResponseWriter, r *http.Request) error {
-	s.auditFailure(r, "user.invite_refused", "route:"+r.Method+" /invite/{token}", "unknown, used or expired invitation")
+	s.AuditFailure(r, "user.invite_refused", "route:"+r.Method+" /invite/{token}", "unknown, used or expired invitation")
 	s.render(w, r, http.StatusGone, "invitation", &invitationView{Page: Page{Title: "Invitation"}, Gone: true})
 	return nil
 }
@@ -332,7 +332,7 @@ func (s *Server) invitationGone(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	_, u, err := s.invitation(r)
 	if err == nil {
-		token, err := s.preSessionToken(w, r)
+		token, err := s.PreSessionToken(w, r)
 		if err != nil {
 			return err
 		}
@@ -350,10 +350,10 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 	v := &invitationView{Page: Page{Title: "Invitation to " + join.OrgName}, Email: join.Email, Token: r.PathValue("token"), Join: &join}
 	if setUp {
 		v.Title = "Choose your password"
-		if v.CSRF, err = s.preSessionToken(w, r); err != nil {
+		if v.CSRF, err = s.PreSessionToken(w, r); err != nil {
 			return err
 		}
-	} else if p := principalOf(r.Context()); p != nil && p.Session != nil && p.User.ID == join.UserID {
+	} else if p := PrincipalOf(r.Context()); p != nil && p.Session != nil && p.User.ID == join.UserID {
 		v.Answer = true
 	} else {
 		v.SignIn = true
@@ -365,7 +365,7 @@ func (s *Server) invitationPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error {
 	// Accepting an invitation signs the browser in: without this check
 	// another site could sign a visitor in to an account it was invited to.
-	if err := s.checkPreSessionCSRF(r); err != nil {
+	if err := s.CheckPreSessionCSRF(r); err != nil {
 		return err
 	}
 	inv, u, err := s.invitation(r)
@@ -396,7 +396,7 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 		problems.Add("confirm", "does not match the new password")
 	}
 	if len(problems) > 0 {
-		token, err := s.preSessionToken(w, r)
+		token, err := s.PreSessionToken(w, r)
 		if err != nil {
 			return err
 		}
@@ -421,7 +421,7 @@ func (s *Server) invitationSubmit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	p, err := s.startSession(w, r, u, time.Time{}, "invitation")
+	p, err := s.StartSession(w, r, u, time.Time{}, "invitation")
 	if err != nil {
 		return err
 	}
@@ -449,7 +449,7 @@ func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request, accept
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
 	}
-	inv, err := s.db.AnswerInvitation(r.Context(), s.actor(r), principalOf(r.Context()).User.ID, id, accept)
+	inv, err := s.db.AnswerInvitation(r.Context(), s.Actor(r), PrincipalOf(r.Context()).User.ID, id, accept)
 	if errors.Is(err, store.ErrNotFound) {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation.", Err: err}
 	} else if err != nil {
@@ -470,7 +470,7 @@ func (s *Server) answerInvitation(w http.ResponseWriter, r *http.Request, accept
 // sessionStatus tells the idle-logout script how long the session has left,
 // without extending it.
 func (s *Server) sessionStatus(w http.ResponseWriter, r *http.Request) error {
-	sess := principalOf(r.Context()).Session
+	sess := PrincipalOf(r.Context()).Session
 	if sess == nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "Only browser sessions have an idle limit."}
 	}
@@ -492,7 +492,7 @@ func (s *Server) sessionStatus(w http.ResponseWriter, r *http.Request) error {
 
 // keepAlive is "Stay signed in": the request itself extends the session.
 func (s *Server) keepAlive(w http.ResponseWriter, r *http.Request) error {
-	sess := principalOf(r.Context()).Session
+	sess := PrincipalOf(r.Context()).Session
 	if sess == nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "Only browser sessions have an idle limit."}
 	}

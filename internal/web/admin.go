@@ -41,7 +41,7 @@ func (s *Server) adminUsersPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAdminUsers(w http.ResponseWriter, r *http.Request, status int, v *adminUsersView) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Server) renderAdminUsers(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	v.Users, v.NextURL = users, nextPageURL(r, next)
+	v.Users, v.NextURL = users, NextPageURL(r, next)
 	v.Roles = identity.Roles
 	v.Page = Page{Title: "Users", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Users"}}}
 	s.render(w, r, status, "admin_users", v)
@@ -83,7 +83,7 @@ func (s *Server) createUser(r *http.Request, req adminUserRequest) (identity.Use
 	if len(problems) > 0 {
 		return identity.User{}, "", problems
 	}
-	u, err := s.db.CreateUser(r.Context(), s.actor(r), n)
+	u, err := s.db.CreateUser(r.Context(), s.Actor(r), n)
 	if err != nil {
 		return identity.User{}, "", err
 	}
@@ -121,10 +121,10 @@ func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bo
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such user."}
 	}
-	if disabled && id == principalOf(r.Context()).User.ID {
+	if disabled && id == PrincipalOf(r.Context()).User.ID {
 		return validate.Error{"user": "you cannot disable your own account"}
 	}
-	if err := s.db.SetUserDisabled(r.Context(), s.actor(r), id, disabled); err != nil {
+	if err := s.db.SetUserDisabled(r.Context(), s.Actor(r), id, disabled); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -151,7 +151,7 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetPassword(r.Context(), s.actor(r), u.ID, "", false, 0); err != nil {
+	if err := s.db.SetPassword(r.Context(), s.Actor(r), u.ID, "", false, 0); err != nil {
 		return err
 	}
 	link, err := s.invite(r, u.ID)
@@ -169,7 +169,7 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiAdminUsers(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -181,13 +181,13 @@ func (s *Server) apiAdminUsers(w http.ResponseWriter, r *http.Request) error {
 	for _, u := range users {
 		items = append(items, u.JSON())
 	}
-	writePage(s, w, r, items, next)
+	WritePage(s, w, r, items, next)
 	return nil
 }
 
 func (s *Server) apiAdminUserCreate(w http.ResponseWriter, r *http.Request) error {
 	var req adminUserRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	u, link, err := s.createUser(r, req)
@@ -225,7 +225,7 @@ func (s *Server) adminOrgsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAdminOrgs(w http.ResponseWriter, r *http.Request, status int, v *adminOrgsView) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (s *Server) renderAdminOrgs(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
-	v.Orgs, v.NextURL = orgs, nextPageURL(r, next)
+	v.Orgs, v.NextURL = orgs, NextPageURL(r, next)
 	v.Kinds = identity.OrgKinds
 	v.Page = Page{Title: "Organisations", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Organisations"}}}
 	s.render(w, r, status, "admin_orgs", v)
@@ -251,14 +251,14 @@ func (s *Server) createOrg(r *http.Request, req adminOrgRequest) (identity.Org, 
 			return identity.Org{}, err
 		}
 	}
-	o, err := s.db.CreateOrg(r.Context(), s.actor(r), identity.Org{Slug: req.Slug, Name: req.Name, Kind: identity.OrgKind(req.Kind)})
+	o, err := s.db.CreateOrg(r.Context(), s.Actor(r), identity.Org{Slug: req.Slug, Name: req.Name, Kind: identity.OrgKind(req.Kind)})
 	if errors.Is(err, store.ErrConflict) {
 		return identity.Org{}, validate.Error{"slug": "is taken by another organisation"}
 	} else if err != nil {
 		return identity.Org{}, err
 	}
 	if owner.ID != 0 {
-		if err := s.db.SetMember(r.Context(), s.actor(r), o.ID, owner.ID, identity.RoleOwner); err != nil {
+		if err := s.db.SetMember(r.Context(), s.Actor(r), o.ID, owner.ID, identity.RoleOwner); err != nil {
 			return identity.Org{}, err
 		}
 	}
@@ -279,7 +279,7 @@ func (s *Server) adminOrgCreate(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiAdminOrgCreate(w http.ResponseWriter, r *http.Request) error {
 	var req adminOrgRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	o, err := s.createOrg(r, req)

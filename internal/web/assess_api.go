@@ -64,7 +64,7 @@ func (d *dateJSON) UnmarshalJSON(b []byte) error {
 
 // signer names the signed-in person in the records they sign.
 func signer(r *http.Request) string {
-	u := principalOf(r.Context()).User
+	u := PrincipalOf(r.Context()).User
 	if u.Name != "" {
 		return u.Name + " <" + u.Email + ">"
 	}
@@ -100,7 +100,7 @@ func (s *Server) profileJSON(r *http.Request, p assess.Profile) (profileJSON, er
 }
 
 func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.db.OrgProfile(r.Context(), orgOf(r.Context()).Org.ID)
+	p, err := s.db.OrgProfile(r.Context(), OrgOf(r.Context()).Org.ID)
 	if err != nil {
 		return err
 	}
@@ -132,10 +132,10 @@ type profileRequest struct {
 
 func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error {
 	var req profileRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	orgID := orgOf(r.Context()).Org.ID
+	orgID := OrgOf(r.Context()).Org.ID
 	p, err := s.db.OrgProfile(r.Context(), orgID)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error 
 		changed = true
 	}
 	if changed {
-		if p, err = s.db.UpdateOrgProfile(r.Context(), s.actor(r), orgID, p, official); err != nil {
+		if p, err = s.db.UpdateOrgProfile(r.Context(), s.Actor(r), orgID, p, official); err != nil {
 			return err
 		}
 	}
@@ -182,11 +182,11 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error 
 type assessmentJSON = assess.AssessmentJSON
 
 func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	as, next, err := s.db.AssessmentPage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	as, next, err := s.db.AssessmentPage(r.Context(), OrgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	for i, a := range as {
 		items[i] = a.JSON()
 	}
-	writePage(s, w, r, items, next)
+	WritePage(s, w, r, items, next)
 	return nil
 }
 
@@ -212,7 +212,7 @@ func (s *Server) newAssessment(r *http.Request, req assessmentRequest) (assess.A
 		return assess.Assessment{}, err
 	}
 	if req.CatalogProfile == "" {
-		p, err := s.db.OrgProfile(r.Context(), orgOf(r.Context()).Org.ID)
+		p, err := s.db.OrgProfile(r.Context(), OrgOf(r.Context()).Org.ID)
 		if err != nil {
 			return assess.Assessment{}, err
 		}
@@ -223,14 +223,14 @@ func (s *Server) newAssessment(r *http.Request, req assessmentRequest) (assess.A
 
 func (s *Server) apiAssessmentCreate(w http.ResponseWriter, r *http.Request) error {
 	var req assessmentRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	a, err := s.newAssessment(r, req)
 	if err != nil {
 		return err
 	}
-	if a, err = s.db.CreateAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, a); err != nil {
+	if a, err = s.db.CreateAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, a); err != nil {
 		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, a.JSON())
@@ -262,7 +262,7 @@ func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sh, err := s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+	sh, err := s.db.AssessmentSheet(r.Context(), OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
@@ -297,11 +297,11 @@ func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var req responseRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	citation := r.PathValue("citation")
-	sh, err := s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+	sh, err := s.db.AssessmentSheet(r.Context(), OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error
 	if req.RiskIDs != nil {
 		resp.RiskIDs = *req.RiskIDs
 	}
-	saved, err := s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, resp)
+	saved, err := s.db.SaveResponse(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, resp)
 	if err != nil {
 		return err
 	}
@@ -355,15 +355,15 @@ func (s *Server) apiResponseVersions(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	vs, next, err := s.db.ResponseVersionPage(r.Context(), orgOf(r.Context()).Org.ID, id, r.PathValue("citation"), pg)
+	vs, next, err := s.db.ResponseVersionPage(r.Context(), OrgOf(r.Context()).Org.ID, id, r.PathValue("citation"), pg)
 	if err != nil {
 		return err
 	}
-	writePage(s, w, r, vs, next)
+	WritePage(s, w, r, vs, next)
 	return nil
 }
 
@@ -383,7 +383,7 @@ func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req decisionRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	d := assess.Decision{Citation: r.PathValue("citation"), Outcome: req.Outcome, Alternative: req.Alternative, Rationale: req.Rationale,
@@ -391,7 +391,7 @@ func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(d.DecidedBy) == "" {
 		d.DecidedBy = signer(r)
 	}
-	saved, err := s.db.SaveDecision(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, d)
+	saved, err := s.db.SaveDecision(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, d)
 	if err != nil {
 		return err
 	}
@@ -407,10 +407,10 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Note string `json:"note"`
 	}
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	rev, err := s.db.ReviewCategory(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id,
+	rev, err := s.db.ReviewCategory(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id,
 		assess.CategoryReview{Category: catalog.Category(r.PathValue("category")), ReviewedBy: signer(r), Note: req.Note})
 	if err != nil {
 		return err
@@ -424,7 +424,7 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	a, err := s.db.SubmitAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
+	a, err := s.db.SubmitAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
@@ -453,7 +453,7 @@ func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	a, err := s.db.FinaliseAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id, signer(r))
+	a, err := s.db.FinaliseAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, signer(r))
 	var nr *assess.NotReadyError
 	if errors.As(err, &nr) {
 		fields := validate.Error{}
@@ -480,10 +480,10 @@ func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var req assessmentRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	orgID := orgOf(r.Context()).Org.ID
+	orgID := OrgOf(r.Context()).Org.ID
 	src, err := s.db.Assessment(r.Context(), orgID, id)
 	if err != nil {
 		return err
@@ -495,7 +495,7 @@ func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if a, err = s.db.CopyAssessment(r.Context(), s.actor(r), orgID, id, a); err != nil {
+	if a, err = s.db.CopyAssessment(r.Context(), s.Actor(r), orgID, id, a); err != nil {
 		return err
 	}
 	s.writeJSON(w, r, http.StatusCreated, a.JSON())
@@ -514,7 +514,7 @@ func (s *Server) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	err = s.db.DeleteAssessment(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, id)
+	err = s.db.DeleteAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id)
 	var re *assess.RetentionError
 	if errors.As(err, &re) {
 		s.writeJSON(w, r, http.StatusConflict, retentionBody{
@@ -553,7 +553,7 @@ func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) er
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	orgID := orgOf(r.Context()).Org.ID
+	orgID := OrgOf(r.Context()).Org.ID
 	a, err := s.db.AssessmentSheet(r.Context(), orgID, ids["a"])
 	if err != nil {
 		return err

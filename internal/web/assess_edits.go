@@ -174,8 +174,8 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 		}
 		return 0, bad, nil
 	}
-	o := orgOf(r.Context())
-	_, err := s.db.SaveEntries(r.Context(), s.actor(r), o.Org.ID, a.ID, edits)
+	o := OrgOf(r.Context())
+	_, err := s.db.SaveEntries(r.Context(), s.Actor(r), o.Org.ID, a.ID, edits)
 	var be *assess.BatchError
 	if errors.As(err, &be) {
 		if err := s.namePeople(r, be.Entries); err != nil {
@@ -193,7 +193,7 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 // names of the organisation's members, as people know each other; anyone
 // else (a former member, a command-line import) is "someone else".
 func (s *Server) namePeople(r *http.Request, ps []assess.EntryProblem) error {
-	members, err := s.db.Members(r.Context(), orgOf(r.Context()).Org.ID)
+	members, err := s.db.Members(r.Context(), OrgOf(r.Context()).Org.ID)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (s *Server) namePeople(r *http.Request, ps []assess.EntryProblem) error {
 	for _, m := range members {
 		names[fmt.Sprintf("user:%d", m.User.ID)] = cmpOr(m.User.Name, m.User.Email)
 	}
-	me, _, _ := strings.Cut(principalOf(r.Context()).actorName(), "/")
+	me, _, _ := strings.Cut(PrincipalOf(r.Context()).actorName(), "/")
 	names[me] = "You (in another tab or window)"
 	for i := range ps {
 		for j, c := range ps[i].Conflicts {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -80,9 +79,9 @@ func day(t time.Time) string {
 }
 
 func (s *Server) assessBaseOf(r *http.Request, a assess.Assessment) assessBase {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: statusLabel(a.Status),
-		CanWrite: o.allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.allows(identity.PermOrgSecurity)}
+		CanWrite: o.Allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.Allows(identity.PermOrgSecurity)}
 	if a.Status == assess.StatusFinal {
 		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, day(a.FinalisedAt), day(a.RetainUntil))
 	}
@@ -90,17 +89,17 @@ func (s *Server) assessBaseOf(r *http.Request, a assess.Assessment) assessBase {
 }
 
 func assessCrumbs(r *http.Request, a assess.Assessment, more ...Crumb) []Crumb {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	list := Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}
 	if a.ID == 0 {
 		list.URL = ""
-		return orgCrumbs(o, list)
+		return OrgCrumbs(o, list)
 	}
 	cur := Crumb{Label: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID)}
 	if len(more) == 0 {
 		cur.URL = ""
 	}
-	return append(orgCrumbs(o, list, cur), more...)
+	return append(OrgCrumbs(o, list, cur), more...)
 }
 
 // anchorOf turns a citation into an id usable in a fragment and a selector.
@@ -122,7 +121,7 @@ func (s *Server) sheetOf(r *http.Request) (assess.Sheet, error) {
 	if err != nil {
 		return assess.Sheet{}, err
 	}
-	return s.db.AssessmentSheet(r.Context(), orgOf(r.Context()).Org.ID, id)
+	return s.db.AssessmentSheet(r.Context(), OrgOf(r.Context()).Org.ID, id)
 }
 
 // catalogEntry returns the catalogue's text of an entry of the assessment's
@@ -141,15 +140,6 @@ func (s *Server) catalogEntry(a assess.Assessment, citation string) catalog.Entr
 		return catalog.Entry{}
 	}
 	return e
-}
-
-func (s *Server) categoryTitle(c catalog.Category) string {
-	if cat, err := s.catalog(); err == nil {
-		if info, ok := cat.Category(c); ok {
-			return info.Title
-		}
-	}
-	return upperFirst(string(c))
 }
 
 func parseDate(p validate.Error, field, v string) time.Time {
@@ -192,86 +182,6 @@ func problemsOf(err error) validate.Error {
 	return nil
 }
 
-// ---- the posture chart ---------------------------------------------------
-
-// chartSeg is one part of a bar, or one item of the legend.
-type chartSeg struct {
-	Class string // implemented, partial, not-implemented, not-applicable, unanswered
-	Label string
-	Count int
-	X, W  float64
-	Y     int
-}
-
-// chartRow is one category's bar.
-type chartRow struct {
-	Label    string
-	Y, TextY int
-	Segs     []chartSeg
-	Summary  string
-}
-
-// postureChart is the stacked bar chart of a posture, drawn by the server.
-type postureChart struct {
-	Title             string
-	Desc              string
-	Rows              []chartRow
-	Legend            []chartSeg
-	Height            int
-	BarX, BarW, NoteX float64
-	Table             []postureRow
-}
-
-// postureRow is a category's numbers, for the table beside the chart.
-type postureRow struct {
-	Label string
-	assess.Counts
-}
-
-var segKinds = []struct{ class, label string }{
-	{"implemented", "Implemented"}, {"partial", "Partially implemented"}, {"not-implemented", "Not implemented"},
-	{"not-applicable", "Not applicable"}, {"unanswered", "Not answered"},
-}
-
-func segCounts(c assess.Counts) []int {
-	return []int{c.Implemented, c.Partial, c.NotImplemented, c.NotApplicable, c.Unanswered}
-}
-
-func (s *Server) chartOf(title string, p assess.Posture) postureChart {
-	// Each row: the category's name and its summary on one line, the bar
-	// below at full width, so that the chart stays legible on a phone.
-	const barX, barW, rowH = 0.0, 480.0, 56
-	ch := postureChart{Title: title, BarX: barX, BarW: barW, NoteX: barX + barW}
-	var desc []string
-	for i, cp := range p.Categories {
-		// The bars carry the short name; the description and the table the full title.
-		title := s.categoryTitle(cp.Category)
-		row := chartRow{Label: upperFirst(string(cp.Category)), Y: i*rowH + 22, TextY: i*rowH + 15}
-		x := barX
-		var parts []string
-		for k, n := range segCounts(cp.Counts) {
-			if n == 0 || cp.Entries == 0 {
-				continue
-			}
-			w := math.Round(barW*float64(n)/float64(cp.Entries)*10) / 10
-			row.Segs = append(row.Segs, chartSeg{Class: segKinds[k].class, Label: segKinds[k].label, Count: n, X: x, W: w, Y: row.Y})
-			x += w
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(segKinds[k].label)))
-		}
-		row.Summary = fmt.Sprintf("%d of %d implemented", cp.Implemented, cp.Entries)
-		ch.Rows = append(ch.Rows, row)
-		ch.Table = append(ch.Table, postureRow{Label: title, Counts: cp.Counts})
-		desc = append(desc, fmt.Sprintf("%s: %s, of %d entries.", title, strings.Join(parts, ", "), cp.Entries))
-	}
-	ch.Table = append(ch.Table, postureRow{Label: "All categories", Counts: p.Overall})
-	ch.Desc = strings.Join(desc, " ")
-	for _, sk := range segKinds {
-		ch.Legend = append(ch.Legend, chartSeg{Class: sk.class, Label: sk.label})
-	}
-	ch.Height = len(p.Categories)*rowH + 2
-	return ch
-}
-
 // ---- the organisation dashboard -----------------------------------------
 
 // dashboard is the compliance part of an organisation's start page.
@@ -283,7 +193,7 @@ type dashboard struct {
 	Current     *assess.Assessment
 	CurrentURL  string
 	CurrentStat string
-	Chart       postureChart
+	Chart       PostureChartView
 	Overall     assess.Counts
 	Decisions   []outcomeCount
 	Overdue     []overdueItem
@@ -321,7 +231,7 @@ func decisionCounts(c assess.Counts) []outcomeCount {
 
 // dashboard gathers the organisation's compliance posture for its start page.
 func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	p, err := s.db.OrgProfile(r.Context(), orgID)
 	if err != nil {
 		return nil, err
@@ -351,7 +261,7 @@ func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
 	d.CurrentStat = d.Past[0].Status
 	d.Past = d.Past[1:]
 	pos := assess.PostureOf(sh, now)
-	d.Chart = s.chartOf("Posture of "+sh.Assessment.Name+" by category", pos)
+	d.Chart = s.PostureChart("Posture of "+sh.Assessment.Name+" by category", pos)
 	d.Overall = pos.Overall
 	d.Decisions = decisionCounts(pos.Overall)
 	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
@@ -390,7 +300,7 @@ type kindOption struct {
 }
 
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	p, err := s.db.OrgProfile(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
@@ -401,9 +311,9 @@ func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, v *profileView) error {
-	o := orgOf(r.Context())
-	v.Page = Page{Title: "Organisation profile", Breadcrumbs: orgCrumbs(o, Crumb{Label: "Profile"})}
-	v.Slug, v.CanWrite = o.Org.Slug, o.allows(identity.PermOrgWrite)
+	o := OrgOf(r.Context())
+	v.Page = Page{Title: "Organisation profile", Breadcrumbs: OrgCrumbs(o, Crumb{Label: "Profile"})}
+	v.Slug, v.CanWrite = o.Org.Slug, o.Allows(identity.PermOrgWrite)
 	for _, k := range identity.OrgKinds {
 		v.Kinds = append(v.Kinds, kindOption{Value: string(k), Label: k.Label(), Selected: string(k) == v.P.Kind})
 	}
@@ -436,7 +346,7 @@ func lines(s string) []string {
 }
 
 func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	p, err := s.db.OrgProfile(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
@@ -466,7 +376,7 @@ func (s *Server) profileSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	v.P = p
 	if len(problems) == 0 {
-		_, err = s.db.UpdateOrgProfile(r.Context(), s.actor(r), o.Org.ID, p, official)
+		_, err = s.db.UpdateOrgProfile(r.Context(), s.Actor(r), o.Org.ID, p, official)
 		if err == nil {
 			http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/profile?saved=1", http.StatusSeeOther)
 			return nil
@@ -513,13 +423,13 @@ func (s *Server) assessmentsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderAssessments(w http.ResponseWriter, r *http.Request, status int, v *assessmentsView) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	as, err := s.db.Assessments(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
 	}
 	v.Page = Page{Title: "Assessments", Breadcrumbs: assessCrumbs(r, assess.Assessment{})}
-	v.Slug, v.CanWrite = o.Org.Slug, o.allows(identity.PermOrgWrite)
+	v.Slug, v.CanWrite = o.Org.Slug, o.Allows(identity.PermOrgWrite)
 	last, hasFinal := assess.LastFinal(as)
 	if v.Name == "" && v.Problems == nil {
 		v.Name = fmt.Sprintf("%d Security Rule assessment", s.db.Now().UTC().Year())
@@ -551,7 +461,7 @@ func (s *Server) renderAssessments(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (s *Server) assessmentCreate(w http.ResponseWriter, r *http.Request) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	problems := validate.Error{}
 	v := &assessmentsView{Name: r.PostFormValue("name"), DueAt: r.PostFormValue("due_at"), CopyFrom: r.PostFormValue("copy_from")}
 	req := assessmentRequest{Name: v.Name, CatalogProfile: r.PostFormValue("catalog_profile")}
@@ -568,12 +478,12 @@ func (s *Server) assessmentCreate(w http.ResponseWriter, r *http.Request) error 
 		a, err := s.newAssessment(r, req)
 		if err == nil {
 			if from != 0 {
-				a, err = s.db.CopyAssessment(r.Context(), s.actor(r), o.Org.ID, from, a)
+				a, err = s.db.CopyAssessment(r.Context(), s.Actor(r), o.Org.ID, from, a)
 				if errors.Is(err, store.ErrNotFound) {
 					err = validate.Error{"copy_from": "is not one of the organisation's assessments"}
 				}
 			} else {
-				a, err = s.db.CreateAssessment(r.Context(), s.actor(r), o.Org.ID, a)
+				a, err = s.db.CreateAssessment(r.Context(), s.Actor(r), o.Org.ID, a)
 			}
 		}
 		if err == nil {
@@ -621,14 +531,14 @@ func trendLabel(t assess.Trend) (string, string) {
 }
 
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	as, err := s.db.Assessments(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
 	v := &compareView{Page: Page{Title: "Compare assessments"}, Slug: o.Org.Slug, A: q.Get("a"), B: q.Get("b")}
-	v.Breadcrumbs = orgCrumbs(o, Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}, Crumb{Label: "Compare"})
+	v.Breadcrumbs = OrgCrumbs(o, Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}, Crumb{Label: "Compare"})
 	if v.A == "" && v.B == "" && len(as) >= 2 {
 		v.A, v.B = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
 	}
@@ -680,7 +590,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) error {
 type assessmentView struct {
 	Page
 	assessBase
-	Chart    postureChart
+	Chart    PostureChartView
 	Overall  assess.Counts
 	Answered int
 	Blockers []blockerItem
@@ -747,7 +657,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 	v.assessBase = s.assessBaseOf(r, a)
 	v.Page = Page{Title: a.Name, Breadcrumbs: assessCrumbs(r, a)}
 	pos := assess.PostureOf(sh, now)
-	v.Chart = s.chartOf("Posture of "+a.Name+" by category", pos)
+	v.Chart = s.PostureChart("Posture of "+a.Name+" by category", pos)
 	v.Overall = pos.Overall
 	v.Answered = pos.Overall.Entries - pos.Overall.Unanswered
 	v.Decisions = decisionCounts(pos.Overall)
@@ -759,7 +669,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 		v.Blockers = append(v.Blockers, blockerItem{Blocker: b, URL: u})
 	}
 	for _, c := range a.Categories() {
-		g := blockerGroup{Title: s.categoryTitle(c)}
+		g := blockerGroup{Title: s.CategoryTitle(c)}
 		for _, b := range v.Blockers {
 			if b.Category == c {
 				g.Items = append(g.Items, b)
@@ -770,7 +680,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 		}
 	}
 	for _, c := range a.Categories() {
-		it := reviewItem{Category: c, Title: s.categoryTitle(c), Anchor: "review-" + string(c)}
+		it := reviewItem{Category: c, Title: s.CategoryTitle(c), Anchor: "review-" + string(c)}
 		for _, rv := range sh.Reviews {
 			if rv.Category == c {
 				it.Review = &rv
@@ -796,9 +706,9 @@ func (s *Server) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	c := catalog.Category(r.PathValue("category"))
-	_, err = s.db.ReviewCategory(r.Context(), s.actor(r), o.Org.ID, sh.Assessment.ID,
+	_, err = s.db.ReviewCategory(r.Context(), s.Actor(r), o.Org.ID, sh.Assessment.ID,
 		assess.CategoryReview{Category: c, ReviewedBy: signer(r), Note: r.PostFormValue("note")})
 	if p := problemsOf(err); p != nil {
 		v := &assessmentView{Problem: "The review was not recorded: " + p.Error()}
@@ -815,8 +725,8 @@ func (s *Server) submitAssessment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	o := orgOf(r.Context())
-	if _, err := s.db.SubmitAssessment(r.Context(), s.actor(r), o.Org.ID, id); err != nil {
+	o := OrgOf(r.Context())
+	if _, err := s.db.SubmitAssessment(r.Context(), s.Actor(r), o.Org.ID, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=submitted", o.Org.Slug, id), http.StatusSeeOther)
@@ -828,8 +738,8 @@ func (s *Server) finaliseAssessment(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	o := orgOf(r.Context())
-	_, err = s.db.FinaliseAssessment(r.Context(), s.actor(r), o.Org.ID, id, signer(r))
+	o := OrgOf(r.Context())
+	_, err = s.db.FinaliseAssessment(r.Context(), s.Actor(r), o.Org.ID, id, signer(r))
 	var nr *assess.NotReadyError
 	if errors.As(err, &nr) {
 		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
@@ -851,7 +761,7 @@ func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	a, err := s.db.Assessment(r.Context(), o.Org.ID, id)
 	if err != nil {
 		return err
@@ -864,7 +774,7 @@ func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error 
 		v := &assessmentView{Problem: "Nothing was deleted: tick the box to confirm the deletion.", ConfirmProblem: "Tick this box to confirm."}
 		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	}
-	err = s.db.DeleteAssessment(r.Context(), s.actor(r), o.Org.ID, id)
+	err = s.db.DeleteAssessment(r.Context(), s.Actor(r), o.Org.ID, id)
 	var re *assess.RetentionError
 	if errors.As(err, &re) {
 		sh, err := s.db.AssessmentSheet(r.Context(), o.Org.ID, id)
@@ -1135,11 +1045,11 @@ func (s *Server) entryPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderEntry(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, e assess.EntrySnapshot, v *entryView,
 	resp assess.Response, rp validate.Error, d assess.Decision, dp validate.Error) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	a := sh.Assessment
 	v.assessBase = s.assessBaseOf(r, a)
 	v.Page = Page{Title: e.Citation + " " + e.Title, Breadcrumbs: assessCrumbs(r, a, Crumb{Label: e.Citation})}
-	v.Entry, v.Cat, v.Category = e, s.catalogEntry(a, e.Citation), s.categoryTitle(e.Category)
+	v.Entry, v.Cat, v.Category = e, s.catalogEntry(a, e.Citation), s.CategoryTitle(e.Category)
 	v.Resp = s.responseFormOf(a, e, "", resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
 	evidence, err := s.db.EvidenceList(r.Context(), o.Org.ID)
 	if err != nil {
@@ -1173,13 +1083,13 @@ func (s *Server) entryResponseSubmit(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	prev, _ := sh.Response(e.Citation)
-	evidence, err := s.db.EvidenceList(r.Context(), orgOf(r.Context()).Org.ID)
+	evidence, err := s.db.EvidenceList(r.Context(), OrgOf(r.Context()).Org.ID)
 	if err != nil {
 		return err
 	}
 	resp, problems, _ := s.readResponse(r, sh.Assessment, e, "", prev, evidence)
 	if len(problems) == 0 {
-		_, err = s.db.SaveResponse(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
+		_, err = s.db.SaveResponse(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
 		if err == nil {
 			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+"?saved=response#response-h", http.StatusSeeOther)
 			return nil
@@ -1207,7 +1117,7 @@ func (s *Server) entryDecisionSubmit(w http.ResponseWriter, r *http.Request) err
 	}
 	d, problems, _ := s.readDecision(r, e, "")
 	if len(problems) == 0 {
-		_, err = s.db.SaveDecision(r.Context(), s.actor(r), orgOf(r.Context()).Org.ID, sh.Assessment.ID, d)
+		_, err = s.db.SaveDecision(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, sh.Assessment.ID, d)
 		if err == nil {
 			http.Redirect(w, r, s.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+"?saved=decision#decision-h", http.StatusSeeOther)
 			return nil
@@ -1284,12 +1194,12 @@ func (s *Server) tablePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderTable(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *tableView, eds []entryEdit, problems []assess.EntryProblem) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	a := sh.Assessment
 	v.assessBase = s.assessBaseOf(r, a)
 	v.Page = Page{Title: "Table of " + a.Name, Breadcrumbs: assessCrumbs(r, a, Crumb{Label: "Table"})}
 	for _, c := range a.Categories() {
-		sec := tableSection{ID: "cat-" + string(c), Title: s.categoryTitle(c)}
+		sec := tableSection{ID: "cat-" + string(c), Title: s.CategoryTitle(c)}
 		for _, e := range a.Entries {
 			if e.Category != c || !e.Assessable() {
 				continue
@@ -1501,7 +1411,7 @@ func (s *Server) guidedPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderGuided(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *guidedView, standard string, failed []guidedItem) error {
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	a := sh.Assessment
 	v.assessBase = s.assessBaseOf(r, a)
 	v.Page = Page{Title: "Guided assessment", Breadcrumbs: assessCrumbs(r, a, Crumb{Label: "Guided"})}
@@ -1568,7 +1478,7 @@ func (s *Server) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o := orgOf(r.Context())
+	o := OrgOf(r.Context())
 	a := sh.Assessment
 	base := s.assessBaseOf(r, a).Base
 	steps := guidedSteps(sh, base)

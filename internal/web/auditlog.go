@@ -162,7 +162,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 		return err
 	}
 	// Reading the log is itself recorded.
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
 		Summary: fmt.Sprintf("viewed %d entries (filter actor=%q action=%q object=%q from=%q to=%q)", len(entries), form.Actor, form.Action, form.Object, form.From, form.To)}); err != nil {
 		return err
 	}
@@ -200,9 +200,9 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 }
 
 func (s *Server) orgAuditPage(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	base := "/orgs/" + a.Org.Slug + "/audit"
-	return s.auditList(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Audit log"})}, Scope: "org", Base: base})
+	return s.auditList(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Audit log"})}, Scope: "org", Base: base})
 }
 
 func (s *Server) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
@@ -220,7 +220,7 @@ func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, 
 	if err != nil {
 		return err
 	}
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -239,9 +239,9 @@ func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, 
 }
 
 func (s *Server) orgAuditEntry(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	base := "/orgs/" + a.Org.Slug + "/audit"
-	return s.auditShow(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Audit log", URL: base})}, Scope: "org", Base: base})
+	return s.auditShow(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Audit log", URL: base})}, Scope: "org", Base: base})
 }
 
 func (s *Server) adminAuditEntry(w http.ResponseWriter, r *http.Request) error {

@@ -32,7 +32,7 @@ const (
 // page: each organisation's auditors see their own runs, administrators the
 // deployment's. Every run replays the whole log.
 func verifyScope(r *http.Request) string {
-	if a := orgOf(r.Context()); a != nil && a.Org.ID != 0 {
+	if a := OrgOf(r.Context()); a != nil && a.Org.ID != 0 {
 		return "org:" + strconv.FormatInt(a.Org.ID, 10)
 	}
 	return "deployment"
@@ -123,9 +123,9 @@ func (s *Server) startVerify(r *http.Request) (store.Job, error) {
 		return store.Job{}, err
 	}
 	scope := verifyScope(r)
-	actor := s.actor(r)
+	actor := s.Actor(r)
 	j, claimed, err := s.db.ClaimJob(r.Context(), actor, store.JobClaim{
-		Kind: verifyKind, Scope: scope, Total: total, StartedBy: principalOf(r.Context()).User.Email, StaleAfter: jobStaleAfter,
+		Kind: verifyKind, Scope: scope, Total: total, StartedBy: PrincipalOf(r.Context()).User.Email, StaleAfter: jobStaleAfter,
 		Audit: audit.Entry{Action: "audit.verify.start", Object: "audit:log", Summary: fmt.Sprintf("started verifying %d entries", total)},
 	})
 	if err != nil || !claimed {
@@ -241,7 +241,7 @@ func (s *Server) auditVerifyStart(w http.ResponseWriter, r *http.Request, back s
 }
 
 func (s *Server) orgAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {
-	return s.auditVerifyStart(w, r, "/orgs/"+orgOf(r.Context()).Org.Slug+"/audit")
+	return s.auditVerifyStart(w, r, "/orgs/"+OrgOf(r.Context()).Org.Slug+"/audit")
 }
 
 func (s *Server) adminAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {

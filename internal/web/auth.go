@@ -19,21 +19,22 @@ import (
 // Cookie names. Under TLS the session cookie takes the __Host- prefix, which
 // browsers accept only with Secure, Path=/ and no Domain.
 const (
-	sessionCookie       = "sg_session"
+	// SessionCookie is the session cookie's name without TLS.
+	SessionCookie       = "sg_session"
 	secureSessionCookie = "__Host-sg_session"
 	deviceCookie        = "sg_device"
 	secureDeviceCookie  = "__Host-sg_device"
 )
 
-// principal is who is making a request, once authenticated.
-type principal struct {
+// Principal is who is making a request, once authenticated.
+type Principal struct {
 	User    identity.User
 	Session *identity.Session // a browser session, or nil
 	Token   *store.Token      // an API token, or nil
 }
 
 // Actor names the principal in the audit log.
-func (p *principal) actorName() string {
+func (p *Principal) actorName() string {
 	if p == nil {
 		return "anonymous"
 	}
@@ -43,9 +44,9 @@ func (p *principal) actorName() string {
 	return fmt.Sprintf("user:%d", p.User.ID)
 }
 
-// orgAccess is the organisation a request concerns and the caller's role in
+// OrgAccess is the organisation a request concerns and the caller's role in
 // it: their own, or the raised one while emergency access runs.
-type orgAccess struct {
+type OrgAccess struct {
 	Org       identity.Org
 	Role      identity.Role
 	OwnRole   identity.Role
@@ -57,20 +58,20 @@ const (
 	orgKey
 )
 
-func principalOf(ctx context.Context) *principal {
-	p, _ := ctx.Value(principalKey).(*principal)
+func PrincipalOf(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey).(*Principal)
 	return p
 }
 
-func orgOf(ctx context.Context) *orgAccess {
-	a, _ := ctx.Value(orgKey).(*orgAccess)
+func OrgOf(ctx context.Context) *OrgAccess {
+	a, _ := ctx.Value(orgKey).(*OrgAccess)
 	return a
 }
 
-// actor is the audit actor for a request: who, from where, which request.
-func (s *Server) actor(r *http.Request) store.Actor {
+// Actor is the audit Actor for a request: who, from where, which request.
+func (s *Server) Actor(r *http.Request) store.Actor {
 	return store.Actor{
-		Name:      principalOf(r.Context()).actorName(),
+		Name:      PrincipalOf(r.Context()).actorName(),
 		Source:    clientOf(r.Context()).IP,
 		RequestID: requestID(r.Context()),
 	}
@@ -80,7 +81,7 @@ func (s *Server) sessionCookieName(r *http.Request) string {
 	if clientOf(r.Context()).Secure {
 		return secureSessionCookie
 	}
-	return sessionCookie
+	return SessionCookie
 }
 
 func (s *Server) deviceCookieName(r *http.Request) string {
@@ -138,7 +139,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 
 var errBadToken = &HTTPError{Code: http.StatusUnauthorized, Msg: "The API token is not valid, has expired or was revoked."}
 
-func (s *Server) tokenPrincipal(r *http.Request, header string) (*principal, error) {
+func (s *Server) tokenPrincipal(r *http.Request, header string) (*Principal, error) {
 	scheme, secret, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, identity.PrefixToken) {
 		return nil, &HTTPError{Code: http.StatusUnauthorized, Msg: "Use 'Authorization: Bearer <token>' with a Safeguard API token."}
@@ -156,12 +157,12 @@ func (s *Server) tokenPrincipal(r *http.Request, header string) (*principal, err
 	if err := s.db.TouchToken(r.Context(), actor, t); err != nil {
 		return nil, err
 	}
-	return &principal{User: u, Token: &t}, nil
+	return &Principal{User: u, Token: &t}, nil
 }
 
 // sessionPrincipal resolves a session cookie. An ended or expired session
 // clears the cookie and leaves the request anonymous.
-func (s *Server) sessionPrincipal(w http.ResponseWriter, r *http.Request, secret string) (*principal, error) {
+func (s *Server) sessionPrincipal(w http.ResponseWriter, r *http.Request, secret string) (*Principal, error) {
 	sess, u, err := s.db.SessionByToken(r.Context(), identity.HashSecret(secret))
 	if errors.Is(err, store.ErrNotFound) {
 		s.setCookie(w, r, s.sessionCookieName(r), "", -1)
@@ -191,12 +192,12 @@ func (s *Server) sessionPrincipal(w http.ResponseWriter, r *http.Request, secret
 			return nil, err
 		}
 	}
-	return &principal{User: u, Session: &sess}, nil
+	return &Principal{User: u, Session: &sess}, nil
 }
 
-// auditRefusal records a refused authentication or authorisation.
-func (s *Server) auditRefusal(r *http.Request, action, summary string) {
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{Action: action, Object: "route:" + r.Method + " " + r.URL.Path, Summary: summary}); err != nil {
+// AuditRefusal records a refused authentication or authorisation.
+func (s *Server) AuditRefusal(r *http.Request, action, summary string) {
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{Action: action, Object: "route:" + r.Method + " " + r.URL.Path, Summary: summary}); err != nil {
 		s.log.ErrorContext(r.Context(), "audit refusal", slog.Any("err", err))
 	}
 }
@@ -208,7 +209,7 @@ func (s *Server) refuseToken(r *http.Request, t *store.Token, perm identity.Perm
 	if t.OrgID != 0 {
 		org = fmt.Sprintf("org %d", t.OrgID)
 	}
-	s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d (%s scope, %s, expires %s) lacks %s",
+	s.AuditRefusal(r, "auth.forbidden", fmt.Sprintf("token %d (%s scope, %s, expires %s) lacks %s",
 		t.ID, t.Scope, org, t.ExpiresAt.UTC().Format(time.RFC3339), perm))
 	if perm == identity.PermCredentials {
 		return &HTTPError{Code: http.StatusForbidden, Msg: "API tokens cannot do this: sign in with a browser, or use the safeguard CLI."}
@@ -216,8 +217,8 @@ func (s *Server) refuseToken(r *http.Request, t *store.Token, perm identity.Perm
 	return &HTTPError{Code: http.StatusForbidden, Msg: fmt.Sprintf("A %s token does not allow this.", t.Scope)}
 }
 
-// route is one registered route and the permission it needs.
-type route struct {
+// RouteSpec is one registered RouteSpec and the permission it needs.
+type RouteSpec struct {
 	Pattern string
 	Perm    identity.Permission
 	// Partial routes are reachable while a session still owes a password
@@ -235,22 +236,22 @@ type route struct {
 // handle registers h at pattern behind the one authorisation check every
 // route goes through.
 func (s *Server) route(mux *http.ServeMux, pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
-	s.addRoute(mux, route{Pattern: pattern, Perm: perm}, h)
+	s.addRoute(mux, RouteSpec{Pattern: pattern, Perm: perm}, h)
 }
 
-// partialRoute registers a route a half-signed-in session may use.
-func (s *Server) partialRoute(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	s.addRoute(mux, route{Pattern: pattern, Perm: identity.PermSignedIn, Partial: true}, h)
+// PartialRoute registers a route a half-signed-in session may use.
+func (s *Server) PartialRoute(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(s.mux, RouteSpec{Pattern: pattern, Perm: identity.PermSignedIn, Partial: true}, h)
 }
 
-// partialCredentialRoute registers a route that signs in or changes how the
+// PartialCredentialRoute registers a route that signs in or changes how the
 // user signs in: a half-signed-in session may use it (to finish signing in
 // or enrolling a second factor), an API token never.
-func (s *Server) partialCredentialRoute(mux *http.ServeMux, pattern string, h func(http.ResponseWriter, *http.Request) error) {
-	s.addRoute(mux, route{Pattern: pattern, Perm: identity.PermCredentials, Partial: true}, h)
+func (s *Server) PartialCredentialRoute(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(s.mux, RouteSpec{Pattern: pattern, Perm: identity.PermCredentials, Partial: true}, h)
 }
 
-func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWriter, *http.Request) error) {
+func (s *Server) addRoute(mux *http.ServeMux, rt RouteSpec, h func(http.ResponseWriter, *http.Request) error) {
 	s.routeTable = append(s.routeTable, rt)
 	mux.Handle(rt.Pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if label, ok := r.Context().Value(routeKey).(*routeLabel); ok {
@@ -272,19 +273,19 @@ func (s *Server) addRoute(mux *http.ServeMux, rt route, h func(http.ResponseWrit
 
 // Routes lists every registered route with its permission, for the test that
 // proves each one is checked.
-func (s *Server) Routes() []route { return append([]route(nil), s.routeTable...) }
+func (s *Server) Routes() []RouteSpec { return append([]RouteSpec(nil), s.routeTable...) }
 
 var (
 	errSignIn    = &HTTPError{Code: http.StatusUnauthorized, Msg: "Sign in first."}
 	errForbidden = &HTTPError{Code: http.StatusForbidden, Msg: "Your role does not allow this."}
-	errNoOrg     = &HTTPError{Code: http.StatusNotFound, Msg: "There is no such organisation, or you are not a member of it."}
+	ErrNoOrg     = &HTTPError{Code: http.StatusNotFound, Msg: "There is no such organisation, or you are not a member of it."}
 )
 
 // authorize is the one check every route passes: who is asking, whether the
 // session is complete, the CSRF token, the organisation and the role. It
 // returns the request to serve (carrying the organisation), nil after it has
 // answered itself (a redirect), or an error.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*http.Request, error) {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt RouteSpec) (*http.Request, error) {
 	if !safeMethod(r.Method) {
 		if err := s.checkOrigin(r); err != nil {
 			return nil, err
@@ -293,7 +294,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 	if rt.Perm == identity.PermPublic {
 		return r, nil
 	}
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p == nil {
 		if wantsJSON(r) || !safeMethod(r.Method) {
 			return nil, errSignIn
@@ -317,7 +318,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 	case rt.Perm == identity.PermSignedIn || rt.Perm.OwnAccount():
 	case rt.Perm == identity.PermAdmin:
 		if !p.User.Admin {
-			s.auditRefusal(r, "auth.forbidden", "needs a platform administrator")
+			s.AuditRefusal(r, "auth.forbidden", "needs a platform administrator")
 			return nil, errForbidden
 		}
 	case rt.Perm.OrgScoped():
@@ -332,33 +333,33 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt route) (*h
 	// and no body is read before the caller is known to be allowed.
 	if p.Session != nil && !safeMethod(r.Method) && !streamsCSRF(r, rt) {
 		if err := checkCSRF(r, p.Session.CSRF); err != nil {
-			s.auditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
+			s.AuditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
 			return nil, err
 		}
 	}
 	return r, nil
 }
 
-func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permission) (*http.Request, error) {
+func (s *Server) authorizeOrg(r *http.Request, p *Principal, perm identity.Permission) (*http.Request, error) {
 	slug := r.PathValue("org")
 	org, err := s.db.Org(r.Context(), slug)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoOrg
+		return nil, ErrNoOrg
 	} else if err != nil {
 		return nil, err
 	}
 	if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != org.ID {
-		s.auditRefusal(r, "auth.forbidden", "token belongs to another organisation")
-		return nil, errNoOrg
+		s.AuditRefusal(r, "auth.forbidden", "token belongs to another organisation")
+		return nil, ErrNoOrg
 	}
 	m, err := s.db.Membership(r.Context(), org.ID, p.User.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		s.auditRefusal(r, "auth.forbidden", "not a member of "+slug)
-		return nil, errNoOrg
+		s.AuditRefusal(r, "auth.forbidden", "not a member of "+slug)
+		return nil, ErrNoOrg
 	} else if err != nil {
 		return nil, err
 	}
-	access := &orgAccess{Org: org, Role: m.Role, OwnRole: m.Role}
+	access := &OrgAccess{Org: org, Role: m.Role, OwnRole: m.Role}
 	if p.Session != nil {
 		e, err := s.db.ActiveEmergency(r.Context(), org.ID, p.User.ID)
 		switch {
@@ -367,7 +368,7 @@ func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permi
 			access.Emergency = &e
 			access.Role = identity.ElevatedRole(m.Role)
 			// Every request made under emergency access is recorded.
-			if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: org.ID, Action: "emergency.access",
+			if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: org.ID, Action: "emergency.access",
 				Object: fmt.Sprintf("emergency:%d", e.ID), Summary: r.Method + " " + r.URL.Path}); err != nil {
 				return nil, err
 			}
@@ -375,8 +376,8 @@ func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permi
 			return nil, err
 		}
 	}
-	if !access.allows(perm) {
-		s.auditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", access.Role, perm, slug))
+	if !access.Allows(perm) {
+		s.AuditRefusal(r, "auth.forbidden", fmt.Sprintf("role %s lacks %s in %s", access.Role, perm, slug))
 		return nil, errForbidden
 	}
 	if err := s.emergencyStepUp(r, p, access, perm); err != nil {
@@ -393,7 +394,7 @@ func (s *Server) authorizeOrg(r *http.Request, p *principal, perm identity.Permi
 // passed its second factor costs nothing, one that has not costs one or two
 // indexed queries. When those fail, the session is sent to the second
 // factor: the check fails closed.
-func (s *Server) pendingStep(r *http.Request, p *principal) string {
+func (s *Server) pendingStep(r *http.Request, p *Principal) string {
 	if p.User.MustChangePassword {
 		return "/account/password"
 	}

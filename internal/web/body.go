@@ -16,7 +16,7 @@ const defaultMaxBody = 1 << 20
 
 // bodyLimit is the largest body rt accepts for r: the route's own limit
 // for an upload's multipart body, the default for everything else.
-func (rt route) bodyLimit(r *http.Request) int64 {
+func (rt RouteSpec) bodyLimit(r *http.Request) int64 {
 	if rt.MaxBody > 0 && (!rt.Upload || isMultipart(r)) {
 		return rt.MaxBody
 	}
@@ -27,7 +27,7 @@ func (rt route) bodyLimit(r *http.Request) int64 {
 // declared too large is refused at once, without reading a byte of it, and
 // one that turns out too large while it streams in (chunked, or longer
 // than declared) stops being read at the limit.
-func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rt route) error {
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rt RouteSpec) error {
 	limit := rt.bodyLimit(r)
 	if r.ContentLength > limit {
 		return s.bodyTooLarge(r, rt, limit)
@@ -39,7 +39,7 @@ func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, rt route) err
 }
 
 // bodyTooLarge is the 413 for a body over limit.
-func (s *Server) bodyTooLarge(r *http.Request, rt route, limit int64) error {
+func (s *Server) bodyTooLarge(r *http.Request, rt RouteSpec, limit int64) error {
 	if rt.Upload && isMultipart(r) {
 		return s.tooLarge()
 	}
@@ -91,7 +91,7 @@ func parseForm(r *http.Request) error {
 // authorised, so that every handler sees a body over the limit as 413
 // rather than as empty fields. Upload routes stream their multipart body
 // instead.
-func readForm(r *http.Request, rt route) error {
+func readForm(r *http.Request, rt RouteSpec) error {
 	if safeMethod(r.Method) || !isForm(r) || rt.Upload && isMultipart(r) {
 		return nil
 	}
@@ -101,6 +101,6 @@ func readForm(r *http.Request, rt route) error {
 // streamsCSRF reports whether a request's CSRF token is read from its body
 // by the upload stream rather than by authorize: a multipart upload that
 // does not carry the token in the X-CSRF-Token header.
-func streamsCSRF(r *http.Request, rt route) bool {
+func streamsCSRF(r *http.Request, rt RouteSpec) bool {
 	return rt.Upload && isMultipart(r) && r.Header.Get("X-CSRF-Token") == ""
 }

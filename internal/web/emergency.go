@@ -30,11 +30,11 @@ type emergencyView struct {
 	MaxMinutes int
 }
 
-// allows reports whether the caller may use p in the organisation: by their
+// Allows reports whether the caller may use p in the organisation: by their
 // role, or, while emergency access runs, by their own role and what
 // emergency access adds to it (identity.EmergencyPermissions), which is
 // never the settings, single sign-on or members.
-func (a *orgAccess) allows(p identity.Permission) bool {
+func (a *OrgAccess) Allows(p identity.Permission) bool {
 	if a.Emergency != nil {
 		return identity.EmergencyAllows(a.OwnRole, p)
 	}
@@ -50,11 +50,11 @@ var errEmergencyNeedsMFA = &HTTPError{Code: http.StatusForbidden,
 // when the session has not passed a second factor: raising a session to a
 // role that needs one needs one too. What the member's own role allows is
 // not affected.
-func (s *Server) emergencyStepUp(r *http.Request, p *principal, a *orgAccess, perm identity.Permission) error {
+func (s *Server) emergencyStepUp(r *http.Request, p *Principal, a *OrgAccess, perm identity.Permission) error {
 	if a.Emergency == nil || p.Session == nil || !p.Session.MFAAt.IsZero() || a.OwnRole.Allows(perm) || !a.Role.NeedsMFA() {
 		return nil
 	}
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused",
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused",
 		Object: fmt.Sprintf("emergency:%d", a.Emergency.ID), Summary: fmt.Sprintf("%s %s needs a second factor: the session has passed none", r.Method, r.URL.Path)}); err != nil {
 		return err
 	}
@@ -66,13 +66,13 @@ func (s *Server) emergencyStepUp(r *http.Request, p *principal, a *orgAccess, pe
 // that has not passed a second factor is refused (and told where to set one
 // up): the raised role needs one.
 func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
-	p := principalOf(r.Context())
+	a := OrgOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Emergency access is for people at a browser, not API tokens."}
 	}
 	if p.Session.MFAAt.IsZero() && identity.ElevatedRole(a.OwnRole).NeedsMFA() {
-		if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused", Object: "emergency:start",
+		if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused", Object: "emergency:start",
 			Summary: "emergency access refused: the session has passed no second factor"}); err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		minutes = 0
 	}
-	e, err := s.db.StartEmergency(r.Context(), s.actor(r), identity.Emergency{
+	e, err := s.db.StartEmergency(r.Context(), s.Actor(r), identity.Emergency{
 		OrgID: a.Org.ID, OrgSlug: a.Org.Slug, UserID: p.User.ID, UserEmail: p.User.Email, UserName: p.User.Name,
 		Reason: reason, Duration: time.Duration(minutes) * time.Minute,
 	})
@@ -93,7 +93,7 @@ func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	if err := s.rotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d started", e.ID)); err != nil {
+	if err := s.RotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d started", e.ID)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/emergency/%d", a.Org.Slug, e.ID), http.StatusSeeOther)
@@ -101,15 +101,15 @@ func (s *Server) emergencyStart(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
-	p := principalOf(r.Context())
-	v := &emergencyView{Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access"})},
-		Org: a.Org, CanReview: a.allows(identity.PermOrgSecurity), Now: s.db.Now(), MaxMinutes: int(identity.MaxEmergency / time.Minute), Minutes: 60}
+	a := OrgOf(r.Context())
+	p := PrincipalOf(r.Context())
+	v := &emergencyView{Page: Page{Title: "Emergency access", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Emergency access"})},
+		Org: a.Org, CanReview: a.Allows(identity.PermOrgSecurity), Now: s.db.Now(), MaxMinutes: int(identity.MaxEmergency / time.Minute), Minutes: 60}
 	who := p.User.ID
 	if v.CanReview {
 		who = 0
 	}
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,8 @@ func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.List, v.NextURL = list, nextPageURL(r, next)
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: "emergency:list",
+	v.List, v.NextURL = list, NextPageURL(r, next)
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: "emergency:list",
 		Summary: fmt.Sprintf("viewed %d emergency access records", len(v.List))}); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Server) emergencyList(w http.ResponseWriter, r *http.Request) error {
 // emergencyItem loads one record the caller may see: their own, or any for
 // those who review.
 func (s *Server) emergencyItem(r *http.Request) (identity.Emergency, error) {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return identity.Emergency{}, &HTTPError{Code: http.StatusNotFound, Msg: "No such emergency access record."}
@@ -138,7 +138,7 @@ func (s *Server) emergencyItem(r *http.Request) (identity.Emergency, error) {
 	if err != nil {
 		return identity.Emergency{}, err
 	}
-	if e.UserID != principalOf(r.Context()).User.ID && !a.allows(identity.PermOrgSecurity) {
+	if e.UserID != PrincipalOf(r.Context()).User.ID && !a.Allows(identity.PermOrgSecurity) {
 		return identity.Emergency{}, &HTTPError{Code: http.StatusNotFound, Msg: "No such emergency access record."}
 	}
 	e.OrgSlug = a.Org.Slug
@@ -146,12 +146,12 @@ func (s *Server) emergencyItem(r *http.Request) (identity.Emergency, error) {
 }
 
 func (s *Server) emergencyShow(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	e, err := s.emergencyItem(r)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: fmt.Sprintf("emergency:%d", e.ID),
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.read", Object: fmt.Sprintf("emergency:%d", e.ID),
 		Summary: "viewed emergency access details"}); err != nil {
 		return err
 	}
@@ -159,31 +159,31 @@ func (s *Server) emergencyShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderEmergency(w http.ResponseWriter, r *http.Request, status int, e identity.Emergency, problems validate.Error) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	now := s.db.Now()
-	p := principalOf(r.Context())
-	canReview := a.allows(identity.PermOrgSecurity) && a.Emergency == nil
+	p := PrincipalOf(r.Context())
+	canReview := a.Allows(identity.PermOrgSecurity) && a.Emergency == nil
 	s.render(w, r, status, "emergency", &emergencyView{
-		Page: Page{Title: "Emergency access", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Emergency access", URL: "/orgs/" + a.Org.Slug + "/emergency"},
+		Page: Page{Title: "Emergency access", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Emergency access", URL: "/orgs/" + a.Org.Slug + "/emergency"},
 			Crumb{Label: fmt.Sprintf("#%d", e.ID)})},
 		Org: a.Org, Item: &e, Now: now, Problems: problems,
 		CanReview: canReview && e.UserID != p.User.ID && !e.Active(now) && e.ReviewedAt.IsZero(),
-		CanEnd:    e.Active(now) && (e.UserID == p.User.ID || a.allows(identity.PermOrgSecurity)),
+		CanEnd:    e.Active(now) && (e.UserID == p.User.ID || a.Allows(identity.PermOrgSecurity)),
 	})
 	return nil
 }
 
 func (s *Server) emergencyEnd(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	e, err := s.emergencyItem(r)
 	if err != nil {
 		return err
 	}
-	if err := s.db.EndEmergency(r.Context(), s.actor(r), a.Org.ID, e.ID); err != nil {
+	if err := s.db.EndEmergency(r.Context(), s.Actor(r), a.Org.ID, e.ID); err != nil {
 		return err
 	}
-	if p := principalOf(r.Context()); p.Session != nil && e.UserID == p.User.ID {
-		if err := s.rotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d ended", e.ID)); err != nil {
+	if p := PrincipalOf(r.Context()); p.Session != nil && e.UserID == p.User.ID {
+		if err := s.RotateSession(w, r, p, time.Time{}, fmt.Sprintf("emergency access %d ended", e.ID)); err != nil {
 			return err
 		}
 	}
@@ -192,7 +192,7 @@ func (s *Server) emergencyEnd(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) emergencyReview(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	if a.Emergency != nil {
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Emergency access cannot be reviewed with emergency access."}
 	}
@@ -200,7 +200,7 @@ func (s *Server) emergencyReview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.ReviewEmergency(r.Context(), s.actor(r), a.Org.ID, e.ID, principalOf(r.Context()).User.ID, r.PostFormValue("note"))
+	err = s.db.ReviewEmergency(r.Context(), s.Actor(r), a.Org.ID, e.ID, PrincipalOf(r.Context()).User.ID, r.PostFormValue("note"))
 	var problems validate.Error
 	if errors.As(err, &problems) {
 		return s.renderEmergency(w, r, http.StatusUnprocessableEntity, e, problems)
@@ -222,8 +222,8 @@ type notificationsView struct {
 }
 
 func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
-	pg, err := pageQuery(r)
+	p := PrincipalOf(r.Context())
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -231,12 +231,12 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "notifications", &notificationsView{Page: Page{Title: "Notifications"}, Items: items, NextURL: nextPageURL(r, next)})
+	s.render(w, r, http.StatusOK, "notifications", &notificationsView{Page: Page{Title: "Notifications"}, Items: items, NextURL: NextPageURL(r, next)})
 	return nil
 }
 
 func (s *Server) notificationsRead(w http.ResponseWriter, r *http.Request) error {
-	if err := s.db.MarkNotificationsRead(r.Context(), principalOf(r.Context()).User.ID); err != nil {
+	if err := s.db.MarkNotificationsRead(r.Context(), PrincipalOf(r.Context()).User.ID); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/notifications", http.StatusSeeOther)

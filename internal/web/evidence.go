@@ -16,44 +16,23 @@ import (
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
-// maxEvidence is the size limit of one evidence file in bytes:
-// Config.EvidenceLimit, or assess.DefaultMaxEvidenceSize.
-func (s *Server) maxEvidence() int64 {
-	if s.cfg.EvidenceLimit > 0 {
-		return s.cfg.EvidenceLimit
-	}
-	return assess.DefaultMaxEvidenceSize
-}
-
-// formSlack is what a multipart upload may carry beyond the file: the
-// boundaries, headers and the other fields of the form.
-const formSlack = 1 << 20
-
 // evidenceRoutes registers the pages and API of evidence. Reading and
 // downloading need org:read; uploading, new versions and retiring org:write.
 func (s *Server) evidenceRoutes(mux *http.ServeMux) {
 	read, write := identity.PermOrgRead, identity.PermOrgWrite
 	s.route(mux, "GET /orgs/{org}/evidence", read, s.evidencePage)
-	s.uploadRoute(mux, "POST /orgs/{org}/evidence", write, s.evidenceCreate)
+	s.UploadRoute("POST /orgs/{org}/evidence", write, s.evidenceCreate)
 	s.route(mux, "GET /orgs/{org}/evidence/{id}", read, s.evidenceItemPage)
-	s.uploadRoute(mux, "POST /orgs/{org}/evidence/{id}/versions", write, s.evidenceVersionSubmit)
+	s.UploadRoute("POST /orgs/{org}/evidence/{id}/versions", write, s.evidenceVersionSubmit)
 	s.route(mux, "GET /orgs/{org}/evidence/{id}/versions/{version}/download", read, s.evidenceDownload)
 	s.route(mux, "POST /orgs/{org}/evidence/{id}/retire", write, s.evidenceRetire)
 
 	const api = "/api/v1/orgs/{org}/evidence"
 	s.route(mux, "GET "+api, read, s.apiEvidenceList)
-	s.uploadRoute(mux, "POST "+api, write, s.evidenceCreate)
+	s.UploadRoute("POST "+api, write, s.evidenceCreate)
 	s.route(mux, "GET "+api+"/{id}", read, s.apiEvidenceItem)
-	s.uploadRoute(mux, "POST "+api+"/{id}/versions", write, s.evidenceVersionSubmit)
+	s.UploadRoute("POST "+api+"/{id}/versions", write, s.evidenceVersionSubmit)
 	s.route(mux, "GET "+api+"/{id}/versions/{version}/download", read, s.evidenceDownload)
-}
-
-var errTooLarge = &HTTPError{Code: http.StatusRequestEntityTooLarge, Reason: "too_large"}
-
-func (s *Server) tooLarge() error {
-	e := *errTooLarge
-	e.Msg = fmt.Sprintf("The file is too large: evidence files may be at most %s. Upload a smaller file or split it.", assess.FormatSize(s.maxEvidence()))
-	return &e
 }
 
 // evidenceForm is what the forms send back when they must be shown again.
@@ -85,11 +64,11 @@ type evidenceView struct {
 }
 
 func (s *Server) evidenceView(r *http.Request, title string, crumbs ...Crumb) *evidenceView {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	return &evidenceView{
-		Page: Page{Title: title, Breadcrumbs: orgCrumbs(a, crumbs...)},
-		Org:  a.Org, CanWrite: a.allows(identity.PermOrgWrite),
-		Accept: strings.Join(assess.AcceptedExtensions(), ","), Limit: assess.FormatSize(s.maxEvidence()),
+		Page: Page{Title: title, Breadcrumbs: OrgCrumbs(a, crumbs...)},
+		Org:  a.Org, CanWrite: a.Allows(identity.PermOrgWrite),
+		Accept: strings.Join(assess.AcceptedExtensions(), ","), Limit: assess.FormatSize(s.UploadLimit()),
 	}
 }
 
@@ -108,9 +87,9 @@ func (s *Server) evidencePage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, status int, problems validate.Error, form evidenceForm) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	v := s.evidenceView(r, "Evidence", Crumb{Label: "Evidence"})
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -118,7 +97,7 @@ func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, stat
 	if err != nil {
 		return err
 	}
-	v.List, v.NextURL = list, nextPageURL(r, next)
+	v.List, v.NextURL = list, NextPageURL(r, next)
 	v.Problems, v.Form = problems, form
 	s.render(w, r, status, "evidence", v)
 	return nil
@@ -127,7 +106,7 @@ func (s *Server) renderEvidenceList(w http.ResponseWriter, r *http.Request, stat
 // evidenceCreate adds evidence: a multipart form with a file (kind file) or
 // a link (kind link, with url); the API also takes a link as JSON.
 func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	var in evidenceForm
 	var file *store.EvidenceFile
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -137,7 +116,7 @@ func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 			Kind        string `json:"kind"`
 			URL         string `json:"url"`
 		}
-		if err := decodeJSON(r, &body); err != nil {
+		if err := DecodeJSON(r, &body); err != nil {
 			return err
 		}
 		in = evidenceForm{Title: body.Title, Description: body.Description, URL: body.URL, Kind: body.Kind}
@@ -149,10 +128,10 @@ func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 		// (a link, from a client without a file) was parsed with the
 		// default limit.
 		fields := r.PostForm
-		if form := uploadOf(r.Context()); form != nil {
+		if form := UploadOf(r.Context()); form != nil {
 			fields = form.Fields
 			var err error
-			if file, err = form.evidenceFile(s.maxEvidence()); err != nil {
+			if file, err = form.EvidenceFile(s.UploadLimit()); err != nil {
 				return err
 			}
 		}
@@ -165,7 +144,7 @@ func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	e, err := s.db.CreateEvidence(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID,
+	e, err := s.db.CreateEvidence(r.Context(), s.Actor(r), s.cfg.Keys, a.Org.ID,
 		assess.Evidence{Title: in.Title, Description: in.Description, Kind: assess.EvidenceKind(in.Kind), URL: in.URL}, file)
 	var problems validate.Error
 	if errors.As(err, &problems) && !wantsJSON(r) {
@@ -203,7 +182,7 @@ func (s *Server) evidenceItemPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, status int, problems validate.Error) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := evidenceID(r)
 	if err != nil {
 		return err
@@ -217,7 +196,7 @@ func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, stat
 	if v.Versions, err = s.db.EvidenceVersions(r.Context(), a.Org.ID, id); err != nil {
 		return err
 	}
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -225,18 +204,18 @@ func (s *Server) renderEvidenceItem(w http.ResponseWriter, r *http.Request, stat
 	if err != nil {
 		return err
 	}
-	v.Uses, v.UsesNextURL = uses, nextPageURL(r, next)
+	v.Uses, v.UsesNextURL = uses, NextPageURL(r, next)
 	s.render(w, r, status, "evidence_item", v)
 	return nil
 }
 
 func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := evidenceID(r)
 	if err != nil {
 		return err
 	}
-	file, err := uploadOf(r.Context()).evidenceFile(s.maxEvidence())
+	file, err := UploadOf(r.Context()).EvidenceFile(s.UploadLimit())
 	if err != nil {
 		return err
 	}
@@ -244,7 +223,7 @@ func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) e
 		err = validate.Error{"file": "is required: choose a file to upload"}
 	} else {
 		var v assess.EvidenceVersion
-		v, err = s.db.AddEvidenceVersion(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID, id, *file)
+		v, err = s.db.AddEvidenceVersion(r.Context(), s.Actor(r), s.cfg.Keys, a.Org.ID, id, *file)
 		if err == nil && wantsJSON(r) {
 			s.writeJSON(w, r, http.StatusCreated, v)
 			return nil
@@ -263,7 +242,7 @@ func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) e
 // evidenceDownload serves one version of a file as an attachment, after
 // the store has decrypted it, checked its SHA-256 and audited the download.
 func (s *Server) evidenceDownload(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := evidenceID(r)
 	if err != nil {
 		return err
@@ -272,7 +251,7 @@ func (s *Server) evidenceDownload(w http.ResponseWriter, r *http.Request) error 
 	if err != nil || n <= 0 {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "There is no such version."}
 	}
-	v, data, err := s.db.OpenEvidence(r.Context(), s.actor(r), s.cfg.Keys, a.Org.ID, id, n)
+	v, data, err := s.db.OpenEvidence(r.Context(), s.Actor(r), s.cfg.Keys, a.Org.ID, id, n)
 	if errors.Is(err, store.ErrEvidenceTampered) {
 		return &HTTPError{Code: http.StatusInternalServerError, Reason: "evidence_tampered", Err: err,
 			Msg: "This file failed its integrity check: the stored copy is not what was uploaded. It was not served, and the attempt has been recorded in the audit log for your security officer."}
@@ -296,12 +275,12 @@ func (s *Server) evidenceDownload(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := evidenceID(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.RetireEvidence(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+	if _, err := s.db.RetireEvidence(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, evidenceURL(a.Org.Slug, id), http.StatusSeeOther)
@@ -312,11 +291,11 @@ func (s *Server) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
 // predates the API's list shape and is kept: the page is under "evidence",
 // and "next_cursor" (null on the last page) resumes it.
 func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	list, next, err := s.db.EvidencePage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	list, next, err := s.db.EvidencePage(r.Context(), OrgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -325,12 +304,12 @@ func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
 		c := encodeCursor(*next)
 		cursor = &c
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "next_cursor": cursor, "max_size": s.maxEvidence(), "accepted": assess.AcceptedExtensions()})
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "next_cursor": cursor, "max_size": s.UploadLimit(), "accepted": assess.AcceptedExtensions()})
 	return nil
 }
 
 func (s *Server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := evidenceID(r)
 	if err != nil {
 		return err
@@ -343,7 +322,7 @@ func (s *Server) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}

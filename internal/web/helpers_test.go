@@ -129,7 +129,7 @@ func markSecondFactor(t *testing.T, db *store.DB, c *browserClient) {
 	t.Helper()
 	ctx := context.Background()
 	for i, ck := range c.cookies {
-		if ck.Name != sessionCookie {
+		if ck.Name != SessionCookie {
 			continue
 		}
 		sess, _, err := db.SessionByToken(ctx, identity.HashSecret(ck.Value))

@@ -14,11 +14,11 @@ type homeView struct {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	ms, err := s.db.Memberships(r.Context(), principalOf(r.Context()).User.ID)
+	ms, err := s.db.Memberships(r.Context(), PrincipalOf(r.Context()).User.ID)
 	if err != nil {
 		return err
 	}
-	invs, err := s.db.PendingInvitations(r.Context(), principalOf(r.Context()).User.ID)
+	invs, err := s.db.PendingInvitations(r.Context(), PrincipalOf(r.Context()).User.ID)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,7 @@ func TestSessionsAndAutomaticLogoff(t *testing.T) {
 		}
 		// The session cookie is HttpOnly and SameSite=Lax.
 		for _, ck := range c.cookies {
-			if ck.Name == sessionCookie && (!ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode) {
+			if ck.Name == SessionCookie && (!ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode) {
 				t.Errorf("session cookie %+v, want HttpOnly and SameSite=Lax", ck)
 			}
 		}

@@ -2,9 +2,12 @@ package web
 
 import (
 	"io/fs"
+	"log/slog"
 	"net/http"
 
+	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/store"
 )
 
 // A Capability is one of Safeguard's capabilities as the web serves it: its
@@ -53,3 +56,32 @@ func PageSlice[T any](r *http.Request, items []T) ([]T, *string, error) {
 // ErrorBody is the JSON shape of every API error:
 // {"error": {"code", "message", "fields"?, "request_id"}}.
 type ErrorBody = errorBody
+
+// DB is the store the server serves.
+func (s *Server) DB() *store.DB { return s.db }
+
+// Log is the server's logger.
+func (s *Server) Log() *slog.Logger { return s.log }
+
+// Config is the configuration the server was built with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Hasher hashes and checks passwords.
+func (s *Server) Hasher() *identity.Hasher { return s.hasher }
+
+// Catalog is the rule catalogue served: the configured one, or the embedded
+// one when the server was built without (as some tests build it).
+func (s *Server) Catalog() (*catalog.Catalog, error) { return s.catalog() }
+
+// InvitationURL is the link of an invitation secret, built from the public
+// address or the one the request came to.
+func (s *Server) InvitationURL(r *http.Request, secret string) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL + "/invite/" + secret
+	}
+	scheme := "http"
+	if clientOf(r.Context()).Secure {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/invite/" + secret
+}

@@ -43,7 +43,7 @@ func (e throttledError) Error() string { return fmt.Sprintf("throttled for %s", 
 // (CompleteSignIn). Only a sign-in that passes the account's lock with a
 // second factor spends its code in transactions of its own
 // (checkSecondFactor), before the outcome.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password, code string) (*principal, error) {
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password, code string) (*Principal, error) {
 	ctx := r.Context()
 	email = identity.NormalizeEmail(email)
 	ip := clientOf(ctx).IP
@@ -59,7 +59,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 	u, keys, lock := st.User, st.Keys, st.Lock()
 	passLock := lock.Wait > 0 && lock.Passes(strings.TrimSpace(code) != "")
 	if !lock.Passes(strings.TrimSpace(code) != "") {
-		s.auditFailure(r, "auth.throttled", "email:"+email, fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, lock.Wait.Round(time.Second)))
+		s.AuditFailure(r, "auth.throttled", "email:"+email, fmt.Sprintf("sign-in for %s refused while locked (%s left)", email, lock.Wait.Round(time.Second)))
 		return nil, throttledError{wait: lock.Wait, codeHelps: lock.OnlyAccount}
 	}
 
@@ -89,7 +89,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 		// second factor is right too. Either way the answer is the same as
 		// for a wrong password.
 		if !st.HasMFA {
-			s.auditFailure(r, "auth.throttled", "email:"+email, "sign-in while the account was locked: right password, but the user has no second factor")
+			s.AuditFailure(r, "auth.throttled", "email:"+email, "sign-in while the account was locked: right password, but the user has no second factor")
 			return nil, throttledError{wait: lock.Wait, codeHelps: true}
 		}
 		use, err := s.checkSecondFactor(r, u.ID, code)
@@ -117,7 +117,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.CompleteSignIn(ctx, s.actor(r), store.SignInOutcome{Keys: keys, Success: &store.SignInSuccess{
+	res, err := s.db.CompleteSignIn(ctx, s.Actor(r), store.SignInOutcome{Keys: keys, Success: &store.SignInSuccess{
 		UserID:             u.ID,
 		CheckedHash:        hash,
 		Rehash:             newHash,
@@ -144,7 +144,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 	}
 	s.setCookie(w, r, s.sessionCookieName(r), secret, 0)
 	s.setCookie(w, r, s.deviceCookieName(r), device, identity.KnownDeviceLifetime)
-	return &principal{User: u, Session: &res.Session}, nil
+	return &Principal{User: u, Session: &res.Session}, nil
 }
 
 // failSignIn writes a failed sign-in: its failures and the locks they
@@ -186,7 +186,7 @@ func (s *Server) failSignIn(r *http.Request, email string, st store.SignInState,
 		s.writeSummary(ctx, sum)
 	}
 	ended = nil
-	_, err := s.db.CompleteSignIn(ctx, s.actor(r), store.SignInOutcome{Keys: st.Keys, Failure: &store.SignInFailure{
+	_, err := s.db.CompleteSignIn(ctx, s.Actor(r), store.SignInOutcome{Keys: st.Keys, Failure: &store.SignInFailure{
 		Entry: e,
 		LockEntry: func(th store.Throttle) audit.Entry {
 			if !note("auth.locked", th.Key) {
@@ -208,9 +208,9 @@ func (s *Server) failSignIn(r *http.Request, email string, st store.SignInState,
 	return errBadCredentials
 }
 
-// startSession creates a new session for u with a fresh secret (the session ID
+// StartSession creates a new session for u with a fresh secret (the session ID
 // changes at every sign-in) and sets its cookie.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u identity.User, mfaAt time.Time, how string) (*principal, error) {
+func (s *Server) StartSession(w http.ResponseWriter, r *http.Request, u identity.User, mfaAt time.Time, how string) (*Principal, error) {
 	ctx := r.Context()
 	orgIdle, _, err := s.db.UserOrgPolicy(ctx, u.ID)
 	if err != nil {
@@ -240,7 +240,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u identity
 		return nil, err
 	}
 	s.setCookie(w, r, s.sessionCookieName(r), secret, 0)
-	return &principal{User: u, Session: &sess}, nil
+	return &Principal{User: u, Session: &sess}, nil
 }
 
 func (s *Server) sessionLifetime() time.Duration {
@@ -250,14 +250,14 @@ func (s *Server) sessionLifetime() time.Duration {
 	return identity.DefaultMaxLifetime
 }
 
-// rotateSession gives the current session a new secret after a change of
+// RotateSession gives the current session a new secret after a change of
 // privilege, so a secret seen before it is worth nothing after.
-func (s *Server) rotateSession(w http.ResponseWriter, r *http.Request, p *principal, mfaAt time.Time, why string) error {
+func (s *Server) RotateSession(w http.ResponseWriter, r *http.Request, p *Principal, mfaAt time.Time, why string) error {
 	secret, err := identity.NewSecret(identity.PrefixSession)
 	if err != nil {
 		return err
 	}
-	sess, err := s.db.RotateSession(r.Context(), s.actor(r), *p.Session, identity.HashSecret(secret), mfaAt, why)
+	sess, err := s.db.RotateSession(r.Context(), s.Actor(r), *p.Session, identity.HashSecret(secret), mfaAt, why)
 	if err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ type loginView struct {
 
 // renderLogin shows the sign-in page with its pre-session CSRF token.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *loginView) error {
-	token, err := s.preSessionToken(w, r)
+	token, err := s.PreSessionToken(w, r)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	if principalOf(r.Context()) != nil {
+	if PrincipalOf(r.Context()) != nil {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return nil
 	}
@@ -311,7 +311,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "The form could not be read."}
 	}
-	if err := s.checkPreSessionCSRF(r); err != nil {
+	if err := s.CheckPreSessionCSRF(r); err != nil {
 		return err
 	}
 	next := safeNext(r.PostForm.Get("next"))
@@ -382,9 +382,9 @@ func safeNext(next string) string {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session != nil {
-		if err := s.db.EndSession(r.Context(), s.actor(r), p.Session.ID, "signed out"); err != nil {
+		if err := s.db.EndSession(r.Context(), s.Actor(r), p.Session.ID, "signed out"); err != nil {
 			return err
 		}
 	}
@@ -431,7 +431,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 		return &HTTPError{Code: http.StatusUnsupportedMediaType, Msg: "Send the sign-in as a JSON body with Content-Type: application/json."}
 	}
 	var req apiLoginRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	p, err := s.signIn(w, r, req.Email, req.Password, req.TOTP)
@@ -460,7 +460,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
-	me, err := s.me(r.Context(), principalOf(r.Context()), r)
+	me, err := s.me(r.Context(), PrincipalOf(r.Context()), r)
 	if err != nil {
 		return err
 	}
@@ -468,7 +468,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) me(ctx context.Context, p *principal, r *http.Request) (meResponse, error) {
+func (s *Server) me(ctx context.Context, p *Principal, r *http.Request) (meResponse, error) {
 	ms, err := s.db.Memberships(ctx, p.User.ID)
 	if err != nil {
 		return meResponse{}, err
@@ -495,9 +495,9 @@ func (s *Server) me(ctx context.Context, p *principal, r *http.Request) (meRespo
 // maxJSONBody bounds request bodies of the JSON API.
 const maxJSONBody = 1 << 20
 
-// decodeJSON reads one JSON object into v, refusing unknown fields and
+// DecodeJSON reads one JSON object into v, refusing unknown fields and
 // trailing data with a 400 that says what was wrong.
-func decodeJSON(r *http.Request, v any) error {
+func DecodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &HTTPError{Code: http.StatusUnsupportedMediaType, Msg: "Send the body as application/json."}
 	}
@@ -541,14 +541,14 @@ type passwordView struct {
 }
 
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	s.render(w, r, http.StatusOK, "password", &passwordView{Page: Page{Title: "Change password"},
 		Forced: p.User.MustChangePassword, Next: safeNext(r.URL.Query().Get("next")), Done: r.URL.Query().Get("done") == "1"})
 	return nil
 }
 
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := r.ParseForm(); err != nil {
 		return &HTTPError{Code: http.StatusBadRequest, Msg: "The form could not be read."}
 	}
@@ -580,11 +580,11 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetPassword(r.Context(), s.actor(r), p.User.ID, newHash, false, p.Session.ID); err != nil {
+	if err := s.db.SetPassword(r.Context(), s.Actor(r), p.User.ID, newHash, false, p.Session.ID); err != nil {
 		return err
 	}
 	p.User.MustChangePassword = false
-	if err := s.rotateSession(w, r, p, time.Time{}, "password changed"); err != nil {
+	if err := s.RotateSession(w, r, p, time.Time{}, "password changed"); err != nil {
 		return err
 	}
 	to := safeNext(r.PostForm.Get("next"))
@@ -599,7 +599,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) error {
 
 // completeSecondFactor finishes an API sign-in for a user with a second
 // factor: the totp field must carry a code. Users without one pass through.
-func (s *Server) completeSecondFactor(w http.ResponseWriter, r *http.Request, p *principal, code string) error {
+func (s *Server) completeSecondFactor(w http.ResponseWriter, r *http.Request, p *Principal, code string) error {
 	// From here on the request acts as the user whose password was right.
 	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
 	has, err := s.db.UserHasMFA(r.Context(), p.User.ID)
@@ -609,7 +609,7 @@ func (s *Server) completeSecondFactor(w http.ResponseWriter, r *http.Request, p 
 	// The session signIn started has only the password behind it: unless the
 	// code is right it ends here, cookie and all, and is never usable.
 	refuse := func(refusal error) error {
-		if err := s.db.EndSession(r.Context(), s.actor(r), p.Session.ID, "sign-in without its second factor"); err != nil {
+		if err := s.db.EndSession(r.Context(), s.Actor(r), p.Session.ID, "sign-in without its second factor"); err != nil {
 			return err
 		}
 		dropSetCookie(w, s.sessionCookieName(r))
@@ -637,5 +637,5 @@ func (s *Server) completeSecondFactor(w http.ResponseWriter, r *http.Request, p 
 	}
 	// The cookie of the password-only session is replaced, not sent twice.
 	dropSetCookie(w, s.sessionCookieName(r))
-	return s.rotateSession(w, r, p, s.db.Now().UTC(), how)
+	return s.RotateSession(w, r, p, s.db.Now().UTC(), how)
 }

@@ -119,9 +119,9 @@ func (g *loginGuard) csrfFor(cookie string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// preSessionToken returns the CSRF token for a pre-session form, setting the
+// PreSessionToken returns the CSRF token for a pre-session form, setting the
 // browser's pre-session cookie first when it has none.
-func (s *Server) preSessionToken(w http.ResponseWriter, r *http.Request) (string, error) {
+func (s *Server) PreSessionToken(w http.ResponseWriter, r *http.Request) (string, error) {
 	name := s.preSessionCookieName(r)
 	if c, err := r.Cookie(name); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
 		return s.guard.csrfFor(c.Value), nil
@@ -134,13 +134,13 @@ func (s *Server) preSessionToken(w http.ResponseWriter, r *http.Request) (string
 	return s.guard.csrfFor(v), nil
 }
 
-var errPreSessionCSRF = &HTTPError{Code: http.StatusForbidden,
+var ErrPreSessionCSRF = &HTTPError{Code: http.StatusForbidden,
 	Msg: "The form has expired or did not come from Safeguard. Reload the page and try again."}
 
-// checkPreSessionCSRF compares the form's token (field csrf, or header
+// CheckPreSessionCSRF compares the form's token (field csrf, or header
 // X-CSRF-Token) with the one the pre-session cookie calls for, in constant
 // time. A cross-site post (Origin: null included) has no valid pair.
-func (s *Server) checkPreSessionCSRF(r *http.Request) error {
+func (s *Server) CheckPreSessionCSRF(r *http.Request) error {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
 		got = r.PostFormValue("csrf")
@@ -148,19 +148,19 @@ func (s *Server) checkPreSessionCSRF(r *http.Request) error {
 	c, err := r.Cookie(s.preSessionCookieName(r))
 	if err != nil || c.Value == "" || got == "" ||
 		subtle.ConstantTimeCompare([]byte(got), []byte(s.guard.csrfFor(c.Value))) != 1 {
-		s.auditFailure(r, "auth.csrf_refused", "route:"+r.Method+" "+r.URL.Path, "missing or wrong pre-session CSRF token")
-		return errPreSessionCSRF
+		s.AuditFailure(r, "auth.csrf_refused", "route:"+r.Method+" "+r.URL.Path, "missing or wrong pre-session CSRF token")
+		return ErrPreSessionCSRF
 	}
 	return nil
 }
 
 // --- aggregated audit of failed authentication ----------------------------
 
-// auditFailure records a refused authentication without writing one durable
+// AuditFailure records a refused authentication without writing one durable
 // entry per attempt: the first of its kind from an address in a window is
 // written at once (who, where, what, when, request ID); the rest are counted
 // and written as one summary when the window ends or the server stops.
-func (s *Server) auditFailure(r *http.Request, action, object, summary string) {
+func (s *Server) AuditFailure(r *http.Request, action, object, summary string) {
 	s.startFlusher()
 	first, ended := s.guard.note(clientOf(r.Context()).IP, action, object, time.Now())
 	if ended != nil {
@@ -169,7 +169,7 @@ func (s *Server) auditFailure(r *http.Request, action, object, summary string) {
 	if !first {
 		return
 	}
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{Action: action, Object: object, Summary: summary}); err != nil {
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{Action: action, Object: object, Summary: summary}); err != nil {
 		s.log.ErrorContext(r.Context(), "audit refusal", slog.Any("err", err))
 	}
 }
@@ -338,7 +338,7 @@ func (s *Server) FlushAuthFailures() {
 // 429 once the address has sent too many.
 func (s *Server) refuseBadToken(r *http.Request, summary string) error {
 	ip := clientOf(r.Context()).IP
-	s.auditFailure(r, "auth.token_refused", "route:"+r.Method+" "+r.URL.Path, summary)
+	s.AuditFailure(r, "auth.token_refused", "route:"+r.Method+" "+r.URL.Path, summary)
 	if wait := s.guard.refusedToken(ip, time.Now()); wait > 0 {
 		return &retryError{HTTPError: &HTTPError{Code: http.StatusTooManyRequests,
 			Msg: fmt.Sprintf("Too many requests with API tokens that are not valid from your address. Try again in %s.", humanWait(wait))}, wait: wait}

@@ -152,7 +152,7 @@ func apiLoginFrom(t *testing.T, h http.Handler, ip, email, password, totp string
 
 func hasSessionCookie(w *httptest.ResponseRecorder) bool {
 	for _, c := range w.Result().Cookies() {
-		if (c.Name == sessionCookie || c.Name == secureSessionCookie) && c.Value != "" {
+		if (c.Name == SessionCookie || c.Name == secureSessionCookie) && c.Value != "" {
 			return true
 		}
 	}

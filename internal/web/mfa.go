@@ -25,11 +25,11 @@ import (
 func (s *Server) mfaRoutes(mux *http.ServeMux) {
 	// The second step of signing in, and enrolling while enrolment is
 	// forced, happen before the session is complete.
-	s.partialCredentialRoute(mux, "GET /login/mfa", s.mfaVerifyPage)
-	s.partialCredentialRoute(mux, "POST /login/mfa", s.mfaVerifySubmit)
-	s.partialCredentialRoute(mux, "GET /account/mfa", s.mfaPage)
-	s.partialCredentialRoute(mux, "POST /account/mfa/totp", s.mfaBegin)
-	s.partialCredentialRoute(mux, "POST /account/mfa/totp/confirm", s.mfaConfirm)
+	s.PartialCredentialRoute("GET /login/mfa", s.mfaVerifyPage)
+	s.PartialCredentialRoute("POST /login/mfa", s.mfaVerifySubmit)
+	s.PartialCredentialRoute("GET /account/mfa", s.mfaPage)
+	s.PartialCredentialRoute("POST /account/mfa/totp", s.mfaBegin)
+	s.PartialCredentialRoute("POST /account/mfa/totp/confirm", s.mfaConfirm)
 	// Changing an enrolled second factor needs a complete session.
 	s.route(mux, "POST /account/mfa/totp/remove", identity.PermCredentials, s.mfaRemove)
 	s.route(mux, "POST /account/mfa/recovery", identity.PermCredentials, s.mfaRegenerate)
@@ -53,18 +53,18 @@ func (s *Server) checkCode(r *http.Request, userID int64, verify func() error) e
 		return err
 	}
 	if wait := states[key].LockedUntil.Sub(s.db.Now()); wait > 0 {
-		s.auditRefusal(r, "auth.throttled", fmt.Sprintf("second factor for user %d refused while locked (%s left)", userID, wait.Round(time.Second)))
+		s.AuditRefusal(r, "auth.throttled", fmt.Sprintf("second factor for user %d refused while locked (%s left)", userID, wait.Round(time.Second)))
 		return throttledError{wait: wait}
 	}
 	verr := verify()
 	if errors.Is(verr, store.ErrCodeRefused) {
-		after, err := s.db.RecordFailures(ctx, s.actor(r), audit.Entry{Action: "mfa.verify_failed", Object: fmt.Sprintf("user:%d", userID),
+		after, err := s.db.RecordFailures(ctx, s.Actor(r), audit.Entry{Action: "mfa.verify_failed", Object: fmt.Sprintf("user:%d", userID),
 			Summary: verr.Error()}, key)
 		if err != nil {
 			return err
 		}
 		if th := after[key]; !th.LockedUntil.IsZero() {
-			s.auditRefusal(r, "auth.locked", fmt.Sprintf("%s locked until %s after %d failures", key, th.LockedUntil.Format(time.RFC3339), th.Failures))
+			s.AuditRefusal(r, "auth.locked", fmt.Sprintf("%s locked until %s after %d failures", key, th.LockedUntil.Format(time.RFC3339), th.Failures))
 		}
 		return errCodeRefused
 	} else if verr != nil {
@@ -78,7 +78,7 @@ func (s *Server) checkCode(r *http.Request, userID int64, verify func() error) e
 func (s *Server) checkSecondFactor(r *http.Request, userID int64, code string) (store.CodeUse, error) {
 	var use store.CodeUse
 	err := s.checkCode(r, userID, func() (err error) {
-		use, err = s.db.VerifyCode(r.Context(), s.actor(r), s.cfg.Keys, userID, code)
+		use, err = s.db.VerifyCode(r.Context(), s.Actor(r), s.cfg.Keys, userID, code)
 		return err
 	})
 	return use, err
@@ -104,7 +104,7 @@ func dropSetCookie(w http.ResponseWriter, name string) {
 // owesSecondFactor reports whether the session has yet to pass the second
 // factor its user has. Such a session may not change second factors:
 // otherwise a stolen password alone could enrol a new one.
-func (s *Server) owesSecondFactor(ctx context.Context, p *principal) (bool, error) {
+func (s *Server) owesSecondFactor(ctx context.Context, p *Principal) (bool, error) {
 	if !p.Session.MFAAt.IsZero() {
 		return false, nil
 	}
@@ -131,7 +131,7 @@ type mfaVerifyView struct {
 }
 
 func (s *Server) mfaVerifyPage(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -144,7 +144,7 @@ func (s *Server) mfaVerifyPage(w http.ResponseWriter, r *http.Request) error {
 
 // secondFactorDone sends a session that owes no second factor on its way
 // and reports whether it did.
-func (s *Server) secondFactorDone(w http.ResponseWriter, r *http.Request, p *principal, next string) (bool, error) {
+func (s *Server) secondFactorDone(w http.ResponseWriter, r *http.Request, p *Principal, next string) (bool, error) {
 	if p.User.MustChangePassword {
 		http.Redirect(w, r, "/account/password?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return true, nil
@@ -162,7 +162,7 @@ func (s *Server) secondFactorDone(w http.ResponseWriter, r *http.Request, p *pri
 }
 
 func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int, v *mfaVerifyView) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	keys, err := s.db.Passkeys(r.Context(), p.User.ID)
 	if err != nil {
 		return err
@@ -174,7 +174,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (s *Server) mfaVerifySubmit(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -206,7 +206,7 @@ func (s *Server) mfaVerifySubmit(w http.ResponseWriter, r *http.Request) error {
 	if use.Recovery {
 		how = "second factor: recovery code"
 	}
-	if err := s.rotateSession(w, r, p, s.db.Now().UTC(), how); err != nil {
+	if err := s.RotateSession(w, r, p, s.db.Now().UTC(), how); err != nil {
 		return err
 	}
 	if use.Recovery {
@@ -235,7 +235,7 @@ type mfaView struct {
 }
 
 func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -263,7 +263,7 @@ func (s *Server) mfaPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) renderMFA(w http.ResponseWriter, r *http.Request, status int, v *mfaView) error {
 	ctx := r.Context()
-	p := principalOf(ctx)
+	p := PrincipalOf(ctx)
 	var err error
 	if v.Status, err = s.db.MFAStatus(ctx, p.User.ID); err != nil {
 		return err
@@ -313,14 +313,14 @@ func groupSecret(s string) string {
 // mayEnrol refuses a session that may not add a second factor: an API token,
 // a session still owing a one-time password change or the second factor it
 // already has.
-func (s *Server) mayEnrol(r *http.Request, p *principal) error {
+func (s *Server) mayEnrol(r *http.Request, p *Principal) error {
 	return s.mayChangeFactors(r, p, "mfa.enrol_refused")
 }
 
 // mayChangeFactors is the one check before any second factor is added or
 // changed: a browser session, with its own password, that has passed the
 // second factor it already has. Refusals are audited as action.
-func (s *Server) mayChangeFactors(r *http.Request, p *principal, action string) error {
+func (s *Server) mayChangeFactors(r *http.Request, p *Principal, action string) error {
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -332,7 +332,7 @@ func (s *Server) mayChangeFactors(r *http.Request, p *principal, action string) 
 		return err
 	}
 	if owes {
-		s.auditRefusal(r, action, "second factor not yet passed in this session")
+		s.AuditRefusal(r, action, "second factor not yet passed in this session")
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Confirm it is you with your second factor first."}
 	}
 	return nil
@@ -341,7 +341,7 @@ func (s *Server) mayChangeFactors(r *http.Request, p *principal, action string) 
 // mfaBegin starts enrolling an authenticator app: a new secret, sealed and
 // stored as pending, shown on the page that follows.
 func (s *Server) mfaBegin(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayEnrol(r, p); err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (s *Server) mfaBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.BeginTOTP(r.Context(), s.actor(r), s.cfg.Keys, p.User.ID, secret)
+	err = s.db.BeginTOTP(r.Context(), s.Actor(r), s.cfg.Keys, p.User.ID, secret)
 	if errors.Is(err, store.ErrConflict) {
 		return &HTTPError{Code: http.StatusConflict, Msg: "An authenticator app is already set up. Remove it first to set up another.", Err: err}
 	} else if err != nil {
@@ -396,7 +396,7 @@ func (s *Server) renderRecovery(w http.ResponseWriter, r *http.Request, v *recov
 // mfaConfirm completes the enrolment with a first code from the app. The
 // session has then passed a second factor, and the user gets recovery codes.
 func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayEnrol(r, p); err != nil {
 		return err
 	}
@@ -413,10 +413,10 @@ func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.ConfirmTOTP(r.Context(), s.actor(r), s.cfg.Keys, p.User.ID, code, hashes)
+	err = s.db.ConfirmTOTP(r.Context(), s.Actor(r), s.cfg.Keys, p.User.ID, code, hashes)
 	switch {
 	case errors.Is(err, store.ErrCodeRefused):
-		if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{Action: "mfa.verify_failed", Object: fmt.Sprintf("user:%d", p.User.ID),
+		if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{Action: "mfa.verify_failed", Object: fmt.Sprintf("user:%d", p.User.ID),
 			Summary: "enrolment code refused"}); err != nil {
 			return err
 		}
@@ -429,7 +429,7 @@ func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if err := s.rotateSession(w, r, p, s.db.Now().UTC(), "second factor: authenticator app enrolled"); err != nil {
+	if err := s.RotateSession(w, r, p, s.db.Now().UTC(), "second factor: authenticator app enrolled"); err != nil {
 		return err
 	}
 	s.renderRecovery(w, r, &recoveryView{Codes: codes, Enrolled: true, Next: next})
@@ -438,7 +438,7 @@ func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request) error {
 
 // mfaRegenerate replaces the user's recovery codes with new ones.
 func (s *Server) mfaRegenerate(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -453,7 +453,7 @@ func (s *Server) mfaRegenerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.ReplaceRecoveryCodes(r.Context(), s.actor(r), p.User.ID, hashes); err != nil {
+	if err := s.db.ReplaceRecoveryCodes(r.Context(), s.Actor(r), p.User.ID, hashes); err != nil {
 		return err
 	}
 	s.renderRecovery(w, r, &recoveryView{Codes: codes})
@@ -463,7 +463,7 @@ func (s *Server) mfaRegenerate(w http.ResponseWriter, r *http.Request) error {
 // mfaRemove removes the authenticator app, on a current code (or a recovery
 // code), unless it is the last second factor of a user who must have one.
 func (s *Server) mfaRemove(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errMFABrowserOnly
 	}
@@ -480,7 +480,7 @@ func (s *Server) mfaRemove(w http.ResponseWriter, r *http.Request) error {
 		return s.renderMFA(w, r, http.StatusUnprocessableEntity, &mfaView{Problems: validate.Error{"remove_code": "is required: enter the current code from your app"}})
 	}
 	err = s.checkCode(r, p.User.ID, func() error {
-		return s.db.RemoveTOTP(ctx, s.actor(r), s.cfg.Keys, p.User.ID, code, required)
+		return s.db.RemoveTOTP(ctx, s.Actor(r), s.cfg.Keys, p.User.ID, code, required)
 	})
 	var te throttledError
 	switch {
@@ -490,7 +490,7 @@ func (s *Server) mfaRemove(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.wait.Seconds()))))
 		return s.renderMFA(w, r, http.StatusTooManyRequests, &mfaView{Problems: validate.Error{"remove_code": fmt.Sprintf("was refused: too many wrong codes; try again in %s", humanWait(te.wait))}})
 	case errors.Is(err, identity.ErrLastSecondFactor):
-		s.auditRefusal(r, "mfa.remove_refused", "the authenticator app is the last second factor and MFA is required")
+		s.AuditRefusal(r, "mfa.remove_refused", "the authenticator app is the last second factor and MFA is required")
 		return s.renderMFA(w, r, http.StatusConflict, &mfaView{Problems: validate.Error{"remove_code": "was right, but your account must keep a second factor: add a passkey first, then remove the app"}})
 	case errors.Is(err, store.ErrNotFound):
 		return &HTTPError{Code: http.StatusConflict, Msg: "There is no authenticator app to remove.", Err: err}

@@ -257,7 +257,7 @@ func TestMFAForcedEnrolmentAndSignIn(t *testing.T) {
 func sessionValue(cookies []*http.Cookie) string {
 	v := ""
 	for _, c := range cookies {
-		if c.Name == sessionCookie {
+		if c.Name == SessionCookie {
 			v = c.Value
 		}
 	}

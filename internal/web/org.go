@@ -42,7 +42,7 @@ type orgView struct {
 // organisation page lists; the emergency access page has them all.
 const unreviewedShown = 20
 
-func orgCrumbs(a *orgAccess, more ...Crumb) []Crumb {
+func OrgCrumbs(a *OrgAccess, more ...Crumb) []Crumb {
 	c := []Crumb{{Label: "Organisations", URL: "/"}, {Label: a.Org.Name, URL: "/orgs/" + a.Org.Slug}}
 	if len(more) == 0 {
 		c[1].URL = ""
@@ -55,7 +55,7 @@ func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v *orgView) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	members, err := s.db.MemberCount(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
@@ -63,14 +63,14 @@ func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v
 	if v.Security, err = s.db.OrgSecurity(r.Context(), a.Org.ID); err != nil {
 		return err
 	}
-	v.Page = Page{Title: a.Org.Name, Breadcrumbs: orgCrumbs(a)}
+	v.Page = Page{Title: a.Org.Name, Breadcrumbs: OrgCrumbs(a)}
 	v.Org, v.Role, v.Members = a.Org, a.Role, members
 	v.MyEmergency = a.Emergency
-	v.CanReview = a.allows(identity.PermOrgSecurity)
-	v.CanAudit = a.allows(identity.PermOrgAudit)
-	v.CanSettings = a.allows(identity.PermOrgSettings)
-	v.CanSSO = a.allows(identity.PermOrgManage)
-	if p := principalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
+	v.CanReview = a.Allows(identity.PermOrgSecurity)
+	v.CanAudit = a.Allows(identity.PermOrgAudit)
+	v.CanSettings = a.Allows(identity.PermOrgSettings)
+	v.CanSSO = a.Allows(identity.PermOrgManage)
+	if p := PrincipalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
 		v.NeedsMFA = true
 	}
 	if v.Dash, err = s.dashboard(r, a.Org.ID); err != nil {
@@ -113,8 +113,8 @@ func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
-	a := orgOf(r.Context())
-	pg, err := pageQuery(r)
+	a := OrgOf(r.Context())
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
@@ -122,10 +122,10 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	v.NextURL = nextPageURL(r, next)
-	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: orgCrumbs(a, Crumb{Label: "Members"})}
+	v.NextURL = NextPageURL(r, next)
+	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Members"})}
 	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
-	v.CanManage = a.allows(identity.PermOrgManage)
+	v.CanManage = a.Allows(identity.PermOrgManage)
 	if v.Invitations, err = s.db.OrgInvitations(r.Context(), a.Org.ID); err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ type invitationJSON struct {
 // learns nothing about whether the account existed: the work, the answer and
 // the link are the same.
 func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitation, string, error) {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	role, err := identity.ParseRole(req.Role)
 	if err != nil {
 		return identity.Invitation{}, "", validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
@@ -178,29 +178,16 @@ func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitat
 	if err != nil {
 		return identity.Invitation{}, "", err
 	}
-	inv, err := s.db.InviteMember(r.Context(), s.actor(r), store.InviteMember{OrgID: a.Org.ID, Email: req.Email, Name: req.Name,
+	inv, err := s.db.InviteMember(r.Context(), s.Actor(r), store.InviteMember{OrgID: a.Org.ID, Email: req.Email, Name: req.Name,
 		Role: role, TokenHash: identity.HashSecret(secret), TTL: invitationLifetime})
 	if err != nil {
 		return identity.Invitation{}, "", err
 	}
-	return inv, s.invitationURL(r, secret), nil
+	return inv, s.InvitationURL(r, secret), nil
 }
 
 // invitationLifetime is how long an invitation link works.
 const invitationLifetime = identity.InvitationLifetime
-
-// invitationURL is the link of an invitation secret, built from the public
-// address or the one the request came to.
-func (s *Server) invitationURL(r *http.Request, secret string) string {
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL + "/invite/" + secret
-	}
-	scheme := "http"
-	if clientOf(r.Context()).Secure {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host + "/invite/" + secret
-}
 
 // invite creates an account invitation (choose a password) for userID and
 // returns its link.
@@ -209,10 +196,10 @@ func (s *Server) invite(r *http.Request, userID int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.db.CreateInvitation(r.Context(), s.actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
+	if _, err := s.db.CreateInvitation(r.Context(), s.Actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
 		return "", err
 	}
-	return s.invitationURL(r, secret), nil
+	return s.InvitationURL(r, secret), nil
 }
 
 // invitedNotice is what the inviter reads, the same for every email.
@@ -238,12 +225,12 @@ func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request) error {
 
 // invitationCancel withdraws an invitation not yet answered.
 func (s *Server) invitationCancel(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
 	}
-	if err := s.db.CancelInvitation(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+	if err := s.db.CancelInvitation(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
 	if wantsJSON(r) {
@@ -259,14 +246,14 @@ func (s *Server) memberTarget(r *http.Request) (int64, error) {
 	if err != nil {
 		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "No such member."}
 	}
-	if _, err := s.db.Membership(r.Context(), orgOf(r.Context()).Org.ID, id); err != nil {
+	if _, err := s.db.Membership(r.Context(), OrgOf(r.Context()).Org.ID, id); err != nil {
 		return 0, err
 	}
 	return id, nil
 }
 
 func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := s.memberTarget(r)
 	if err != nil {
 		return err
@@ -275,7 +262,7 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
 	}
-	if err := s.db.SetMember(r.Context(), s.actor(r), a.Org.ID, id, role); err != nil {
+	if err := s.db.SetMember(r.Context(), s.Actor(r), a.Org.ID, id, role); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
@@ -283,12 +270,12 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	id, err := s.memberTarget(r)
 	if err != nil {
 		return err
 	}
-	if err := s.db.RemoveMember(r.Context(), s.actor(r), a.Org.ID, id); err != nil {
+	if err := s.db.RemoveMember(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
@@ -306,18 +293,18 @@ type securityView struct {
 }
 
 func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	sec, err := s.db.OrgSecurity(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Security settings"})},
+	s.render(w, r, http.StatusOK, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Security settings"})},
 		Org: a.Org, Security: sec, IdleMinutes: int(sec.IdleTimeout / time.Minute), Saved: r.URL.Query().Get("saved") == "1"})
 	return nil
 }
 
 func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	sec := store.OrgSecurity{RequireMFA: r.PostFormValue("require_mfa") == "on"}
 	minutes := strings.TrimSpace(r.PostFormValue("idle_minutes"))
 	if minutes != "" && minutes != "0" {
@@ -327,10 +314,10 @@ func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		sec.IdleTimeout = time.Duration(n) * time.Minute
 	}
-	if err := s.db.SetOrgSecurity(r.Context(), s.actor(r), a.Org.ID, sec); err != nil {
+	if err := s.db.SetOrgSecurity(r.Context(), s.Actor(r), a.Org.ID, sec); err != nil {
 		var problems validate.Error
 		if errors.As(err, &problems) {
-			s.render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: orgCrumbs(a, Crumb{Label: "Security settings"})},
+			s.render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Security settings"})},
 				Org: a.Org, Security: sec, Problems: problems})
 			return nil
 		}
@@ -346,11 +333,11 @@ type orgJSON = identity.OrgJSON
 // apiOrgs lists the organisations the caller may see: their own, and every
 // one for a platform administrator.
 func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	// A platform administrator sees every organisation, except through a
 	// token without the admin scope, which sees only the user's own.
 	all := p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)
@@ -366,22 +353,22 @@ func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 	for _, o := range orgs {
 		items = append(items, o.Org.JSON(o.Role))
 	}
-	writePage(s, w, r, items, next)
+	WritePage(s, w, r, items, next)
 	return nil
 }
 
 func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
-	a := orgOf(r.Context())
+	a := OrgOf(r.Context())
 	s.writeJSON(w, r, http.StatusOK, a.Org.JSON(a.Role))
 	return nil
 }
 
 func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageQuery(r)
+	pg, err := PageQuery(r)
 	if err != nil {
 		return err
 	}
-	members, next, err := s.db.MemberPage(r.Context(), orgOf(r.Context()).Org.ID, pg)
+	members, next, err := s.db.MemberPage(r.Context(), OrgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -389,13 +376,13 @@ func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range members {
 		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
 	}
-	writePage(s, w, r, items, next)
+	WritePage(s, w, r, items, next)
 	return nil
 }
 
 func (s *Server) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	var req memberRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	inv, link, err := s.addMember(r, req)

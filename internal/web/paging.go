@@ -54,9 +54,9 @@ func decodeCursor(c string) (store.Key, bool) {
 	return store.Key{Sort: sort, ID: n}, true
 }
 
-// pageQuery reads ?limit= and ?cursor=. A bad value is a field problem
+// PageQuery reads ?limit= and ?cursor=. A bad value is a field problem
 // naming the parameter (422), and nothing is read.
-func pageQuery(r *http.Request) (store.Page, error) {
+func PageQuery(r *http.Request) (store.Page, error) {
 	q := r.URL.Query()
 	p := store.Page{Limit: store.DefaultPageLimit}
 	problems := validate.Error{}
@@ -80,8 +80,8 @@ func pageQuery(r *http.Request) (store.Page, error) {
 	return p, nil
 }
 
-// writePage writes one page of a list in the API's list shape.
-func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T, next *store.Key) {
+// WritePage writes one page of a list in the API's list shape.
+func WritePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T, next *store.Key) {
 	out := list[T]{Items: items}
 	if out.Items == nil {
 		out.Items = []T{}
@@ -93,9 +93,9 @@ func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items [
 	s.writeJSON(w, r, http.StatusOK, out)
 }
 
-// nextPageURL is the link to the page after this one: the request's path
+// NextPageURL is the link to the page after this one: the request's path
 // and query with the cursor set to next, or "" on the last page.
-func nextPageURL(r *http.Request, next *store.Key) string {
+func NextPageURL(r *http.Request, next *store.Key) string {
 	if next == nil {
 		return ""
 	}

@@ -39,13 +39,13 @@ const (
 func (s *Server) passkeyRoutes(mux *http.ServeMux) {
 	// Partial: a session that must still enrol a second factor may choose a
 	// passkey, and one that must still pass it may use one.
-	s.partialCredentialRoute(mux, "GET /account/passkeys", s.passkeysPage)
-	s.partialCredentialRoute(mux, "POST /account/passkeys/register/begin", s.passkeyRegisterBegin)
-	s.partialCredentialRoute(mux, "POST /account/passkeys/register/finish", s.passkeyRegisterFinish)
-	s.partialCredentialRoute(mux, "POST /account/passkeys/{id}/rename", s.passkeyRename)
-	s.partialCredentialRoute(mux, "POST /account/passkeys/{id}/delete", s.passkeyDelete)
-	s.partialCredentialRoute(mux, "POST /login/passkey/begin", s.passkeyLoginBegin)
-	s.partialCredentialRoute(mux, "POST /login/passkey/finish", s.passkeyLoginFinish)
+	s.PartialCredentialRoute("GET /account/passkeys", s.passkeysPage)
+	s.PartialCredentialRoute("POST /account/passkeys/register/begin", s.passkeyRegisterBegin)
+	s.PartialCredentialRoute("POST /account/passkeys/register/finish", s.passkeyRegisterFinish)
+	s.PartialCredentialRoute("POST /account/passkeys/{id}/rename", s.passkeyRename)
+	s.PartialCredentialRoute("POST /account/passkeys/{id}/delete", s.passkeyDelete)
+	s.PartialCredentialRoute("POST /login/passkey/begin", s.passkeyLoginBegin)
+	s.PartialCredentialRoute("POST /login/passkey/finish", s.passkeyLoginFinish)
 }
 
 // relyingParty is the WebAuthn relying party for r: the configured RP ID and
@@ -188,7 +188,7 @@ var errBrowserOnly = &HTTPError{Code: http.StatusForbidden, Msg: "Passkeys are m
 // passkeys: a session that passed its second factor may; one that has not
 // may only while the user has no second factor at all (enrolling the first).
 // Otherwise a stolen password alone could add a passkey and walk past MFA.
-func (s *Server) mayManagePasskeys(r *http.Request, p *principal) error {
+func (s *Server) mayManagePasskeys(r *http.Request, p *Principal) error {
 	return s.mayChangeFactors(r, p, "passkey.manage_refused")
 }
 
@@ -223,7 +223,7 @@ func (s *Server) passkeysPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderPasskeys(w http.ResponseWriter, r *http.Request, status int, v *passkeysView) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errBrowserOnly
 	}
@@ -280,12 +280,12 @@ func passkeyNameFrom(name string) (string, error) {
 }
 
 func (s *Server) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayManagePasskeys(r, p); err != nil {
 		return err
 	}
 	var req registerBeginRequest
-	if err := decodeJSON(r, &req); err != nil {
+	if err := DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	name, err := passkeyNameFrom(req.Name)
@@ -311,7 +311,7 @@ func (s *Server) passkeyRegisterBegin(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-func (s *Server) startCeremony(r *http.Request, p *principal, kind string, st ceremonyState) error {
+func (s *Server) startCeremony(r *http.Request, p *Principal, kind string, st ceremonyState) error {
 	data, err := json.Marshal(st)
 	if err != nil {
 		return err
@@ -327,7 +327,7 @@ func (s *Server) ceremonyError(r *http.Request, action string, code int, msg str
 	if err != nil {
 		summary += ": " + webauthnDetail(err)
 	}
-	s.auditRefusal(r, action, truncateRunes(summary, 500))
+	s.AuditRefusal(r, action, truncateRunes(summary, 500))
 	return &HTTPError{Code: code, Msg: msg, Err: err}
 }
 
@@ -357,7 +357,7 @@ func truncateRunes(s string, n int) string {
 
 // takeCeremony consumes the session's ceremony of the given kind, refusing a
 // missing (never begun, or already answered) or expired one.
-func (s *Server) takeCeremony(r *http.Request, p *principal, kind, refused string) (ceremonyState, error) {
+func (s *Server) takeCeremony(r *http.Request, p *Principal, kind, refused string) (ceremonyState, error) {
 	var st ceremonyState
 	c, err := s.db.TakeCeremony(r.Context(), p.Session.ID, p.User.ID, kind)
 	if errors.Is(err, store.ErrNotFound) {
@@ -397,7 +397,7 @@ var knownTransports = []string{"usb", "nfc", "ble", "smart-card", "hybrid", "int
 
 func (s *Server) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) error {
 	const refused = "passkey.register_refused"
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayManagePasskeys(r, p); err != nil {
 		return err
 	}
@@ -440,7 +440,7 @@ func (s *Server) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) e
 			k.Transports = append(k.Transports, string(t))
 		}
 	}
-	k, err = s.db.AddPasskey(r.Context(), s.actor(r), k)
+	k, err = s.db.AddPasskey(r.Context(), s.Actor(r), k)
 	if errors.Is(err, store.ErrConflict) {
 		return s.ceremonyError(r, refused, http.StatusConflict, "This passkey is registered already.", err)
 	} else if err != nil {
@@ -448,7 +448,7 @@ func (s *Server) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) e
 	}
 	// Enrolling the first second factor proves it in this session too.
 	if p.Session.MFAAt.IsZero() {
-		if err := s.rotateSession(w, r, p, s.db.Now().UTC(), "passkey registered"); err != nil {
+		if err := s.RotateSession(w, r, p, s.db.Now().UTC(), "passkey registered"); err != nil {
 			return err
 		}
 	}
@@ -481,7 +481,7 @@ type passkeyNameRequest struct {
 func formOrJSONName(r *http.Request) (string, error) {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var req passkeyNameRequest
-		if err := decodeJSON(r, &req); err != nil {
+		if err := DecodeJSON(r, &req); err != nil {
 			return "", err
 		}
 		return req.Name, nil
@@ -493,7 +493,7 @@ func formOrJSONName(r *http.Request) (string, error) {
 }
 
 func (s *Server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayManagePasskeys(r, p); err != nil {
 		return err
 	}
@@ -505,7 +505,7 @@ func (s *Server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.RenamePasskey(r.Context(), s.actor(r), p.User.ID, id, name)
+	err = s.db.RenamePasskey(r.Context(), s.Actor(r), p.User.ID, id, name)
 	var verr validate.Error
 	switch {
 	case errors.As(err, &verr) && !wantsJSON(r):
@@ -533,7 +533,7 @@ func (s *Server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if err := s.mayManagePasskeys(r, p); err != nil {
 		return err
 	}
@@ -545,10 +545,10 @@ func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.RemovePasskey(r.Context(), s.actor(r), p.User.ID, id, required)
+	err = s.db.RemovePasskey(r.Context(), s.Actor(r), p.User.ID, id, required)
 	switch {
 	case errors.Is(err, identity.ErrLastSecondFactor):
-		s.auditRefusal(r, "passkey.remove_refused", fmt.Sprintf("passkey %d is the last second factor and MFA is required", id))
+		s.AuditRefusal(r, "passkey.remove_refused", fmt.Sprintf("passkey %d is the last second factor and MFA is required", id))
 		msg := "This is your only second factor, and your account must keep one. Add another passkey or an authenticator app first."
 		if wantsJSON(r) {
 			return &HTTPError{Code: http.StatusConflict, Msg: msg, Err: err}
@@ -568,7 +568,7 @@ func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errBrowserOnly
 	}
@@ -596,7 +596,7 @@ func (s *Server) passkeyLoginBegin(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) error {
 	const refused = "passkey.login_refused"
-	p := principalOf(r.Context())
+	p := PrincipalOf(r.Context())
 	if p.Session == nil {
 		return errBrowserOnly
 	}
@@ -627,7 +627,7 @@ func (s *Server) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return s.ceremonyError(r, refused, http.StatusBadRequest, "The passkey's answer could not be verified", err)
 	}
-	_, err = s.db.RecordPasskeyUse(r.Context(), s.actor(r), p.User.ID, cred.ID,
+	_, err = s.db.RecordPasskeyUse(r.Context(), s.Actor(r), p.User.ID, cred.ID,
 		parsed.Response.AuthenticatorData.Counter, uint8(cred.Flags.ProtocolValue()))
 	if errors.Is(err, store.ErrCloneSuspected) {
 		return &HTTPError{Code: http.StatusForbidden, Err: err,
@@ -635,7 +635,7 @@ func (s *Server) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) erro
 	} else if err != nil {
 		return err
 	}
-	if err := s.rotateSession(w, r, p, s.db.Now().UTC(), "passkey"); err != nil {
+	if err := s.RotateSession(w, r, p, s.db.Now().UTC(), "passkey"); err != nil {
 		return err
 	}
 	to := safeNext(r.URL.Query().Get("next"))

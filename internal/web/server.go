@@ -112,7 +112,7 @@ type Server struct {
 	mux *http.ServeMux
 	// routeTable lists every route registered through route, with the
 	// permission it needs.
-	routeTable []route
+	routeTable []RouteSpec
 	// uploads holds a token for each upload streaming in.
 	uploads chan struct{}
 	// guard is the in-memory state of the sign-in defences (loginguard.go).
@@ -177,14 +177,14 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	s.route(mux, "GET /login", public, s.loginPage)
 	s.route(mux, "POST /login", public, s.loginSubmit)
-	s.partialRoute(mux, "POST /logout", s.logout)
-	s.partialCredentialRoute(mux, "GET /account/password", s.passwordPage)
-	s.partialCredentialRoute(mux, "POST /account/password", s.passwordSubmit)
+	s.PartialRoute("POST /logout", s.logout)
+	s.PartialCredentialRoute("GET /account/password", s.passwordPage)
+	s.PartialCredentialRoute("POST /account/password", s.passwordSubmit)
 	s.route(mux, "POST /api/v1/login", public, s.apiLogin)
-	s.partialRoute(mux, "POST /api/v1/logout", s.logout)
-	s.partialRoute(mux, "GET /api/v1/me", s.apiMe)
-	s.partialRoute(mux, "GET /session/status", s.sessionStatus)
-	s.partialRoute(mux, "POST /session/keepalive", s.keepAlive)
+	s.PartialRoute("POST /api/v1/logout", s.logout)
+	s.PartialRoute("GET /api/v1/me", s.apiMe)
+	s.PartialRoute("GET /session/status", s.sessionStatus)
+	s.PartialRoute("POST /session/keepalive", s.keepAlive)
 	s.route(mux, "GET /invite/{token}", public, s.invitationPage)
 	s.route(mux, "POST /invite/{token}", public, s.invitationSubmit)
 

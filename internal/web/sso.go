@@ -108,7 +108,7 @@ func (s *Server) ssoStart(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	next := safeNext(q.Get("next"))
-	if principalOf(ctx) != nil {
+	if PrincipalOf(ctx) != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
@@ -253,7 +253,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	if cfg.Issuer != "" {
 		summary += " (issuer " + cfg.Issuer + ")"
 	}
-	if err := s.db.Audit(r.Context(), s.actor(r), audit.Entry{OrgID: cfg.OrgID, Action: "sso.refused", Object: object, Summary: summary}); err != nil {
+	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: cfg.OrgID, Action: "sso.refused", Object: object, Summary: summary}); err != nil {
 		return err
 	}
 	s.renderSSOSignIn(w, r, ref.status, &ssoSignInView{Problem: ref.msg})
@@ -386,7 +386,7 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity
 	if cfg.TrustMFA && identity.AMRShowsMFA(claims.AMR) {
 		mfaAt = s.db.Now().UTC()
 	}
-	p, err := s.startSession(w, r, u, mfaAt, "single sign-on through "+cfg.Issuer)
+	p, err := s.StartSession(w, r, u, mfaAt, "single sign-on through "+cfg.Issuer)
 	if err != nil {
 		return err
 	}
@@ -852,11 +852,11 @@ func (s *Server) ssoSettingsView(r *http.Request, org identity.Org, admin bool) 
 }
 
 func (s *Server) ssoSettingsPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSSOSettings(w, r, orgOf(r.Context()).Org, false)
+	return s.renderSSOSettings(w, r, OrgOf(r.Context()).Org, false)
 }
 
 func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
-	return s.saveSSOSettings(w, r, orgOf(r.Context()).Org, false)
+	return s.saveSSOSettings(w, r, OrgOf(r.Context()).Org, false)
 }
 
 // adminOrg is the organisation an administrator's page names, who need
@@ -989,7 +989,7 @@ func (s *Server) saveSSOSettings(w http.ResponseWriter, r *http.Request, org ide
 		sealed = &store.SealedSecret{KEKID: kekID, Wrapped: wrapped, Sealed: box}
 	}
 	cfg.ClientSecret = ""
-	if err := s.db.SaveSSOProvider(ctx, s.actor(r), cfg, sealed); err != nil {
+	if err := s.db.SaveSSOProvider(ctx, s.Actor(r), cfg, sealed); err != nil {
 		if errors.As(err, &verr) {
 			v.Problems = verr
 			s.render(w, r, http.StatusUnprocessableEntity, "sso", v)

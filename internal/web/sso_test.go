@@ -78,7 +78,7 @@ func followProvider(t *testing.T, w *httptest.ResponseRecorder, edit func(u *url
 // sessionSet reports whether the response started a session.
 func sessionSet(w *httptest.ResponseRecorder) bool {
 	for _, c := range w.Result().Cookies() {
-		if (c.Name == sessionCookie || c.Name == secureSessionCookie) && c.Value != "" {
+		if (c.Name == SessionCookie || c.Name == secureSessionCookie) && c.Value != "" {
 			return true
 		}
 	}

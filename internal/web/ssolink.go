@@ -31,7 +31,7 @@ type ssoChoice struct {
 	Issuer string
 }
 
-func (s *Server) loadAccountSSO(r *http.Request, p *principal, v *accountView) error {
+func (s *Server) loadAccountSSO(r *http.Request, p *Principal, v *accountView) error {
 	ctx := r.Context()
 	var err error
 	if v.SSO.Links, err = s.db.SSOIdentities(ctx, p.User.ID); err != nil {
@@ -60,7 +60,7 @@ var errNoSSOToLink = &HTTPError{Code: http.StatusNotFound, Msg: "There is no suc
 // they sign in with there to their own.
 func (s *Server) ssoLinkStart(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	p := principalOf(ctx)
+	p := PrincipalOf(ctx)
 	if p.Session == nil {
 		return &HTTPError{Code: http.StatusForbidden, Msg: "Link an identity provider from your browser, not with an API token."}
 	}
@@ -96,7 +96,7 @@ func (s *Server) ssoLinkStart(w http.ResponseWriter, r *http.Request) error {
 // started the link, in the same browser and still signed in.
 func (s *Server) ssoLinkFinish(w http.ResponseWriter, r *http.Request, cfg identity.SSOConfig, st store.SSOState, subject string, c ssoClaims) error {
 	ctx := r.Context()
-	p := principalOf(ctx)
+	p := PrincipalOf(ctx)
 	if p == nil || p.Session == nil || p.User.ID != st.LinkUserID {
 		return refuse(http.StatusForbidden, fmt.Sprintf("link for user %d finished outside that user's session", st.LinkUserID),
 			"Linking needs you to stay signed in to the account that started it. Sign in, then link again from Account.")
@@ -120,7 +120,7 @@ func (s *Server) ssoLinkFinish(w http.ResponseWriter, r *http.Request, cfg ident
 	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
-	_, err = s.db.LinkSSOIdentity(ctx, s.actor(r), store.SSOIdentity{Issuer: cfg.Issuer, Subject: subject, UserID: p.User.ID, OrgID: cfg.OrgID,
+	_, err = s.db.LinkSSOIdentity(ctx, s.Actor(r), store.SSOIdentity{Issuer: cfg.Issuer, Subject: subject, UserID: p.User.ID, OrgID: cfg.OrgID,
 		Email: identity.NormalizeEmail(c.Email), Origin: identity.LinkAccount})
 	if errors.Is(err, store.ErrConflict) {
 		return refuse(http.StatusConflict, fmt.Sprintf("provider account %s is linked already", subject), msgTaken)
@@ -135,7 +135,7 @@ func (s *Server) ssoLinkFinish(w http.ResponseWriter, r *http.Request, cfg ident
 // account signs in.
 func (s *Server) ssoUnlink(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	p := principalOf(ctx)
+	p := PrincipalOf(ctx)
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such single sign-on link."}
@@ -151,7 +151,7 @@ func (s *Server) ssoUnlink(w http.ResponseWriter, r *http.Request) error {
 	if !has && len(links) == 1 && links[0].ID == id {
 		return &HTTPError{Code: http.StatusConflict, Msg: "This is the only way your account signs in. Set a password or add a passkey first."}
 	}
-	if err := s.db.UnlinkSSOIdentity(ctx, s.actor(r), p.User.ID, id); errors.Is(err, store.ErrNotFound) {
+	if err := s.db.UnlinkSSOIdentity(ctx, s.Actor(r), p.User.ID, id); errors.Is(err, store.ErrNotFound) {
 		return &HTTPError{Code: http.StatusNotFound, Msg: "No such single sign-on link.", Err: err}
 	} else if err != nil {
 		return err

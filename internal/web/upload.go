@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 
+	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -28,37 +30,37 @@ const maxUploadParts = 50
 
 const uploadKey ctxKey = iota + 200
 
-// uploadForm is a multipart upload read part by part: its text fields, and
+// UploadForm is a multipart upload read part by part: its text fields, and
 // the file, which streamed into an encrypted spool rather than memory.
-type uploadForm struct {
+type UploadForm struct {
 	Fields url.Values
 	// File is the part named "file", or nil when there was none.
-	File *uploadedPart
+	File *UploadedPart
 }
 
-// uploadedPart is the file of an upload.
-type uploadedPart struct {
+// UploadedPart is the file of an upload.
+type UploadedPart struct {
 	Filename string
 	spool    *crypt.Spool
 }
 
 // Close removes the upload's spool.
-func (f *uploadForm) Close() error {
+func (f *UploadForm) Close() error {
 	if f == nil || f.File == nil {
 		return nil
 	}
 	return f.File.spool.Close()
 }
 
-func uploadOf(ctx context.Context) *uploadForm {
-	f, _ := ctx.Value(uploadKey).(*uploadForm)
+func UploadOf(ctx context.Context) *UploadForm {
+	f, _ := ctx.Value(uploadKey).(*UploadForm)
 	return f
 }
 
 var errUploadsBusy = &HTTPError{Code: http.StatusServiceUnavailable, Reason: "uploads_busy",
 	Msg: "Too many uploads are running right now. Wait a few seconds and try again."}
 
-// uploadRoute registers a route that takes a file upload. Like every
+// UploadRoute registers a route that takes a file upload. Like every
 // route, it refuses a body over its limit (the evidence limit and room for
 // the form's other fields) before reading any of it, and authorises the
 // caller before reading any of it. Then, for a multipart body, it takes
@@ -68,9 +70,9 @@ var errUploadsBusy = &HTTPError{Code: http.StatusServiceUnavailable, Reason: "up
 // through uploadOf. The spool is removed when the handler returns. Other
 // bodies (a link sent as JSON) reach the handler unread, bounded by the
 // default limit.
-func (s *Server) uploadRoute(mux *http.ServeMux, pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
-	rt := route{Pattern: pattern, Perm: perm, MaxBody: s.maxEvidence() + formSlack, Upload: true}
-	s.addRoute(mux, rt, func(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) UploadRoute(pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
+	rt := RouteSpec{Pattern: pattern, Perm: perm, MaxBody: s.UploadLimit() + formSlack, Upload: true}
+	s.addRoute(s.mux, rt, func(w http.ResponseWriter, r *http.Request) error {
 		if !isMultipart(r) {
 			return h(w, r)
 		}
@@ -82,7 +84,7 @@ func (s *Server) uploadRoute(mux *http.ServeMux, pattern string, perm identity.P
 			return errUploadsBusy
 		}
 		var csrf string
-		if p := principalOf(r.Context()); p != nil && p.Session != nil && streamsCSRF(r, rt) {
+		if p := PrincipalOf(r.Context()); p != nil && p.Session != nil && streamsCSRF(r, rt) {
 			csrf = p.Session.CSRF
 		}
 		form, err := s.readUpload(r, csrf)
@@ -104,15 +106,15 @@ func (s *Server) uploadRoute(mux *http.ServeMux, pattern string, perm identity.P
 // set, the form must carry it in a field named csrf before the file — as
 // Safeguard's forms do — so that no file is read for a forged request.
 // The form is returned with the error too, for its spool to be removed.
-func (s *Server) readUpload(r *http.Request, csrf string) (*uploadForm, error) {
+func (s *Server) readUpload(r *http.Request, csrf string) (*UploadForm, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read: send it as multipart/form-data.", Err: err}
 	}
-	form := &uploadForm{Fields: url.Values{}}
+	form := &UploadForm{Fields: url.Values{}}
 	checked := csrf == ""
-	refuseCSRF := func() (*uploadForm, error) {
-		s.auditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
+	refuseCSRF := func() (*UploadForm, error) {
+		s.AuditRefusal(r, "auth.csrf_refused", "missing or wrong CSRF token")
 		return form, errCSRF
 	}
 	var fieldBytes int64
@@ -139,8 +141,8 @@ func (s *Server) readUpload(r *http.Request, csrf string) (*uploadForm, error) {
 			if err != nil {
 				return form, err
 			}
-			form.File = &uploadedPart{Filename: part.FileName(), spool: sp}
-			limit := s.maxEvidence()
+			form.File = &UploadedPart{Filename: part.FileName(), spool: sp}
+			limit := s.UploadLimit()
 			n, err := io.Copy(sp, io.LimitReader(part, limit+1))
 			if err != nil {
 				return form, s.uploadError(err)
@@ -183,10 +185,10 @@ func (s *Server) uploadError(err error) error {
 	return &HTTPError{Code: http.StatusBadRequest, Msg: "The upload could not be read; try again.", Err: err}
 }
 
-// evidenceFile reads the uploaded file back from its spool for the store,
+// EvidenceFile reads the uploaded file back from its spool for the store,
 // which seals a version in one piece; nil when the file input was left
 // empty.
-func (f *uploadForm) evidenceFile(limit int64) (*store.EvidenceFile, error) {
+func (f *UploadForm) EvidenceFile(limit int64) (*store.EvidenceFile, error) {
 	if f == nil || f.File == nil || f.File.Filename == "" && f.File.spool.Size() == 0 {
 		return nil, nil
 	}
@@ -195,4 +197,26 @@ func (f *uploadForm) evidenceFile(limit int64) (*store.EvidenceFile, error) {
 		return nil, err
 	}
 	return &store.EvidenceFile{Filename: f.File.Filename, Data: data, Limit: limit}, nil
+}
+
+// UploadLimit is the size limit of one uploaded file in bytes:
+// Config.EvidenceLimit, or assess.DefaultMaxEvidenceSize.
+func (s *Server) UploadLimit() int64 {
+	if s.cfg.EvidenceLimit > 0 {
+		return s.cfg.EvidenceLimit
+	}
+	return assess.DefaultMaxEvidenceSize
+}
+
+// formSlack is what a multipart upload may carry beyond the file: the
+// boundaries, headers and the other fields of the form.
+const formSlack = 1 << 20
+
+var errTooLarge = &HTTPError{Code: http.StatusRequestEntityTooLarge, Reason: "too_large"}
+
+// tooLarge is the answer to a file over UploadLimit.
+func (s *Server) tooLarge() error {
+	e := *errTooLarge
+	e.Msg = fmt.Sprintf("The file is too large: evidence files may be at most %s. Upload a smaller file or split it.", assess.FormatSize(s.UploadLimit()))
+	return &e
 }

@@ -145,14 +145,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := data.page()
 	p.Demo = s.cfg.Demo
 	p.Version = s.cfg.Version
-	if a := orgOf(r.Context()); a != nil && p.Tenant == nil {
+	if a := OrgOf(r.Context()); a != nil && p.Tenant == nil {
 		p.Tenant = &OrgContext{Slug: a.Org.Slug, Name: a.Org.Name, Role: a.Role}
 		if a.Emergency != nil {
 			p.Tenant.EmergencyUntil = a.Emergency.EndsAt
 			p.Tenant.EmergencyID = a.Emergency.ID
 		}
 	}
-	if pr := principalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
+	if pr := PrincipalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
 		p.Viewer = &Viewer{
 			Name:        pr.User.Name,
 			Email:       pr.User.Email,
@@ -255,9 +255,9 @@ func (s *Server) staticFile(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// upperFirst capitalises the first letter of s (ASCII), for labels made
+// UpperFirst capitalises the first letter of s (ASCII), for labels made
 // from names such as "administrative".
-func upperFirst(s string) string {
+func UpperFirst(s string) string {
 	if s == "" {
 		return s
 	}

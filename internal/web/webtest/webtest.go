@@ -6,15 +6,22 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/web"
@@ -47,7 +54,7 @@ func NewServer(t testing.TB, db *store.DB, cfg web.Config) *web.Server {
 
 // CreateUser adds a user with Password, as a member of orgID with role
 // (none when orgID is 0).
-func CreateUser(t testing.TB, db *store.DB, email string, admin bool, orgID int64, role identity.Role) {
+func CreateUser(t testing.TB, db *store.DB, email string, admin bool, orgID int64, role identity.Role) string {
 	t.Helper()
 	hash, err := Hasher.Hash(context.Background(), Password)
 	if err != nil {
@@ -58,6 +65,7 @@ func CreateUser(t testing.TB, db *store.DB, email string, admin bool, orgID int6
 	}); err != nil {
 		t.Fatalf("CreateUser(%s) = %v", email, err)
 	}
+	return Password
 }
 
 // Client is a signed-in browser: its cookies and its session's CSRF token.
@@ -136,4 +144,245 @@ func Get(t testing.TB, h http.Handler, path string, header ...string) *httptest.
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
+}
+
+// CSRF is the client's session CSRF token.
+func (c *Client) CSRF() string { return c.csrf }
+
+// Cookies are the cookies the client holds.
+func (c *Client) Cookies() []*http.Cookie { return c.cookies }
+
+// SetCookies replaces the cookies the client holds.
+func (c *Client) SetCookies(cs []*http.Cookie) { c.cookies = cs }
+
+// LoginFull signs in and, where the user owes a second factor, marks the
+// session as having passed one, as the MFA pages would after a good code.
+// Tests of access rules use it; the MFA tests drive the real pages.
+func LoginFull(t testing.TB, h http.Handler, db *store.DB, email, password string) *Client {
+	t.Helper()
+	c := Login(t, h, email, password)
+	var me struct {
+		PendingStep string `json:"pending_step"`
+	}
+	w := c.Get(t, "/api/v1/me")
+	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
+		t.Fatalf("me: %v %s", err, w.Body)
+	}
+	if me.PendingStep == "/login/mfa" || me.PendingStep == "/account/mfa" {
+		MarkSecondFactor(t, db, c)
+	}
+	return c
+}
+
+// MarkSecondFactor records on c's session that it passed a second factor,
+// as the MFA pages would after a good code.
+func MarkSecondFactor(t testing.TB, db *store.DB, c *Client) {
+	t.Helper()
+	ctx := context.Background()
+	for i, ck := range c.cookies {
+		if ck.Name != web.SessionCookie {
+			continue
+		}
+		sess, _, err := db.SessionByToken(ctx, identity.HashSecret(ck.Value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, err := identity.NewSecret(identity.PrefixSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RotateSession(ctx, store.Actor{Name: "test"}, sess, identity.HashSecret(secret), db.Now().UTC(), "test: second factor"); err != nil {
+			t.Fatal(err)
+		}
+		nc := *ck
+		nc.Value = secret
+		c.cookies[i] = &nc
+	}
+}
+
+// SendJSON sends body as JSON with method to path.
+func SendJSON(t testing.TB, c *Client, method, path, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	return c.Do(t, method, path, "application/json", strings.NewReader(body))
+}
+
+// MustJSON wants status want and decodes the answer into v (unless nil).
+func MustJSON(t testing.TB, w *httptest.ResponseRecorder, want int, v any) {
+	t.Helper()
+	if w.Code != want {
+		t.Fatalf("status = %d, want %d; body %s", w.Code, want, w.Body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+			t.Fatalf("decode %s: %v", w.Body, err)
+		}
+	}
+}
+
+// DecodeJSON200 GETs path as c, wants 200 with JSON, and decodes it into v.
+func DecodeJSON200(t testing.TB, c *Client, path string, v any) {
+	t.Helper()
+	w := c.Get(t, path)
+	if w.Code != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("GET %s Content-Type = %q", path, ct)
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// PostForm posts form as a browser without scripts does.
+func PostForm(t testing.TB, c *Client, path string, form url.Values) *httptest.ResponseRecorder {
+	t.Helper()
+	return c.Do(t, http.MethodPost, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+}
+
+// WantPage wants status code and a body holding each of contains.
+func WantPage(t testing.TB, w *httptest.ResponseRecorder, code int, contains ...string) {
+	t.Helper()
+	if w.Code != code {
+		t.Fatalf("status %d, want %d; location %q; body %.400s", w.Code, code, w.Header().Get("Location"), w.Body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(w.Body.String(), c) {
+			t.Errorf("page does not contain %q", c)
+		}
+	}
+}
+
+// MultipartBody builds a form with the given fields and, if filename is
+// set, a file part; it returns the content type and the body.
+func MultipartBody(t testing.TB, fields map[string]string, filename string, data []byte) (string, *bytes.Buffer) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if filename != "" {
+		fw, err := mw.CreateFormFile("file", filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return mw.FormDataContentType(), &b
+}
+
+// Upload posts a multipart form as the browser's script does (CSRF header,
+// JSON answer).
+func Upload(t testing.TB, c *Client, path string, fields map[string]string, filename string, data []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	ct, body := MultipartBody(t, fields, filename, data)
+	r := httptest.NewRequest(http.MethodPost, path, body)
+	r.Header.Set("Content-Type", ct)
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("X-CSRF-Token", c.csrf)
+	for _, ck := range c.cookies {
+		r.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	c.h.ServeHTTP(w, r)
+	return w
+}
+
+// FormPost posts a multipart form as a browser without scripts does: the
+// CSRF token is a form field, the answer HTML.
+func FormPost(t testing.TB, c *Client, path string, fields map[string]string, filename string, data []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	fields["csrf"] = c.csrf
+	ct, body := MultipartBody(t, fields, filename, data)
+	r := httptest.NewRequest(http.MethodPost, path, body)
+	r.Header.Set("Content-Type", ct)
+	for _, ck := range c.cookies {
+		r.AddCookie(ck)
+	}
+	w := httptest.NewRecorder()
+	c.h.ServeHTTP(w, r)
+	return w
+}
+
+// WalkPages follows the "Next page" links of an HTML list from path and
+// returns what rowRE's first group matched on every page, in order;
+// between runs after each page but the last.
+func WalkPages(t testing.TB, c *Client, path string, rowRE *regexp.Regexp, between func(page int)) []string {
+	t.Helper()
+	nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">Next page</a>`)
+	var all []string
+	for page := 1; ; page++ {
+		if page > 100 {
+			t.Fatalf("walking %s: more than 100 pages", path)
+		}
+		w := c.Get(t, path)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s = %d", path, w.Code)
+		}
+		body := w.Body.String()
+		for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+			all = append(all, html.UnescapeString(m[1]))
+		}
+		m := nextRE.FindStringSubmatch(body)
+		if m == nil {
+			return all
+		}
+		between(page)
+		path = html.UnescapeString(m[1])
+	}
+}
+
+// Keyring is a fresh key-encryption keyring.
+func Keyring(t testing.TB) *crypt.Keyring {
+	t.Helper()
+	k, err := crypt.NewKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Logs is a log destination safe for the server's goroutines, for tests
+// that read what the server logged.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// NewServerWithLogs is NewServer keeping the server's logs (debug and up,
+// as JSON) in the returned Logs.
+func NewServerWithLogs(t testing.TB, db *store.DB, cfg web.Config) (*web.Server, *Logs) {
+	t.Helper()
+	logs := &Logs{}
+	cfg.DB = db
+	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.Version = "test"
+	if cfg.Hasher == nil {
+		cfg.Hasher = Hasher
+	}
+	s, err := web.New(cfg)
+	if err != nil {
+		t.Fatalf("web.New() = %v", err)
+	}
+	return s, logs
 }

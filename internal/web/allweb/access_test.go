@@ -1,4 +1,4 @@
-package web
+package allweb_test
 
 import (
 	"context"
@@ -11,10 +11,13 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/allweb"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
-// routePermissions is the expected permission of every route of the kernel
-// (capabilities in their own packages check theirs, e.g. catalogweb). A route
+// routePermissions is the expected permission of every route the server
+// serves: the kernel's and every capability's (allweb.Capabilities). A route
 // registered without a row here fails TestEveryRouteChecksAccess, so that no
 // route reaches production without its access being decided and tested.
 var routePermissions = map[string]identity.Permission{
@@ -165,6 +168,19 @@ var routePermissions = map[string]identity.Permission{
 	"GET /api/v1/orgs/{org}/evidence/{id}":                             identity.PermOrgRead,
 	"POST /api/v1/orgs/{org}/evidence/{id}/versions":                   identity.PermOrgWrite,
 	"GET /api/v1/orgs/{org}/evidence/{id}/versions/{version}/download": identity.PermOrgRead,
+	// The catalogue (catalogweb): the rule as data, for every signed-in user.
+	"GET /catalog":                       identity.PermSignedIn,
+	"GET /catalog/general":               identity.PermSignedIn,
+	"GET /catalog/categories/{category}": identity.PermSignedIn,
+	"GET /catalog/entries/{citation}":    identity.PermSignedIn,
+	"GET /catalog/faq":                   identity.PermSignedIn,
+	"GET /catalog/diff":                  identity.PermSignedIn,
+	"GET /catalog/search":                identity.PermSignedIn,
+	"GET /api/v1/catalog":                identity.PermSignedIn,
+	"GET /api/v1/catalog/faq":            identity.PermSignedIn,
+	"GET /api/v1/catalog/diff":           identity.PermSignedIn,
+	"GET /api/v1/catalog/search":         identity.PermSignedIn,
+	"GET /api/v1/catalog/{citation}":     identity.PermSignedIn,
 }
 
 // endsSession marks routes that sign the caller out, which get a fresh
@@ -227,12 +243,18 @@ func denied(w *httptest.ResponseRecorder) bool {
 	case http.StatusUnauthorized, http.StatusForbidden:
 		return true
 	case http.StatusNotFound:
-		var body errorBody
-		return json.Unmarshal(w.Body.Bytes(), &body) == nil && body.Error.Message == errNoOrg.Msg
+		var body web.ErrorBody
+		return json.Unmarshal(w.Body.Bytes(), &body) == nil && body.Error.Message == web.ErrNoOrg.Msg
 	case http.StatusSeeOther, http.StatusFound:
 		return strings.HasPrefix(w.Header().Get("Location"), "/login")
 	}
 	return false
+}
+
+// newServer builds a server with every capability.
+func newServer(t *testing.T, db *store.DB) *web.Server {
+	t.Helper()
+	return webtest.NewServer(t, db, web.Config{Capabilities: allweb.Capabilities(nil)})
 }
 
 // TestEveryRouteChecksAccess calls every route as every role, in its own and
@@ -242,7 +264,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db)
 		orgs := map[string]int64{}
 		for _, slug := range []string{"a", "b"} {
 			o, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-" + slug, Name: "Org " + slug, Kind: identity.KindProvider})
@@ -257,13 +279,13 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 				callers = append(callers, caller{name: string(role) + "@" + org, email: string(role) + "@" + org + ".example.org", org: org, role: role})
 			}
 		}
-		sessions := map[string]*browserClient{}
+		sessions := map[string]*webtest.Client{}
 		for _, c := range callers {
 			if c.email == "" {
 				continue
 			}
-			createUser(t, db, c.email, c.admin, orgs[c.org], c.role)
-			sessions[c.name] = loginFull(t, s, db, c.email, testPassword)
+			webtest.CreateUser(t, db, c.email, c.admin, orgs[c.org], c.role)
+			sessions[c.name] = webtest.LoginFull(t, s, db, c.email, webtest.Password)
 		}
 
 		seen := map[string]bool{}
@@ -281,11 +303,11 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 			for _, c := range callers {
 				client := sessions[c.name]
 				if client != nil && endsSession[rt.Pattern] {
-					client = loginFull(t, s, db, c.email, testPassword)
+					client = webtest.LoginFull(t, s, db, c.email, webtest.Password)
 				}
 				if client != nil && needsSecondFactor[rt.Pattern] {
-					client = loginFull(t, s, db, c.email, testPassword)
-					markSecondFactor(t, db, client)
+					client = webtest.LoginFull(t, s, db, c.email, webtest.Password)
+					webtest.MarkSecondFactor(t, db, client)
 				}
 				var w *httptest.ResponseRecorder
 				if client == nil {
@@ -294,14 +316,14 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 					w = httptest.NewRecorder()
 					s.ServeHTTP(w, r)
 				} else {
-					w = client.do(t, method, path, "application/json", strings.NewReader("{}"))
+					w = client.Do(t, method, path, "application/json", strings.NewReader("{}"))
 				}
 				if want == identity.PermPublic {
 					// A public route may still refuse bad credentials with
 					// 401; it must never ask for a sign-in or a role.
 					// Pre-session forms refuse a post without their form
 					// token, as forms after signing in do (loginguard.go).
-					expired := w.Code == http.StatusForbidden && strings.Contains(w.Body.String(), errPreSessionCSRF.Msg)
+					expired := w.Code == http.StatusForbidden && strings.Contains(w.Body.String(), web.ErrPreSessionCSRF.Msg)
 					if (w.Code == http.StatusForbidden && !expired) || strings.HasPrefix(w.Header().Get("Location"), "/login") {
 						t.Errorf("%s %s (public) as %s = %d %s", method, path, c.name, w.Code, w.Header().Get("Location"))
 					}
@@ -326,7 +348,7 @@ func TestTokenScopes(t *testing.T) {
 	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	s, _ := newTestServer(t, db, Config{})
+	s := newServer(t, db)
 	a, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-a", Name: "A", Kind: identity.KindProvider})
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +357,7 @@ func TestTokenScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	createUser(t, db, "owner@example.org", false, a.ID, identity.RoleOwner)
+	webtest.CreateUser(t, db, "owner@example.org", false, a.ID, identity.RoleOwner)
 	u, err := db.UserByEmail(ctx, "owner@example.org")
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +408,7 @@ func TestTokenScopes(t *testing.T) {
 	r.Header.Set("Authorization", "Bearer "+scopedToA)
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, r)
-	var got list[orgJSON]
+	var got web.List[identity.OrgJSON]
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || len(got.Items) != 1 || got.Items[0].Slug != "org-a" {
 		t.Errorf("GET /api/v1/orgs with an org-a token = %s, want org-a only", w.Body)
 	}

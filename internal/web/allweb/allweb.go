@@ -1,0 +1,19 @@
+// Package allweb lists the capabilities the server serves beside the
+// kernel's own routes: cmd/safeguard wires this list into web.New, and the
+// route × role test (access_test.go) builds its server from it, so that
+// every route of every capability is checked for every role.
+package allweb
+
+import (
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
+)
+
+// Capabilities returns every capability, serving the catalogue cat (nil:
+// the embedded one).
+func Capabilities(cat *catalog.Catalog) []web.Capability {
+	return []web.Capability{
+		catalogweb.New(cat),
+	}
+}

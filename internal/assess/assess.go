@@ -168,6 +168,19 @@ const (
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool { return s == StatusDraft || s == StatusInReview || s == StatusFinal }
 
+// Label is the status as a person reads it.
+func (s Status) Label() string {
+	switch s {
+	case StatusDraft:
+		return "Draft"
+	case StatusInReview:
+		return "In review"
+	case StatusFinal:
+		return "Final"
+	}
+	return string(s)
+}
+
 // EntrySnapshot is a catalogue entry as it stood when an assessment began.
 type EntrySnapshot struct {
 	Citation    string              `json:"citation"`

@@ -271,12 +271,6 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// list is the shape of every list the API returns.
-type list[T any] struct {
-	Items      []T     `json:"items"`
-	NextCursor *string `json:"next_cursor"`
-}
-
 // invitationView is the page an invitation link opens: choosing a password
 // for a new account, or, for an existing one, answering the invitation once
 // signed in as that person.

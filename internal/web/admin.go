@@ -87,7 +87,7 @@ func (s *Server) createUser(r *http.Request, req adminUserRequest) (identity.Use
 	if err != nil {
 		return identity.User{}, "", err
 	}
-	link, err := s.invite(r, u.ID)
+	link, err := s.Invite(r, u.ID)
 	return u, link, err
 }
 
@@ -154,7 +154,7 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.SetPassword(r.Context(), s.Actor(r), u.ID, "", false, 0); err != nil {
 		return err
 	}
-	link, err := s.invite(r, u.ID)
+	link, err := s.Invite(r, u.ID)
 	if err != nil {
 		return err
 	}

@@ -59,31 +59,12 @@ type assessBase struct {
 	FinalMsg string // "Final — signed off by X on D; retained until R"
 }
 
-func statusLabel(st assess.Status) string {
-	switch st {
-	case assess.StatusDraft:
-		return "Draft"
-	case assess.StatusInReview:
-		return "In review"
-	case assess.StatusFinal:
-		return "Final"
-	}
-	return string(st)
-}
-
-func day(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format("2 January 2006")
-}
-
 func (s *Server) assessBaseOf(r *http.Request, a assess.Assessment) assessBase {
 	o := OrgOf(r.Context())
-	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: statusLabel(a.Status),
+	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: a.Status.Label(),
 		CanWrite: o.Allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.Allows(identity.PermOrgSecurity)}
 	if a.Status == assess.StatusFinal {
-		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, day(a.FinalisedAt), day(a.RetainUntil))
+		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, Day(a.FinalisedAt), Day(a.RetainUntil))
 	}
 	return b
 }
@@ -180,100 +161,6 @@ func problemsOf(err error) validate.Error {
 		return p
 	}
 	return nil
-}
-
-// ---- the organisation dashboard -----------------------------------------
-
-// dashboard is the compliance part of an organisation's start page.
-type dashboard struct {
-	Slug        string
-	Profile     assess.Profile
-	Official    string
-	Triggers    []assess.Trigger
-	Current     *assess.Assessment
-	CurrentURL  string
-	CurrentStat string
-	Chart       PostureChartView
-	Overall     assess.Counts
-	Decisions   []outcomeCount
-	Overdue     []overdueItem
-	Past        []assessLink
-	Blockers    int
-}
-
-type outcomeCount struct {
-	Label string
-	Count int
-}
-
-type overdueItem struct {
-	Citation, Title, Owner, URL string
-	Target                      string
-	Status                      string
-}
-
-type assessLink struct {
-	Name, URL, Status, When string
-}
-
-func decisionCounts(c assess.Counts) []outcomeCount {
-	out := []outcomeCount{}
-	labels := map[catalog.Outcome]string{
-		catalog.OutcomeImplemented:    "Implemented as specified",
-		catalog.OutcomeAlternative:    "Equivalent alternative measure",
-		catalog.OutcomeNotImplemented: "Not implemented, reason documented",
-	}
-	for _, o := range catalog.Outcomes() {
-		out = append(out, outcomeCount{Label: labels[o], Count: c.Decisions[o]})
-	}
-	return append(out, outcomeCount{Label: "No decision yet", Count: c.Undecided})
-}
-
-// dashboard gathers the organisation's compliance posture for its start page.
-func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
-	o := OrgOf(r.Context())
-	p, err := s.db.OrgProfile(r.Context(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	as, err := s.db.Assessments(r.Context(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.db.Now().UTC()
-	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: assess.Triggers(p, as, now)}
-	if cur, ok := p.Official(); ok {
-		d.Official = cur.Name
-	}
-	for _, a := range as {
-		d.Past = append(d.Past, assessLink{Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
-			Status: statusLabel(a.Status), When: day(a.StartedAt)})
-	}
-	if len(as) == 0 {
-		return d, nil
-	}
-	sh, err := s.db.AssessmentSheet(r.Context(), orgID, as[0].ID)
-	if err != nil {
-		return nil, err
-	}
-	d.Current = &sh.Assessment
-	d.CurrentURL = d.Past[0].URL
-	d.CurrentStat = d.Past[0].Status
-	d.Past = d.Past[1:]
-	pos := assess.PostureOf(sh, now)
-	d.Chart = s.PostureChart("Posture of "+sh.Assessment.Name+" by category", pos)
-	d.Overall = pos.Overall
-	d.Decisions = decisionCounts(pos.Overall)
-	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
-	for _, e := range sh.Assessment.Entries {
-		resp, ok := sh.Response(e.Citation)
-		if !e.Assessable() || !ok || resp.TargetDate.IsZero() || !resp.TargetDate.Before(now) || resp.Status == assess.Implemented || resp.Status == assess.NotApplicable {
-			continue
-		}
-		d.Overdue = append(d.Overdue, overdueItem{Citation: e.Citation, Title: e.Title, Owner: resp.Owner, Target: day(resp.TargetDate),
-			Status: resp.Status.Label(), URL: d.CurrentURL + "/entries/" + e.Citation})
-	}
-	return d, nil
 }
 
 // ---- organisation profile ------------------------------------------------
@@ -439,8 +326,8 @@ func (s *Server) renderAssessments(w http.ResponseWriter, r *http.Request, statu
 	}
 	for _, a := range as {
 		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
-			Status: statusLabel(a.Status), Final: a.Status == assess.StatusFinal, Started: day(a.StartedAt), Due: day(a.DueAt),
-			FinalOn: day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == v.CopyFrom})
+			Status: a.Status.Label(), Final: a.Status == assess.StatusFinal, Started: Day(a.StartedAt), Due: Day(a.DueAt),
+			FinalOn: Day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == v.CopyFrom})
 	}
 	if len(as) >= 2 {
 		v.CompareA, v.CompareB = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
@@ -505,7 +392,7 @@ type compareView struct {
 	A, B     string
 	AName    string
 	BName    string
-	Counts   []outcomeCount
+	Counts   []OutcomeCount
 	Changes  []changeRow
 	Shown    bool
 	Problems validate.Error
@@ -543,7 +430,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) error {
 		v.A, v.B = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
 	}
 	for _, a := range as {
-		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, Status: statusLabel(a.Status), Started: day(a.StartedAt)})
+		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, Status: a.Status.Label(), Started: Day(a.StartedAt)})
 	}
 	status := http.StatusOK
 	if q.Has("a") || q.Has("b") {
@@ -574,7 +461,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) error {
 			}
 			for _, t := range []assess.Trend{assess.Improved, assess.Regressed, assess.Unchanged, assess.Added, assess.Removed} {
 				if l, _ := trendLabel(t); counts[t] > 0 || t == assess.Improved || t == assess.Regressed || t == assess.Unchanged {
-					v.Counts = append(v.Counts, outcomeCount{Label: l, Count: counts[t]})
+					v.Counts = append(v.Counts, OutcomeCount{Label: l, Count: counts[t]})
 				}
 			}
 		} else {
@@ -597,7 +484,7 @@ type assessmentView struct {
 	// BlockerGroups are the blockers by category, in the rule's order.
 	BlockerGroups []blockerGroup
 	Reviews       []reviewItem
-	Decisions     []outcomeCount
+	Decisions     []OutcomeCount
 	Notice        string
 	Problem       string
 	DeleteNote    string
@@ -660,7 +547,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 	v.Chart = s.PostureChart("Posture of "+a.Name+" by category", pos)
 	v.Overall = pos.Overall
 	v.Answered = pos.Overall.Entries - pos.Overall.Unanswered
-	v.Decisions = decisionCounts(pos.Overall)
+	v.Decisions = DecisionCounts(pos.Overall)
 	for _, b := range assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews) {
 		u := v.Base + "#review-" + string(b.Category)
 		if b.Citation != "" {
@@ -689,13 +576,13 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 		v.Reviews = append(v.Reviews, it)
 	}
 	for _, st := range []assess.Status{assess.StatusDraft, assess.StatusInReview, assess.StatusFinal} {
-		v.Steps = append(v.Steps, stepItem{Label: statusLabel(st), Current: st == a.Status,
+		v.Steps = append(v.Steps, stepItem{Label: st.Label(), Current: st == a.Status,
 			Done: (st == assess.StatusDraft && a.Status != assess.StatusDraft) || (st == assess.StatusInReview && a.Status == assess.StatusFinal)})
 	}
 	v.CanDelete = v.CanSec
 	if until, kept := assess.RetainedUntil(a, now); kept {
 		v.CanDelete = false
-		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", day(until))
+		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", Day(until))
 	}
 	s.render(w, r, status, "assess_overview", v)
 	return nil
@@ -781,7 +668,7 @@ func (s *Server) deleteAssessment(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		v := &assessmentView{Problem: fmt.Sprintf("This assessment cannot be deleted before %s: the rule requires it to be kept for six years from its last effective date (§164.316(b)(2)(i)).", day(re.Until))}
+		v := &assessmentView{Problem: fmt.Sprintf("This assessment cannot be deleted before %s: the rule requires it to be kept for six years from its last effective date (§164.316(b)(2)(i)).", Day(re.Until))}
 		return s.renderAssessment(w, r, http.StatusConflict, sh, v)
 	}
 	if err != nil {
@@ -966,7 +853,7 @@ func (s *Server) decisionFormOf(e assess.EntrySnapshot, prefix string, d assess.
 			Value: d.Factors[fc], Problem: problems["factors."+string(fc)]})
 	}
 	if saved != nil && saved.Version > 0 {
-		f.Decided = fmt.Sprintf("Decided by %s on %s (version %d).", saved.DecidedBy, day(saved.DecidedAt), saved.Version)
+		f.Decided = fmt.Sprintf("Decided by %s on %s (version %d).", saved.DecidedBy, Day(saved.DecidedAt), saved.Version)
 	}
 	return f
 }

@@ -101,3 +101,24 @@ func (s *Server) CategoryTitle(c catalog.Category) string {
 	}
 	return UpperFirst(string(c))
 }
+
+// OutcomeCount is how many addressable decisions reached one outcome.
+type OutcomeCount struct {
+	Label string
+	Count int
+}
+
+// DecisionCounts are the addressable decisions of c by outcome, with those
+// still undecided last.
+func DecisionCounts(c assess.Counts) []OutcomeCount {
+	out := []OutcomeCount{}
+	labels := map[catalog.Outcome]string{
+		catalog.OutcomeImplemented:    "Implemented as specified",
+		catalog.OutcomeAlternative:    "Equivalent alternative measure",
+		catalog.OutcomeNotImplemented: "Not implemented, reason documented",
+	}
+	for _, o := range catalog.Outcomes() {
+		out = append(out, OutcomeCount{Label: labels[o], Count: c.Decisions[o]})
+	}
+	return append(out, OutcomeCount{Label: "No decision yet", Count: c.Undecided})
+}

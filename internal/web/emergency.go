@@ -30,37 +30,6 @@ type emergencyView struct {
 	MaxMinutes int
 }
 
-// Allows reports whether the caller may use p in the organisation: by their
-// role, or, while emergency access runs, by their own role and what
-// emergency access adds to it (identity.EmergencyPermissions), which is
-// never the settings, single sign-on or members.
-func (a *OrgAccess) Allows(p identity.Permission) bool {
-	if a.Emergency != nil {
-		return identity.EmergencyAllows(a.OwnRole, p)
-	}
-	return a.Role.Allows(p)
-}
-
-// errEmergencyNeedsMFA refuses emergency access to a session that has not
-// passed a second factor: the raised role is one that always needs one.
-var errEmergencyNeedsMFA = &HTTPError{Code: http.StatusForbidden,
-	Msg: "Raising your access in an emergency needs a second factor. Set one up under Account, Two-step sign-in (/account/mfa), then try again."}
-
-// emergencyStepUp refuses a request that only emergency access allows
-// when the session has not passed a second factor: raising a session to a
-// role that needs one needs one too. What the member's own role allows is
-// not affected.
-func (s *Server) emergencyStepUp(r *http.Request, p *Principal, a *OrgAccess, perm identity.Permission) error {
-	if a.Emergency == nil || p.Session == nil || !p.Session.MFAAt.IsZero() || a.OwnRole.Allows(perm) || !a.Role.NeedsMFA() {
-		return nil
-	}
-	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: a.Org.ID, Action: "emergency.refused",
-		Object: fmt.Sprintf("emergency:%d", a.Emergency.ID), Summary: fmt.Sprintf("%s %s needs a second factor: the session has passed none", r.Method, r.URL.Path)}); err != nil {
-		return err
-	}
-	return errEmergencyNeedsMFA
-}
-
 // emergencyStart begins emergency access for the caller: at once, announced,
 // audited, with a fresh session secret for the raised privilege. A session
 // that has not passed a second factor is refused (and told where to set one

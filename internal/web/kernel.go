@@ -85,3 +85,16 @@ func (s *Server) InvitationURL(r *http.Request, secret string) string {
 	}
 	return scheme + "://" + r.Host + "/invite/" + secret
 }
+
+// Invite creates an account invitation (choose a password) for userID and
+// returns its link.
+func (s *Server) Invite(r *http.Request, userID int64) (string, error) {
+	secret, err := identity.NewSecret(identity.PrefixInvitation)
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.db.CreateInvitation(r.Context(), s.Actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
+		return "", err
+	}
+	return s.InvitationURL(r, secret), nil
+}

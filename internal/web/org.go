@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
@@ -41,14 +42,6 @@ type orgView struct {
 // unreviewedShown is how many emergency access records awaiting review the
 // organisation page lists; the emergency access page has them all.
 const unreviewedShown = 20
-
-func OrgCrumbs(a *OrgAccess, more ...Crumb) []Crumb {
-	c := []Crumb{{Label: "Organisations", URL: "/"}, {Label: a.Org.Name, URL: "/orgs/" + a.Org.Slug}}
-	if len(more) == 0 {
-		c[1].URL = ""
-	}
-	return append(c, more...)
-}
 
 func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
 	return s.renderOrg(w, r, http.StatusOK, &orgView{})
@@ -188,19 +181,6 @@ func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitat
 
 // invitationLifetime is how long an invitation link works.
 const invitationLifetime = identity.InvitationLifetime
-
-// invite creates an account invitation (choose a password) for userID and
-// returns its link.
-func (s *Server) invite(r *http.Request, userID int64) (string, error) {
-	secret, err := identity.NewSecret(identity.PrefixInvitation)
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.db.CreateInvitation(r.Context(), s.Actor(r), userID, identity.HashSecret(secret), invitationLifetime); err != nil {
-		return "", err
-	}
-	return s.InvitationURL(r, secret), nil
-}
 
 // invitedNotice is what the inviter reads, the same for every email.
 func invitedNotice(email string, role identity.Role) string {
@@ -391,4 +371,80 @@ func (s *Server) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, r, http.StatusCreated, invitationJSON{Email: inv.Email, Role: string(inv.Role), Status: "invited", ExpiresAt: inv.ExpiresAt.UTC(), InvitationURL: link})
 	return nil
+}
+
+// ---- the organisation dashboard -----------------------------------------
+
+// dashboard is the compliance part of an organisation's start page.
+type dashboard struct {
+	Slug        string
+	Profile     assess.Profile
+	Official    string
+	Triggers    []assess.Trigger
+	Current     *assess.Assessment
+	CurrentURL  string
+	CurrentStat string
+	Chart       PostureChartView
+	Overall     assess.Counts
+	Decisions   []OutcomeCount
+	Overdue     []overdueItem
+	Past        []assessLink
+	Blockers    int
+}
+
+type overdueItem struct {
+	Citation, Title, Owner, URL string
+	Target                      string
+	Status                      string
+}
+
+type assessLink struct {
+	Name, URL, Status, When string
+}
+
+// dashboard gathers the organisation's compliance posture for its start page.
+func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
+	o := OrgOf(r.Context())
+	p, err := s.db.OrgProfile(r.Context(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.db.Assessments(r.Context(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now().UTC()
+	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: assess.Triggers(p, as, now)}
+	if cur, ok := p.Official(); ok {
+		d.Official = cur.Name
+	}
+	for _, a := range as {
+		d.Past = append(d.Past, assessLink{Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
+			Status: a.Status.Label(), When: Day(a.StartedAt)})
+	}
+	if len(as) == 0 {
+		return d, nil
+	}
+	sh, err := s.db.AssessmentSheet(r.Context(), orgID, as[0].ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Current = &sh.Assessment
+	d.CurrentURL = d.Past[0].URL
+	d.CurrentStat = d.Past[0].Status
+	d.Past = d.Past[1:]
+	pos := assess.PostureOf(sh, now)
+	d.Chart = s.PostureChart("Posture of "+sh.Assessment.Name+" by category", pos)
+	d.Overall = pos.Overall
+	d.Decisions = DecisionCounts(pos.Overall)
+	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
+	for _, e := range sh.Assessment.Entries {
+		resp, ok := sh.Response(e.Citation)
+		if !e.Assessable() || !ok || resp.TargetDate.IsZero() || !resp.TargetDate.Before(now) || resp.Status == assess.Implemented || resp.Status == assess.NotApplicable {
+			continue
+		}
+		d.Overdue = append(d.Overdue, overdueItem{Citation: e.Citation, Title: e.Title, Owner: resp.Owner, Target: Day(resp.TargetDate),
+			Status: resp.Status.Label(), URL: d.CurrentURL + "/entries/" + e.Citation})
+	}
+	return d, nil
 }

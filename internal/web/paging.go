@@ -137,3 +137,9 @@ func page[T any](r *http.Request, items []T) ([]T, *string, error) {
 	}
 	return items[offset:end], next, nil
 }
+
+// list is the shape of every list the API returns.
+type list[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}

@@ -263,3 +263,19 @@ func UpperFirst(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// Day is a date as the pages show it ("2 January 2006"), empty for none.
+func Day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 January 2006")
+}
+
+func OrgCrumbs(a *OrgAccess, more ...Crumb) []Crumb {
+	c := []Crumb{{Label: "Organisations", URL: "/"}, {Label: a.Org.Name, URL: "/orgs/" + a.Org.Slug}}
+	if len(more) == 0 {
+		c[1].URL = ""
+	}
+	return append(c, more...)
+}

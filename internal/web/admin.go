@@ -127,7 +127,7 @@ func (s *Server) setDisabled(w http.ResponseWriter, r *http.Request, disabled bo
 	if err := s.db.SetUserDisabled(r.Context(), s.Actor(r), id, disabled); err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		u, err := s.db.User(r.Context(), id)
 		if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (s *Server) adminUserReset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		j := u.JSON()
 		j.InvitationURL = link
 		s.writeJSON(w, r, http.StatusOK, j)

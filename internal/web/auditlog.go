@@ -150,7 +150,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 	f, form, problems := parseAuditFilter(r.URL.Query())
 	f.OrgID = orgID
 	if len(problems) > 0 {
-		if wantsJSON(r) {
+		if WantsJSON(r) {
 			return problems
 		}
 		v.Filter, v.Problems = form, problems
@@ -172,7 +172,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 		q.Set("cursor", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
 		next = q.Encode()
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		items := make([]auditEntryJSON, len(entries))
 		for i, e := range entries {
 			items[i] = auditEntryJSON(e)
@@ -223,7 +223,7 @@ func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, 
 	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		s.writeJSON(w, r, http.StatusOK, auditEntryJSON(e))
 		return nil
 	}

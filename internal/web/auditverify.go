@@ -232,7 +232,7 @@ func (s *Server) auditVerifyStart(w http.ResponseWriter, r *http.Request, back s
 	if err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		s.writeJSON(w, r, http.StatusAccepted, statusOf(j))
 		return nil
 	}

@@ -202,9 +202,9 @@ func (s *Server) AuditRefusal(r *http.Request, action, summary string) {
 	}
 }
 
-// refuseToken audits and answers a request an API token's scope does not
+// RefuseToken audits and answers a request an API token's scope does not
 // allow, naming the token, its scope and organisation, and what it lacked.
-func (s *Server) refuseToken(r *http.Request, t *store.Token, perm identity.Permission) error {
+func (s *Server) RefuseToken(r *http.Request, t *store.Token, perm identity.Permission) error {
 	org := "every organisation of its user"
 	if t.OrgID != 0 {
 		org = fmt.Sprintf("org %d", t.OrgID)
@@ -296,7 +296,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt RouteSpec)
 	}
 	p := PrincipalOf(r.Context())
 	if p == nil {
-		if wantsJSON(r) || !safeMethod(r.Method) {
+		if WantsJSON(r) || !safeMethod(r.Method) {
 			return nil, errSignIn
 		}
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -304,7 +304,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt RouteSpec)
 	}
 	if p.Session != nil && !rt.Partial {
 		if to := s.pendingStep(r, p); to != "" {
-			if wantsJSON(r) {
+			if WantsJSON(r) {
 				return nil, &HTTPError{Code: http.StatusForbidden, Msg: "Finish signing in first: " + to}
 			}
 			http.Redirect(w, r, to, http.StatusSeeOther)
@@ -312,7 +312,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, rt RouteSpec)
 		}
 	}
 	if p.Token != nil && !p.Token.Scope.Allows(rt.Perm) {
-		return nil, s.refuseToken(r, p.Token, rt.Perm)
+		return nil, s.RefuseToken(r, p.Token, rt.Perm)
 	}
 	switch {
 	case rt.Perm == identity.PermSignedIn || rt.Perm.OwnAccount():

@@ -113,8 +113,8 @@ func codeName(status int) string {
 	return strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
 }
 
-// wantsJSON reports whether the error for r should be JSON rather than a page.
-func wantsJSON(r *http.Request) bool {
+// WantsJSON reports whether the error for r should be JSON rather than a page.
+func WantsJSON(r *http.Request) bool {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		return true
 	}
@@ -154,7 +154,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", reqID),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		s.writeJSON(w, r, he.Code, errorBody{Error: errorDetail{
 			Code: cmp.Or(he.Reason, codeName(he.Code)), Message: he.Msg, Fields: he.Fields, RequestID: reqID,
 		}})

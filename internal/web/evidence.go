@@ -147,13 +147,13 @@ func (s *Server) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.db.CreateEvidence(r.Context(), s.Actor(r), s.cfg.Keys, a.Org.ID,
 		assess.Evidence{Title: in.Title, Description: in.Description, Kind: assess.EvidenceKind(in.Kind), URL: in.URL}, file)
 	var problems validate.Error
-	if errors.As(err, &problems) && !wantsJSON(r) {
+	if errors.As(err, &problems) && !WantsJSON(r) {
 		return s.renderEvidenceList(w, r, http.StatusUnprocessableEntity, problems, in)
 	} else if err != nil {
 		return err
 	}
 	url := evidenceURL(a.Org.Slug, e.ID)
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		versions, err := s.db.EvidenceVersions(r.Context(), a.Org.ID, e.ID)
 		if err != nil {
 			return err
@@ -224,13 +224,13 @@ func (s *Server) evidenceVersionSubmit(w http.ResponseWriter, r *http.Request) e
 	} else {
 		var v assess.EvidenceVersion
 		v, err = s.db.AddEvidenceVersion(r.Context(), s.Actor(r), s.cfg.Keys, a.Org.ID, id, *file)
-		if err == nil && wantsJSON(r) {
+		if err == nil && WantsJSON(r) {
 			s.writeJSON(w, r, http.StatusCreated, v)
 			return nil
 		}
 	}
 	var problems validate.Error
-	if errors.As(err, &problems) && !wantsJSON(r) {
+	if errors.As(err, &problems) && !WantsJSON(r) {
 		return s.renderEvidenceItem(w, r, http.StatusUnprocessableEntity, problems)
 	} else if err != nil {
 		return err

@@ -163,3 +163,13 @@ func decodeJSON200(t *testing.T, c *browserClient, path string, v any) {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 }
+
+// tokenAnswer is what the tests read of a token in the API's answers
+// (accountweb writes them).
+type tokenAnswer struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Org   string `json:"org"`
+	Scope string `json:"scope"`
+	Token string `json:"token"`
+}

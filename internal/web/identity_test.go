@@ -344,7 +344,7 @@ func TestDisablingEndsSessionsAndTokens(t *testing.T) {
 	createUser(t, db, "sam@example.org", false, 0, "")
 	sam := login(t, s, "sam@example.org", testPassword)
 	w := sam.do(t, "POST", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":"ci","scope":"read"}`))
-	var tok tokenJSON
+	var tok tokenAnswer
 	if err := json.Unmarshal(w.Body.Bytes(), &tok); err != nil || !strings.HasPrefix(tok.Token, "sgt_") {
 		t.Fatalf("create token = %d %s", w.Code, w.Body)
 	}

@@ -3,7 +3,9 @@ package web
 import (
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -97,4 +99,10 @@ func (s *Server) Invite(r *http.Request, userID int64) (string, error) {
 		return "", err
 	}
 	return s.InvitationURL(r, secret), nil
+}
+
+// Pages lists the names of the pages the server renders: the kernel's and
+// every capability's.
+func (s *Server) Pages() []string {
+	return slices.Sorted(maps.Keys(s.views.pages))
 }

@@ -389,7 +389,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.setCookie(w, r, s.sessionCookieName(r), "", -1)
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

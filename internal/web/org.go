@@ -213,7 +213,7 @@ func (s *Server) invitationCancel(w http.ResponseWriter, r *http.Request) error 
 	if err := s.db.CancelInvitation(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

@@ -508,14 +508,14 @@ func (s *Server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
 	err = s.db.RenamePasskey(r.Context(), s.Actor(r), p.User.ID, id, name)
 	var verr validate.Error
 	switch {
-	case errors.As(err, &verr) && !wantsJSON(r):
+	case errors.As(err, &verr) && !WantsJSON(r):
 		return s.renderPasskeys(w, r, http.StatusUnprocessableEntity, &passkeysView{Problems: verr, ProblemID: id})
 	case errors.Is(err, store.ErrNotFound):
 		return &HTTPError{Code: http.StatusNotFound, Msg: "There is no such passkey.", Err: err}
 	case err != nil:
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		keys, err := s.db.Passkeys(r.Context(), p.User.ID)
 		if err != nil {
 			return err
@@ -550,7 +550,7 @@ func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	case errors.Is(err, identity.ErrLastSecondFactor):
 		s.AuditRefusal(r, "passkey.remove_refused", fmt.Sprintf("passkey %d is the last second factor and MFA is required", id))
 		msg := "This is your only second factor, and your account must keep one. Add another passkey or an authenticator app first."
-		if wantsJSON(r) {
+		if WantsJSON(r) {
 			return &HTTPError{Code: http.StatusConflict, Msg: msg, Err: err}
 		}
 		return s.renderPasskeys(w, r, http.StatusConflict, &passkeysView{Problem: msg})
@@ -559,7 +559,7 @@ func (s *Server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

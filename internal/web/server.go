@@ -188,21 +188,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.route(mux, "GET /invite/{token}", public, s.invitationPage)
 	s.route(mux, "POST /invite/{token}", public, s.invitationSubmit)
 
-	// The account: what outlives a token (new tokens, memberships) needs a
-	// browser session; what only takes access away needs a write token.
-	accountWrite, credentials := identity.PermAccountWrite, identity.PermCredentials
-	s.route(mux, "GET /account", credentials, s.accountPage)
-	s.route(mux, "POST /account/sessions/end-others", accountWrite, s.signOutEverywhere)
-	s.route(mux, "POST /account/tokens", credentials, s.tokenSubmit)
-	s.route(mux, "POST /account/tokens/{id}/revoke", accountWrite, s.tokenRevoke)
-	s.route(mux, "POST /account/invitations/{id}/accept", credentials, s.invitationAccept)
-	s.route(mux, "POST /account/invitations/{id}/decline", accountWrite, s.invitationDecline)
+	accountWrite := identity.PermAccountWrite
 	s.route(mux, "GET /notifications", signedIn, s.notificationsPage)
 	s.route(mux, "POST /notifications/read", accountWrite, s.notificationsRead)
-	s.route(mux, "GET /api/v1/tokens", signedIn, s.apiTokens)
-	s.route(mux, "POST /api/v1/tokens", credentials, s.apiTokenCreate)
-	s.route(mux, "POST /api/v1/tokens/{id}/revoke", accountWrite, s.tokenRevoke)
-	s.route(mux, "POST /api/v1/sessions/end-others", accountWrite, s.signOutEverywhere)
 
 	read, manage, security := identity.PermOrgRead, identity.PermOrgManage, identity.PermOrgSecurity
 	s.route(mux, "GET /orgs/{org}", read, s.orgPage)

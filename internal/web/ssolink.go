@@ -16,44 +16,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
-// accountSSO is the single sign-on section of the account page: the
-// provider accounts linked, and the providers that can be linked.
-type accountSSO struct {
-	Links     []store.SSOIdentity
-	Providers []ssoChoice
-}
-
-// ssoChoice is one provider the user may link: the deployment's (Org
-// empty) or that of an organisation they belong to.
-type ssoChoice struct {
-	Org    string
-	Label  string
-	Issuer string
-}
-
-func (s *Server) loadAccountSSO(r *http.Request, p *Principal, v *accountView) error {
-	ctx := r.Context()
-	var err error
-	if v.SSO.Links, err = s.db.SSOIdentities(ctx, p.User.ID); err != nil {
-		return err
-	}
-	if s.cfg.SSO != nil {
-		v.SSO.Providers = append(v.SSO.Providers, ssoChoice{Label: "this deployment's single sign-on", Issuer: s.cfg.SSO.Issuer})
-	}
-	for _, m := range v.Memberships {
-		pr, err := s.db.SSOProvider(ctx, m.OrgID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if pr.Config.Enabled {
-			v.SSO.Providers = append(v.SSO.Providers, ssoChoice{Org: m.OrgSlug, Label: m.OrgName + "'s single sign-on", Issuer: pr.Config.Issuer})
-		}
-	}
-	return nil
-}
-
 var errNoSSOToLink = &HTTPError{Code: http.StatusNotFound, Msg: "There is no such single sign-on to link to."}
 
 // ssoLinkStart sends the signed-in user to a provider to link the account
@@ -156,7 +118,7 @@ func (s *Server) ssoUnlink(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	if wantsJSON(r) {
+	if WantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}

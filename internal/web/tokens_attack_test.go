@@ -117,7 +117,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		}
 
 		// A bound token lists only itself, not the user's other tokens.
-		var listed list[tokenJSON]
+		var listed list[tokenAnswer]
 		if w := call(read, "GET", "/api/v1/tokens", "", ""); w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &listed) != nil ||
 			len(listed.Items) != 1 || listed.Items[0].ID != readTok.ID {
 			t.Errorf("GET /api/v1/tokens with the read token = %d %s, want only itself", w.Code, w.Body)
@@ -143,7 +143,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		// their role wherever they are used.
 		browser = loginFull(t, s, db, "sam@example.org", testPassword)
 		w := browser.do(t, "POST", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":"ci","scope":"admin","org":"riverside","expires":"1h"}`))
-		var made tokenJSON
+		var made tokenAnswer
 		if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &made) != nil || made.Org != "riverside" {
 			t.Fatalf("token from a browser session = %d %s", w.Code, w.Body)
 		}

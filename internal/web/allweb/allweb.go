@@ -7,6 +7,7 @@ package allweb
 import (
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/accountweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
 )
 
@@ -14,6 +15,7 @@ import (
 // the embedded one).
 func Capabilities(cat *catalog.Catalog) []web.Capability {
 	return []web.Capability{
+		accountweb.New(),
 		catalogweb.New(cat),
 	}
 }

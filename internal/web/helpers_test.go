@@ -54,7 +54,7 @@ func login(t *testing.T, h http.Handler, email, password string) *browserClient 
 	if w.Code != 200 {
 		t.Fatalf("login(%s) = %d %s", email, w.Code, w.Body)
 	}
-	var me meResponse
+	var me MeJSON
 	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func (c *browserClient) get(t *testing.T, path string) *httptest.ResponseRecorde
 func loginFull(t *testing.T, h http.Handler, db *store.DB, email, password string) *browserClient {
 	t.Helper()
 	c := login(t, h, email, password)
-	var me meResponse
+	var me MeJSON
 	w := c.get(t, "/api/v1/me")
 	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
 		t.Fatalf("me: %v %s", err, w.Body)

@@ -133,7 +133,7 @@ func TestSessionsAndAutomaticLogoff(t *testing.T) {
 		s, _ := newTestServer(t, db, Config{IdleTimeout: 10 * time.Minute, SessionLifetime: time.Hour})
 		createUser(t, db, "sam@example.org", false, 0, "")
 		c := login(t, s, "sam@example.org", testPassword)
-		var me meResponse
+		var me MeJSON
 		if err := json.Unmarshal(c.get(t, "/api/v1/me").Body.Bytes(), &me); err != nil || me.Email != "sam@example.org" {
 			t.Fatalf("me = %+v %v", me, err)
 		}

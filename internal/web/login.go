@@ -404,8 +404,10 @@ type apiLoginRequest struct {
 	TOTP     string `json:"totp,omitempty"`
 }
 
-// meResponse describes the caller.
-type meResponse struct {
+// MeJSON describes the caller.
+// MeJSON is the answer of GET /api/v1/me: who is signed in, their
+// organisations, and what their session still owes.
+type MeJSON struct {
 	ID                 int64            `json:"id"`
 	Email              string           `json:"email"`
 	Name               string           `json:"name"`
@@ -414,10 +416,11 @@ type meResponse struct {
 	PendingStep        string           `json:"pending_step,omitempty"`
 	CSRFToken          string           `json:"csrf_token,omitempty"`
 	SessionExpiresAt   *time.Time       `json:"session_expires_at,omitempty"`
-	Organisations      []membershipJSON `json:"organisations"`
+	Organisations      []MembershipJSON `json:"organisations"`
 }
 
-type membershipJSON struct {
+// MembershipJSON is one organisation of MeJSON and the role in it.
+type MembershipJSON struct {
 	ID   int64  `json:"id"`
 	Slug string `json:"slug"`
 	Name string `json:"name"`
@@ -468,13 +471,13 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) me(ctx context.Context, p *Principal, r *http.Request) (meResponse, error) {
+func (s *Server) me(ctx context.Context, p *Principal, r *http.Request) (MeJSON, error) {
 	ms, err := s.db.Memberships(ctx, p.User.ID)
 	if err != nil {
-		return meResponse{}, err
+		return MeJSON{}, err
 	}
-	out := meResponse{ID: p.User.ID, Email: p.User.Email, Name: p.User.Name, Admin: p.User.Admin,
-		MustChangePassword: p.User.MustChangePassword, Organisations: []membershipJSON{}}
+	out := MeJSON{ID: p.User.ID, Email: p.User.Email, Name: p.User.Name, Admin: p.User.Admin,
+		MustChangePassword: p.User.MustChangePassword, Organisations: []MembershipJSON{}}
 	if p.Session != nil {
 		out.CSRFToken = p.Session.CSRF
 		exp := p.Session.ExpiresAt
@@ -487,7 +490,7 @@ func (s *Server) me(ctx context.Context, p *Principal, r *http.Request) (meRespo
 		if p.Token != nil && p.Token.OrgID != 0 && p.Token.OrgID != m.OrgID {
 			continue
 		}
-		out.Organisations = append(out.Organisations, membershipJSON{ID: m.OrgID, Slug: m.OrgSlug, Name: m.OrgName, Role: string(m.Role)})
+		out.Organisations = append(out.Organisations, MembershipJSON{ID: m.OrgID, Slug: m.OrgSlug, Name: m.OrgName, Role: string(m.Role)})
 	}
 	return out, nil
 }

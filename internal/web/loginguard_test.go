@@ -279,7 +279,7 @@ func TestOwnerNotLockedOutByAttacker(t *testing.T) {
 		if w.Code != http.StatusOK || !hasSessionCookie(w) {
 			t.Fatalf("owner with password and TOTP while locked = %d %s, want 200", w.Code, w.Body)
 		}
-		var me meResponse
+		var me MeJSON
 		if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil || me.PendingStep != "" {
 			t.Errorf("owner's session still owes %q (%v), want none", me.PendingStep, err)
 		}

@@ -109,7 +109,7 @@ func loginTOTP(t *testing.T, h http.Handler, email, password, totp string) *brow
 	if w.Code != 200 {
 		t.Fatalf("login(%s) with a second factor = %d %s", email, w.Code, w.Body)
 	}
-	var me meResponse
+	var me MeJSON
 	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func errorCode(t *testing.T, w *httptest.ResponseRecorder) string {
 func pendingStepOf(t *testing.T, c *browserClient) string {
 	t.Helper()
 	w := c.get(t, "/api/v1/me")
-	var me meResponse
+	var me MeJSON
 	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil {
 		t.Fatalf("GET /api/v1/me = %d %s", w.Code, w.Body)
 	}
@@ -274,7 +274,7 @@ func formLogin(t *testing.T, h http.Handler, email, password, next string) (*bro
 	w := f.post(t, h, "/login")
 	c := &browserClient{h: h, cookies: w.Result().Cookies()}
 	if w.Code == http.StatusSeeOther {
-		var me meResponse
+		var me MeJSON
 		if err := json.Unmarshal(c.get(t, "/api/v1/me").Body.Bytes(), &me); err == nil {
 			c.csrf = me.CSRFToken
 		}

@@ -220,7 +220,7 @@ func passkeyFormLogin(t *testing.T, h http.Handler, email string) *browserClient
 	}
 	c := &browserClient{h: h, cookies: w.Result().Cookies()}
 	me := c.get(t, "/api/v1/me")
-	var m meResponse
+	var m MeJSON
 	if err := json.Unmarshal(me.Body.Bytes(), &m); err != nil || m.CSRFToken == "" {
 		t.Fatalf("GET /api/v1/me = %d %s", me.Code, me.Body)
 	}
@@ -672,7 +672,7 @@ func FuzzPasskeyRequests(f *testing.F) {
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, r)
-	var me meResponse
+	var me MeJSON
 	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil || w.Code != 200 {
 		f.Fatalf("login = %d %s", w.Code, w.Body)
 	}

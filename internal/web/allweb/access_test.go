@@ -12,7 +12,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 	"github.com/safeguard-health/safeguard/internal/web"
-	"github.com/safeguard-health/safeguard/internal/web/allweb"
 	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
@@ -251,12 +250,6 @@ func denied(w *httptest.ResponseRecorder) bool {
 	return false
 }
 
-// newServer builds a server with every capability.
-func newServer(t *testing.T, db *store.DB) *web.Server {
-	t.Helper()
-	return webtest.NewServer(t, db, web.Config{Capabilities: allweb.Capabilities(nil)})
-}
-
 // TestEveryRouteChecksAccess calls every route as every role, in its own and
 // in another organisation, as a platform administrator and anonymously, and
 // checks each answer is allowed or refused as the route's permission says.
@@ -264,7 +257,7 @@ func TestEveryRouteChecksAccess(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s := newServer(t, db)
+		s, _ := newServer(t, db, web.Config{})
 		orgs := map[string]int64{}
 		for _, slug := range []string{"a", "b"} {
 			o, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-" + slug, Name: "Org " + slug, Kind: identity.KindProvider})
@@ -348,7 +341,7 @@ func TestTokenScopes(t *testing.T) {
 	t.Parallel()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	s := newServer(t, db)
+	s, _ := newServer(t, db, web.Config{})
 	a, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "org-a", Name: "A", Kind: identity.KindProvider})
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,11 @@
-package web
+package allweb_test
 
 import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/allweb"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
 // TestTokensCannotMintTokens performs the escalation from the security
@@ -24,7 +28,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _ := newTestServer(t, db, Config{})
+		s, _ := newServer(t, db, web.Config{})
 		riverside, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		if err != nil {
 			t.Fatal(err)
@@ -33,7 +37,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		createUser(t, db, "sam@example.org", false, riverside.ID, identity.RoleContributor)
+		webtest.CreateUser(t, db, "sam@example.org", false, riverside.ID, identity.RoleContributor)
 		u, err := db.UserByEmail(ctx, "sam@example.org")
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +77,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 			return len(ts)
 		}
 		before := tokens()
-		browser := login(t, s, "sam@example.org", testPassword)
+		browser := webtest.Login(t, s, "sam@example.org", webtest.Password)
 
 		wider := `{"name":"wider","scope":"read","expires":"8760h"}`
 		form := url.Values{"name": {"wider"}, "scope": {"admin"}, "expires": {"8760h"}}.Encode()
@@ -103,7 +107,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		if got := tokens(); got != before {
 			t.Errorf("tokens after the refused requests = %d, want %d (none made or revoked)", got, before)
 		}
-		if w := browser.get(t, "/api/v1/me"); w.Code != 200 {
+		if w := browser.Get(t, "/api/v1/me"); w.Code != 200 {
 			t.Errorf("the browser session after the refused requests = %d, want 200 (not ended)", w.Code)
 		}
 		// The refusal names the token, its scope, its organisation and what it lacked.
@@ -117,12 +121,12 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		}
 
 		// A bound token lists only itself, not the user's other tokens.
-		var listed list[tokenAnswer]
+		var listed web.List[tokenAnswer]
 		if w := call(read, "GET", "/api/v1/tokens", "", ""); w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &listed) != nil ||
 			len(listed.Items) != 1 || listed.Items[0].ID != readTok.ID {
 			t.Errorf("GET /api/v1/tokens with the read token = %d %s, want only itself", w.Code, w.Body)
 		}
-		var me meResponse
+		var me web.MeJSON
 		if w := call(read, "GET", "/api/v1/me", "", ""); json.Unmarshal(w.Body.Bytes(), &me) != nil || len(me.Organisations) != 1 || me.Organisations[0].Slug != "riverside" {
 			t.Errorf("GET /api/v1/me with the riverside token = %s, want riverside only", w.Body)
 		}
@@ -130,7 +134,7 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		if w := call(write, "POST", "/api/v1/sessions/end-others", "application/json", ""); w.Code != 204 {
 			t.Errorf("write token ending sessions = %d %s, want 204", w.Code, w.Body)
 		}
-		if w := browser.get(t, "/api/v1/me"); w.Code != 401 {
+		if w := browser.Get(t, "/api/v1/me"); w.Code != 401 {
 			t.Errorf("the browser session after a write token ended sessions = %d, want 401", w.Code)
 		}
 		if w := call(write, "POST", "/api/v1/tokens/"+itoa(writeTok.ID)+"/revoke", "application/json", ""); w.Code != 204 {
@@ -141,8 +145,8 @@ func TestTokensCannotMintTokens(t *testing.T) {
 		}
 		// A person in a browser session still makes tokens, bounded by
 		// their role wherever they are used.
-		browser = loginFull(t, s, db, "sam@example.org", testPassword)
-		w := browser.do(t, "POST", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":"ci","scope":"admin","org":"riverside","expires":"1h"}`))
+		browser = webtest.LoginFull(t, s, db, "sam@example.org", webtest.Password)
+		w := browser.Do(t, "POST", "/api/v1/tokens", "application/json", strings.NewReader(`{"name":"ci","scope":"admin","org":"riverside","expires":"1h"}`))
 		var made tokenAnswer
 		if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &made) != nil || made.Org != "riverside" {
 			t.Fatalf("token from a browser session = %d %s", w.Code, w.Body)
@@ -179,4 +183,23 @@ func TestScopesNeverAllowCredentials(t *testing.T) {
 	if !identity.ScopeWrite.Allows(identity.PermAccountWrite) || !identity.ScopeAdmin.Allows(identity.PermAccountWrite) {
 		t.Error("write and admin tokens should be able to revoke themselves and end sessions")
 	}
+}
+
+// itoa is n in decimal.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// tokenAnswer is what the tests read of a token in the API's answers.
+type tokenAnswer struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Org   string `json:"org"`
+	Scope string `json:"scope"`
+	Token string `json:"token"`
+}
+
+// newServer builds a server with every capability and cfg.
+func newServer(t *testing.T, db *store.DB, cfg web.Config) (*web.Server, *webtest.Logs) {
+	t.Helper()
+	cfg.Capabilities = allweb.Capabilities(nil)
+	return webtest.NewServerWithLogs(t, db, cfg)
 }

@@ -454,7 +454,6 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"mfa_verify":      &mfaVerifyView{},
 		"mfa_setup":       &mfaView{},
 		"mfa_recovery":    &recoveryView{},
-		"sso":             &ssoSettingsView{},
 		"sso_signin":      &ssoSignInView{},
 		"sso_continue":    &ssoContinueView{},
 	}

@@ -34,7 +34,6 @@ package web
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +44,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -54,13 +52,13 @@ import (
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
-	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
 const (
 	ssoCookie       = "sg_sso"
 	secureSSOCookie = "__Host-sg_sso"
-	ssoCallbackPath = "/login/sso/callback"
+	// SSOCallbackPath is where providers send the browser back to.
+	SSOCallbackPath = "/login/sso/callback"
 	// ssoHTTPTimeout bounds each request to a provider, and
 	// maxProviderResponse the size of its answer.
 	ssoHTTPTimeout      = 10 * time.Second
@@ -70,11 +68,7 @@ const (
 // ssoRoutes registers single sign-on's routes.
 func (s *Server) ssoRoutes(mux *http.ServeMux) {
 	s.route(mux, "GET /login/sso", identity.PermPublic, s.ssoStart)
-	s.route(mux, "GET "+ssoCallbackPath, identity.PermPublic, s.ssoCallback)
-	s.route(mux, "GET /orgs/{org}/settings/sso", identity.PermOrgManage, s.ssoSettingsPage)
-	s.route(mux, "POST /orgs/{org}/settings/sso", identity.PermOrgManage, s.ssoSettingsSubmit)
-	s.route(mux, "GET /admin/orgs/{org}/sso", identity.PermAdmin, s.adminSSOSettingsPage)
-	s.route(mux, "POST /admin/orgs/{org}/sso", identity.PermAdmin, s.adminSSOSettingsSubmit)
+	s.route(mux, "GET "+SSOCallbackPath, identity.PermPublic, s.ssoCallback)
 	s.route(mux, "POST /account/sso/link", identity.PermCredentials, s.ssoLinkStart)
 	s.route(mux, "POST /account/sso/{id}/unlink", identity.PermCredentials, s.ssoUnlink)
 }
@@ -260,29 +254,6 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ssoClaims are the ID token claims Safeguard reads besides the registered
-// ones go-oidc checks.
-type ssoClaims struct {
-	Email             string          `json:"email"`
-	EmailVerified     json.RawMessage `json:"email_verified"`
-	Name              string          `json:"name"`
-	GivenName         string          `json:"given_name"`
-	FamilyName        string          `json:"family_name"`
-	PreferredUsername string          `json:"preferred_username"`
-	AMR               []string        `json:"amr"`
-	AZP               string          `json:"azp"`
-}
-
-// verified reads email_verified, which some providers send as a string.
-func (c ssoClaims) verified() bool {
-	var b bool
-	if json.Unmarshal(c.EmailVerified, &b) == nil {
-		return b
-	}
-	var str string
-	return json.Unmarshal(c.EmailVerified, &str) == nil && strings.EqualFold(str, "true")
-}
-
 func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity.SSOConfig) error {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -398,258 +369,6 @@ func (s *Server) ssoFinish(w http.ResponseWriter, r *http.Request, cfg *identity
 	return nil
 }
 
-// tokenProblem names what was wrong with an ID token, for the audit log.
-func tokenProblem(err error) string {
-	var exp *oidc.TokenExpiredError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &exp):
-		return "expired at " + exp.Expiry.UTC().Format(time.RFC3339)
-	case strings.Contains(msg, "different provider"):
-		return "wrong issuer: " + clip(msg, 200)
-	case strings.Contains(msg, "expected audience"):
-		return "wrong audience: " + clip(msg, 200)
-	case strings.Contains(msg, "signature"):
-		return "bad signature"
-	}
-	return clip(msg, 200)
-}
-
-// groupsClaim reads the person's groups from the named claim: a list of
-// strings, or one string.
-func groupsClaim(idt *oidc.IDToken, name string) ([]string, error) {
-	if name == "" {
-		return nil, nil
-	}
-	var all map[string]json.RawMessage
-	if err := idt.Claims(&all); err != nil {
-		return nil, errors.New("claims unreadable")
-	}
-	v, ok := all[name]
-	if !ok || string(v) == "null" {
-		return nil, nil
-	}
-	var list []string
-	if err := json.Unmarshal(v, &list); err == nil {
-		if len(list) > 1000 {
-			return nil, fmt.Errorf("claim %q lists more than 1000 groups", name)
-		}
-		return list, nil
-	}
-	var one string
-	if err := json.Unmarshal(v, &one); err == nil {
-		return []string{one}, nil
-	}
-	return nil, fmt.Errorf("claim %q is neither a list of names nor a name", name)
-}
-
-// ssoPlan is what a sign-in will do, decided before anything changes.
-type ssoPlan struct {
-	user identity.User // zero when one is to be created
-	link store.SSOIdentity
-	// linked: the provider account is linked already; otherwise link it.
-	linked bool
-	// create is the account to make just in time.
-	create *store.NewUser
-	// roles to set, by organisation ID.
-	roles map[int64]identity.Role
-}
-
-// ssoPlan decides who signs in and what changes, or refuses.
-func (s *Server) ssoPlan(ctx context.Context, cfg identity.SSOConfig, issuer, subject string, c ssoClaims, groups []string) (*ssoPlan, error) {
-	plan := &ssoPlan{roles: map[int64]identity.Role{}}
-	// unlinked: an existing account the provider did not create and its
-	// holder did not link, which may sign in this way only if it has no
-	// password or passkey; checked last, after the more specific refusals.
-	var unlinked bool
-	email := identity.NormalizeEmail(c.Email)
-	link, u, err := s.db.UserBySSOIdentity(ctx, issuer, subject)
-	switch {
-	case err == nil:
-		plan.user, plan.link, plan.linked = u, link, true
-		if !u.Active() {
-			return nil, refuse(http.StatusForbidden, fmt.Sprintf("account %s is disabled", u.Email), msgDisabled)
-		}
-		if !cfg.AllowsEmail(u.Email) {
-			return nil, refuse(http.StatusForbidden, fmt.Sprintf("email domain of %s is not allowed for this provider", u.Email), msgNoAccount)
-		}
-		// A link matched by email (before links recorded how they were
-		// made) stands only for an account with nothing else.
-		unlinked = !cfg.SignsInLinked(link.Origin)
-	case errors.Is(err, store.ErrNotFound):
-		if email == "" {
-			return nil, refuse(http.StatusForbidden, "the provider gave no email address", "Your identity provider did not share your email address, so Safeguard cannot find your account.")
-		}
-		if !c.verified() {
-			return nil, refuse(http.StatusForbidden, fmt.Sprintf("email %s is not verified by the provider", email), msgNotVerified)
-		}
-		if !cfg.AllowsEmail(email) {
-			return nil, refuse(http.StatusForbidden, fmt.Sprintf("email domain of %s is not allowed for this provider", email), msgNoAccount)
-		}
-		plan.link = store.SSOIdentity{Issuer: issuer, Subject: subject, OrgID: cfg.OrgID, Email: email, Origin: identity.LinkEmail}
-		u, err := s.db.UserByEmail(ctx, email)
-		switch {
-		case err == nil:
-			if !u.Active() {
-				return nil, refuse(http.StatusForbidden, fmt.Sprintf("account %s is disabled", u.Email), msgDisabled)
-			}
-			unlinked = !cfg.SignsInLinked(identity.LinkEmail)
-			plan.user = u
-		case errors.Is(err, store.ErrNotFound):
-			if !cfg.JIT {
-				return nil, refuse(http.StatusForbidden, fmt.Sprintf("no account for %s and just-in-time accounts are off", email), msgNoAccount)
-			}
-			plan.create = &store.NewUser{User: identity.User{Email: email, Name: displayName(c)}}
-			if err := plan.create.User.Validate(); err != nil {
-				return nil, refuse(http.StatusForbidden, fmt.Sprintf("the provider's email or name cannot make an account: %v", err), msgNoAccount)
-			}
-		default:
-			return nil, err
-		}
-	default:
-		return nil, err
-	}
-
-	who := email
-	if plan.user.ID != 0 {
-		who = plan.user.Email
-	}
-	resolved := cfg.RoleMap.Resolve(groups)
-	if cfg.Deployment() {
-		for slug, role := range resolved {
-			o, err := s.db.Org(ctx, slug)
-			if errors.Is(err, store.ErrNotFound) {
-				s.log.WarnContext(ctx, "single sign-on: group mapping names an unknown organisation", slog.String("org", slug))
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			plan.roles[o.ID] = role
-		}
-		if unlinked {
-			if err := s.refuseUnlinked(ctx, plan.user); err != nil {
-				return nil, err
-			}
-		}
-		return plan, nil
-	}
-
-	// An organisation's provider: only for that organisation's own people.
-	if plan.user.Admin {
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("%s is a platform administrator; an organisation's provider may not sign one in", plan.user.Email),
-			"Platform administrators sign in with their password, not an organisation's single sign-on.")
-	}
-	member := false
-	if plan.create == nil {
-		ms, err := s.db.Memberships(ctx, plan.user.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range ms {
-			if m.OrgID != cfg.OrgID {
-				return nil, refuse(http.StatusForbidden, fmt.Sprintf("%s also belongs to organisation %s; an organisation's provider signs in its own members only", plan.user.Email, m.OrgSlug),
-					"You belong to more than one organisation, so sign in with your password instead.")
-			}
-			member = true
-		}
-	}
-	role, ok := resolved[""]
-	if !ok {
-		role = cfg.DefaultRole
-	}
-	switch {
-	case role != "":
-		plan.roles[cfg.OrgID] = role
-	case cfg.ManagesRoles():
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("none of the groups of %s maps to a role", who),
-			"Your groups at the identity provider give you no role in this organisation. Ask its administrator.")
-	case !member:
-		return nil, refuse(http.StatusForbidden, fmt.Sprintf("%s is not a member of the organisation", who), msgNoAccount)
-	}
-	if plan.create != nil {
-		plan.create.OrgID, plan.create.Role = cfg.OrgID, role
-		delete(plan.roles, cfg.OrgID)
-	}
-	if unlinked {
-		if err := s.refuseUnlinked(ctx, plan.user); err != nil {
-			return nil, err
-		}
-	}
-	return plan, nil
-}
-
-// refuseUnlinked refuses to sign u in through a provider u never linked,
-// when u can sign in otherwise (a password or a passkey).
-func (s *Server) refuseUnlinked(ctx context.Context, u identity.User) error {
-	has, err := s.db.UserHasSignInCredential(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if has {
-		return refuse(http.StatusForbidden, fmt.Sprintf("account %s has a password or passkey and its holder has not linked this provider", u.Email), msgLinkFirst)
-	}
-	return nil
-}
-
-// ssoApply carries out a sign-in's plan: the account made or linked, and
-// the roles its groups give.
-func (s *Server) ssoApply(r *http.Request, plan *ssoPlan) (identity.User, error) {
-	ctx := r.Context()
-	actor := store.Actor{Name: "system:sso", Source: clientOf(ctx).IP, RequestID: requestID(ctx)}
-	u := plan.user
-	switch {
-	case plan.create != nil:
-		var err error
-		if u, err = s.db.CreateSSOUser(ctx, actor, *plan.create, plan.link); err != nil {
-			return identity.User{}, err
-		}
-	case plan.linked:
-		if err := s.db.TouchSSOIdentity(ctx, plan.link.ID); err != nil {
-			return identity.User{}, err
-		}
-	default:
-		plan.link.UserID = u.ID
-		if _, err := s.db.LinkSSOIdentity(ctx, actor, plan.link); err != nil {
-			return identity.User{}, err
-		}
-	}
-	for orgID, role := range plan.roles {
-		err := s.db.SetMember(ctx, actor, orgID, u.ID, role)
-		if errors.Is(err, store.ErrConflict) {
-			// The organisation's last owner keeps the role.
-			s.log.WarnContext(ctx, "single sign-on: role not changed", slog.Int64("org_id", orgID), slog.Int64("user_id", u.ID), slog.Any("err", err))
-			continue
-		} else if err != nil {
-			return identity.User{}, err
-		}
-	}
-	return u, nil
-}
-
-// displayName is the person's name as the provider gives it.
-func displayName(c ssoClaims) string {
-	name := c.Name
-	if name == "" {
-		name = strings.TrimSpace(c.GivenName + " " + c.FamilyName)
-	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(name, ""))
-	return clip(strings.TrimSpace(name), identity.MaxUserName)
-}
-
-// clip shortens s to at most n runes.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
 // ssoHTTPClient talks to identity providers: bounded in time and size, and
 // following no redirects, so a provider's settings cannot send Safeguard
 // elsewhere.
@@ -743,13 +462,45 @@ func (s *Server) ssoRedirectURL(r *http.Request, cfg identity.SSOConfig) string 
 		return s.cfg.SSO.RedirectURL
 	}
 	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/") + ssoCallbackPath
+		return strings.TrimRight(s.cfg.PublicURL, "/") + SSOCallbackPath
 	}
 	scheme := "http"
 	if clientOf(r.Context()).Secure {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + ssoCallbackPath
+	return scheme + "://" + r.Host + SSOCallbackPath
+}
+
+// SSORedirectURL is the callback address a provider sends the browser back
+// to after signing in (see ssoRedirectURL).
+func (s *Server) SSORedirectURL(r *http.Request, cfg identity.SSOConfig) string {
+	return s.ssoRedirectURL(r, cfg)
+}
+
+// CheckSSOProvider checks that cfg's provider answers with a usable
+// discovery document, before people depend on it.
+func (s *Server) CheckSSOProvider(ctx context.Context, r *http.Request, cfg identity.SSOConfig) error {
+	ctx, cancel := context.WithTimeout(ctx, ssoHTTPTimeout)
+	defer cancel()
+	_, _, _, err := s.ssoClient(ctx, r, cfg)
+	return err
+}
+
+// SealSSOSecret seals an organisation's client secret under a new data key
+// for the store; sign-in opens it with openSSOSecret.
+func (s *Server) SealSSOSecret(orgID int64, secret string) (*store.SealedSecret, error) {
+	if s.cfg.Keys == nil {
+		return nil, &HTTPError{Code: http.StatusServiceUnavailable, Msg: "This server has no encryption key to protect the client secret with."}
+	}
+	dk, kekID, wrapped, err := s.cfg.Keys.NewDataKey()
+	if err != nil {
+		return nil, err
+	}
+	box, err := dk.Seal([]byte(secret), ssoSecretAAD(orgID))
+	if err != nil {
+		return nil, err
+	}
+	return &store.SealedSecret{KEKID: kekID, Wrapped: wrapped, Sealed: box}, nil
 }
 
 // ssoSecretAAD binds a sealed client secret to its organisation, so that a
@@ -797,206 +548,4 @@ func (s *Server) openSSOSecret(p store.SSOProvider) (string, error) {
 		return "", fmt.Errorf("single sign-on client secret of org %d: %w", p.Config.OrgID, err)
 	}
 	return string(pt), nil
-}
-
-// ssoSettingsView is an organisation's single sign-on settings page, as an
-// owner or the platform administrator sees it.
-type ssoSettingsView struct {
-	Page
-	Org         identity.Org
-	Form        ssoForm
-	Configured  bool
-	UpdatedAt   time.Time
-	UpdatedBy   string
-	CallbackURL string
-	SignInURL   string
-	Roles       []identity.Role
-	Problems    validate.Error
-	Saved       bool
-	// Admin: the platform administrator's page, which alone sets TrustMFA.
-	Admin  bool
-	Action string
-}
-
-// ssoForm is the settings form as typed.
-type ssoForm struct {
-	Enabled        bool
-	Issuer         string
-	ClientID       string
-	Scopes         string
-	GroupsClaim    string
-	RoleMap        string
-	DefaultRole    string
-	JIT            bool
-	AllowedDomains string
-	TrustMFA       bool
-}
-
-func (s *Server) ssoSettingsView(r *http.Request, org identity.Org, admin bool) *ssoSettingsView {
-	callback := s.ssoRedirectURL(r, identity.SSOConfig{})
-	v := &ssoSettingsView{
-		Page: Page{Title: "Single sign-on · " + org.Name, Breadcrumbs: []Crumb{
-			{Label: "Organisations", URL: "/"}, {Label: org.Name, URL: "/orgs/" + org.Slug}, {Label: "Single sign-on"}}},
-		Org:         org,
-		CallbackURL: callback,
-		SignInURL:   strings.TrimSuffix(callback, ssoCallbackPath) + "/login/sso?org=" + url.QueryEscape(org.Slug),
-		Roles:       identity.Roles,
-		Admin:       admin,
-		Action:      "/orgs/" + org.Slug + "/settings/sso",
-	}
-	if admin {
-		v.Page.Breadcrumbs = []Crumb{{Label: "Organisations", URL: "/admin/orgs"}, {Label: org.Name}, {Label: "Single sign-on"}}
-		v.Action = "/admin/orgs/" + org.Slug + "/sso"
-	}
-	return v
-}
-
-func (s *Server) ssoSettingsPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSSOSettings(w, r, OrgOf(r.Context()).Org, false)
-}
-
-func (s *Server) ssoSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
-	return s.saveSSOSettings(w, r, OrgOf(r.Context()).Org, false)
-}
-
-// adminOrg is the organisation an administrator's page names, who need
-// not be a member of it.
-func (s *Server) adminOrg(r *http.Request) (identity.Org, error) {
-	org, err := s.db.Org(r.Context(), r.PathValue("org"))
-	if errors.Is(err, store.ErrNotFound) {
-		return identity.Org{}, &HTTPError{Code: http.StatusNotFound, Msg: "There is no such organisation.", Err: err}
-	}
-	return org, err
-}
-
-func (s *Server) adminSSOSettingsPage(w http.ResponseWriter, r *http.Request) error {
-	org, err := s.adminOrg(r)
-	if err != nil {
-		return err
-	}
-	return s.renderSSOSettings(w, r, org, true)
-}
-
-func (s *Server) adminSSOSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
-	org, err := s.adminOrg(r)
-	if err != nil {
-		return err
-	}
-	return s.saveSSOSettings(w, r, org, true)
-}
-
-func (s *Server) renderSSOSettings(w http.ResponseWriter, r *http.Request, org identity.Org, admin bool) error {
-	v := s.ssoSettingsView(r, org, admin)
-	v.Saved = r.URL.Query().Get("saved") == "1"
-	p, err := s.db.SSOProvider(r.Context(), org.ID)
-	switch {
-	case err == nil:
-		c := p.Config
-		v.Configured, v.UpdatedAt, v.UpdatedBy = true, p.UpdatedAt, p.UpdatedBy
-		v.Form = ssoForm{Enabled: c.Enabled, Issuer: c.Issuer, ClientID: c.ClientID, Scopes: strings.Join(c.Scopes, " "),
-			GroupsClaim: c.GroupsClaim, RoleMap: c.RoleMap.String(), DefaultRole: string(c.DefaultRole), JIT: c.JIT,
-			AllowedDomains: strings.Join(c.AllowedDomains, " "), TrustMFA: c.TrustMFA}
-	case errors.Is(err, store.ErrNotFound):
-		v.Form = ssoForm{Enabled: true, GroupsClaim: "groups"}
-	default:
-		return err
-	}
-	s.render(w, r, http.StatusOK, "sso", v)
-	return nil
-}
-
-// saveSSOSettings saves an organisation's provider from the settings form.
-// Trust in the provider's second factor is the administrator's alone to
-// give: an owner's save keeps it only while the issuer stays the same.
-func (s *Server) saveSSOSettings(w http.ResponseWriter, r *http.Request, org identity.Org, admin bool) error {
-	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		return &HTTPError{Code: http.StatusBadRequest, Msg: "The form could not be read."}
-	}
-	f := r.PostForm
-	form := ssoForm{
-		Enabled: f.Get("enabled") == "on", Issuer: f.Get("issuer"), ClientID: f.Get("client_id"), Scopes: f.Get("scopes"),
-		GroupsClaim: f.Get("groups_claim"), RoleMap: f.Get("role_map"), DefaultRole: f.Get("default_role"),
-		JIT: f.Get("jit") == "on", AllowedDomains: f.Get("allowed_domains"), TrustMFA: admin && f.Get("trust_mfa") == "on",
-	}
-	secret := f.Get("client_secret")
-	v := s.ssoSettingsView(r, org, admin)
-	v.Form = form
-	existing, err := s.db.SSOProvider(ctx, org.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	v.Configured = err == nil
-	v.UpdatedAt, v.UpdatedBy = existing.UpdatedAt, existing.UpdatedBy
-
-	problems := validate.Error{}
-	cfg := identity.SSOConfig{OrgID: org.ID, Enabled: form.Enabled, Issuer: form.Issuer, ClientID: form.ClientID,
-		Scopes: identity.SplitList(form.Scopes), GroupsClaim: form.GroupsClaim, DefaultRole: identity.Role(strings.TrimSpace(form.DefaultRole)),
-		JIT: form.JIT, AllowedDomains: identity.SplitList(form.AllowedDomains), ClientSecret: secret, TrustMFA: form.TrustMFA}
-	if m, err := identity.ParseRoleMap(form.RoleMap); err != nil {
-		problems.Add("role_map", err.Error())
-	} else {
-		cfg.RoleMap = m
-	}
-	cfg.Normalize()
-	if !admin {
-		cfg.TrustMFA = v.Configured && existing.Config.TrustMFA && existing.Config.Issuer == cfg.Issuer
-		v.Form.TrustMFA = cfg.TrustMFA
-	}
-	var verr validate.Error
-	if err := cfg.Validate(); errors.As(err, &verr) {
-		for k, m := range verr {
-			problems.Add(k, m)
-		}
-	} else if err != nil {
-		return err
-	}
-	if problems["role_map"] != "" {
-		// Said of the mapping already; "needs a mapping" would confuse.
-		delete(problems, "jit")
-	}
-	if secret == "" && !v.Configured {
-		problems.Add("client_secret", "is required")
-	}
-	if len(problems) == 0 && cfg.Enabled {
-		// Check that the provider answers before people depend on it.
-		dctx, cancel := context.WithTimeout(ctx, ssoHTTPTimeout)
-		_, _, _, err := s.ssoClient(dctx, r, cfg)
-		cancel()
-		if err != nil {
-			s.log.InfoContext(ctx, "single sign-on settings: discovery failed", slog.String("issuer", cfg.Issuer), slog.Any("err", err))
-			problems.Add("issuer", "did not answer with a usable discovery document at "+strings.TrimSuffix(cfg.Issuer, "/")+"/.well-known/openid-configuration")
-		}
-	}
-	if len(problems) > 0 {
-		v.Problems = problems
-		s.render(w, r, http.StatusUnprocessableEntity, "sso", v)
-		return nil
-	}
-	var sealed *store.SealedSecret
-	if secret != "" {
-		if s.cfg.Keys == nil {
-			return &HTTPError{Code: http.StatusServiceUnavailable, Msg: "This server has no encryption key to protect the client secret with."}
-		}
-		dk, kekID, wrapped, err := s.cfg.Keys.NewDataKey()
-		if err != nil {
-			return err
-		}
-		box, err := dk.Seal([]byte(secret), ssoSecretAAD(org.ID))
-		if err != nil {
-			return err
-		}
-		sealed = &store.SealedSecret{KEKID: kekID, Wrapped: wrapped, Sealed: box}
-	}
-	cfg.ClientSecret = ""
-	if err := s.db.SaveSSOProvider(ctx, s.Actor(r), cfg, sealed); err != nil {
-		if errors.As(err, &verr) {
-			v.Problems = verr
-			s.render(w, r, http.StatusUnprocessableEntity, "sso", v)
-			return nil
-		}
-		return err
-	}
-	http.Redirect(w, r, v.Action+"?saved=1", http.StatusSeeOther)
-	return nil
 }

@@ -66,8 +66,8 @@ func followProvider(t *testing.T, w *httptest.ResponseRecorder, edit func(u *url
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Path != ssoCallbackPath {
-		t.Fatalf("provider sent the browser to %s, want %s", back, ssoCallbackPath)
+	if back.Path != SSOCallbackPath {
+		t.Fatalf("provider sent the browser to %s, want %s", back, SSOCallbackPath)
 	}
 	if edit != nil {
 		edit(back)

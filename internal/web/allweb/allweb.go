@@ -9,6 +9,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/accountweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
+	"github.com/safeguard-health/safeguard/internal/web/ssoweb"
 )
 
 // Capabilities returns every capability, serving the catalogue cat (nil:
@@ -17,5 +18,6 @@ func Capabilities(cat *catalog.Catalog) []web.Capability {
 	return []web.Capability{
 		accountweb.New(),
 		catalogweb.New(cat),
+		ssoweb.New(),
 	}
 }

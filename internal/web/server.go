@@ -1,8 +1,7 @@
 // Package web is the only part of Safeguard that speaks HTTP: the kernel
 // (this package) and, beneath it, one package per capability
 // (internal/web/<capability>web) with that capability's pages and API side
-// by side. The operational endpoints /healthz, /readyz and /metrics are the
-// kernel's. Where a new capability's parts go:
+// by side. Where a new capability's parts go:
 //
 //   - its rules: the domain package (internal/<capability>), standard library
 //     and lower domain packages only, with table-driven tests;
@@ -10,20 +9,29 @@
 //     method writing the change and its audit entry, migrations in both
 //     dialects under internal/store/migrations;
 //   - its pages and API: internal/web/<capability>web, a Capability whose
-//     Register adds each route with its permission through Server.Route,
-//     handlers that parse one input type per action from a form or JSON, its
-//     templates embedded beside it (Templates), and its tests (a server built
-//     with internal/web/webtest). It imports the kernel, store and the domain,
-//     never another capability;
-//   - its CLI: cmd/safeguard, which also wires the capability into web.New;
+//     Register adds each route with its permission through Server.Route (or
+//     UploadRoute for a file upload), handlers that parse one input type per
+//     action from a form or JSON, its templates embedded beside it
+//     (Templates), and its tests (a server built with internal/web/webtest).
+//     It imports the kernel, store and the domain, never another capability;
+//   - its place in the list: internal/web/allweb, which cmd/safeguard wires
+//     into web.New and whose route × role test (access_test.go) must get a
+//     row for each new route;
+//   - its CLI: cmd/safeguard;
 //   - its demo data: internal/demo, through the same store methods users use.
 //
 // The kernel holds what every capability shares: the server, the router
 // with one permission per route, sessions, CSRF, tenant and role checks, the
-// error model, rendering, request decoding, paging and the shared view
-// pieces (layout, breadcrumbs). The catalogue (catalogweb) is the first
-// capability in a package of its own; the others still live in this package
-// and move out one at a time.
+// error model, rendering, request decoding, uploads, paging and the shared
+// view pieces (layout, breadcrumbs, dates, the posture chart); the
+// operational endpoints (/healthz, /readyz, /metrics, /status); and signing
+// in, because it makes the sessions the kernel checks: passwords, second
+// factors and passkeys, single sign-on and linking a provider, invitation
+// links, automatic logoff. The capabilities are the catalogue (catalogweb),
+// the assessment and its evidence (assessweb), the organisation with its
+// members, settings and emergency access (orgweb), single sign-on settings
+// (ssoweb), the audit log (auditweb), platform administration (adminweb)
+// and one's own account (accountweb).
 package web
 
 import (

@@ -21,9 +21,10 @@
 // The kernel holds what every capability shares: the server, the router
 // with one permission per route, sessions, CSRF, tenant and role checks, the
 // error model, rendering, request decoding, paging and the shared view
-// pieces (layout, breadcrumbs). The catalogue (catalogweb) is the first
-// capability in a package of its own; the others still live in this package
-// and move out one at a time.
+// pieces (layout, breadcrumbs, the posture chart). The catalogue
+// (catalogweb) and assessments with their evidence (assessweb) are
+// capabilities in packages of their own; the others still live in this
+// package and move out one at a time.
 package web
 
 import (
@@ -256,9 +257,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.mfaRoutes(mux)
 	s.ssoRoutes(mux)
 
-	s.assessAPIRoutes(mux)
-	s.assessPageRoutes(mux)
-	s.evidenceRoutes(mux)
 	s.route(mux, "/api/", public, s.notFound)
 	s.route(mux, "/", public, s.notFound)
 }

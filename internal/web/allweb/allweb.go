@@ -7,6 +7,7 @@ package allweb
 import (
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/assessweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
 )
 
@@ -15,5 +16,6 @@ import (
 func Capabilities(cat *catalog.Catalog) []web.Capability {
 	return []web.Capability{
 		catalogweb.New(cat),
+		assessweb.New(),
 	}
 }

@@ -1,3 +1,13 @@
+// Package assessweb serves compliance assessments against the Security
+// Rule, pages and JSON API side by side: the organisation profile they start
+// from (profile.go); the list, creating, copying and comparing them
+// (list.go); an assessment's overview, category reviews and sign-off
+// (overview.go); answering its entries one at a time (entry.go), as a table
+// (table.go) or guided standard by standard (guided.go), with the forms
+// these share (forms.go) and the saving of several entries at once
+// (edits.go); the API (api.go); and the evidence that responses link to
+// (evidence.go). The rules are the assess package's; the kernel
+// (internal/web) authorises every route before a handler here runs.
 package assessweb
 
 import (
@@ -16,11 +26,6 @@ import (
 	"github.com/safeguard-health/safeguard/internal/validate"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
-
-// Assessments are the organisation's compliance assessments against the
-// Security Rule: the organisation profile they start from, the assessments
-// with their responses, decisions, category reviews and sign-off (pages and
-// JSON API side by side), and the evidence that responses link to.
 
 // Handler serves assessments and evidence.
 type Handler struct {

@@ -10,6 +10,9 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// An entry's page: the catalogue's text, the response and, for an
+// addressable specification, the decision, each with its versions.
+
 type entryView struct {
 	web.Page
 	assessBase

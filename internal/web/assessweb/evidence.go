@@ -106,9 +106,9 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 			in.Kind = string(assess.EvidenceLink)
 		}
 	} else {
-		// A multipart form was streamed by uploadRoute; a URL-encoded one
-		// (a link, from a client without a file) was parsed with the
-		// default limit.
+		// A multipart form was streamed by the upload route
+		// (web.Server.UploadRoute); a URL-encoded one (a link, from a
+		// client without a file) was parsed with the default limit.
 		fields := r.PostForm
 		if form := web.UploadOf(r.Context()); form != nil {
 			fields = form.Fields

@@ -13,6 +13,9 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// The response and decision forms, shared by the entry page, the table and
+// guided mode: building them from what is stored, and reading them back.
+
 // responseForm is the form of one entry's response; Prefix keeps the ids
 // and names of several on one page apart.
 type responseForm struct {

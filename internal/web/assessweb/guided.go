@@ -14,6 +14,9 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// Guided mode: one standard at a time, with its guidance, the questions of
+// its entries, and the decisions they need.
+
 type guidedStep struct {
 	Standard string
 	Title    string

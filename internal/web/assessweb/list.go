@@ -13,6 +13,9 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// The list of assessments, starting one (blank or copied from an earlier
+// one), and comparing two entry by entry.
+
 type assessmentsView struct {
 	web.Page
 	Slug     string

@@ -11,6 +11,10 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// An assessment's overview: its posture, what blocks sign-off, the
+// category reviews, and the steps from draft to final — submitting,
+// signing off, deleting.
+
 type assessmentView struct {
 	web.Page
 	assessBase

@@ -12,6 +12,10 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
+// The organisation profile: who the organisation is (its kind, size,
+// locations and systems), its security official over time, and what that
+// implies for when to assess again (assess.Triggers).
+
 type profileView struct {
 	web.Page
 	Slug      string

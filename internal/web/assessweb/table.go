@@ -13,7 +13,8 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
-// The table is one form: each row's fields are named after its entry
+// Expert mode: every assessable entry as a row of one table. The table is
+// one form: each row's fields are named after its entry
 // ("164.312(b).status"), and Save writes the rows that changed, all of
 // them or none. A post with a "citation" field and unprefixed names (the
 // form of one row, as earlier versions sent it) saves that row alone.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -58,6 +59,28 @@ func PageSlice[T any](r *http.Request, items []T) ([]T, *string, error) {
 // ErrorBody is the JSON shape of every API error:
 // {"error": {"code", "message", "fields"?, "request_id"}}.
 type ErrorBody = errorBody
+
+// ErrorDetail is the "error" member of ErrorBody, for an answer that
+// carries more beside it (the blockers of a refused sign-off).
+type ErrorDetail = errorDetail
+
+// RequestID is the ID of the request ctx belongs to, as the logs and error
+// answers give it.
+func RequestID(ctx context.Context) string { return requestID(ctx) }
+
+// NextCursor is the cursor a list answer gives for the page after this one
+// (its "next_cursor"), nil on the last page.
+func NextCursor(next *store.Key) *string {
+	if next == nil {
+		return nil
+	}
+	c := encodeCursor(*next)
+	return &c
+}
+
+// FormSlack is what an upload route accepts beyond UploadLimit: the
+// boundaries, part headers and other fields of the form.
+const FormSlack = formSlack
 
 // DB is the store the server serves.
 func (s *Server) DB() *store.DB { return s.db }

@@ -82,13 +82,9 @@ func PageQuery(r *http.Request) (store.Page, error) {
 
 // WritePage writes one page of a list in the API's list shape.
 func WritePage[T any](s *Server, w http.ResponseWriter, r *http.Request, items []T, next *store.Key) {
-	out := list[T]{Items: items}
+	out := list[T]{Items: items, NextCursor: NextCursor(next)}
 	if out.Items == nil {
 		out.Items = []T{}
-	}
-	if next != nil {
-		c := encodeCursor(*next)
-		out.NextCursor = &c
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }

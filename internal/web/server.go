@@ -252,9 +252,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.mfaRoutes(mux)
 	s.ssoRoutes(mux)
 
-	s.assessAPIRoutes(mux)
-	s.assessPageRoutes(mux)
-	s.evidenceRoutes(mux)
 	s.route(mux, "/api/", public, s.notFound)
 	s.route(mux, "/", public, s.notFound)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/accountweb"
+	"github.com/safeguard-health/safeguard/internal/web/assessweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
 	"github.com/safeguard-health/safeguard/internal/web/ssoweb"
 )
@@ -19,5 +20,6 @@ func Capabilities(cat *catalog.Catalog) []web.Capability {
 		accountweb.New(),
 		catalogweb.New(cat),
 		ssoweb.New(),
+		assessweb.New(),
 	}
 }

@@ -2,9 +2,7 @@ package catalogweb
 
 import (
 	"encoding/json"
-	"io/fs"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -550,24 +548,5 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"catalog_search":  &catalogSearchView{},
 		"catalog_general": &catalogGeneralView{},
 	}
-	pages, err := fs.Glob(New(nil).Templates(), "[^_]*.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(pages) != len(zero) {
-		t.Errorf("the catalogue has %d page templates, the test %d zero values", len(pages), len(zero))
-	}
-	for _, f := range pages {
-		name := strings.TrimSuffix(f, ".html")
-		data, ok := zero[name]
-		if !ok {
-			t.Errorf("template %q has no zero value in this test; add one", name)
-			continue
-		}
-		w := httptest.NewRecorder()
-		s.Render(w, httptest.NewRequest("GET", "/", nil), 200, name, data)
-		if w.Code != 200 || !strings.Contains(w.Body.String(), "</html>") {
-			t.Errorf("Render(%q, zero) = %d, want 200 and a whole page", name, w.Code)
-		}
-	}
+	webtest.RenderZeroValues(t, s, New(nil).Templates(), zero)
 }

@@ -11,14 +11,17 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/safeguard-health/safeguard/internal/crypt"
@@ -151,6 +154,12 @@ func (c *Client) CSRF() string { return c.csrf }
 
 // Cookies are the cookies the client holds.
 func (c *Client) Cookies() []*http.Cookie { return c.cookies }
+
+// On is a client with c's cookies and CSRF token that sends its requests to
+// h (another server on the same database).
+func (c *Client) On(h http.Handler) *Client {
+	return &Client{h: h, cookies: slices.Clone(c.cookies), csrf: c.csrf}
+}
 
 // SetCookies replaces the cookies the client holds.
 func (c *Client) SetCookies(cs []*http.Cookie) { c.cookies = cs }
@@ -312,6 +321,35 @@ func FormPost(t testing.TB, c *Client, path string, fields map[string]string, fi
 	return w
 }
 
+// WalkAPI follows next_cursor from path (which asks for a small limit) to
+// the last page of an API list, calling between after each page but the
+// last, and returns every item in the order the pages gave them.
+func WalkAPI[T any](t testing.TB, c *Client, path string, between func(page int)) []T {
+	t.Helper()
+	var all []T
+	next := path
+	for page := 1; ; page++ {
+		if page > 100 {
+			t.Fatalf("walking %s: more than 100 pages", path)
+		}
+		var p web.List[T]
+		DecodeJSON200(t, c, next, &p)
+		all = append(all, p.Items...)
+		if p.NextCursor == nil {
+			return all
+		}
+		between(page)
+		u, err := url.Parse(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("cursor", *p.NextCursor)
+		u.RawQuery = q.Encode()
+		next = u.String()
+	}
+}
+
 // WalkPages follows the "Next page" links of an HTML list from path and
 // returns what rowRE's first group matched on every page, in order;
 // between runs after each page but the last.
@@ -385,4 +423,74 @@ func NewServerWithLogs(t testing.TB, db *store.DB, cfg web.Config) (*web.Server,
 		t.Fatalf("web.New() = %v", err)
 	}
 	return s, logs
+}
+
+// Filler is a request body of N bytes, made up as it is read, so that a
+// test can send a gigabyte without holding one. Count adds up what was read
+// from it.
+type Filler struct {
+	N     int64
+	Count *atomic.Int64
+}
+
+func (f *Filler) Read(p []byte) (int, error) {
+	if f.N <= 0 {
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(p)), f.N))
+	for i := range p[:k] {
+		p[i] = 'A'
+	}
+	f.N -= int64(k)
+	f.Count.Add(int64(k))
+	return k, nil
+}
+
+// CountingReader reads from R, adding what it read to Count.
+type CountingReader struct {
+	R     io.Reader
+	Count *atomic.Int64
+}
+
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.Count.Add(int64(n))
+	return n, err
+}
+
+// AuditSize is how many entries the audit log holds.
+func AuditSize(t testing.TB, db *store.DB) int64 {
+	t.Helper()
+	n, err := db.AuditSize(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// RenderZeroValues renders every page of a capability's templates with its
+// zero value in zero, so that a template that breaks on missing data fails
+// in a test rather than in production. A page without a zero value fails.
+func RenderZeroValues(t testing.TB, s *web.Server, templates fs.FS, zero map[string]web.PageData) {
+	t.Helper()
+	pages, err := fs.Glob(templates, "[^_]*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(zero) {
+		t.Errorf("%d page templates, %d zero values", len(pages), len(zero))
+	}
+	for _, f := range pages {
+		name := strings.TrimSuffix(f, ".html")
+		data, ok := zero[name]
+		if !ok {
+			t.Errorf("template %q has no zero value in this test; add one", name)
+			continue
+		}
+		w := httptest.NewRecorder()
+		s.Render(w, httptest.NewRequest(http.MethodGet, "/", nil), http.StatusOK, name, data)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "</html>") {
+			t.Errorf("Render(%q, zero) = %d, want 200 and a whole page", name, w.Code)
+		}
+	}
 }

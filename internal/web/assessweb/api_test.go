@@ -1,13 +1,14 @@
-package web
+package assessweb
 
 import (
 	"context"
-	"encoding/json"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
@@ -16,29 +17,12 @@ import (
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
 
-func sendJSON(t *testing.T, c *browserClient, method, path, body string) *httptest.ResponseRecorder {
-	t.Helper()
-	return c.do(t, method, path, "application/json", strings.NewReader(body))
-}
-
-func mustJSON(t *testing.T, w *httptest.ResponseRecorder, want int, v any) {
-	t.Helper()
-	if w.Code != want {
-		t.Fatalf("status = %d, want %d; body %s", w.Code, want, w.Body)
-	}
-	if v != nil {
-		if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
-			t.Fatalf("decode %s: %v", w.Body, err)
-		}
-	}
-}
-
 const fullFactorsJSON = `{"size":"two clinics, 14 staff","infrastructure":"cloud EHR","cost":"low","risk":"moderate"}`
 
 func TestAssessmentAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db, web.Config{})
 		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		if err != nil {
 			t.Fatal(err)
@@ -47,45 +31,45 @@ func TestAssessmentAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		createUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
-		createUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
-		createUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
-		createUser(t, db, "eve@example.org", false, other.ID, identity.RoleOwner)
-		sam := loginFull(t, s, db, "sam@example.org", testPassword)
-		priya := loginFull(t, s, db, "priya@example.org", testPassword)
-		lena := loginFull(t, s, db, "lena@example.org", testPassword)
-		eve := loginFull(t, s, db, "eve@example.org", testPassword)
+		webtest.CreateUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
+		webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
+		webtest.CreateUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
+		webtest.CreateUser(t, db, "eve@example.org", false, other.ID, identity.RoleOwner)
+		sam := webtest.LoginFull(t, s, db, "sam@example.org", webtest.Password)
+		priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
+		lena := webtest.LoginFull(t, s, db, "lena@example.org", webtest.Password)
+		eve := webtest.LoginFull(t, s, db, "eve@example.org", webtest.Password)
 		const base = "/api/v1/orgs/riverside"
 
 		// Profile.
 		var prof profileJSON
-		mustJSON(t, sendJSON(t, priya, "PATCH", base+"/profile", `{"legal_name":"Riverside Family Practice, P.C.","workforce":14,"locations":["Main St","Oak Ave"],"systems":["Cloud EHR"],"official":{"name":"Sam Okafor","email":"sam@example.org","from":"2025-01-01"}}`), 200, &prof)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", base+"/profile", `{"legal_name":"Riverside Family Practice, P.C.","workforce":14,"locations":["Main St","Oak Ave"],"systems":["Cloud EHR"],"official":{"name":"Sam Okafor","email":"sam@example.org","from":"2025-01-01"}}`), 200, &prof)
 		if prof.Workforce != 14 || prof.LocationsCount != 2 || prof.Official == nil || prof.Official.Name != "Sam Okafor" || len(prof.Triggers) != 1 || prof.Triggers[0].Kind != assess.TriggerNever {
 			t.Errorf("PATCH profile = %+v", prof)
 		}
-		w := sendJSON(t, priya, "PATCH", base+"/profile", `{"kind":"shop","workforce":-3}`)
+		w := webtest.SendJSON(t, priya, "PATCH", base+"/profile", `{"kind":"shop","workforce":-3}`)
 		if w.Code != 422 || !strings.Contains(w.Body.String(), `"kind"`) || !strings.Contains(w.Body.String(), `"workforce"`) {
 			t.Errorf("PATCH bad profile = %d %s", w.Code, w.Body)
 		}
-		mustJSON(t, lena.get(t, base+"/profile"), 200, &prof)
+		webtest.MustJSON(t, lena.Get(t, base+"/profile"), 200, &prof)
 		if prof.Workforce != 14 {
 			t.Errorf("bad PATCH changed the profile: %+v", prof)
 		}
-		if w := sendJSON(t, lena, "PATCH", base+"/profile", `{"workforce":1}`); w.Code != 403 {
+		if w := webtest.SendJSON(t, lena, "PATCH", base+"/profile", `{"workforce":1}`); w.Code != 403 {
 			t.Errorf("viewer PATCH profile = %d", w.Code)
 		}
 
 		// Create.
-		if w := sendJSON(t, priya, "POST", base+"/assessments", `{}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"name"`) {
+		if w := webtest.SendJSON(t, priya, "POST", base+"/assessments", `{}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"name"`) {
 			t.Errorf("POST without a name = %d %s", w.Code, w.Body)
 		}
 		var a assessmentJSON
-		mustJSON(t, sendJSON(t, priya, "POST", base+"/assessments", `{"name":"2026 assessment","due_at":"2099-06-30"}`), 201, &a)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", base+"/assessments", `{"name":"2026 assessment","due_at":"2099-06-30"}`), 201, &a)
 		if a.Status != assess.StatusDraft || a.CatalogVersion == "" || a.EntryCount < 50 {
 			t.Errorf("POST assessment = %+v", a)
 		}
 		path := base + "/assessments/" + itoa64(a.ID)
-		if w := eve.get(t, "/api/v1/orgs/other/assessments/"+itoa64(a.ID)); w.Code != 404 {
+		if w := eve.Get(t, "/api/v1/orgs/other/assessments/"+itoa64(a.ID)); w.Code != 404 {
 			t.Errorf("another organisation reads the assessment: %d", w.Code)
 		}
 
@@ -106,16 +90,16 @@ func TestAssessmentAPI(t *testing.T) {
 			{"contributor reviews", "POST", path + "/reviews/financial", `{}`, 403, ""},
 		}
 		for _, tt := range bad {
-			w := sendJSON(t, priya, tt.method, tt.path, tt.body)
+			w := webtest.SendJSON(t, priya, tt.method, tt.path, tt.body)
 			if w.Code != tt.code || (tt.field != "" && !strings.Contains(w.Body.String(), `"`+tt.field+`"`)) {
 				t.Errorf("%s: %s %s = %d %s, want %d naming %s", tt.name, tt.method, tt.path, w.Code, w.Body, tt.code, tt.field)
 			}
 		}
-		if w := sendJSON(t, sam, "POST", path+"/reviews/financial", `{}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"category"`) {
+		if w := webtest.SendJSON(t, sam, "POST", path+"/reviews/financial", `{}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"category"`) {
 			t.Errorf("review of an unknown category = %d %s", w.Code, w.Body)
 		}
 		var sh sheetJSON
-		mustJSON(t, lena.get(t, path), 200, &sh)
+		webtest.MustJSON(t, lena.Get(t, path), 200, &sh)
 		if len(sh.Responses) != 0 || len(sh.Decisions) != 0 {
 			t.Fatalf("bad input saved something: %+v %+v", sh.Responses, sh.Decisions)
 		}
@@ -125,27 +109,27 @@ func TestAssessmentAPI(t *testing.T) {
 
 		// A partial PATCH keeps what it does not mention.
 		var resp assess.Response
-		mustJSON(t, sendJSON(t, priya, "PATCH", path+"/responses/164.312(b)", `{"status":"partial","narrative":"EHR logs only","target_date":"2026-09-30"}`), 200, &resp)
-		mustJSON(t, sendJSON(t, priya, "PATCH", path+"/responses/"+url.PathEscape("§164.312(b)"), `{"owner":"Sam Okafor"}`), 200, &resp)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", path+"/responses/164.312(b)", `{"status":"partial","narrative":"EHR logs only","target_date":"2026-09-30"}`), 200, &resp)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", path+"/responses/"+url.PathEscape("§164.312(b)"), `{"owner":"Sam Okafor"}`), 200, &resp)
 		if resp.Status != assess.Partial || resp.Narrative != "EHR logs only" || resp.Owner != "Sam Okafor" || resp.Version != 2 || resp.TargetDate.IsZero() {
 			t.Errorf("PATCH response = %+v", resp)
 		}
-		var versions list[assess.Response]
-		mustJSON(t, lena.get(t, path+"/responses/164.312(b)/versions"), 200, &versions)
+		var versions web.List[assess.Response]
+		webtest.MustJSON(t, lena.Get(t, path+"/responses/164.312(b)/versions"), 200, &versions)
 		if len(versions.Items) != 2 || versions.Items[0].Owner != "" {
 			t.Errorf("versions = %+v", versions.Items)
 		}
 
 		// Finalise: a draft must be submitted; then the blockers are listed.
-		if w := sendJSON(t, sam, "POST", path+"/finalise", `{}`); w.Code != 409 || !strings.Contains(w.Body.String(), "submit it for review") {
+		if w := webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`); w.Code != 409 || !strings.Contains(w.Body.String(), "submit it for review") {
 			t.Errorf("finalise a draft = %d %s", w.Code, w.Body)
 		}
-		mustJSON(t, sendJSON(t, priya, "POST", path+"/submit", `{}`), 200, &a)
-		if w := sendJSON(t, priya, "POST", path+"/finalise", `{}`); w.Code != 403 {
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", path+"/submit", `{}`), 200, &a)
+		if w := webtest.SendJSON(t, priya, "POST", path+"/finalise", `{}`); w.Code != 403 {
 			t.Errorf("contributor finalises = %d", w.Code)
 		}
 		var nr notReadyBody
-		mustJSON(t, sendJSON(t, sam, "POST", path+"/finalise", `{}`), 422, &nr)
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`), 422, &nr)
 		if len(nr.Blockers) == 0 || nr.Error.Fields["164.312(a)(2)(iv).decision"] == "" || nr.Error.Fields["review.technical"] == "" || nr.Error.Fields["164.312(b).status"] != "" {
 			t.Errorf("finalise not ready = %+v", nr.Error.Fields)
 		}
@@ -161,30 +145,30 @@ func TestAssessmentAPI(t *testing.T) {
 			if e.Citation == "164.314(b)(2)" {
 				body = `{"status":"not_applicable","na_reason":"We are a provider, not a group health plan."}`
 			}
-			mustJSON(t, sendJSON(t, priya, "PATCH", path+"/responses/"+url.PathEscape(e.Citation), body), 200, nil)
+			webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", path+"/responses/"+url.PathEscape(e.Citation), body), 200, nil)
 			if e.Requirement == catalog.Addressable {
 				body := `{"outcome":"implemented","factors":` + fullFactorsJSON + `}`
 				if e.Citation == "164.312(a)(2)(iv)" {
 					body = `{"outcome":"alternative","alternative":"Backups kept in a locked safe","rationale":"The old drive cannot encrypt","risk_analysis_ref":"Risk analysis 2026, R-7","factors":` + fullFactorsJSON + `}`
 				}
 				var d assess.Decision
-				mustJSON(t, sendJSON(t, priya, "PUT", path+"/decisions/"+url.PathEscape(e.Citation), body), 200, &d)
+				webtest.MustJSON(t, webtest.SendJSON(t, priya, "PUT", path+"/decisions/"+url.PathEscape(e.Citation), body), 200, &d)
 				if !strings.Contains(d.DecidedBy, "priya@example.org") {
 					t.Errorf("decision DecidedBy = %q", d.DecidedBy)
 				}
 			}
 		}
 		for _, c := range []string{"administrative", "physical", "technical", "organizational", "documentation"} {
-			if w := sendJSON(t, priya, "POST", path+"/reviews/"+c, `{}`); w.Code != 403 {
+			if w := webtest.SendJSON(t, priya, "POST", path+"/reviews/"+c, `{}`); w.Code != 403 {
 				t.Errorf("contributor reviews = %d", w.Code)
 			}
 			var rev assess.CategoryReview
-			mustJSON(t, sendJSON(t, sam, "POST", path+"/reviews/"+c, `{"note":"checked"}`), 200, &rev)
+			webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/reviews/"+c, `{"note":"checked"}`), 200, &rev)
 			if !strings.Contains(rev.ReviewedBy, "sam@example.org") {
 				t.Errorf("review = %+v", rev)
 			}
 		}
-		mustJSON(t, sendJSON(t, sam, "POST", path+"/finalise", `{}`), 200, &a)
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`), 200, &a)
 		if a.Status != assess.StatusFinal || a.RetainUntil.Year() != a.FinalisedAt.Year()+6 || !strings.Contains(a.FinalisedBy, "sam@example.org") {
 			t.Errorf("finalise = %+v", a)
 		}
@@ -197,46 +181,46 @@ func TestAssessmentAPI(t *testing.T) {
 			{"POST", path + "/submit", `{}`},
 			{"POST", path + "/finalise", `{}`},
 		} {
-			if w := sendJSON(t, sam, tt.method, tt.path, tt.body); w.Code != 409 || !strings.Contains(w.Body.String(), "cannot be changed") {
+			if w := webtest.SendJSON(t, sam, tt.method, tt.path, tt.body); w.Code != 409 || !strings.Contains(w.Body.String(), "cannot be changed") {
 				t.Errorf("%s %s on a final assessment = %d %s", tt.method, tt.path, w.Code, w.Body)
 			}
 		}
 		var rb retentionBody
-		mustJSON(t, sendJSON(t, sam, "DELETE", path, ""), 409, &rb)
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "DELETE", path, ""), 409, &rb)
 		if !rb.RetainUntil.Equal(a.RetainUntil) || !strings.Contains(rb.Error.Message, rb.RetainUntil.Format("2 January 2006")) {
 			t.Errorf("DELETE final = %+v", rb)
 		}
 
 		// Copy, change, compare.
 		var b assessmentJSON
-		mustJSON(t, sendJSON(t, priya, "POST", path+"/copy", `{"name":"2027 assessment"}`), 201, &b)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", path+"/copy", `{"name":"2027 assessment"}`), 201, &b)
 		if b.Status != assess.StatusDraft || b.CopiedFrom != a.ID {
 			t.Errorf("copy = %+v", b)
 		}
 		bpath := base + "/assessments/" + itoa64(b.ID)
-		mustJSON(t, sendJSON(t, priya, "PATCH", bpath+"/responses/164.312(b)", `{"status":"partial"}`), 200, nil)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", bpath+"/responses/164.312(b)", `{"status":"partial"}`), 200, nil)
 		var cmp compareJSON
-		mustJSON(t, lena.get(t, base+"/assessments/compare?a="+itoa64(a.ID)+"&b="+itoa64(b.ID)), 200, &cmp)
+		webtest.MustJSON(t, lena.Get(t, base+"/assessments/compare?a="+itoa64(a.ID)+"&b="+itoa64(b.ID)), 200, &cmp)
 		if cmp.Summary[assess.Regressed] != 1 || cmp.Summary[assess.Improved] != 0 {
 			t.Errorf("compare summary = %v", cmp.Summary)
 		}
-		if w := lena.get(t, base+"/assessments/compare?a=x"); w.Code != 422 || !strings.Contains(w.Body.String(), `"b"`) {
+		if w := lena.Get(t, base+"/assessments/compare?a=x"); w.Code != 422 || !strings.Contains(w.Body.String(), `"b"`) {
 			t.Errorf("compare without ids = %d %s", w.Code, w.Body)
 		}
-		var l list[assessmentJSON]
-		mustJSON(t, lena.get(t, base+"/assessments"), 200, &l)
+		var l web.List[assessmentJSON]
+		webtest.MustJSON(t, lena.Get(t, base+"/assessments"), 200, &l)
 		if len(l.Items) != 2 || l.Items[0].ID != b.ID {
 			t.Errorf("list = %+v", l.Items)
 		}
 		// A draft may be deleted by the security official.
-		if w := sendJSON(t, priya, "DELETE", bpath, ""); w.Code != 403 {
+		if w := webtest.SendJSON(t, priya, "DELETE", bpath, ""); w.Code != 403 {
 			t.Errorf("contributor deletes = %d", w.Code)
 		}
-		if w := sendJSON(t, sam, "DELETE", bpath, ""); w.Code != 204 {
+		if w := webtest.SendJSON(t, sam, "DELETE", bpath, ""); w.Code != 204 {
 			t.Errorf("delete draft = %d %s", w.Code, w.Body)
 		}
 		// Triggers follow the profile: a new system after the final assessment.
-		mustJSON(t, sendJSON(t, priya, "PATCH", base+"/profile", `{"systems":["Cloud EHR","Patient portal"]}`), 200, &prof)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", base+"/profile", `{"systems":["Cloud EHR","Patient portal"]}`), 200, &prof)
 		if len(prof.Triggers) != 1 || prof.Triggers[0].Kind != assess.TriggerSystem {
 			t.Errorf("triggers = %+v", prof.Triggers)
 		}

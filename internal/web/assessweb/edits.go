@@ -1,4 +1,4 @@
-package web
+package assessweb
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/validate"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // Forms that save several entries at once (a guided-mode standard, the
@@ -138,7 +139,7 @@ func (ed entryEdit) editOf() assess.Edit {
 // returns the number of entries saved, or the problem of every entry that
 // needs attention (nothing is saved then), or an error about the whole
 // assessment (it is final, it does not exist).
-func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit) (int, []assess.EntryProblem, error) {
+func (h *Handler) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit) (int, []assess.EntryProblem, error) {
 	var edits []assess.Edit
 	var bad []assess.EntryProblem
 	parse := false
@@ -174,11 +175,11 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 		}
 		return 0, bad, nil
 	}
-	o := OrgOf(r.Context())
-	_, err := s.db.SaveEntries(r.Context(), s.Actor(r), o.Org.ID, a.ID, edits)
+	o := web.OrgOf(r.Context())
+	_, err := h.s.DB().SaveEntries(r.Context(), h.s.Actor(r), o.Org.ID, a.ID, edits)
 	var be *assess.BatchError
 	if errors.As(err, &be) {
-		if err := s.namePeople(r, be.Entries); err != nil {
+		if err := h.namePeople(r, be.Entries); err != nil {
 			return 0, nil, err
 		}
 		return 0, be.Entries, nil
@@ -192,8 +193,8 @@ func (s *Server) saveEdits(r *http.Request, a assess.Assessment, eds []entryEdit
 // namePeople replaces the actor names of conflicts ("user:42") with the
 // names of the organisation's members, as people know each other; anyone
 // else (a former member, a command-line import) is "someone else".
-func (s *Server) namePeople(r *http.Request, ps []assess.EntryProblem) error {
-	members, err := s.db.Members(r.Context(), OrgOf(r.Context()).Org.ID)
+func (h *Handler) namePeople(r *http.Request, ps []assess.EntryProblem) error {
+	members, err := h.s.DB().Members(r.Context(), web.OrgOf(r.Context()).Org.ID)
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func (s *Server) namePeople(r *http.Request, ps []assess.EntryProblem) error {
 	for _, m := range members {
 		names[fmt.Sprintf("user:%d", m.User.ID)] = cmpOr(m.User.Name, m.User.Email)
 	}
-	me, _, _ := strings.Cut(PrincipalOf(r.Context()).actorName(), "/")
+	me, _, _ := strings.Cut(h.s.Actor(r).Name, "/")
 	names[me] = "You (in another tab or window)"
 	for i := range ps {
 		for j, c := range ps[i].Conflicts {

@@ -1,4 +1,4 @@
-package web
+package assessweb
 
 import (
 	"encoding/json"
@@ -11,32 +11,9 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
-	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/validate"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
-
-// assessAPIRoutes registers the JSON API of compliance assessments. Reading
-// needs org:read, recording answers and decisions org:write, and what the
-// rule gives the security official — reviewing categories, signing off,
-// deleting an assessment — org:security.
-func (s *Server) assessAPIRoutes(mux *http.ServeMux) {
-	read, write, security := identity.PermOrgRead, identity.PermOrgWrite, identity.PermOrgSecurity
-	const base = "/api/v1/orgs/{org}"
-	s.route(mux, "GET "+base+"/profile", read, s.apiProfile)
-	s.route(mux, "PATCH "+base+"/profile", write, s.apiProfileUpdate)
-	s.route(mux, "GET "+base+"/assessments", read, s.apiAssessments)
-	s.route(mux, "POST "+base+"/assessments", write, s.apiAssessmentCreate)
-	s.route(mux, "GET "+base+"/assessments/compare", read, s.apiAssessmentCompare)
-	s.route(mux, "GET "+base+"/assessments/{id}", read, s.apiAssessment)
-	s.route(mux, "DELETE "+base+"/assessments/{id}", security, s.apiAssessmentDelete)
-	s.route(mux, "PATCH "+base+"/assessments/{id}/responses/{citation}", write, s.apiResponseUpdate)
-	s.route(mux, "GET "+base+"/assessments/{id}/responses/{citation}/versions", read, s.apiResponseVersions)
-	s.route(mux, "PUT "+base+"/assessments/{id}/decisions/{citation}", write, s.apiDecisionPut)
-	s.route(mux, "POST "+base+"/assessments/{id}/reviews/{category}", security, s.apiReview)
-	s.route(mux, "POST "+base+"/assessments/{id}/submit", write, s.apiAssessmentSubmit)
-	s.route(mux, "POST "+base+"/assessments/{id}/finalise", security, s.apiAssessmentFinalise)
-	s.route(mux, "POST "+base+"/assessments/{id}/copy", write, s.apiAssessmentCopy)
-}
 
 // dateJSON is a date or time in a request: "2026-03-01" or RFC 3339.
 type dateJSON struct{ time.Time }
@@ -64,7 +41,7 @@ func (d *dateJSON) UnmarshalJSON(b []byte) error {
 
 // signer names the signed-in person in the records they sign.
 func signer(r *http.Request) string {
-	u := PrincipalOf(r.Context()).User
+	u := web.PrincipalOf(r.Context()).User
 	if u.Name != "" {
 		return u.Name + " <" + u.Email + ">"
 	}
@@ -74,7 +51,7 @@ func signer(r *http.Request) string {
 func assessmentID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "There is no such assessment."}
+		return 0, &web.HTTPError{Code: http.StatusNotFound, Msg: "There is no such assessment."}
 	}
 	return id, nil
 }
@@ -87,28 +64,28 @@ type profileJSON struct {
 	Triggers []assess.Trigger     `json:"triggers"`
 }
 
-func (s *Server) profileJSON(r *http.Request, p assess.Profile) (profileJSON, error) {
-	as, err := s.db.Assessments(r.Context(), p.OrgID)
+func (h *Handler) profileJSON(r *http.Request, p assess.Profile) (profileJSON, error) {
+	as, err := h.s.DB().Assessments(r.Context(), p.OrgID)
 	if err != nil {
 		return profileJSON{}, err
 	}
-	out := profileJSON{Profile: p, Triggers: assess.Triggers(p, as, s.db.Now().UTC())}
+	out := profileJSON{Profile: p, Triggers: assess.Triggers(p, as, h.s.DB().Now().UTC())}
 	if cur, ok := p.Official(); ok {
 		out.Official = &cur
 	}
 	return out, nil
 }
 
-func (s *Server) apiProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.db.OrgProfile(r.Context(), OrgOf(r.Context()).Org.ID)
+func (h *Handler) apiProfile(w http.ResponseWriter, r *http.Request) error {
+	p, err := h.s.DB().OrgProfile(r.Context(), web.OrgOf(r.Context()).Org.ID)
 	if err != nil {
 		return err
 	}
-	out, err := s.profileJSON(r, p)
+	out, err := h.profileJSON(r, p)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -130,13 +107,13 @@ type profileRequest struct {
 	} `json:"official"`
 }
 
-func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error {
 	var req profileRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	orgID := OrgOf(r.Context()).Org.ID
-	p, err := s.db.OrgProfile(r.Context(), orgID)
+	orgID := web.OrgOf(r.Context()).Org.ID
+	p, err := h.s.DB().OrgProfile(r.Context(), orgID)
 	if err != nil {
 		return err
 	}
@@ -166,27 +143,27 @@ func (s *Server) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error 
 		changed = true
 	}
 	if changed {
-		if p, err = s.db.UpdateOrgProfile(r.Context(), s.Actor(r), orgID, p, official); err != nil {
+		if p, err = h.s.DB().UpdateOrgProfile(r.Context(), h.s.Actor(r), orgID, p, official); err != nil {
 			return err
 		}
 	}
-	out, err := s.profileJSON(r, p)
+	out, err := h.profileJSON(r, p)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
 // assessmentJSON is the API's assessment, the same as the CLI's.
 type assessmentJSON = assess.AssessmentJSON
 
-func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
-	pg, err := PageQuery(r)
+func (h *Handler) apiAssessments(w http.ResponseWriter, r *http.Request) error {
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	as, next, err := s.db.AssessmentPage(r.Context(), OrgOf(r.Context()).Org.ID, pg)
+	as, next, err := h.s.DB().AssessmentPage(r.Context(), web.OrgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -194,7 +171,7 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	for i, a := range as {
 		items[i] = a.JSON()
 	}
-	WritePage(s, w, r, items, next)
+	web.WritePage(h.s, w, r, items, next)
 	return nil
 }
 
@@ -206,34 +183,34 @@ type assessmentRequest struct {
 
 // newAssessment pins today's catalogue for a new assessment; the catalogue
 // profile defaults to the organisation's.
-func (s *Server) newAssessment(r *http.Request, req assessmentRequest) (assess.Assessment, error) {
+func (h *Handler) newAssessment(r *http.Request, req assessmentRequest) (assess.Assessment, error) {
 	cat, err := catalog.Default()
 	if err != nil {
 		return assess.Assessment{}, err
 	}
 	if req.CatalogProfile == "" {
-		p, err := s.db.OrgProfile(r.Context(), OrgOf(r.Context()).Org.ID)
+		p, err := h.s.DB().OrgProfile(r.Context(), web.OrgOf(r.Context()).Org.ID)
 		if err != nil {
 			return assess.Assessment{}, err
 		}
 		req.CatalogProfile = p.CatalogProfile
 	}
-	return assess.New(cat, req.CatalogProfile, req.Name, s.db.Now().UTC(), req.DueAt.Time)
+	return assess.New(cat, req.CatalogProfile, req.Name, h.s.DB().Now().UTC(), req.DueAt.Time)
 }
 
-func (s *Server) apiAssessmentCreate(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentCreate(w http.ResponseWriter, r *http.Request) error {
 	var req assessmentRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	a, err := s.newAssessment(r, req)
+	a, err := h.newAssessment(r, req)
 	if err != nil {
 		return err
 	}
-	if a, err = s.db.CreateAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, a); err != nil {
+	if a, err = h.s.DB().CreateAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, a); err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, a.JSON())
+	h.s.WriteJSON(w, r, http.StatusCreated, a.JSON())
 	return nil
 }
 
@@ -257,17 +234,17 @@ type sheetJSON struct {
 	Posture   assess.Posture          `json:"posture"`
 }
 
-func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	sh, err := s.db.AssessmentSheet(r.Context(), OrgOf(r.Context()).Org.ID, id)
+	sh, err := h.s.DB().AssessmentSheet(r.Context(), web.OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
 	out := sheetJSON{assessmentJSON: sh.Assessment.JSON(), Responses: sh.Responses, Decisions: sh.Decisions, Reviews: sh.Reviews,
-		Blockers: assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews), Posture: assess.PostureOf(sh, s.db.Now().UTC())}
+		Blockers: assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews), Posture: assess.PostureOf(sh, h.s.DB().Now().UTC())}
 	for _, e := range sh.Assessment.Entries {
 		ej := entryJSON{EntrySnapshot: e, Statuses: assess.StatusesFor(e)}
 		if rule, ok := assess.NARuleFor(e.Citation); ok {
@@ -275,7 +252,7 @@ func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Entries = append(out.Entries, ej)
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
 
@@ -291,17 +268,17 @@ type responseRequest struct {
 	RiskIDs     *[]int64               `json:"risk_ids"`
 }
 
-func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
 	var req responseRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	citation := r.PathValue("citation")
-	sh, err := s.db.AssessmentSheet(r.Context(), OrgOf(r.Context()).Org.ID, id)
+	sh, err := h.s.DB().AssessmentSheet(r.Context(), web.OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
@@ -342,28 +319,28 @@ func (s *Server) apiResponseUpdate(w http.ResponseWriter, r *http.Request) error
 	if req.RiskIDs != nil {
 		resp.RiskIDs = *req.RiskIDs
 	}
-	saved, err := s.db.SaveResponse(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, resp)
+	saved, err := h.s.DB().SaveResponse(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id, resp)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, saved)
+	h.s.WriteJSON(w, r, http.StatusOK, saved)
 	return nil
 }
 
-func (s *Server) apiResponseVersions(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiResponseVersions(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	pg, err := PageQuery(r)
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	vs, next, err := s.db.ResponseVersionPage(r.Context(), OrgOf(r.Context()).Org.ID, id, r.PathValue("citation"), pg)
+	vs, next, err := h.s.DB().ResponseVersionPage(r.Context(), web.OrgOf(r.Context()).Org.ID, id, r.PathValue("citation"), pg)
 	if err != nil {
 		return err
 	}
-	WritePage(s, w, r, vs, next)
+	web.WritePage(h.s, w, r, vs, next)
 	return nil
 }
 
@@ -377,13 +354,13 @@ type decisionRequest struct {
 	DecidedAt       dateJSON                  `json:"decided_at"`
 }
 
-func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
 	var req decisionRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
 	d := assess.Decision{Citation: r.PathValue("citation"), Outcome: req.Outcome, Alternative: req.Alternative, Rationale: req.Rationale,
@@ -391,15 +368,15 @@ func (s *Server) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(d.DecidedBy) == "" {
 		d.DecidedBy = signer(r)
 	}
-	saved, err := s.db.SaveDecision(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, d)
+	saved, err := h.s.DB().SaveDecision(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id, d)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, saved)
+	h.s.WriteJSON(w, r, http.StatusOK, saved)
 	return nil
 }
 
-func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiReview(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
@@ -407,35 +384,35 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request) error {
 	var req struct {
 		Note string `json:"note"`
 	}
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	rev, err := s.db.ReviewCategory(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id,
+	rev, err := h.s.DB().ReviewCategory(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id,
 		assess.CategoryReview{Category: catalog.Category(r.PathValue("category")), ReviewedBy: signer(r), Note: req.Note})
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, rev)
+	h.s.WriteJSON(w, r, http.StatusOK, rev)
 	return nil
 }
 
-func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	a, err := s.db.SubmitAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id)
+	a, err := h.s.DB().SubmitAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, a.JSON())
+	h.s.WriteJSON(w, r, http.StatusOK, a.JSON())
 	return nil
 }
 
 // notReadyBody is the 422 answer to a sign-off that is not possible yet:
 // the usual error with a field per blocker, and the blockers in full.
 type notReadyBody struct {
-	Error    errorDetail      `json:"error"`
+	Error    web.ErrorDetail  `json:"error"`
 	Blockers []assess.Blocker `json:"blockers"`
 }
 
@@ -448,21 +425,21 @@ func blockerField(b assess.Blocker) string {
 	return b.Citation + "." + b.Field
 }
 
-func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	a, err := s.db.FinaliseAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id, signer(r))
+	a, err := h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id, signer(r))
 	var nr *assess.NotReadyError
 	if errors.As(err, &nr) {
 		fields := validate.Error{}
 		for _, b := range nr.Blockers {
 			fields.Add(blockerField(b), b.Reason)
 		}
-		s.writeJSON(w, r, http.StatusUnprocessableEntity, notReadyBody{
-			Error: errorDetail{Code: "not_ready", Message: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention.", len(nr.Blockers)),
-				Fields: fields, RequestID: requestID(r.Context())},
+		h.s.WriteJSON(w, r, http.StatusUnprocessableEntity, notReadyBody{
+			Error: web.ErrorDetail{Code: "not_ready", Message: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention.", len(nr.Blockers)),
+				Fields: fields, RequestID: web.RequestID(r.Context())},
 			Blockers: nr.Blockers,
 		})
 		return nil
@@ -470,55 +447,55 @@ func (s *Server) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusOK, a.JSON())
+	h.s.WriteJSON(w, r, http.StatusOK, a.JSON())
 	return nil
 }
 
-func (s *Server) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
 	var req assessmentRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	orgID := OrgOf(r.Context()).Org.ID
-	src, err := s.db.Assessment(r.Context(), orgID, id)
+	orgID := web.OrgOf(r.Context()).Org.ID
+	src, err := h.s.DB().Assessment(r.Context(), orgID, id)
 	if err != nil {
 		return err
 	}
 	if req.Name == "" {
 		req.Name = src.Name + " (copy)"
 	}
-	a, err := s.newAssessment(r, req)
+	a, err := h.newAssessment(r, req)
 	if err != nil {
 		return err
 	}
-	if a, err = s.db.CopyAssessment(r.Context(), s.Actor(r), orgID, id, a); err != nil {
+	if a, err = h.s.DB().CopyAssessment(r.Context(), h.s.Actor(r), orgID, id, a); err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, a.JSON())
+	h.s.WriteJSON(w, r, http.StatusCreated, a.JSON())
 	return nil
 }
 
 // retentionBody is the 409 answer to deleting a record inside its retention
 // period, with the first date deletion is possible.
 type retentionBody struct {
-	Error       errorDetail `json:"error"`
-	RetainUntil time.Time   `json:"retain_until"`
+	Error       web.ErrorDetail `json:"error"`
+	RetainUntil time.Time       `json:"retain_until"`
 }
 
-func (s *Server) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	err = s.db.DeleteAssessment(r.Context(), s.Actor(r), OrgOf(r.Context()).Org.ID, id)
+	err = h.s.DB().DeleteAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id)
 	var re *assess.RetentionError
 	if errors.As(err, &re) {
-		s.writeJSON(w, r, http.StatusConflict, retentionBody{
-			Error: errorDetail{Code: "retained", RequestID: requestID(r.Context()),
+		h.s.WriteJSON(w, r, http.StatusConflict, retentionBody{
+			Error: web.ErrorDetail{Code: "retained", RequestID: web.RequestID(r.Context()),
 				Message: fmt.Sprintf("This assessment is documentation the rule requires to be kept for six years from its last effective date (§164.316(b)(2)(i)); it can be deleted from %s.", re.Until.Format("2 January 2006"))},
 			RetainUntil: re.Until,
 		})
@@ -539,7 +516,7 @@ type compareJSON struct {
 	Changes []assess.Change      `json:"changes"`
 }
 
-func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	problems := validate.Error{}
 	ids := map[string]int64{}
@@ -553,12 +530,12 @@ func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) er
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	orgID := OrgOf(r.Context()).Org.ID
-	a, err := s.db.AssessmentSheet(r.Context(), orgID, ids["a"])
+	orgID := web.OrgOf(r.Context()).Org.ID
+	a, err := h.s.DB().AssessmentSheet(r.Context(), orgID, ids["a"])
 	if err != nil {
 		return err
 	}
-	b, err := s.db.AssessmentSheet(r.Context(), orgID, ids["b"])
+	b, err := h.s.DB().AssessmentSheet(r.Context(), orgID, ids["b"])
 	if err != nil {
 		return err
 	}
@@ -567,6 +544,6 @@ func (s *Server) apiAssessmentCompare(w http.ResponseWriter, r *http.Request) er
 	for _, c := range out.Changes {
 		out.Summary[c.Trend]++
 	}
-	s.writeJSON(w, r, http.StatusOK, out)
+	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -1,4 +1,4 @@
-package web
+package assessweb
 
 import (
 	"bytes"
@@ -9,11 +9,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/crypt"
@@ -24,63 +25,6 @@ import (
 
 const testPDF = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
-// multipartBody builds a form with the given fields and, if filename is
-// set, a file part.
-func multipartBody(t *testing.T, fields map[string]string, filename string, data []byte) (string, *bytes.Buffer) {
-	t.Helper()
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if filename != "" {
-		fw, err := mw.CreateFormFile("file", filename)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw.Write(data)
-	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return mw.FormDataContentType(), &b
-}
-
-// upload posts a multipart form as the browser's script does (CSRF header,
-// JSON answer).
-func upload(t *testing.T, c *browserClient, path string, fields map[string]string, filename string, data []byte) *httptest.ResponseRecorder {
-	t.Helper()
-	ct, body := multipartBody(t, fields, filename, data)
-	r := httptest.NewRequest("POST", path, body)
-	r.Header.Set("Content-Type", ct)
-	r.Header.Set("Accept", "application/json")
-	r.Header.Set("X-CSRF-Token", c.csrf)
-	for _, ck := range c.cookies {
-		r.AddCookie(ck)
-	}
-	w := httptest.NewRecorder()
-	c.h.ServeHTTP(w, r)
-	return w
-}
-
-// formPost posts a multipart form as a browser without scripts does: the
-// CSRF token is a form field, the answer HTML.
-func formPost(t *testing.T, c *browserClient, path string, fields map[string]string, filename string, data []byte) *httptest.ResponseRecorder {
-	t.Helper()
-	fields["csrf"] = c.csrf
-	ct, body := multipartBody(t, fields, filename, data)
-	r := httptest.NewRequest("POST", path, body)
-	r.Header.Set("Content-Type", ct)
-	for _, ck := range c.cookies {
-		r.AddCookie(ck)
-	}
-	w := httptest.NewRecorder()
-	c.h.ServeHTTP(w, r)
-	return w
-}
-
 func TestEvidence(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -88,7 +32,7 @@ func TestEvidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := newTestServer(t, db, Config{Keys: keys})
+		s := newServer(t, db, web.Config{Keys: keys})
 		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		if err != nil {
 			t.Fatal(err)
@@ -97,32 +41,32 @@ func TestEvidence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		createUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
-		createUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
-		createUser(t, db, "eve@example.org", false, other.ID, identity.RoleOwner)
-		priya := loginFull(t, s, db, "priya@example.org", testPassword)
-		lena := loginFull(t, s, db, "lena@example.org", testPassword)
-		eve := loginFull(t, s, db, "eve@example.org", testPassword)
+		webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
+		webtest.CreateUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
+		webtest.CreateUser(t, db, "eve@example.org", false, other.ID, identity.RoleOwner)
+		priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
+		lena := webtest.LoginFull(t, s, db, "lena@example.org", webtest.Password)
+		eve := webtest.LoginFull(t, s, db, "eve@example.org", webtest.Password)
 		const base = "/api/v1/orgs/riverside/evidence"
 
 		// Upload a PDF through the API.
-		w := upload(t, priya, base, map[string]string{"title": "Information security policy", "description": "Signed by the owner"}, "policy.pdf", []byte(testPDF))
+		w := webtest.Upload(t, priya, base, map[string]string{"title": "Information security policy", "description": "Signed by the owner"}, "policy.pdf", []byte(testPDF))
 		var created evidenceJSON
-		mustJSON(t, w, http.StatusCreated, &created)
+		webtest.MustJSON(t, w, http.StatusCreated, &created)
 		id := created.Evidence.ID
 		if created.Evidence.Kind != assess.EvidenceFile || len(created.Versions) != 1 || created.Versions[0].ContentType != "application/pdf" {
 			t.Fatalf("created %+v", created)
 		}
 
 		// A new version keeps the first.
-		w = upload(t, priya, fmt.Sprintf("%s/%d/versions", base, id), nil, "policy-v2.pdf", []byte(testPDF+"% v2\n"))
+		w = webtest.Upload(t, priya, fmt.Sprintf("%s/%d/versions", base, id), nil, "policy-v2.pdf", []byte(testPDF+"% v2\n"))
 		var v2 assess.EvidenceVersion
-		mustJSON(t, w, http.StatusCreated, &v2)
+		webtest.MustJSON(t, w, http.StatusCreated, &v2)
 		if v2.Version != 2 {
 			t.Errorf("version = %+v", v2)
 		}
 		var item evidenceJSON
-		mustJSON(t, priya.get(t, fmt.Sprintf("%s/%d", base, id)), http.StatusOK, &item)
+		webtest.MustJSON(t, priya.Get(t, fmt.Sprintf("%s/%d", base, id)), http.StatusOK, &item)
 		if len(item.Versions) != 2 || item.Evidence.CurrentVersion != 2 {
 			t.Errorf("item = %+v", item)
 		}
@@ -130,7 +74,7 @@ func TestEvidence(t *testing.T) {
 		// Download: attachment, sniffed type, nosniff, no-store, the bytes
 		// whose checksum was recorded.
 		for _, path := range []string{fmt.Sprintf("%s/%d/versions/1/download", base, id), fmt.Sprintf("/orgs/riverside/evidence/%d/versions/1/download", id)} {
-			w = lena.get(t, path)
+			w = lena.Get(t, path)
 			if w.Code != http.StatusOK {
 				t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
 			}
@@ -146,105 +90,103 @@ func TestEvidence(t *testing.T) {
 		}
 
 		// The pages list it and show its versions.
-		if w = lena.get(t, "/orgs/riverside/evidence"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Information security policy") || strings.Contains(w.Body.String(), "Upload a file") {
+		if w = lena.Get(t, "/orgs/riverside/evidence"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Information security policy") || strings.Contains(w.Body.String(), "Upload a file") {
 			t.Errorf("list page for a viewer = %d", w.Code)
 		}
-		if w = priya.get(t, "/orgs/riverside/evidence"); !strings.Contains(w.Body.String(), "Upload a file") || !strings.Contains(w.Body.String(), "upload.js") {
+		if w = priya.Get(t, "/orgs/riverside/evidence"); !strings.Contains(w.Body.String(), "Upload a file") || !strings.Contains(w.Body.String(), "upload.js") {
 			t.Errorf("list page for a contributor lacks the upload form")
 		}
-		if w = lena.get(t, fmt.Sprintf("/orgs/riverside/evidence/%d", id)); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "policy-v2.pdf") || !strings.Contains(w.Body.String(), created.Versions[0].SHA256) {
+		if w = lena.Get(t, fmt.Sprintf("/orgs/riverside/evidence/%d", id)); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "policy-v2.pdf") || !strings.Contains(w.Body.String(), created.Versions[0].SHA256) {
 			t.Errorf("item page = %d %s", w.Code, w.Body)
 		}
 
 		// A viewer may not upload.
-		if w = upload(t, lena, base, map[string]string{"title": "x"}, "x.pdf", []byte(testPDF)); w.Code != http.StatusForbidden {
+		if w = webtest.Upload(t, lena, base, map[string]string{"title": "x"}, "x.pdf", []byte(testPDF)); w.Code != http.StatusForbidden {
 			t.Errorf("viewer upload = %d", w.Code)
 		}
 
 		// Forbidden type: an ELF program named policy.pdf.
-		w = upload(t, priya, base, map[string]string{"title": "Policy"}, "policy.pdf", []byte("\x7fELF\x02\x01\x01\x00rest"))
-		var bad errorBody
-		mustJSON(t, w, http.StatusUnprocessableEntity, &bad)
+		w = webtest.Upload(t, priya, base, map[string]string{"title": "Policy"}, "policy.pdf", []byte("\x7fELF\x02\x01\x01\x00rest"))
+		var bad web.ErrorBody
+		webtest.MustJSON(t, w, http.StatusUnprocessableEntity, &bad)
 		if !strings.Contains(bad.Error.Fields["file"], "program") {
 			t.Errorf("ELF: %+v", bad)
 		}
 		// A PDF named .docx.
-		w = upload(t, priya, base, map[string]string{"title": "Policy"}, "policy.docx", []byte(testPDF))
-		mustJSON(t, w, http.StatusUnprocessableEntity, &bad)
+		w = webtest.Upload(t, priya, base, map[string]string{"title": "Policy"}, "policy.docx", []byte(testPDF))
+		webtest.MustJSON(t, w, http.StatusUnprocessableEntity, &bad)
 		if !strings.Contains(bad.Error.Fields["file"], "PDF") {
 			t.Errorf("mismatched extension: %+v", bad)
 		}
 		// Without scripts: the form comes back with the problem by the field.
-		w = formPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Policy", "kind": "file"}, "page.txt", []byte("<html><script>alert(1)</script>"))
+		w = webtest.FormPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Policy", "kind": "file"}, "page.txt", []byte("<html><script>alert(1)</script>"))
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `id="ev-file-problem"`) || !strings.Contains(w.Body.String(), "HTML") {
 			t.Errorf("HTML upload by form = %d", w.Code)
 		}
 		// A plain form upload that works redirects to the new item.
-		w = formPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Device inventory", "kind": "file"}, "devices.csv", []byte("device,owner\nlaptop-1,Priya\n"))
+		w = webtest.FormPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Device inventory", "kind": "file"}, "devices.csv", []byte("device,owner\nlaptop-1,Priya\n"))
 		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/orgs/riverside/evidence/") {
 			t.Errorf("form upload = %d %s", w.Code, w.Header())
 		}
 
 		// Over the limit: 413 with a clear message, by script and by form.
-		s.cfg.EvidenceLimit = 1024
+		// (A server on the same database with a limit of 1 KiB.)
+		small := priya.On(newServer(t, db, web.Config{Keys: keys, EvidenceLimit: 1024}))
 		big := []byte(strings.Repeat("a", 1025))
-		w = upload(t, priya, base, map[string]string{"title": "Big"}, "big.txt", big)
-		mustJSON(t, w, http.StatusRequestEntityTooLarge, &bad)
+		w = webtest.Upload(t, small, base, map[string]string{"title": "Big"}, "big.txt", big)
+		webtest.MustJSON(t, w, http.StatusRequestEntityTooLarge, &bad)
 		if !strings.Contains(bad.Error.Message, "at most 1 KiB") {
 			t.Errorf("413 message %q", bad.Error.Message)
 		}
 		huge := bytes.Repeat([]byte("a"), 3<<20)
-		if w = formPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Huge", "kind": "file"}, "huge.txt", huge); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "too large") {
+		if w = webtest.FormPost(t, small, "/orgs/riverside/evidence", map[string]string{"title": "Huge", "kind": "file"}, "huge.txt", huge); w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "too large") {
 			t.Errorf("huge form upload = %d", w.Code)
 		}
-		s.cfg.EvidenceLimit = 0
 
 		// Link evidence, by JSON and by form; a javascript: address is refused.
-		w = sendJSON(t, priya, "POST", base, `{"title":"EHR vendor security","url":"https://ehr.example.com/security"}`)
+		w = webtest.SendJSON(t, priya, "POST", base, `{"title":"EHR vendor security","url":"https://ehr.example.com/security"}`)
 		var link evidenceJSON
-		mustJSON(t, w, http.StatusCreated, &link)
+		webtest.MustJSON(t, w, http.StatusCreated, &link)
 		if link.Evidence.Kind != assess.EvidenceLink || link.Evidence.URL != "https://ehr.example.com/security" {
 			t.Errorf("link %+v", link)
 		}
-		w = sendJSON(t, priya, "POST", base, `{"title":"bad","url":"javascript:alert(1)"}`)
-		mustJSON(t, w, http.StatusUnprocessableEntity, &bad)
+		w = webtest.SendJSON(t, priya, "POST", base, `{"title":"bad","url":"javascript:alert(1)"}`)
+		webtest.MustJSON(t, w, http.StatusUnprocessableEntity, &bad)
 		if bad.Error.Fields["url"] == "" {
 			t.Errorf("javascript link: %+v", bad)
 		}
-		w = formPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Backup vendor", "kind": "link", "url": "https://backup.example.com/soc2"}, "", nil)
+		w = webtest.FormPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Backup vendor", "kind": "link", "url": "https://backup.example.com/soc2"}, "", nil)
 		if w.Code != http.StatusSeeOther {
 			t.Errorf("link form = %d %s", w.Code, w.Body)
 		}
 
 		// Another organisation's evidence is not found.
 		for _, path := range []string{fmt.Sprintf("/api/v1/orgs/other/evidence/%d", id), fmt.Sprintf("/api/v1/orgs/other/evidence/%d/versions/1/download", id)} {
-			if w = eve.get(t, path); w.Code != http.StatusNotFound {
+			if w = eve.Get(t, path); w.Code != http.StatusNotFound {
 				t.Errorf("GET %s by another org = %d", path, w.Code)
 			}
 		}
-		if w = eve.get(t, fmt.Sprintf("%s/%d", base, id)); w.Code != http.StatusNotFound {
+		if w = eve.Get(t, fmt.Sprintf("%s/%d", base, id)); w.Code != http.StatusNotFound {
 			t.Errorf("eve reading riverside = %d", w.Code)
 		}
 
 		// Retire: kept, no new versions.
-		if w = formPost(t, priya, fmt.Sprintf("/orgs/riverside/evidence/%d/retire", id), map[string]string{}, "", nil); w.Code != http.StatusSeeOther {
+		if w = webtest.FormPost(t, priya, fmt.Sprintf("/orgs/riverside/evidence/%d/retire", id), map[string]string{}, "", nil); w.Code != http.StatusSeeOther {
 			t.Errorf("retire = %d %s", w.Code, w.Body)
 		}
-		if w = upload(t, priya, fmt.Sprintf("%s/%d/versions", base, id), nil, "p3.pdf", []byte(testPDF)); w.Code != http.StatusConflict {
+		if w = webtest.Upload(t, priya, fmt.Sprintf("%s/%d/versions", base, id), nil, "p3.pdf", []byte(testPDF)); w.Code != http.StatusConflict {
 			t.Errorf("version of retired evidence = %d", w.Code)
 		}
 
 		// Tampering is refused (store tests alter the database; here the
 		// wrapped key is opened with a keyring that lacks its KEK, which is
 		// an error but not tampering).
-		other2, _ := newTestServer(t, db, Config{Keys: mustKeyring(t)})
-		lena.h = other2
-		w = lena.get(t, fmt.Sprintf("%s/%d/versions/2/download", base, id))
-		mustJSON(t, w, http.StatusInternalServerError, &bad)
+		other2 := newServer(t, db, web.Config{Keys: webtest.Keyring(t)})
+		w = lena.On(other2).Get(t, fmt.Sprintf("%s/%d/versions/2/download", base, id))
+		webtest.MustJSON(t, w, http.StatusInternalServerError, &bad)
 		if bad.Error.Code == "evidence_tampered" || strings.Contains(w.Body.String(), "%PDF") {
 			t.Errorf("download with the wrong keyring: %s", w.Body)
 		}
-		lena.h = s
 
 		entries, err := db.AuditEntries(ctx, org.ID, 1000)
 		if err != nil {
@@ -263,21 +205,12 @@ func TestEvidence(t *testing.T) {
 		var list struct {
 			Evidence []assess.Evidence `json:"evidence"`
 		}
-		mustJSON(t, lena.get(t, base), http.StatusOK, &list)
+		webtest.MustJSON(t, lena.Get(t, base), http.StatusOK, &list)
 		if len(list.Evidence) != 4 {
 			b, _ := json.Marshal(list)
 			t.Errorf("list = %s", b)
 		}
 	})
-}
-
-func mustKeyring(t *testing.T) *crypt.Keyring {
-	t.Helper()
-	k, err := crypt.NewKeyring()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // TestEvidenceTamperedDownload alters the recorded checksum directly in the
@@ -291,15 +224,15 @@ func TestEvidenceTamperedDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, _ := newTestServer(t, db, Config{Keys: mustKeyring(t)})
+	s := newServer(t, db, web.Config{Keys: webtest.Keyring(t)})
 	org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 	if err != nil {
 		t.Fatal(err)
 	}
-	createUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
-	priya := loginFull(t, s, db, "priya@example.org", testPassword)
+	webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
+	priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
 	var created evidenceJSON
-	mustJSON(t, upload(t, priya, "/api/v1/orgs/riverside/evidence", map[string]string{"title": "Policy"}, "policy.pdf", []byte(testPDF)), http.StatusCreated, &created)
+	webtest.MustJSON(t, webtest.Upload(t, priya, "/api/v1/orgs/riverside/evidence", map[string]string{"title": "Policy"}, "policy.pdf", []byte(testPDF)), http.StatusCreated, &created)
 
 	raw, err := sql.Open("sqlite", path)
 	if err != nil {
@@ -310,7 +243,7 @@ func TestEvidenceTamperedDownload(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/api/v1/orgs/riverside/evidence/%d/versions/1/download", "/orgs/riverside/evidence/%d/versions/1/download"} {
-		w := priya.get(t, fmt.Sprintf(p, created.Evidence.ID))
+		w := priya.Get(t, fmt.Sprintf(p, created.Evidence.ID))
 		if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "%PDF") || w.Header().Get("Content-Disposition") != "" ||
 			!strings.Contains(w.Body.String(), "integrity check") {
 			t.Errorf("tampered download = %d %v %s", w.Code, w.Header(), w.Body)

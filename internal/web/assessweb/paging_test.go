@@ -1,4 +1,4 @@
-package web
+package assessweb
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
@@ -29,12 +32,12 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		cli := store.Actor{Name: "cli:test"}
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db, web.Config{})
 		org, err := db.CreateOrg(ctx, cli, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		if err != nil {
 			t.Fatal(err)
 		}
-		sam := loginFull(t, s, db, "sam@example.org", createUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer))
+		sam := webtest.LoginFull(t, s, db, "sam@example.org", webtest.CreateUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer))
 		cat, err := catalog.Default()
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +78,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			type item struct {
 				Name string `json:"name"`
 			}
-			got := walkAPI[item](t, sam, "/api/v1/orgs/riverside/assessments?limit=2", func(page int) {
+			got := webtest.WalkAPI[item](t, sam, "/api/v1/orgs/riverside/assessments?limit=2", func(page int) {
 				if page == 1 {
 					addAssessment("newest", day.AddDate(0, 0, 9)) // before the cursor
 					as = append(as, addAssessment("oldest", day.AddDate(0, 0, -9)))
@@ -102,7 +105,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			for n := 1; n <= 5; n++ {
 				save(n)
 			}
-			got := walkAPI[assess.Response](t, sam, fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions?limit=2", a.ID, citation), func(page int) {
+			got := webtest.WalkAPI[assess.Response](t, sam, fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions?limit=2", a.ID, citation), func(page int) {
 				if page == 1 {
 					save(6) // after the cursor: comes once, last
 				}
@@ -141,7 +144,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 					MaxSize    int64             `json:"max_size"`
 					Accepted   []string          `json:"accepted"`
 				}
-				decodeJSON200(t, sam, next, &p)
+				webtest.DecodeJSON200(t, sam, next, &p)
 				if p.MaxSize == 0 || len(p.Accepted) == 0 {
 					t.Errorf("GET %s lost max_size or accepted: %+v", next, p)
 				}
@@ -160,7 +163,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 				t.Errorf("pages of /api/v1/orgs/riverside/evidence = %v, want %v", got, want)
 			}
 			pageWant := append([]string{"late"}, want...)
-			rows := walkPages(t, sam, "/orgs/riverside/evidence?limit=2", regexp.MustCompile(`<td><a href="/orgs/riverside/evidence/\d+">([^<]+)</a></td>`), func(int) {})
+			rows := webtest.WalkPages(t, sam, "/orgs/riverside/evidence?limit=2", regexp.MustCompile(`<td><a href="/orgs/riverside/evidence/\d+">([^<]+)</a></td>`), func(int) {})
 			if !slices.Equal(rows, pageWant) {
 				t.Errorf("pages of /orgs/riverside/evidence = %v, want %v", rows, pageWant)
 			}
@@ -219,7 +222,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 					UsedBy     []use   `json:"used_by"`
 					NextCursor *string `json:"used_by_next_cursor"`
 				}
-				decodeJSON200(t, sam, next, &p)
+				webtest.DecodeJSON200(t, sam, next, &p)
 				for _, u := range p.UsedBy {
 					got = append(got, key(u))
 				}
@@ -238,7 +241,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("pages of used_by = %v, want %v", got, want)
 			}
-			rows := walkPages(t, sam, fmt.Sprintf("/orgs/riverside/evidence/%d?limit=2", e.ID), regexp.MustCompile(`<li><a href="/orgs/riverside/assessments/(\d+/entries/[^"]+)">`), func(int) {})
+			rows := webtest.WalkPages(t, sam, fmt.Sprintf("/orgs/riverside/evidence/%d?limit=2", e.ID), regexp.MustCompile(`<li><a href="/orgs/riverside/assessments/(\d+/entries/[^"]+)">`), func(int) {})
 			for i, r := range rows {
 				if rows[i], err = url.PathUnescape(r); err != nil {
 					t.Fatal(err)
@@ -275,21 +278,21 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 				fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d/responses/%s/versions", a.ID, a.Entries[0].Citation)}
 			for _, path := range paths {
 				for _, b := range bad {
-					w := sam.do(t, "GET", path+"?"+b.query, "application/json", nil)
-					var body errorBody
+					w := sam.Do(t, "GET", path+"?"+b.query, "application/json", nil)
+					var body web.ErrorBody
 					if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusUnprocessableEntity || body.Error.Fields[b.field] == "" {
 						t.Errorf("GET %s?%s = %d %s, want 422 naming %s", path, b.query, w.Code, w.Body, b.field)
 					}
 				}
 			}
 			// A well-formed key whose sort value is not a start time.
-			c := encodeCursor(store.Key{Sort: "yesterday", ID: a.ID})
-			w := sam.do(t, "GET", "/api/v1/orgs/riverside/assessments?cursor="+c, "application/json", nil)
-			var body errorBody
+			c := *web.NextCursor(&store.Key{Sort: "yesterday", ID: a.ID})
+			w := sam.Do(t, "GET", "/api/v1/orgs/riverside/assessments?cursor="+c, "application/json", nil)
+			var body web.ErrorBody
 			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusUnprocessableEntity || body.Error.Fields["cursor"] == "" {
 				t.Errorf("GET assessments with a key that is not a time = %d %s, want 422 naming cursor", w.Code, w.Body)
 			}
-			if w := sam.get(t, "/orgs/riverside/evidence?cursor=not-a-cursor"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "cursor") {
+			if w := sam.Get(t, "/orgs/riverside/evidence?cursor=not-a-cursor"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "cursor") {
 				t.Errorf("GET /orgs/riverside/evidence with a bad cursor = %d, want 422 naming cursor", w.Code)
 			}
 		})

@@ -1,4 +1,4 @@
-package web
+package assessweb
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -36,27 +39,27 @@ func hiddenFields(body string) url.Values {
 func TestMultiEntrySavesAreAtomic(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db, web.Config{})
 		org, err := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		if err != nil {
 			t.Fatal(err)
 		}
-		createUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
-		priya := loginFull(t, s, db, "priya@example.org", testPassword)
-		w := postForm(t, priya, "/orgs/riverside/assessments", url.Values{"name": {"2026 assessment"}, "catalog_profile": {"current"}})
-		wantPage(t, w, 303)
+		webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
+		priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
+		w := webtest.PostForm(t, priya, "/orgs/riverside/assessments", url.Values{"name": {"2026 assessment"}, "catalog_profile": {"current"}})
+		webtest.WantPage(t, w, 303)
 		base := w.Header().Get("Location")
 		as, err := db.Assessments(ctx, org.ID)
 		if err != nil || len(as) != 1 {
 			t.Fatalf("assessments %v %v", as, err)
 		}
 		id := as[0].ID
-		createUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
+		webtest.CreateUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
 		sam, err := db.UserByEmail(ctx, "sam@example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
-		other := store.Actor{Name: "user:" + itoa(sam.ID)}
+		other := store.Actor{Name: "user:" + itoa64(sam.ID)}
 		audits := func() int {
 			t.Helper()
 			es, _, err := db.AuditSearch(ctx, store.AuditFilter{OrgID: org.ID, Action: "assess.response"})
@@ -87,8 +90,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 				form.Set(rows[2]+".status", last)
 				return form
 			}
-			page := priya.get(t, base+"/table")
-			wantPage(t, page, 200, `id="table-form"`, `id="table-save"`)
+			page := priya.Get(t, base+"/table")
+			webtest.WantPage(t, page, 200, `id="table-form"`, `id="table-save"`)
 			loadedForm := hiddenFields(page.Body.String())
 			if loadedForm.Get("164.312(b).version") != "0" || loadedForm.Get("164.312(b).digest") == "" {
 				t.Fatalf("the table carries no version for 164.312(b): %v", loadedForm)
@@ -98,8 +101,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := audits()
-			w := postForm(t, priya, base+"/table", edit(hiddenFields(page.Body.String()), "partial"))
-			wantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-conflict"`, `href="#f-e-164-312-b-conflict"`, "Test sam@example.org saved this entry",
+			w := webtest.PostForm(t, priya, base+"/table", edit(hiddenFields(page.Body.String()), "partial"))
+			webtest.WantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-conflict"`, `href="#f-e-164-312-b-conflict"`, "Test sam@example.org saved this entry",
 				"Table edit I by Priya", "Table edit II by Priya", "Table edit III by Priya")
 			for _, c := range rows[:2] {
 				if r := response(c); r.Version != 0 {
@@ -118,8 +121,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			}
 
 			// An invalid last row: the other rows' edits stay in the form.
-			w = postForm(t, priya, base+"/table", edit(again, "not_applicable"))
-			wantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-status-problem"`, `href="#f-e-164-312-b-status"`,
+			w = webtest.PostForm(t, priya, base+"/table", edit(again, "not_applicable"))
+			webtest.WantPage(t, w, 422, "Nothing was saved", `id="f-e-164-312-b-status-problem"`, `href="#f-e-164-312-b-status"`,
 				"Table edit I by Priya", "Table edit II by Priya", `<option value="partial" selected>`)
 			if strings.Contains(w.Body.String(), `id="f-e-164-308-a-1-ii-A-status-problem"`) {
 				t.Error("a valid row is marked as a problem")
@@ -129,8 +132,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			}
 
 			// Saved: the three changed rows, one audit entry each, no other row.
-			w = postForm(t, priya, base+"/table", edit(hiddenFields(w.Body.String()), "partial"))
-			wantPage(t, w, 303)
+			w = webtest.PostForm(t, priya, base+"/table", edit(hiddenFields(w.Body.String()), "partial"))
+			webtest.WantPage(t, w, 303)
 			if loc := w.Header().Get("Location"); !strings.Contains(loc, "/table?saved=") {
 				t.Errorf("saved, redirected to %q", loc)
 			}
@@ -143,11 +146,11 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 				t.Errorf("saving three rows wrote %d audit entries, want 3", n)
 			}
 			loc, _, _ := strings.Cut(w.Header().Get("Location"), "#")
-			wantPage(t, priya.get(t, loc), 200, "Saved 3 entries", `class="saved"`)
+			webtest.WantPage(t, priya.Get(t, loc), 200, "Saved 3 entries", `class="saved"`)
 			// Saving the page again unchanged writes nothing.
 			before = audits()
-			w = postForm(t, priya, base+"/table", edit(hiddenFields(priya.get(t, base+"/table").Body.String()), "partial"))
-			wantPage(t, w, 303)
+			w = webtest.PostForm(t, priya, base+"/table", edit(hiddenFields(priya.Get(t, base+"/table").Body.String()), "partial"))
+			webtest.WantPage(t, w, 303)
 			if n := audits() - before; n != 0 {
 				t.Errorf("saving unchanged rows wrote %d audit entries", n)
 			}
@@ -155,8 +158,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 
 		t.Run("guided", func(t *testing.T) {
 			const standard = "164.308(a)(7)"
-			page := priya.get(t, base+"/guided?standard="+url.QueryEscape(standard))
-			wantPage(t, page, 200, `data-standard="`+standard+`"`)
+			page := priya.Get(t, base+"/guided?standard="+url.QueryEscape(standard))
+			webtest.WantPage(t, page, 200, `data-standard="`+standard+`"`)
 			var entries []string
 			for _, e := range as[0].Entries {
 				if e.Assessable() && e.Standard == standard {
@@ -170,11 +173,11 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			edit := func(form url.Values, lastStatus string) url.Values {
 				form.Set("standard", standard)
 				for i := range entries {
-					p := "s" + itoa(int64(i)) + "-"
+					p := "s" + itoa64(int64(i)) + "-"
 					form.Set(p+"status", "implemented")
-					form.Set(p+"narrative", "Guided edit "+itoa(int64(i))+" by Priya")
+					form.Set(p+"narrative", "Guided edit "+itoa64(int64(i))+" by Priya")
 				}
-				form.Set("s"+itoa(int64(last))+"-status", lastStatus)
+				form.Set("s"+itoa64(int64(last))+"-status", lastStatus)
 				return form
 			}
 			loadedForm := hiddenFields(page.Body.String())
@@ -182,10 +185,10 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := audits()
-			lastID := "s" + itoa(int64(last)) + "-"
-			w := postForm(t, priya, base+"/guided", edit(loadedForm, "implemented"))
-			wantPage(t, w, 422, "Nothing was saved", `id="`+lastID+`conflict"`, `href="#`+lastID+`conflict"`, "Test sam@example.org saved this entry",
-				"Guided edit 0 by Priya", "Guided edit 1 by Priya", "Guided edit "+itoa(int64(last))+" by Priya")
+			lastID := "s" + itoa64(int64(last)) + "-"
+			w := webtest.PostForm(t, priya, base+"/guided", edit(loadedForm, "implemented"))
+			webtest.WantPage(t, w, 422, "Nothing was saved", `id="`+lastID+`conflict"`, `href="#`+lastID+`conflict"`, "Test sam@example.org saved this entry",
+				"Guided edit 0 by Priya", "Guided edit 1 by Priya", "Guided edit "+itoa64(int64(last))+" by Priya")
 			if strings.Contains(w.Body.String(), "Nothing was saved") && audits() != before {
 				t.Errorf("the page says nothing was saved, but %d audit entries were written", audits()-before)
 			}
@@ -201,8 +204,8 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 			// An invalid entry in the middle keeps the others' edits.
 			form := edit(hiddenFields(w.Body.String()), "implemented")
 			form.Set("s1-target_date", "next week")
-			w = postForm(t, priya, base+"/guided", form)
-			wantPage(t, w, 422, "Nothing was saved", `id="s1-target_date-problem"`, `href="#s1-target_date"`, "Guided edit 0 by Priya", "Guided edit 2 by Priya", `value="next week"`)
+			w = webtest.PostForm(t, priya, base+"/guided", form)
+			webtest.WantPage(t, w, 422, "Nothing was saved", `id="s1-target_date-problem"`, `href="#s1-target_date"`, "Guided edit 0 by Priya", "Guided edit 2 by Priya", `value="next week"`)
 			if !strings.Contains(w.Body.String(), `id="s0-status-implemented" value="implemented" checked`) {
 				t.Error("the first entry's status was not kept in the form")
 			}
@@ -212,10 +215,10 @@ func TestMultiEntrySavesAreAtomic(t *testing.T) {
 
 			// Saved: every entry of the standard, one audit entry each; the
 			// last one replaces Sam's answer, which Priya has now seen.
-			w = postForm(t, priya, base+"/guided", edit(hiddenFields(w.Body.String()), "implemented"))
-			wantPage(t, w, 303)
+			w = webtest.PostForm(t, priya, base+"/guided", edit(hiddenFields(w.Body.String()), "implemented"))
+			webtest.WantPage(t, w, 303)
 			for i, c := range entries {
-				if r := response(c); r.Status != assess.Implemented || r.Narrative != "Guided edit "+itoa(int64(i))+" by Priya" {
+				if r := response(c); r.Status != assess.Implemented || r.Narrative != "Guided edit "+itoa64(int64(i))+" by Priya" {
 					t.Errorf("%s saved as %q %q", c, r.Status, r.Narrative)
 				}
 			}

@@ -1,0 +1,220 @@
+package assessweb
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/web"
+)
+
+// An assessment's overview: its posture, what blocks sign-off, the
+// category reviews, and the steps from draft to final — submitting,
+// signing off, deleting.
+
+type assessmentView struct {
+	web.Page
+	assessBase
+	Chart    web.PostureChartView
+	Overall  assess.Counts
+	Answered int
+	Blockers []blockerItem
+	// BlockerGroups are the blockers by category, in the rule's order.
+	BlockerGroups []blockerGroup
+	Reviews       []reviewItem
+	Decisions     []web.OutcomeCount
+	Notice        string
+	Problem       string
+	DeleteNote    string
+	CanDelete     bool
+	// ConfirmProblem is set when a deletion was not confirmed.
+	ConfirmProblem string
+	Steps          []stepItem
+}
+
+type blockerItem struct {
+	assess.Blocker
+	URL string
+}
+
+type blockerGroup struct {
+	Title string
+	Items []blockerItem
+}
+
+type reviewItem struct {
+	Category catalog.Category
+	Title    string
+	Anchor   string
+	Review   *assess.CategoryReview
+	Note     string
+	Problem  string
+}
+
+type stepItem struct {
+	Label   string
+	Current bool
+	Done    bool
+}
+
+func (h *Handler) assessmentPage(w http.ResponseWriter, r *http.Request) error {
+	sh, err := h.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	v := &assessmentView{}
+	switch r.URL.Query().Get("done") {
+	case "submitted":
+		v.Notice = "Submitted for review. The security official can now review each category and sign the assessment off."
+	case "reviewed":
+		v.Notice = "Category review recorded."
+	case "guided":
+		v.Notice = "Guided mode finished: every standard has been through. What still blocks sign-off is listed below."
+	case "finalised":
+		v.Notice = "Signed off. The assessment is now final and can no longer be changed."
+	}
+	return h.renderAssessment(w, r, http.StatusOK, sh, v)
+}
+
+func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *assessmentView) error {
+	a := sh.Assessment
+	now := h.s.DB().Now().UTC()
+	v.assessBase = h.assessBaseOf(r, a)
+	v.Page = web.Page{Title: a.Name, Breadcrumbs: assessCrumbs(r, a)}
+	pos := assess.PostureOf(sh, now)
+	v.Chart = h.s.PostureChart("Posture of "+a.Name+" by category", pos)
+	v.Overall = pos.Overall
+	v.Answered = pos.Overall.Entries - pos.Overall.Unanswered
+	v.Decisions = web.DecisionCounts(pos.Overall)
+	for _, b := range assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews) {
+		u := v.Base + "#review-" + string(b.Category)
+		if b.Citation != "" {
+			u = v.Base + "/entries/" + b.Citation + "#" + map[string]string{"status": "response-h", "na_reason": "response-h", "decision": "decision-h"}[b.Field]
+		}
+		v.Blockers = append(v.Blockers, blockerItem{Blocker: b, URL: u})
+	}
+	for _, c := range a.Categories() {
+		g := blockerGroup{Title: h.s.CategoryTitle(c)}
+		for _, b := range v.Blockers {
+			if b.Category == c {
+				g.Items = append(g.Items, b)
+			}
+		}
+		if len(g.Items) > 0 {
+			v.BlockerGroups = append(v.BlockerGroups, g)
+		}
+	}
+	for _, c := range a.Categories() {
+		it := reviewItem{Category: c, Title: h.s.CategoryTitle(c), Anchor: "review-" + string(c)}
+		for _, rv := range sh.Reviews {
+			if rv.Category == c {
+				it.Review = &rv
+			}
+		}
+		v.Reviews = append(v.Reviews, it)
+	}
+	for _, st := range []assess.Status{assess.StatusDraft, assess.StatusInReview, assess.StatusFinal} {
+		v.Steps = append(v.Steps, stepItem{Label: st.Label(), Current: st == a.Status,
+			Done: (st == assess.StatusDraft && a.Status != assess.StatusDraft) || (st == assess.StatusInReview && a.Status == assess.StatusFinal)})
+	}
+	v.CanDelete = v.CanSec
+	if until, kept := assess.RetainedUntil(a, now); kept {
+		v.CanDelete = false
+		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", web.Day(until))
+	}
+	h.s.Render(w, r, status, "assess_overview", v)
+	return nil
+}
+
+func (h *Handler) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
+	sh, err := h.sheetOf(r)
+	if err != nil {
+		return err
+	}
+	o := web.OrgOf(r.Context())
+	c := catalog.Category(r.PathValue("category"))
+	_, err = h.s.DB().ReviewCategory(r.Context(), h.s.Actor(r), o.Org.ID, sh.Assessment.ID,
+		assess.CategoryReview{Category: c, ReviewedBy: signer(r), Note: r.PostFormValue("note")})
+	if p := problemsOf(err); p != nil {
+		v := &assessmentView{Problem: "The review was not recorded: " + p.Error()}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=reviewed#review-%s", o.Org.Slug, sh.Assessment.ID, url.PathEscape(string(c))), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) submitAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := web.OrgOf(r.Context())
+	if _, err := h.s.DB().SubmitAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=submitted", o.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) finaliseAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := web.OrgOf(r.Context())
+	_, err = h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id, signer(r))
+	var nr *assess.NotReadyError
+	if errors.As(err, &nr) {
+		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention. They are listed under “What blocks sign-off”.", len(nr.Blockers))}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=finalised", o.Org.Slug, id), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Handler) deleteAssessment(w http.ResponseWriter, r *http.Request) error {
+	id, err := assessmentID(r)
+	if err != nil {
+		return err
+	}
+	o := web.OrgOf(r.Context())
+	a, err := h.s.DB().Assessment(r.Context(), o.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	if _, retained := assess.RetainedUntil(a, h.s.DB().Now()); !retained && r.PostFormValue("confirm") != "yes" {
+		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: "Nothing was deleted: tick the box to confirm the deletion.", ConfirmProblem: "Tick this box to confirm."}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	err = h.s.DB().DeleteAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id)
+	var re *assess.RetentionError
+	if errors.As(err, &re) {
+		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: fmt.Sprintf("This assessment cannot be deleted before %s: the rule requires it to be kept for six years from its last effective date (§164.316(b)(2)(i)).", web.Day(re.Until))}
+		return h.renderAssessment(w, r, http.StatusConflict, sh, v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/assessments", http.StatusSeeOther)
+	return nil
+}

@@ -612,37 +612,6 @@ func (tx *Tx) saveResponseVersion(ctx context.Context, id int64, r assess.Respon
 	return err
 }
 
-// ResponseVersions returns every saved version of the response to citation,
-// oldest first.
-func (db *DB) ResponseVersions(ctx context.Context, orgID, id int64, citation string) ([]assess.Response, error) {
-	var out []assess.Response
-	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.assessment(ctx, orgID, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.responses(ctx, `SELECT citation, status, na_reason, narrative, owner, target_date, answers, evidence_ids, risk_ids, version, saved_at, saved_by
-			FROM assess_response_versions WHERE assessment_id = ? AND citation = ? ORDER BY version`, id, citation)
-		return err
-	})
-	return out, err
-}
-
-// DecisionVersions returns every saved version of the decision for
-// citation, oldest first.
-func (db *DB) DecisionVersions(ctx context.Context, orgID, id int64, citation string) ([]assess.Decision, error) {
-	var out []assess.Decision
-	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.assessment(ctx, orgID, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.decisions(ctx, `SELECT `+decisionColumns+` FROM assess_decision_versions WHERE assessment_id = ? AND citation = ? ORDER BY version`, id, citation)
-		return err
-	})
-	return out, err
-}
-
 // SaveDecision records the §164.306(d)(3) decision for one addressable
 // specification. Every version saved is kept.
 func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d assess.Decision) (assess.Decision, error) {

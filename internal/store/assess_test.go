@@ -84,9 +84,9 @@ func TestAssessmentLifecycle(t *testing.T) {
 				t.Fatalf("SaveResponse #%d = %+v, %v", i+1, r, err)
 			}
 		}
-		vs, err := db.ResponseVersions(ctx, org.ID, a.ID, "164.312(b)")
-		if err != nil || len(vs) != 3 || vs[0].Status != assess.NotImplemented || vs[2].Status != assess.Implemented {
-			t.Fatalf("ResponseVersions = %+v, %v", vs, err)
+		vs, next, err := db.ResponseHistory(ctx, org.ID, a.ID, "164.312(b)", store.Page{Limit: 10})
+		if err != nil || next != nil || len(vs) != 3 || vs[2].Status != assess.NotImplemented || vs[0].Status != assess.Implemented {
+			t.Fatalf("ResponseHistory = %+v, %v", vs, err)
 		}
 
 		// Bad input is refused with the field named and nothing saved.

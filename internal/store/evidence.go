@@ -222,32 +222,39 @@ func (db *DB) Evidence(ctx context.Context, orgID, id int64) (assess.Evidence, e
 	return e, err
 }
 
-// EvidenceVersions returns the versions of a file, newest first.
-func (db *DB) EvidenceVersions(ctx context.Context, orgID, id int64) ([]assess.EvidenceVersion, error) {
+// EvidenceVersions returns a page of the versions of a file, newest first,
+// and the key of the next (older) page, or nil on the last.
+func (db *DB) EvidenceVersions(ctx context.Context, orgID, id int64, p Page) ([]assess.EvidenceVersion, *Key, error) {
+	size := p.size()
+	query := `SELECT version, filename, content_type, size, sha256, uploaded_by, uploaded_at
+			FROM evidence_versions WHERE evidence_id = ?`
+	args := []any{id}
+	if !p.After.IsZero() {
+		query += ` AND version < ?`
+		args = append(args, p.After.ID)
+	}
+	query += ` ORDER BY version DESC LIMIT ?`
+	args = append(args, size+1)
 	out := []assess.EvidenceVersion{}
 	err := db.view(ctx, func(tx *Tx) error {
 		if _, err := tx.evidence(ctx, orgID, id); err != nil {
 			return err
 		}
-		rows, err := tx.query(ctx, `SELECT version, filename, content_type, size, sha256, uploaded_by, uploaded_at
-			FROM evidence_versions WHERE evidence_id = ? ORDER BY version DESC`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v assess.EvidenceVersion
-			if err := rows.Scan(&v.Version, &v.Filename, &v.ContentType, &v.Size, &v.SHA256, &v.UploadedBy, timeValue{&v.UploadedAt}); err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return rows.Err()
+		var err error
+		out, err = queryAll(ctx, tx, scanEvidenceVersion, query, args...)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("evidence versions: %w", err)
+		return nil, nil, err
 	}
-	return out, nil
+	out, next := cut(out, size, func(v assess.EvidenceVersion) Key { return Key{ID: int64(v.Version)} })
+	return out, next, nil
+}
+
+func scanEvidenceVersion(s scanner) (assess.EvidenceVersion, error) {
+	var v assess.EvidenceVersion
+	err := s.Scan(&v.Version, &v.Filename, &v.ContentType, &v.Size, &v.SHA256, &v.UploadedBy, timeValue{&v.UploadedAt})
+	return v, err
 }
 
 // OpenEvidence decrypts one version of a file for download and verifies the

@@ -72,8 +72,8 @@ func TestEvidence(t *testing.T) {
 		if err != nil || v.Version != 2 {
 			t.Fatalf("AddEvidenceVersion = %+v, %v", v, err)
 		}
-		vs, err := db.EvidenceVersions(ctx, org.ID, e.ID)
-		if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Filename != "policy.txt" || vs[1].ContentType != "text/plain; charset=utf-8" {
+		vs, next, err := db.EvidenceVersions(ctx, org.ID, e.ID, store.Page{Limit: 10})
+		if err != nil || next != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Filename != "policy.txt" || vs[1].ContentType != "text/plain; charset=utf-8" {
 			t.Fatalf("versions = %+v, %v", vs, err)
 		}
 		sum := sha256.Sum256([]byte(policyText))

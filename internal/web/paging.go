@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -67,17 +68,51 @@ func PageQuery(r *http.Request) (store.Page, error) {
 		}
 		p.Limit = n
 	}
-	if c := q.Get("cursor"); c != "" {
-		k, ok := decodeCursor(c)
-		if !ok {
-			problems.Add("cursor", "is not a cursor this server issued")
-		}
-		p.After = k
-	}
+	p.After = readCursor(q, "cursor", problems)
 	if err := problems.Err(); err != nil {
 		return store.Page{}, err
 	}
 	return p, nil
+}
+
+// readCursor reads the cursor in parameter name, adding a problem to
+// problems when it is not one this server issued.
+func readCursor(q url.Values, name string, problems validate.Error) store.Key {
+	c := q.Get(name)
+	if c == "" {
+		return store.Key{}
+	}
+	k, ok := decodeCursor(c)
+	if !ok {
+		problems.Add(name, "is not a cursor this server issued")
+	}
+	return k
+}
+
+// PageQueryOf reads the cursor of one of several lists a page shows, each
+// with its own parameter, in pages of limit rows.
+func PageQueryOf(r *http.Request, param string, limit int) (store.Page, error) {
+	problems := validate.Error{}
+	p := store.Page{Limit: limit, After: readCursor(r.URL.Query(), param, problems)}
+	if err := problems.Err(); err != nil {
+		return store.Page{}, err
+	}
+	return p, nil
+}
+
+// NextPageURLOf is NextPageURL for the list whose cursor is in param, with
+// fragment (an anchor on the page, or "") so the reader lands on the list.
+func NextPageURLOf(r *http.Request, param string, next *store.Key, fragment string) string {
+	if next == nil {
+		return ""
+	}
+	q := r.URL.Query()
+	q.Set(param, encodeCursor(*next))
+	u := r.URL.Path + "?" + q.Encode()
+	if fragment != "" {
+		u += "#" + fragment
+	}
+	return u
 }
 
 // WritePage writes one page of a list in the API's list shape.

@@ -2,10 +2,10 @@ package assessweb
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
@@ -23,8 +23,11 @@ type entryView struct {
 	Decision  *decisionForm
 	Versions  []assess.Response
 	DVersions []assess.Decision
-	Notice    string
-	Problem   string
+	// VersionsNextURL and DVersionsNextURL link to older versions of the
+	// response and the decision ("" on the last page).
+	VersionsNextURL, DVersionsNextURL string
+	Notice                            string
+	Problem                           string
 }
 
 func (h *Handler) entryOf(r *http.Request, sh assess.Sheet) (assess.EntrySnapshot, error) {
@@ -76,15 +79,24 @@ func (h *Handler) renderEntry(w http.ResponseWriter, r *http.Request, status int
 	v.Resp.Problems = rp
 	saved, _ := sh.Decision(e.Citation)
 	v.Decision = h.decisionFormOf(e, "", d, &saved, dp, v.CanWrite)
-	if v.Versions, err = h.s.DB().ResponseVersions(r.Context(), o.Org.ID, a.ID, e.Citation); err != nil {
+	rpg, err := web.PageQueryOf(r, "responses", versionsPerPage)
+	if err != nil {
 		return err
 	}
-	slices.Reverse(v.Versions)
+	var next *store.Key
+	if v.Versions, next, err = h.s.DB().ResponseHistory(r.Context(), o.Org.ID, a.ID, e.Citation, rpg); err != nil {
+		return err
+	}
+	v.VersionsNextURL = web.NextPageURLOf(r, "responses", next, "history-h")
 	if v.Decision != nil {
-		if v.DVersions, err = h.s.DB().DecisionVersions(r.Context(), o.Org.ID, a.ID, e.Citation); err != nil {
+		dpg, err := web.PageQueryOf(r, "decisions", versionsPerPage)
+		if err != nil {
 			return err
 		}
-		slices.Reverse(v.DVersions)
+		if v.DVersions, next, err = h.s.DB().DecisionHistory(r.Context(), o.Org.ID, a.ID, e.Citation, dpg); err != nil {
+			return err
+		}
+		v.DVersionsNextURL = web.NextPageURLOf(r, "decisions", next, "decisions-h")
 	}
 	h.s.Render(w, r, status, "assess_entry", v)
 	return nil

@@ -33,7 +33,9 @@ type evidenceView struct {
 	NextURL  string
 	Item     *assess.Evidence
 	Versions []assess.EvidenceVersion
-	Uses     []store.EvidenceUse
+	// VersionsNextURL links to older versions ("" on the last page).
+	VersionsNextURL string
+	Uses            []store.EvidenceUse
 	// UsesNextURL links to the next page of Uses ("" on the last).
 	UsesNextURL string
 	CanWrite    bool
@@ -136,7 +138,7 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	url := evidenceURL(a.Org.Slug, e.ID)
 	if web.WantsJSON(r) {
-		versions, err := h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, e.ID)
+		versions, _, err := h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, e.ID, store.Page{Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -152,12 +154,19 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 type evidenceJSON struct {
 	Evidence assess.Evidence          `json:"evidence"`
 	Versions []assess.EvidenceVersion `json:"versions"`
-	UsedBy   []store.EvidenceUse      `json:"used_by,omitempty"`
+	// VersionsNext resumes versions, newest first (?versions_cursor=),
+	// when the file has more versions than one page holds.
+	VersionsNext *string             `json:"versions_next_cursor,omitempty"`
+	UsedBy       []store.EvidenceUse `json:"used_by,omitempty"`
 	// UsedByNext resumes used_by (?cursor=) when more responses link the
 	// evidence than one page holds.
 	UsedByNext *string `json:"used_by_next_cursor,omitempty"`
 	URL        string  `json:"url"`
 }
+
+// versionsPerPage is how many versions of a file, or of a response or
+// decision, a page shows before linking to older ones.
+const versionsPerPage = 20
 
 func (h *Handler) evidenceItemPage(w http.ResponseWriter, r *http.Request) error {
 	return h.renderEvidenceItem(w, r, http.StatusOK, nil)
@@ -175,9 +184,15 @@ func (h *Handler) renderEvidenceItem(w http.ResponseWriter, r *http.Request, sta
 	}
 	v := h.evidenceView(r, e.Title, web.Crumb{Label: "Evidence", URL: "/orgs/" + a.Org.Slug + "/evidence"}, web.Crumb{Label: e.Title})
 	v.Item, v.Problems = &e, problems
-	if v.Versions, err = h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, id); err != nil {
+	vpg, err := web.PageQueryOf(r, "versions", versionsPerPage)
+	if err != nil {
 		return err
 	}
+	var vnext *store.Key
+	if v.Versions, vnext, err = h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, id, vpg); err != nil {
+		return err
+	}
+	v.VersionsNextURL = web.NextPageURLOf(r, "versions", vnext, "versions-h")
 	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
@@ -295,7 +310,11 @@ func (h *Handler) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	versions, err := h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, id)
+	vpg, err := web.PageQueryOf(r, "versions_cursor", store.DefaultPageLimit)
+	if err != nil {
+		return err
+	}
+	versions, vnext, err := h.s.DB().EvidenceVersions(r.Context(), a.Org.ID, id, vpg)
 	if err != nil {
 		return err
 	}
@@ -307,7 +326,7 @@ func (h *Handler) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := evidenceJSON{Evidence: e, Versions: versions, UsedBy: uses, UsedByNext: web.NextCursor(next), URL: evidenceURL(a.Org.Slug, id)}
+	out := evidenceJSON{Evidence: e, Versions: versions, VersionsNext: web.NextCursor(vnext), UsedBy: uses, UsedByNext: web.NextCursor(next), URL: evidenceURL(a.Org.Slug, id)}
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -119,6 +120,69 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			}
 			if want := []string{"take 1", "take 2", "take 3", "take 4", "take 5", "take 6"}; !slices.Equal(takes, want) {
 				t.Errorf("pages of response versions = %v, want %v", takes, want)
+			}
+		})
+
+		t.Run("entry page history", func(t *testing.T) {
+			// The entry page shows the newest versions of the response and
+			// of the decision, each list with its own "Older versions" link;
+			// following them reaches every version once, newest first, and
+			// leaves the other list where it was.
+			a := addAssessment("history", day)
+			var addressable assess.EntrySnapshot
+			for _, e := range a.Entries {
+				if e.Requirement == catalog.Addressable {
+					addressable = e
+					break
+				}
+			}
+			const n = 45 // more than two pages of 20
+			for i := 1; i <= n; i++ {
+				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: addressable.Citation, Status: assess.Partial, Narrative: fmt.Sprintf("take %d", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := 1; i <= 3; i++ {
+				if _, err := db.SaveDecision(ctx, cli, org.ID, a.ID, assess.Decision{Citation: addressable.Citation, Outcome: catalog.OutcomeImplemented,
+					Rationale: fmt.Sprintf("reason %d", i), DecidedBy: "Sam", DecidedAt: day, Factors: map[catalog.Factor]string{
+						catalog.FactorSize: "small", catalog.FactorInfrastructure: "cloud", catalog.FactorCost: "low", catalog.FactorRisk: "moderate"}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rowRE := regexp.MustCompile(`<tr><td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>Partially implemented</td><td>take \d+</td></tr>`)
+			nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">Older versions of the response</a>`)
+			path := fmt.Sprintf("/orgs/riverside/assessments/%d/entries/%s", a.ID, addressable.Citation)
+			var seen []string
+			for page := 1; ; page++ {
+				if page > 5 {
+					t.Fatal("more than 5 pages of 20 for 45 versions")
+				}
+				w := sam.Get(t, path)
+				webtest.WantPage(t, w, http.StatusOK, "reason 3")
+				body := w.Body.String()
+				rows := rowRE.FindAllStringSubmatch(body, -1)
+				if len(rows) > 20 {
+					t.Errorf("page %d shows %d response versions, want at most 20", page, len(rows))
+				}
+				for _, m := range rows {
+					seen = append(seen, m[1])
+				}
+				m := nextRE.FindStringSubmatch(body)
+				if m == nil {
+					break
+				}
+				// A browser keeps the fragment (#history-h) to itself.
+				path, _, _ = strings.Cut(html.UnescapeString(m[1]), "#")
+			}
+			var want []string
+			for i := n; i >= 1; i-- {
+				want = append(want, fmt.Sprint(i))
+			}
+			if !slices.Equal(seen, want) {
+				t.Errorf("response versions over the pages = %v, want %v", seen, want)
+			}
+			if w := sam.Get(t, fmt.Sprintf("/orgs/riverside/assessments/%d/entries/%s?responses=bogus", a.ID, addressable.Citation)); w.Code != http.StatusUnprocessableEntity {
+				t.Errorf("entry page with a forged history cursor = %d, want 422", w.Code)
 			}
 		})
 

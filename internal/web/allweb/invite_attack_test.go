@@ -1,4 +1,4 @@
-package orgweb
+package allweb_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
@@ -32,7 +33,7 @@ func TestAddingAnotherOrgsUserNeedsConsent(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
 		db.Now = func() time.Time { return now }
-		s := newServer(t, db)
+		s, _ := newServer(t, db, web.Config{})
 		riverside, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		harbor, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "harbor", Name: "Harbor", Kind: identity.KindBusinessAssociate})
 		webtest.CreateUser(t, db, "alice@riverside.example", false, riverside.ID, identity.RoleContributor)
@@ -51,10 +52,10 @@ func TestAddingAnotherOrgsUserNeedsConsent(t *testing.T) {
 		// The JSON answers for an existing account and for an unknown email
 		// are the same once the email and the link's secret are set aside.
 		secret := regexp.MustCompile(`sgi_[A-Za-z0-9_-]+`)
-		add := func(email string) (int, string, invitationJSON) {
+		add := func(email string) (int, string, invitationAnswer) {
 			quoted, _ := json.Marshal(email)
 			w := bob.Do(t, "POST", "/api/v1/orgs/harbor/members", "application/json", strings.NewReader(`{"email":`+string(quoted)+`,"role":"auditor"}`))
-			var got invitationJSON
+			var got invitationAnswer
 			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 				t.Fatalf("add %s = %d %s", email, w.Code, w.Body)
 			}
@@ -190,4 +191,10 @@ func TestAddingAnotherOrgsUserNeedsConsent(t *testing.T) {
 			t.Error("cancel or decline not audited")
 		}
 	})
+}
+
+// invitationAnswer is what the test reads of the answer to an invitation
+// to join (orgweb writes it).
+type invitationAnswer struct {
+	InvitationURL string `json:"invitation_url"`
 }

@@ -148,28 +148,3 @@ func markSecondFactor(t *testing.T, db *store.DB, c *browserClient) {
 		c.cookies[i] = &nc
 	}
 }
-
-// decodeJSON200 GETs path as c, wants 200 with JSON, and decodes it into v.
-func decodeJSON200(t *testing.T, c *browserClient, path string, v any) {
-	t.Helper()
-	w := c.get(t, path)
-	if w.Code != http.StatusOK {
-		t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
-	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("GET %s Content-Type = %q", path, ct)
-	}
-	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
-
-// tokenAnswer is what the tests read of a token in the API's answers
-// (accountweb writes them).
-type tokenAnswer struct {
-	ID    int64  `json:"id"`
-	Name  string `json:"name"`
-	Org   string `json:"org"`
-	Scope string `json:"scope"`
-	Token string `json:"token"`
-}

@@ -24,6 +24,21 @@ type Capability interface {
 	Register(s *Server)
 }
 
+// TemplatesIn returns the folder "templates" of a capability's embedded
+// files, as its Templates method serves them:
+//
+//	//go:embed all:templates
+//	var templates embed.FS
+//
+//	func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
+func TemplatesIn(files fs.FS) fs.FS {
+	t, err := fs.Sub(files, "templates")
+	if err != nil {
+		panic(err) // fs.Sub fails only on an invalid path, and this one is valid
+	}
+	return t
+}
+
 // HandlerFunc is a route's handler: it answers, or returns an error that the
 // kernel turns into the right status and message, as a page or as JSON.
 type HandlerFunc = func(http.ResponseWriter, *http.Request) error
@@ -97,6 +112,9 @@ func (s *Server) Hasher() *identity.Hasher { return s.hasher }
 // Catalog is the rule catalogue served: the configured one, or the embedded
 // one when the server was built without (as some tests build it).
 func (s *Server) Catalog() (*catalog.Catalog, error) { return s.catalog() }
+
+// invitationLifetime is how long an invitation link works.
+const invitationLifetime = identity.InvitationLifetime
 
 // InvitationURL is the link of an invitation secret, built from the public
 // address or the one the request came to.

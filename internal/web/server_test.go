@@ -427,26 +427,18 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 	// The kernel's own pages; each capability checks its own.
 	s, _ := newTestServer(t, db, Config{Capabilities: []Capability{}})
 	zero := map[string]PageData{
-		"status":        &statusView{},
-		"error":         &errorPage{},
-		"login":         &loginView{},
-		"password":      &passwordView{},
-		"home":          &homeView{},
-		"audit":         &auditView{},
-		"admin_orgs":    &adminOrgsView{},
-		"admin_users":   &adminUsersView{},
-		"emergency":     &emergencyView{},
-		"invitation":    &invitationView{},
-		"notifications": &notificationsView{},
-		"members":       &membersView{},
-		"org":           &orgView{},
-		"security":      &securityView{},
-		"passkeys":      &passkeysView{},
-		"mfa_verify":    &mfaVerifyView{},
-		"mfa_setup":     &mfaView{},
-		"mfa_recovery":  &recoveryView{},
-		"sso_signin":    &ssoSignInView{},
-		"sso_continue":  &ssoContinueView{},
+		"status":       &statusView{},
+		"error":        &errorPage{},
+		"login":        &loginView{},
+		"password":     &passwordView{},
+		"home":         &homeView{},
+		"invitation":   &invitationView{},
+		"passkeys":     &passkeysView{},
+		"mfa_verify":   &mfaVerifyView{},
+		"mfa_setup":    &mfaView{},
+		"mfa_recovery": &recoveryView{},
+		"sso_signin":   &ssoSignInView{},
+		"sso_continue": &ssoContinueView{},
 	}
 	if len(s.views.pages) < len(zero) {
 		t.Errorf("parsed %d page templates, want at least %d", len(s.views.pages), len(zero))

@@ -8,8 +8,11 @@ import (
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/accountweb"
+	"github.com/safeguard-health/safeguard/internal/web/adminweb"
 	"github.com/safeguard-health/safeguard/internal/web/assessweb"
+	"github.com/safeguard-health/safeguard/internal/web/auditweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
+	"github.com/safeguard-health/safeguard/internal/web/orgweb"
 	"github.com/safeguard-health/safeguard/internal/web/ssoweb"
 )
 
@@ -21,5 +24,8 @@ func Capabilities(cat *catalog.Catalog) []web.Capability {
 		catalogweb.New(cat),
 		ssoweb.New(),
 		assessweb.New(),
+		orgweb.New(),
+		auditweb.New(),
+		adminweb.New(),
 	}
 }

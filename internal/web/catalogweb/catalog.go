@@ -36,13 +36,7 @@ func New(cat *catalog.Catalog) *Handler { return &Handler{cat: cat} }
 var templates embed.FS
 
 // Templates returns the catalogue's pages.
-func (h *Handler) Templates() fs.FS {
-	t, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the folder is embedded above
-	}
-	return t
-}
+func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
 
 // Register adds the catalogue's routes to s.
 func (h *Handler) Register(s *web.Server) {

@@ -78,6 +78,26 @@ type Client struct {
 	csrf    string
 }
 
+// NewClient is a browser that has not signed in: it keeps the cookies the
+// answers set, and sends no CSRF token until SetCSRF gives it one.
+func NewClient(h http.Handler) *Client { return &Client{h: h} }
+
+// SetCSRF sets the token sent on methods that change something, such as
+// the one a page's form gives a browser before it signs in (FormToken).
+func (c *Client) SetCSRF(token string) { c.csrf = token }
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// FormToken is the CSRF token of the first form in an HTML page.
+func FormToken(t testing.TB, body string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil || m[1] == "" {
+		t.Fatalf("no CSRF token in the page:\n%s", body)
+	}
+	return m[1]
+}
+
 // Login signs in through POST /api/v1/login.
 func Login(t testing.TB, h http.Handler, email, password string) *Client {
 	t.Helper()
@@ -493,4 +513,39 @@ func RenderZeroValues(t testing.TB, s *web.Server, templates fs.FS, zero map[str
 			t.Errorf("Render(%q, zero) = %d, want 200 and a whole page", name, w.Code)
 		}
 	}
+}
+
+// AuditActions lists the actions of the newest 500 audit entries of orgID
+// (0: of the whole log), newest first.
+func AuditActions(t testing.TB, db *store.DB, orgID int64) []string {
+	t.Helper()
+	entries, err := db.AuditEntries(context.Background(), orgID, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// FindAudit wants an audit entry with action whose summary mentions want
+// among the newest 200 entries of the whole log.
+func FindAudit(t testing.TB, db *store.DB, action, want string) {
+	t.Helper()
+	entries, err := db.AuditEntries(context.Background(), 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Action == action && strings.Contains(e.Summary, want) {
+			return
+		}
+	}
+	var got []string
+	for _, e := range entries[:min(len(entries), 8)] {
+		got = append(got, e.Action+": "+e.Summary)
+	}
+	t.Errorf("no audit entry %s mentioning %q; newest:\n%s", action, want, strings.Join(got, "\n"))
 }

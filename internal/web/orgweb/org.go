@@ -1,4 +1,4 @@
-package web
+package orgweb
 
 import (
 	"errors"
@@ -8,15 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // orgView is an organisation's start page.
 type orgView struct {
-	Page
+	web.Page
 	Org         identity.Org
 	Role        identity.Role
 	Members     int
@@ -35,7 +35,7 @@ type orgView struct {
 	EmergencyNeedsMFA bool
 	Problems          validate.Error
 	Reason            string
-	// Dash is the compliance dashboard (assess_pages.go).
+	// Dash is the compliance dashboard (dashboard, below).
 	Dash *dashboard
 }
 
@@ -43,49 +43,49 @@ type orgView struct {
 // organisation page lists; the emergency access page has them all.
 const unreviewedShown = 20
 
-func (s *Server) orgPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderOrg(w, r, http.StatusOK, &orgView{})
+func (h *Handler) orgPage(w http.ResponseWriter, r *http.Request) error {
+	return h.renderOrg(w, r, http.StatusOK, &orgView{})
 }
 
-func (s *Server) renderOrg(w http.ResponseWriter, r *http.Request, status int, v *orgView) error {
-	a := OrgOf(r.Context())
-	members, err := s.db.MemberCount(r.Context(), a.Org.ID)
+func (h *Handler) renderOrg(w http.ResponseWriter, r *http.Request, status int, v *orgView) error {
+	a := web.OrgOf(r.Context())
+	members, err := h.s.DB().MemberCount(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
 	}
-	if v.Security, err = s.db.OrgSecurity(r.Context(), a.Org.ID); err != nil {
+	if v.Security, err = h.s.DB().OrgSecurity(r.Context(), a.Org.ID); err != nil {
 		return err
 	}
-	v.Page = Page{Title: a.Org.Name, Breadcrumbs: OrgCrumbs(a)}
+	v.Page = web.Page{Title: a.Org.Name, Breadcrumbs: web.OrgCrumbs(a)}
 	v.Org, v.Role, v.Members = a.Org, a.Role, members
 	v.MyEmergency = a.Emergency
 	v.CanReview = a.Allows(identity.PermOrgSecurity)
 	v.CanAudit = a.Allows(identity.PermOrgAudit)
 	v.CanSettings = a.Allows(identity.PermOrgSettings)
 	v.CanSSO = a.Allows(identity.PermOrgManage)
-	if p := PrincipalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
+	if p := web.PrincipalOf(r.Context()); p.Session != nil && p.Session.MFAAt.IsZero() {
 		v.NeedsMFA = true
 	}
-	if v.Dash, err = s.dashboard(r, a.Org.ID); err != nil {
+	if v.Dash, err = h.dashboard(r, a.Org.ID); err != nil {
 		return err
 	}
 	if v.CanReview {
 		// Running emergency access is listed too, so that the security
 		// officer sees it at once, not only when it needs review.
 		var more *store.Key
-		if v.Unreviewed, more, err = s.db.EmergencyPage(r.Context(), a.Org.ID, store.EmergencyQuery{Unreviewed: true}, store.Page{Limit: unreviewedShown}); err != nil {
+		if v.Unreviewed, more, err = h.s.DB().EmergencyPage(r.Context(), a.Org.ID, store.EmergencyQuery{Unreviewed: true}, store.Page{Limit: unreviewedShown}); err != nil {
 			return err
 		}
 		v.MoreUnreviewed = more != nil
 	}
-	s.render(w, r, status, "org", v)
+	h.s.Render(w, r, status, "org", v)
 	return nil
 }
 
 // membersView lists an organisation's members, with management forms for
 // those who may manage them.
 type membersView struct {
-	Page
+	web.Page
 	Org       identity.Org
 	Members   []store.Member
 	CanManage bool
@@ -101,28 +101,28 @@ type membersView struct {
 	NextURL string
 }
 
-func (s *Server) membersPage(w http.ResponseWriter, r *http.Request) error {
-	return s.renderMembers(w, r, http.StatusOK, &membersView{})
+func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request) error {
+	return h.renderMembers(w, r, http.StatusOK, &membersView{})
 }
 
-func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
-	a := OrgOf(r.Context())
-	pg, err := PageQuery(r)
+func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
+	a := web.OrgOf(r.Context())
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	members, next, err := s.db.MemberPage(r.Context(), a.Org.ID, pg)
+	members, next, err := h.s.DB().MemberPage(r.Context(), a.Org.ID, pg)
 	if err != nil {
 		return err
 	}
-	v.NextURL = NextPageURL(r, next)
-	v.Page = Page{Title: "Members of " + a.Org.Name, Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Members"})}
+	v.NextURL = web.NextPageURL(r, next)
+	v.Page = web.Page{Title: "Members of " + a.Org.Name, Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Members"})}
 	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
 	v.CanManage = a.Allows(identity.PermOrgManage)
-	if v.Invitations, err = s.db.OrgInvitations(r.Context(), a.Org.ID); err != nil {
+	if v.Invitations, err = h.s.DB().OrgInvitations(r.Context(), a.Org.ID); err != nil {
 		return err
 	}
-	s.render(w, r, status, "members", v)
+	h.s.Render(w, r, status, "members", v)
 	return nil
 }
 
@@ -158,8 +158,8 @@ type invitationJSON struct {
 // password), whose invitation link lets the person choose one. The inviter
 // learns nothing about whether the account existed: the work, the answer and
 // the link are the same.
-func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitation, string, error) {
-	a := OrgOf(r.Context())
+func (h *Handler) addMember(r *http.Request, req memberRequest) (identity.Invitation, string, error) {
+	a := web.OrgOf(r.Context())
 	role, err := identity.ParseRole(req.Role)
 	if err != nil {
 		return identity.Invitation{}, "", validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
@@ -171,12 +171,12 @@ func (s *Server) addMember(r *http.Request, req memberRequest) (identity.Invitat
 	if err != nil {
 		return identity.Invitation{}, "", err
 	}
-	inv, err := s.db.InviteMember(r.Context(), s.Actor(r), store.InviteMember{OrgID: a.Org.ID, Email: req.Email, Name: req.Name,
+	inv, err := h.s.DB().InviteMember(r.Context(), h.s.Actor(r), store.InviteMember{OrgID: a.Org.ID, Email: req.Email, Name: req.Name,
 		Role: role, TokenHash: identity.HashSecret(secret), TTL: invitationLifetime})
 	if err != nil {
 		return identity.Invitation{}, "", err
 	}
-	return inv, s.InvitationURL(r, secret), nil
+	return inv, h.s.InvitationURL(r, secret), nil
 }
 
 // invitationLifetime is how long an invitation link works.
@@ -187,33 +187,33 @@ func invitedNotice(email string, role identity.Role) string {
 	return fmt.Sprintf("An invitation to join as %s was sent to %s. They become a member once they accept it.", role.Label(), identity.NormalizeEmail(email))
 }
 
-func (s *Server) memberAdd(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) memberAdd(w http.ResponseWriter, r *http.Request) error {
 	req := memberRequest{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
-	inv, link, err := s.addMember(r, req)
+	inv, link, err := h.addMember(r, req)
 	var problems validate.Error
 	if errors.As(err, &problems) || errors.Is(err, store.ErrConflict) {
 		if problems == nil {
 			problems = validate.Error{"email": "is already a member"}
 		}
-		return s.renderMembers(w, r, http.StatusUnprocessableEntity, &membersView{Problems: problems, Form: req})
+		return h.renderMembers(w, r, http.StatusUnprocessableEntity, &membersView{Problems: problems, Form: req})
 	} else if err != nil {
 		return err
 	}
 	v := &membersView{Invite: link, Notice: invitedNotice(inv.Email, inv.Role) + " Send them the link below as well; it works for 72 hours."}
-	return s.renderMembers(w, r, http.StatusCreated, v)
+	return h.renderMembers(w, r, http.StatusCreated, v)
 }
 
 // invitationCancel withdraws an invitation not yet answered.
-func (s *Server) invitationCancel(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
+func (h *Handler) invitationCancel(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		return &HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
+		return &web.HTTPError{Code: http.StatusNotFound, Msg: "No such invitation."}
 	}
-	if err := s.db.CancelInvitation(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
+	if err := h.s.DB().CancelInvitation(r.Context(), h.s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
-	if WantsJSON(r) {
+	if web.WantsJSON(r) {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -221,20 +221,20 @@ func (s *Server) invitationCancel(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) memberTarget(r *http.Request) (int64, error) {
+func (h *Handler) memberTarget(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("user"), 10, 64)
 	if err != nil {
-		return 0, &HTTPError{Code: http.StatusNotFound, Msg: "No such member."}
+		return 0, &web.HTTPError{Code: http.StatusNotFound, Msg: "No such member."}
 	}
-	if _, err := s.db.Membership(r.Context(), OrgOf(r.Context()).Org.ID, id); err != nil {
+	if _, err := h.s.DB().Membership(r.Context(), web.OrgOf(r.Context()).Org.ID, id); err != nil {
 		return 0, err
 	}
 	return id, nil
 }
 
-func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
-	id, err := s.memberTarget(r)
+func (h *Handler) memberRole(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
+	id, err := h.memberTarget(r)
 	if err != nil {
 		return err
 	}
@@ -242,20 +242,20 @@ func (s *Server) memberRole(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return validate.Error{"role": "must be owner, security_officer, contributor, auditor or viewer"}
 	}
-	if err := s.db.SetMember(r.Context(), s.Actor(r), a.Org.ID, id, role); err != nil {
+	if err := h.s.DB().SetMember(r.Context(), h.s.Actor(r), a.Org.ID, id, role); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
-	id, err := s.memberTarget(r)
+func (h *Handler) memberRemove(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
+	id, err := h.memberTarget(r)
 	if err != nil {
 		return err
 	}
-	if err := s.db.RemoveMember(r.Context(), s.Actor(r), a.Org.ID, id); err != nil {
+	if err := h.s.DB().RemoveMember(r.Context(), h.s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
@@ -264,7 +264,7 @@ func (s *Server) memberRemove(w http.ResponseWriter, r *http.Request) error {
 
 // securityView is an organisation's security settings.
 type securityView struct {
-	Page
+	web.Page
 	Org         identity.Org
 	Security    store.OrgSecurity
 	IdleMinutes int
@@ -272,19 +272,19 @@ type securityView struct {
 	Saved       bool
 }
 
-func (s *Server) securityPage(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
-	sec, err := s.db.OrgSecurity(r.Context(), a.Org.ID)
+func (h *Handler) securityPage(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
+	sec, err := h.s.DB().OrgSecurity(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Security settings"})},
+	h.s.Render(w, r, http.StatusOK, "security", &securityView{Page: web.Page{Title: "Security settings", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Security settings"})},
 		Org: a.Org, Security: sec, IdleMinutes: int(sec.IdleTimeout / time.Minute), Saved: r.URL.Query().Get("saved") == "1"})
 	return nil
 }
 
-func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
+func (h *Handler) securitySubmit(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
 	sec := store.OrgSecurity{RequireMFA: r.PostFormValue("require_mfa") == "on"}
 	minutes := strings.TrimSpace(r.PostFormValue("idle_minutes"))
 	if minutes != "" && minutes != "0" {
@@ -294,10 +294,10 @@ func (s *Server) securitySubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 		sec.IdleTimeout = time.Duration(n) * time.Minute
 	}
-	if err := s.db.SetOrgSecurity(r.Context(), s.Actor(r), a.Org.ID, sec); err != nil {
+	if err := h.s.DB().SetOrgSecurity(r.Context(), h.s.Actor(r), a.Org.ID, sec); err != nil {
 		var problems validate.Error
 		if errors.As(err, &problems) {
-			s.render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: Page{Title: "Security settings", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Security settings"})},
+			h.s.Render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: web.Page{Title: "Security settings", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Security settings"})},
 				Org: a.Org, Security: sec, Problems: problems})
 			return nil
 		}
@@ -312,12 +312,12 @@ type orgJSON = identity.OrgJSON
 
 // apiOrgs lists the organisations the caller may see: their own, and every
 // one for a platform administrator.
-func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
-	pg, err := PageQuery(r)
+func (h *Handler) apiOrgs(w http.ResponseWriter, r *http.Request) error {
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	p := PrincipalOf(r.Context())
+	p := web.PrincipalOf(r.Context())
 	// A platform administrator sees every organisation, except through a
 	// token without the admin scope, which sees only the user's own.
 	all := p.User.Admin && (p.Token == nil || p.Token.Scope == identity.ScopeAdmin)
@@ -325,7 +325,7 @@ func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 	if p.Token != nil && p.Token.OrgID != 0 {
 		q.OrgID = p.Token.OrgID
 	}
-	orgs, next, err := s.db.OrgPage(r.Context(), q, pg)
+	orgs, next, err := h.s.DB().OrgPage(r.Context(), q, pg)
 	if err != nil {
 		return err
 	}
@@ -333,22 +333,22 @@ func (s *Server) apiOrgs(w http.ResponseWriter, r *http.Request) error {
 	for _, o := range orgs {
 		items = append(items, o.Org.JSON(o.Role))
 	}
-	WritePage(s, w, r, items, next)
+	web.WritePage(h.s, w, r, items, next)
 	return nil
 }
 
-func (s *Server) apiOrg(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
-	s.writeJSON(w, r, http.StatusOK, a.Org.JSON(a.Role))
+func (h *Handler) apiOrg(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
+	h.s.WriteJSON(w, r, http.StatusOK, a.Org.JSON(a.Role))
 	return nil
 }
 
-func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
-	pg, err := PageQuery(r)
+func (h *Handler) apiMembers(w http.ResponseWriter, r *http.Request) error {
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	members, next, err := s.db.MemberPage(r.Context(), OrgOf(r.Context()).Org.ID, pg)
+	members, next, err := h.s.DB().MemberPage(r.Context(), web.OrgOf(r.Context()).Org.ID, pg)
 	if err != nil {
 		return err
 	}
@@ -356,95 +356,19 @@ func (s *Server) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range members {
 		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
 	}
-	WritePage(s, w, r, items, next)
+	web.WritePage(h.s, w, r, items, next)
 	return nil
 }
 
-func (s *Server) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) apiMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	var req memberRequest
-	if err := DecodeJSON(r, &req); err != nil {
+	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
-	inv, link, err := s.addMember(r, req)
+	inv, link, err := h.addMember(r, req)
 	if err != nil {
 		return err
 	}
-	s.writeJSON(w, r, http.StatusCreated, invitationJSON{Email: inv.Email, Role: string(inv.Role), Status: "invited", ExpiresAt: inv.ExpiresAt.UTC(), InvitationURL: link})
+	h.s.WriteJSON(w, r, http.StatusCreated, invitationJSON{Email: inv.Email, Role: string(inv.Role), Status: "invited", ExpiresAt: inv.ExpiresAt.UTC(), InvitationURL: link})
 	return nil
-}
-
-// ---- the organisation dashboard -----------------------------------------
-
-// dashboard is the compliance part of an organisation's start page.
-type dashboard struct {
-	Slug        string
-	Profile     assess.Profile
-	Official    string
-	Triggers    []assess.Trigger
-	Current     *assess.Assessment
-	CurrentURL  string
-	CurrentStat string
-	Chart       PostureChartView
-	Overall     assess.Counts
-	Decisions   []OutcomeCount
-	Overdue     []overdueItem
-	Past        []assessLink
-	Blockers    int
-}
-
-type overdueItem struct {
-	Citation, Title, Owner, URL string
-	Target                      string
-	Status                      string
-}
-
-type assessLink struct {
-	Name, URL, Status, When string
-}
-
-// dashboard gathers the organisation's compliance posture for its start page.
-func (s *Server) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
-	o := OrgOf(r.Context())
-	p, err := s.db.OrgProfile(r.Context(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	as, err := s.db.Assessments(r.Context(), orgID)
-	if err != nil {
-		return nil, err
-	}
-	now := s.db.Now().UTC()
-	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: assess.Triggers(p, as, now)}
-	if cur, ok := p.Official(); ok {
-		d.Official = cur.Name
-	}
-	for _, a := range as {
-		d.Past = append(d.Past, assessLink{Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
-			Status: a.Status.Label(), When: Day(a.StartedAt)})
-	}
-	if len(as) == 0 {
-		return d, nil
-	}
-	sh, err := s.db.AssessmentSheet(r.Context(), orgID, as[0].ID)
-	if err != nil {
-		return nil, err
-	}
-	d.Current = &sh.Assessment
-	d.CurrentURL = d.Past[0].URL
-	d.CurrentStat = d.Past[0].Status
-	d.Past = d.Past[1:]
-	pos := assess.PostureOf(sh, now)
-	d.Chart = s.PostureChart("Posture of "+sh.Assessment.Name+" by category", pos)
-	d.Overall = pos.Overall
-	d.Decisions = DecisionCounts(pos.Overall)
-	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
-	for _, e := range sh.Assessment.Entries {
-		resp, ok := sh.Response(e.Citation)
-		if !e.Assessable() || !ok || resp.TargetDate.IsZero() || !resp.TargetDate.Before(now) || resp.Status == assess.Implemented || resp.Status == assess.NotApplicable {
-			continue
-		}
-		d.Overdue = append(d.Overdue, overdueItem{Citation: e.Citation, Title: e.Title, Owner: resp.Owner, Target: Day(resp.TargetDate),
-			Status: resp.Status.Label(), URL: d.CurrentURL + "/entries/" + e.Citation})
-	}
-	return d, nil
 }

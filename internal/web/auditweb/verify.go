@@ -1,4 +1,4 @@
-package web
+package auditweb
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // The audit-log verification runs in the background on whichever replica
@@ -32,7 +33,7 @@ const (
 // page: each organisation's auditors see their own runs, administrators the
 // deployment's. Every run replays the whole log.
 func verifyScope(r *http.Request) string {
-	if a := OrgOf(r.Context()); a != nil && a.Org.ID != 0 {
+	if a := web.OrgOf(r.Context()); a != nil && a.Org.ID != 0 {
 		return "org:" + strconv.FormatInt(a.Org.ID, 10)
 	}
 	return "deployment"
@@ -102,8 +103,8 @@ func statusOf(j store.Job) verifyStatus {
 }
 
 // verifyStatusFor reads the latest verification in the request's scope.
-func (s *Server) verifyStatusFor(r *http.Request) (verifyStatus, error) {
-	j, err := s.db.LatestJob(r.Context(), verifyKind, verifyScope(r), jobStaleAfter)
+func (h *Handler) verifyStatusFor(r *http.Request) (verifyStatus, error) {
+	j, err := h.s.DB().LatestJob(r.Context(), verifyKind, verifyScope(r), jobStaleAfter)
 	if errors.Is(err, store.ErrNotFound) {
 		return verifyStatus{}, nil
 	}
@@ -117,27 +118,27 @@ func (s *Server) verifyStatusFor(r *http.Request) (verifyStatus, error) {
 // running there on any replica, and returns the job as it stands. The
 // goroutine ends when the replay of the log finishes or fails, or when
 // another replica has taken the job over.
-func (s *Server) startVerify(r *http.Request) (store.Job, error) {
-	total, err := s.db.AuditSize(r.Context())
+func (h *Handler) startVerify(r *http.Request) (store.Job, error) {
+	total, err := h.s.DB().AuditSize(r.Context())
 	if err != nil {
 		return store.Job{}, err
 	}
 	scope := verifyScope(r)
-	actor := s.Actor(r)
-	j, claimed, err := s.db.ClaimJob(r.Context(), actor, store.JobClaim{
-		Kind: verifyKind, Scope: scope, Total: total, StartedBy: PrincipalOf(r.Context()).User.Email, StaleAfter: jobStaleAfter,
+	actor := h.s.Actor(r)
+	j, claimed, err := h.s.DB().ClaimJob(r.Context(), actor, store.JobClaim{
+		Kind: verifyKind, Scope: scope, Total: total, StartedBy: web.PrincipalOf(r.Context()).User.Email, StaleAfter: jobStaleAfter,
 		Audit: audit.Entry{Action: "audit.verify.start", Object: "audit:log", Summary: fmt.Sprintf("started verifying %d entries", total)},
 	})
 	if err != nil || !claimed {
 		return j, err
 	}
-	go s.runVerifyJob(j, actor)
+	go h.runVerifyJob(j, actor)
 	return j, nil
 }
 
 // runVerifyJob runs the claimed job j to its end, writing its progress and
 // heartbeat every jobTick, and records the result with its audit entry.
-func (s *Server) runVerifyJob(j store.Job, actor store.Actor) {
+func (h *Handler) runVerifyJob(j store.Job, actor store.Actor) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var done atomic.Int64
@@ -152,18 +153,18 @@ func (s *Server) runVerifyJob(j store.Job, actor store.Actor) {
 			case <-beat:
 				return
 			case <-t.C:
-				err := s.db.JobProgress(ctx, j.Kind, j.Scope, j.Run, done.Load())
+				err := h.s.DB().JobProgress(ctx, j.Kind, j.Scope, j.Run, done.Load())
 				if errors.Is(err, store.ErrConflict) {
-					s.log.Warn("audit verify: taken over by another replica", slog.String("scope", j.Scope))
+					h.s.Log().Warn("audit verify: taken over by another replica", slog.String("scope", j.Scope))
 					cancel()
 					return
 				} else if err != nil && ctx.Err() == nil {
-					s.log.Error("audit verify: heartbeat", slog.Any("err", err))
+					h.s.Log().Error("audit verify: heartbeat", slog.Any("err", err))
 				}
 			}
 		}
 	}()
-	report, err := s.runVerify(ctx, done.Store)
+	report, err := h.runVerify(ctx, done.Store)
 	close(beat)
 	if ctx.Err() != nil {
 		return
@@ -173,7 +174,7 @@ func (s *Server) runVerifyJob(j store.Job, actor store.Actor) {
 	case err != nil:
 		state, summary = store.JobFailed, "verification failed to run"
 		res.Error = "The verification could not read the log: " + err.Error()
-		s.log.Error("audit verify", slog.Any("err", err))
+		h.s.Log().Error("audit verify", slog.Any("err", err))
 	default:
 		res = verifyResult{Intact: report.Problem == nil, Entries: report.Entries, Root: hex.EncodeToString(report.Root[:]), Checkpoints: report.Checkpoints}
 		done.Store(report.Entries)
@@ -186,26 +187,26 @@ func (s *Server) runVerifyJob(j store.Job, actor store.Actor) {
 	}
 	body, merr := json.Marshal(res)
 	if merr != nil {
-		s.log.Error("audit verify: encode result", slog.Any("err", merr))
+		h.s.Log().Error("audit verify: encode result", slog.Any("err", merr))
 		return
 	}
 	// The result is recorded in the log in the same transaction that makes
 	// it visible, so whoever reads it can find it there.
-	if ferr := s.db.FinishJob(ctx, actor, j.Kind, j.Scope, j.Run, state, done.Load(), body,
+	if ferr := h.s.DB().FinishJob(ctx, actor, j.Kind, j.Scope, j.Run, state, done.Load(), body,
 		audit.Entry{Action: "audit.verify", Object: "audit:log", Summary: summary}); ferr != nil {
-		s.log.Error("audit verify: record result", slog.Any("err", ferr))
+		h.s.Log().Error("audit verify: record result", slog.Any("err", ferr))
 	}
 }
 
 // runVerify replays the whole log against the stored checkpoints and the
 // trusted public keys kept outside the database.
-func (s *Server) runVerify(ctx context.Context, progress func(int64)) (audit.Report, error) {
+func (h *Handler) runVerify(ctx context.Context, progress func(int64)) (audit.Report, error) {
 	var keys audit.Keys
 	var err error
-	if s.cfg.AuditKeys == nil {
+	if h.s.Config().AuditKeys == nil {
 		err = &audit.TrustError{Kind: audit.NoPinnedKeys, Detail: "this server was started without a public keys file to trust"}
 	} else {
-		keys, err = s.cfg.AuditKeys()
+		keys, err = h.s.Config().AuditKeys()
 	}
 	// Keys that cannot be trusted fail the verification, with the reason;
 	// the keys recorded in the database are never a fallback.
@@ -216,45 +217,45 @@ func (s *Server) runVerify(ctx context.Context, progress func(int64)) (audit.Rep
 	if err != nil {
 		return audit.Report{}, err
 	}
-	cps, err := s.db.AuditCheckpoints(ctx)
+	cps, err := h.s.DB().AuditCheckpoints(ctx)
 	if err != nil {
 		return audit.Report{}, err
 	}
-	rep, err := audit.Verify(s.db.AuditRecords(ctx, 1, 0), audit.VerifyOptions{Keys: keys, Checkpoints: cps, Progress: progress})
+	rep, err := audit.Verify(h.s.DB().AuditRecords(ctx, 1, 0), audit.VerifyOptions{Keys: keys, Checkpoints: cps, Progress: progress})
 	if err == nil && rep.Problem == nil {
-		rep.Problem = s.db.CheckStoredTree(ctx, rep.Latest)
+		rep.Problem = h.s.DB().CheckStoredTree(ctx, rep.Latest)
 	}
 	return rep, err
 }
 
-func (s *Server) auditVerifyStart(w http.ResponseWriter, r *http.Request, back string) error {
-	j, err := s.startVerify(r)
+func (h *Handler) auditVerifyStart(w http.ResponseWriter, r *http.Request, back string) error {
+	j, err := h.startVerify(r)
 	if err != nil {
 		return err
 	}
-	if WantsJSON(r) {
-		s.writeJSON(w, r, http.StatusAccepted, statusOf(j))
+	if web.WantsJSON(r) {
+		h.s.WriteJSON(w, r, http.StatusAccepted, statusOf(j))
 		return nil
 	}
 	http.Redirect(w, r, back+"#verify", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) orgAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {
-	return s.auditVerifyStart(w, r, "/orgs/"+OrgOf(r.Context()).Org.Slug+"/audit")
+func (h *Handler) orgAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {
+	return h.auditVerifyStart(w, r, "/orgs/"+web.OrgOf(r.Context()).Org.Slug+"/audit")
 }
 
-func (s *Server) adminAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {
-	return s.auditVerifyStart(w, r, "/admin/audit")
+func (h *Handler) adminAuditVerifyStart(w http.ResponseWriter, r *http.Request) error {
+	return h.auditVerifyStart(w, r, "/admin/audit")
 }
 
-func (s *Server) auditVerifyStatus(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.verifyStatusFor(r)
+func (h *Handler) auditVerifyStatus(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.verifyStatusFor(r)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, r, http.StatusOK, st)
+	h.s.WriteJSON(w, r, http.StatusOK, st)
 	return nil
 }
 
@@ -272,8 +273,8 @@ type proofView struct {
 	VerifyNote string
 }
 
-func (s *Server) proofFor(ctx context.Context, seq int64) *proofView {
-	p, err := s.db.ProveAudit(ctx, seq)
+func (h *Handler) proofFor(ctx context.Context, seq int64) *proofView {
+	p, err := h.s.DB().ProveAudit(ctx, seq)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return &proofView{Unproven: "No checkpoint has been signed yet; the first comes within a minute of activity."}

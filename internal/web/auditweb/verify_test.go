@@ -1,4 +1,4 @@
-package web
+package auditweb
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
 // TestAuditVerifyButton runs the background verification from the page's
@@ -46,7 +47,7 @@ func TestAuditVerifyButton(t *testing.T) {
 		if err := os.WriteFile(keysPath, text, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _ := newTestServer(t, db, Config{AuditKeys: func() (audit.Keys, error) {
+		s := newServer(t, db, web.Config{AuditKeys: func() (audit.Keys, error) {
 			b, err := os.ReadFile(keysPath)
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, &audit.TrustError{Kind: audit.NoPinnedKeys, Detail: keysPath + " does not exist"}
@@ -58,21 +59,21 @@ func TestAuditVerifyButton(t *testing.T) {
 			return f.Trust(nil)
 		}})
 		o, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
-		createUser(t, db, "auditor@example.org", false, o.ID, identity.RoleAuditor)
-		c := loginFull(t, s, db, "auditor@example.org", testPassword)
+		webtest.CreateUser(t, db, "auditor@example.org", false, o.ID, identity.RoleAuditor)
+		c := webtest.LoginFull(t, s, db, "auditor@example.org", webtest.Password)
 		if _, _, err := db.CheckpointAudit(ctx, signer); err != nil {
 			t.Fatal(err)
 		}
 
 		verify := func() verifyStatus {
 			t.Helper()
-			if w := c.do(t, "POST", "/orgs/riverside/audit/verify", "application/json", nil); w.Code != 202 {
+			if w := c.Do(t, "POST", "/orgs/riverside/audit/verify", "application/json", nil); w.Code != 202 {
 				t.Fatalf("start verify = %d %s", w.Code, w.Body)
 			}
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				var st verifyStatus
-				w := c.do(t, "GET", "/orgs/riverside/audit/verify", "application/json", nil)
+				w := c.Do(t, "GET", "/orgs/riverside/audit/verify", "application/json", nil)
 				if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
 					t.Fatal(err)
 				}
@@ -90,11 +91,11 @@ func TestAuditVerifyButton(t *testing.T) {
 			t.Fatalf("verify on an intact log = %+v", st)
 		}
 		// The page shows the result and an entry's inclusion proof.
-		if body := c.get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "Intact:") {
+		if body := c.Get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "Intact:") {
 			t.Errorf("audit page lacks the verification result")
 		}
 		entries, _, _ := db.AuditSearch(ctx, store.AuditFilter{OrgID: o.ID, Action: "org.create"})
-		body := c.get(t, fmt.Sprintf("/orgs/riverside/audit/%d", entries[0].Seq)).Body.String()
+		body := c.Get(t, fmt.Sprintf("/orgs/riverside/audit/%d", entries[0].Seq)).Body.String()
 		if !strings.Contains(body, "Proof that this entry is in the log") || !strings.Contains(body, "Tree root") {
 			t.Errorf("entry page lacks the inclusion proof")
 		}
@@ -146,7 +147,7 @@ func TestAuditVerifyButton(t *testing.T) {
 		if st := verify(); st.Intact == nil || *st.Intact || !strings.Contains(st.Problem, "no pinned keys") {
 			t.Errorf("verify without the keys file = %+v, want no pinned keys", st)
 		}
-		if body := c.get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "no pinned keys") {
+		if body := c.Get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "no pinned keys") {
 			t.Errorf("audit page does not say that no keys are pinned")
 		}
 	})
@@ -180,26 +181,26 @@ func TestAuditVerifyAcrossReplicas(t *testing.T) {
 		// log, so the test can look at it while it runs.
 		release := make(chan struct{})
 		var keyReads [2]atomic.Int32
-		sA, _ := newTestServer(t, dbA, Config{AuditKeys: func() (audit.Keys, error) {
+		sA := newServer(t, dbA, web.Config{AuditKeys: func() (audit.Keys, error) {
 			keyReads[0].Add(1)
 			<-release
 			return keys, nil
 		}})
-		sB, _ := newTestServer(t, dbB, Config{AuditKeys: func() (audit.Keys, error) {
+		sB := newServer(t, dbB, web.Config{AuditKeys: func() (audit.Keys, error) {
 			keyReads[1].Add(1)
 			return keys, nil
 		}})
 		o, _ := dbA.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
-		createUser(t, dbA, "auditor@example.org", false, o.ID, identity.RoleAuditor)
+		webtest.CreateUser(t, dbA, "auditor@example.org", false, o.ID, identity.RoleAuditor)
 		if _, _, err := dbA.CheckpointAudit(ctx, signer); err != nil {
 			t.Fatal(err)
 		}
-		onA := loginFull(t, sA, dbA, "auditor@example.org", testPassword)
-		onB := &browserClient{h: sB, cookies: append([]*http.Cookie(nil), onA.cookies...), csrf: onA.csrf}
+		onA := webtest.LoginFull(t, sA, dbA, "auditor@example.org", webtest.Password)
+		onB := onA.On(sB)
 		const path = "/orgs/riverside/audit/verify"
-		status := func(c *browserClient, method string) verifyStatus {
+		status := func(c *webtest.Client, method string) verifyStatus {
 			t.Helper()
-			w := c.do(t, method, path, "application/json", nil)
+			w := c.Do(t, method, path, "application/json", nil)
 			if w.Code != 200 && w.Code != 202 {
 				t.Fatalf("%s %s = %d %s", method, path, w.Code, w.Body)
 			}
@@ -226,11 +227,11 @@ func TestAuditVerifyAcrossReplicas(t *testing.T) {
 		if st := status(onB, "GET"); !st.Running || st.Total != started.Total || st.StartedBy != "auditor@example.org" || st.StartedAt == nil || !st.StartedAt.Equal(*started.StartedAt) {
 			t.Fatalf("status on B while A runs = %+v, want A's run %+v", st, started)
 		}
-		if body := onB.get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, `id="verify-progress"`) {
+		if body := onB.Get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, `id="verify-progress"`) {
 			t.Errorf("B's audit page does not show the progress of A's run")
 		}
 		// A second start, on either replica, joins the running one.
-		for _, c := range []*browserClient{onB, onA} {
+		for _, c := range []*webtest.Client{onB, onA} {
 			if st := status(c, "POST"); !st.Running || !st.StartedAt.Equal(*started.StartedAt) {
 				t.Errorf("second start = %+v, want the running one", st)
 			}
@@ -274,7 +275,7 @@ func TestAuditVerifyAcrossReplicas(t *testing.T) {
 		if st.Running || st.State != "interrupted" || !strings.Contains(st.Error, "interrupted") {
 			t.Fatalf("status with a stale heartbeat = %+v, want interrupted", st)
 		}
-		if body := onB.get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "was interrupted") {
+		if body := onB.Get(t, "/orgs/riverside/audit").Body.String(); !strings.Contains(body, "was interrupted") {
 			t.Errorf("the audit page does not say the run was interrupted")
 		}
 		if st := status(onB, "POST"); !st.Running {
@@ -293,10 +294,10 @@ func TestAuditVerifyAcrossReplicas(t *testing.T) {
 
 		// Administrators' runs are the deployment's, apart from the
 		// organisation's.
-		createUser(t, dbA, "admin@example.org", true, 0, "")
-		admin := loginFull(t, sB, dbB, "admin@example.org", testPassword)
+		webtest.CreateUser(t, dbA, "admin@example.org", true, 0, "")
+		admin := webtest.LoginFull(t, sB, dbB, "admin@example.org", webtest.Password)
 		var adm verifyStatus
-		if err := json.Unmarshal(admin.do(t, "GET", "/admin/audit/verify", "application/json", nil).Body.Bytes(), &adm); err != nil || adm.State != "" {
+		if err := json.Unmarshal(admin.Do(t, "GET", "/admin/audit/verify", "application/json", nil).Body.Bytes(), &adm); err != nil || adm.State != "" {
 			t.Errorf("deployment status = %+v %v, want no run yet", adm, err)
 		}
 	})

@@ -1,4 +1,4 @@
-package web
+package auditweb
 
 import (
 	"context"
@@ -10,30 +10,39 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
+	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
+
+// newServer is a server with the audit log capability.
+func newServer(t *testing.T, db *store.DB, cfg web.Config) *web.Server {
+	t.Helper()
+	cfg.Capabilities = append(cfg.Capabilities, New())
+	return webtest.NewServer(t, db, cfg)
+}
 
 func TestAuditLogPages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		s, _ := newTestServer(t, db, Config{})
+		s := newServer(t, db, web.Config{})
 		a, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "riverside", Name: "Riverside", Kind: identity.KindProvider})
 		b, _ := db.CreateOrg(ctx, store.Actor{Name: "test"}, identity.Org{Slug: "harbor", Name: "Harbor", Kind: identity.KindBusinessAssociate})
-		createUser(t, db, "auditor@example.org", false, a.ID, identity.RoleAuditor)
-		createUser(t, db, "viewer@example.org", false, a.ID, identity.RoleViewer)
-		createUser(t, db, "harbor@example.org", false, b.ID, identity.RoleContributor)
+		webtest.CreateUser(t, db, "auditor@example.org", false, a.ID, identity.RoleAuditor)
+		webtest.CreateUser(t, db, "viewer@example.org", false, a.ID, identity.RoleViewer)
+		webtest.CreateUser(t, db, "harbor@example.org", false, b.ID, identity.RoleContributor)
 		for i := 0; i < 7; i++ {
 			if err := db.SetOrgSecurity(ctx, store.Actor{Name: "test"}, a.ID, store.OrgSecurity{RequireMFA: i%2 == 0}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		auditor := loginFull(t, s, db, "auditor@example.org", testPassword)
+		auditor := webtest.LoginFull(t, s, db, "auditor@example.org", webtest.Password)
 		// Paging walks every entry of the organisation once, newest first.
 		var seen []int64
 		path := "/api/v1/orgs/riverside/audit?limit=3"
 		for path != "" {
-			w := auditor.do(t, "GET", path, "application/json", nil)
-			var page list[auditEntryJSON]
+			w := auditor.Do(t, "GET", path, "application/json", nil)
+			var page web.List[auditEntryJSON]
 			if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || w.Code != 200 {
 				t.Fatalf("GET %s = %d %s", path, w.Code, w.Body)
 			}
@@ -55,8 +64,8 @@ func TestAuditLogPages(t *testing.T) {
 			t.Errorf("walked %d entries, want at least the 10 riverside changes", len(seen))
 		}
 		// Filters.
-		w := auditor.do(t, "GET", "/api/v1/orgs/riverside/audit?action=org.", "application/json", nil)
-		var page list[auditEntryJSON]
+		w := auditor.Do(t, "GET", "/api/v1/orgs/riverside/audit?action=org.", "application/json", nil)
+		var page web.List[auditEntryJSON]
 		json.Unmarshal(w.Body.Bytes(), &page)
 		for _, e := range page.Items {
 			if !strings.HasPrefix(e.Action, "org.") {
@@ -67,29 +76,29 @@ func TestAuditLogPages(t *testing.T) {
 			t.Errorf("org.* entries = %d, want 8 (create and 7 security changes)", len(page.Items))
 		}
 		for _, bad := range []string{"from=yesterday", "limit=0", "cursor=abc", "from=2026-11-22&to=2026-11-01"} {
-			if w := auditor.do(t, "GET", "/api/v1/orgs/riverside/audit?"+bad, "application/json", nil); w.Code != 422 {
+			if w := auditor.Do(t, "GET", "/api/v1/orgs/riverside/audit?"+bad, "application/json", nil); w.Code != 422 {
 				t.Errorf("GET audit?%s = %d, want 422", bad, w.Code)
 			}
 		}
 		// The page and one entry's detail.
-		w = auditor.get(t, "/orgs/riverside/audit?action=org.create")
+		w = auditor.Get(t, "/orgs/riverside/audit?action=org.create")
 		if w.Code != 200 || !strings.Contains(w.Body.String(), "org.create") {
 			t.Errorf("audit page = %d", w.Code)
 		}
-		w = auditor.get(t, fmt.Sprintf("/orgs/riverside/audit/%d", seen[len(seen)-1]))
+		w = auditor.Get(t, fmt.Sprintf("/orgs/riverside/audit/%d", seen[len(seen)-1]))
 		if w.Code != 200 || !strings.Contains(w.Body.String(), "Audit entry") {
 			t.Errorf("audit entry page = %d", w.Code)
 		}
 		// Another organisation's entry is not found through this one.
 		hb, _, _ := db.AuditSearch(ctx, store.AuditFilter{OrgID: b.ID, Limit: 1})
-		if w := auditor.get(t, fmt.Sprintf("/orgs/riverside/audit/%d", hb[0].Seq)); w.Code != 404 {
+		if w := auditor.Get(t, fmt.Sprintf("/orgs/riverside/audit/%d", hb[0].Seq)); w.Code != 404 {
 			t.Errorf("harbor's entry through riverside = %d, want 404", w.Code)
 		}
 		// A viewer and another organisation's member may not read it.
-		if w := loginFull(t, s, db, "viewer@example.org", testPassword).get(t, "/orgs/riverside/audit"); w.Code != 403 {
+		if w := webtest.LoginFull(t, s, db, "viewer@example.org", webtest.Password).Get(t, "/orgs/riverside/audit"); w.Code != 403 {
 			t.Errorf("viewer on the audit log = %d, want 403", w.Code)
 		}
-		if w := login(t, s, "harbor@example.org", testPassword).do(t, "GET", "/api/v1/orgs/riverside/audit", "application/json", nil); w.Code != 404 {
+		if w := webtest.Login(t, s, "harbor@example.org", webtest.Password).Do(t, "GET", "/api/v1/orgs/riverside/audit", "application/json", nil); w.Code != 404 {
 			t.Errorf("another org's member on the audit log = %d, want 404", w.Code)
 		}
 		// Reading the log is recorded.
@@ -98,4 +107,12 @@ func TestAuditLogPages(t *testing.T) {
 			t.Errorf("audit.read entries = %d, want one per read", len(reads))
 		}
 	})
+}
+
+// TestTemplatesRenderZeroValues renders the audit log's page with its zero
+// value.
+func TestTemplatesRenderZeroValues(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, storetest.SQLite(t), web.Config{})
+	webtest.RenderZeroValues(t, s, New().Templates(), map[string]web.PageData{"audit": &auditView{}})
 }

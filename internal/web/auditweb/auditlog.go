@@ -1,4 +1,4 @@
-package web
+package auditweb
 
 import (
 	"fmt"
@@ -12,12 +12,13 @@ import (
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // auditView is the audit log page of an organisation, or of the deployment
 // for platform administrators.
 type auditView struct {
-	Page
+	web.Page
 	Scope    string // "org" or "admin"
 	Base     string // the page's path, for filter and paging links
 	Entries  []auditRow
@@ -104,7 +105,7 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Erro
 
 // auditRows adds the people behind user actors and the organisations'
 // slugs, looking up only those the entries name.
-func (s *Server) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, error) {
+func (h *Handler) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, error) {
 	var userIDs, orgIDs []int64
 	for _, e := range entries {
 		base, _, _ := strings.Cut(e.Actor, "/")
@@ -119,11 +120,11 @@ func (s *Server) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, 
 	}
 	slices.Sort(userIDs)
 	slices.Sort(orgIDs)
-	emails, err := s.db.UserEmails(r.Context(), slices.Compact(userIDs))
+	emails, err := h.s.DB().UserEmails(r.Context(), slices.Compact(userIDs))
 	if err != nil {
 		return nil, err
 	}
-	slugs, err := s.db.OrgSlugs(r.Context(), slices.Compact(orgIDs))
+	slugs, err := h.s.DB().OrgSlugs(r.Context(), slices.Compact(orgIDs))
 	if err != nil {
 		return nil, err
 	}
@@ -146,23 +147,23 @@ func (s *Server) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, 
 }
 
 // auditList serves the list for one organisation (orgID) or all (0).
-func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
+func (h *Handler) auditList(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
 	f, form, problems := parseAuditFilter(r.URL.Query())
 	f.OrgID = orgID
 	if len(problems) > 0 {
-		if WantsJSON(r) {
+		if web.WantsJSON(r) {
 			return problems
 		}
 		v.Filter, v.Problems = form, problems
-		s.render(w, r, http.StatusUnprocessableEntity, "audit", v)
+		h.s.Render(w, r, http.StatusUnprocessableEntity, "audit", v)
 		return nil
 	}
-	entries, more, err := s.db.AuditSearch(r.Context(), f)
+	entries, more, err := h.s.DB().AuditSearch(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	// Reading the log is itself recorded.
-	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
+	if err := h.s.DB().Audit(r.Context(), h.s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
 		Summary: fmt.Sprintf("viewed %d entries (filter actor=%q action=%q object=%q from=%q to=%q)", len(entries), form.Actor, form.Action, form.Object, form.From, form.To)}); err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 		q.Set("cursor", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
 		next = q.Encode()
 	}
-	if WantsJSON(r) {
+	if web.WantsJSON(r) {
 		items := make([]auditEntryJSON, len(entries))
 		for i, e := range entries {
 			items[i] = auditEntryJSON(e)
@@ -182,69 +183,69 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request, orgID int64, 
 			c := strconv.FormatInt(entries[len(entries)-1].Seq, 10)
 			cursor = &c
 		}
-		s.writeJSON(w, r, http.StatusOK, list[auditEntryJSON]{Items: items, NextCursor: cursor})
+		h.s.WriteJSON(w, r, http.StatusOK, web.List[auditEntryJSON]{Items: items, NextCursor: cursor})
 		return nil
 	}
-	if v.Entries, err = s.auditRows(r, entries); err != nil {
+	if v.Entries, err = h.auditRows(r, entries); err != nil {
 		return err
 	}
 	v.Filter = form
-	if v.Verify, err = s.verifyStatusFor(r); err != nil {
+	if v.Verify, err = h.verifyStatusFor(r); err != nil {
 		return err
 	}
 	if next != "" {
 		v.NextURL = v.Base + "?" + next
 	}
-	s.render(w, r, http.StatusOK, "audit", v)
+	h.s.Render(w, r, http.StatusOK, "audit", v)
 	return nil
 }
 
-func (s *Server) orgAuditPage(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
+func (h *Handler) orgAuditPage(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
 	base := "/orgs/" + a.Org.Slug + "/audit"
-	return s.auditList(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Audit log"})}, Scope: "org", Base: base})
+	return h.auditList(w, r, a.Org.ID, &auditView{Page: web.Page{Title: "Audit log", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Audit log"})}, Scope: "org", Base: base})
 }
 
-func (s *Server) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
-	return s.auditList(w, r, 0, &auditView{Page: Page{Title: "Audit log", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log"}}},
+func (h *Handler) adminAuditPage(w http.ResponseWriter, r *http.Request) error {
+	return h.auditList(w, r, 0, &auditView{Page: web.Page{Title: "Audit log", Breadcrumbs: []web.Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log"}}},
 		Scope: "admin", Base: "/admin/audit"})
 }
 
 // auditShow serves one entry of orgID's log (0: any).
-func (s *Server) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
+func (h *Handler) auditShow(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil {
-		return &HTTPError{Code: http.StatusNotFound, Msg: "No such audit entry."}
+		return &web.HTTPError{Code: http.StatusNotFound, Msg: "No such audit entry."}
 	}
-	e, err := s.db.AuditEntry(r.Context(), orgID, seq)
+	e, err := h.s.DB().AuditEntry(r.Context(), orgID, seq)
 	if err != nil {
 		return err
 	}
-	if err := s.db.Audit(r.Context(), s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
+	if err := h.s.DB().Audit(r.Context(), h.s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
 		return err
 	}
-	if WantsJSON(r) {
-		s.writeJSON(w, r, http.StatusOK, auditEntryJSON(e))
+	if web.WantsJSON(r) {
+		h.s.WriteJSON(w, r, http.StatusOK, auditEntryJSON(e))
 		return nil
 	}
-	rows, err := s.auditRows(r, []audit.Entry{e})
+	rows, err := h.auditRows(r, []audit.Entry{e})
 	if err != nil {
 		return err
 	}
 	v.Entry = &rows[0]
-	v.Proof = s.proofFor(r.Context(), seq)
-	v.Breadcrumbs = append(v.Breadcrumbs, Crumb{Label: fmt.Sprintf("Entry %d", seq)})
-	s.render(w, r, http.StatusOK, "audit", v)
+	v.Proof = h.proofFor(r.Context(), seq)
+	v.Breadcrumbs = append(v.Breadcrumbs, web.Crumb{Label: fmt.Sprintf("Entry %d", seq)})
+	h.s.Render(w, r, http.StatusOK, "audit", v)
 	return nil
 }
 
-func (s *Server) orgAuditEntry(w http.ResponseWriter, r *http.Request) error {
-	a := OrgOf(r.Context())
+func (h *Handler) orgAuditEntry(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
 	base := "/orgs/" + a.Org.Slug + "/audit"
-	return s.auditShow(w, r, a.Org.ID, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: OrgCrumbs(a, Crumb{Label: "Audit log", URL: base})}, Scope: "org", Base: base})
+	return h.auditShow(w, r, a.Org.ID, &auditView{Page: web.Page{Title: "Audit entry", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Audit log", URL: base})}, Scope: "org", Base: base})
 }
 
-func (s *Server) adminAuditEntry(w http.ResponseWriter, r *http.Request) error {
-	return s.auditShow(w, r, 0, &auditView{Page: Page{Title: "Audit entry", Breadcrumbs: []Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log", URL: "/admin/audit"}}},
+func (h *Handler) adminAuditEntry(w http.ResponseWriter, r *http.Request) error {
+	return h.auditShow(w, r, 0, &auditView{Page: web.Page{Title: "Audit entry", Breadcrumbs: []web.Crumb{{Label: "Admin", URL: "/admin/users"}, {Label: "Audit log", URL: "/admin/audit"}}},
 		Scope: "admin", Base: "/admin/audit"})
 }

@@ -33,13 +33,7 @@ func New() *Handler { return &Handler{} }
 var templates embed.FS
 
 // Templates returns the account pages.
-func (h *Handler) Templates() fs.FS {
-	t, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the folder is embedded above
-	}
-	return t
-}
+func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
 
 // Register adds the account's routes to s. What outlives a token (new
 // tokens, memberships) needs a browser session; what only takes access away

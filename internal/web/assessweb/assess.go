@@ -39,13 +39,7 @@ func New() *Handler { return &Handler{} }
 var templates embed.FS
 
 // Templates returns the pages of assessments and evidence.
-func (h *Handler) Templates() fs.FS {
-	t, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the folder is embedded above
-	}
-	return t
-}
+func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
 
 // Register adds the routes of assessments and evidence to s. Reading needs
 // org:read, recording answers and decisions and uploading evidence

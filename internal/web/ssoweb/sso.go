@@ -32,13 +32,7 @@ func New() *Handler { return &Handler{} }
 var templates embed.FS
 
 // Templates returns the settings page.
-func (h *Handler) Templates() fs.FS {
-	t, err := fs.Sub(templates, "templates")
-	if err != nil {
-		panic(err) // the folder is embedded above
-	}
-	return t
-}
+func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
 
 // Register adds the settings routes to s: an owner's (organisation
 // management) and the platform administrator's, who alone may trust the

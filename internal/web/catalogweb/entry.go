@@ -1,0 +1,247 @@
+package catalogweb
+
+// One entry of the catalogue: its text, guidance, crosswalks, and what the
+// proposed rule would change in it.
+
+import (
+	"cmp"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/web"
+)
+
+// One entry of the catalogue: its text, guidance, crosswalks and what the proposed rule would change.
+
+// catalogLink is a labelled URL.
+type catalogLink struct {
+	Label string
+	URL   string
+}
+
+// activityView is a key activity with links to the specifications it serves.
+type activityView struct {
+	Title     string
+	Specs     []catalogLink
+	Questions []string
+}
+
+// changeView is what one entry's change between two profiles looks like.
+type changeView struct {
+	// FromTitle and ToTitle name the profiles compared.
+	FromTitle   string
+	ToTitle     string
+	ToProposed  bool
+	Change      catalogBadge
+	Fields      []catalog.FieldChange
+	Parameters  []catalog.Parameter
+	ProposedAt  string
+	Approximate bool
+	Note        string
+	// URL shows the entry in the other profile, OtherTitle, when it exists
+	// there.
+	URL        string
+	OtherTitle string
+}
+
+// diffFieldLabels name the fields a Difference reports.
+var diffFieldLabels = map[string]string{
+	"title": "Title", "kind": "Kind", "requirement": "Requirement", "standard": "Parent standard",
+	"category": "Category", "proposed_citation": "Paragraph in the proposal",
+}
+
+// catalogEntryView is an entry's page.
+type catalogEntryView struct {
+	web.Page
+	Bar           catalogBar
+	Entry         catalog.Entry
+	Kind          catalogBadge
+	Requirement   catalogBadge
+	CategoryTitle string
+	CategoryURL   string
+	Standard      *catalogLink
+	Specs         []entryRow
+	Activities    []activityView
+	// Crosswalk is the entry's own or, for a specification without one, its
+	// standard's (InheritedFrom says which).
+	Crosswalk       catalog.Crosswalk
+	InheritedFrom   *catalogLink
+	CrosswalkSource string
+	FAQs            []catalogLink
+	// FoundAs and FoundHow explain the reference that led here.
+	FoundAs  string
+	FoundHow string
+	Changes  []changeView
+}
+
+func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error {
+	cat, p, err := h.catalogAndProfile(r)
+	if err != nil {
+		return err
+	}
+	ref := r.PathValue("citation")
+	e, err := p.Entry(ref)
+	var nf *catalog.NotFoundError
+	if errors.As(err, &nf) {
+		return h.catalogMissing(w, r, cat, p, ref, nf)
+	} else if err != nil {
+		return err
+	}
+	if ref != e.Citation {
+		// Another spelling, an alias or a former citation: send the browser
+		// to the one address of the entry, saying how it got there.
+		from := catalog.CanonicalCitation(ref)
+		if from == e.Citation {
+			from = ""
+		}
+		http.Redirect(w, r, catalogHref("/catalog/entries/"+url.PathEscape(e.Citation), p.ID, "from", from), http.StatusMovedPermanently)
+		return nil
+	}
+	v := &catalogEntryView{
+		Bar:             newCatalogBar(cat, p, func(id string) string { return entryHref(e.Citation, id) }),
+		Entry:           e,
+		Kind:            kindBadge(e.Kind),
+		Requirement:     requirementBadge(e.Requirement),
+		CategoryURL:     categoryHref(e.Category, p.ID),
+		Crosswalk:       e.Crosswalk,
+		CrosswalkSource: cat.CrosswalkSource(),
+	}
+	v.CategoryTitle = string(e.Category)
+	if ci, ok := cat.Category(e.Category); ok {
+		v.CategoryTitle = ci.Title
+	}
+	crumbs := []web.Crumb{{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: v.CategoryTitle, URL: v.CategoryURL}}
+	if e.Standard != "" && e.Standard != e.Citation {
+		if std, err := p.Entry(e.Standard); err == nil {
+			v.Standard = &catalogLink{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
+			crumbs = append(crumbs, web.Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
+			if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 {
+				v.Crosswalk, v.InheritedFrom = std.Crosswalk, v.Standard
+			}
+		}
+	}
+	crumbs = append(crumbs, web.Crumb{Label: e.Citation + " " + e.Title})
+	v.Page = web.Page{Title: e.Citation + " " + e.Title + " · Catalogue", Breadcrumbs: crumbs}
+	kids, _ := p.Children(e.Citation)
+	for _, k := range kids {
+		v.Specs = append(v.Specs, newEntryRow(k, p.ID))
+	}
+	for _, ka := range e.KeyActivities {
+		av := activityView{Title: ka.Title, Questions: ka.Questions}
+		for _, c := range ka.Specs {
+			l := catalogLink{Label: c}
+			if se, err := p.Entry(c); err == nil {
+				l = catalogLink{Label: se.Citation + " " + se.Title, URL: entryHref(se.Citation, p.ID)}
+			}
+			av.Specs = append(av.Specs, l)
+		}
+		v.Activities = append(v.Activities, av)
+	}
+	for _, id := range e.FAQ {
+		if f, ok := cat.FAQ(id); ok {
+			v.FAQs = append(v.FAQs, catalogLink{Label: f.Question, URL: faqHref(f.ID)})
+		}
+	}
+	if from := r.URL.Query().Get("from"); from != "" {
+		if i, err := p.Entry(from); err == nil && i.Citation == e.Citation {
+			v.FoundAs, v.FoundHow = catalog.ResolvedHow(from, e)
+		}
+	}
+	v.Changes, err = entryChanges(cat, p, e.Citation)
+	if err != nil {
+		return err
+	}
+	h.s.Render(w, r, http.StatusOK, "catalog_entry", v)
+	return nil
+}
+
+// entryChanges says what would become of an entry of the rule in force under
+// each proposed profile or, for a proposed profile, what it changes.
+func entryChanges(cat *catalog.Catalog, p *catalog.Profile, citation string) ([]changeView, error) {
+	type pair struct{ a, b *catalog.Profile }
+	var pairs []pair
+	if p.Proposed() {
+		cur, err := cat.Profile(catalog.ProfileCurrent)
+		if err != nil {
+			return nil, err
+		}
+		pairs = append(pairs, pair{cur, p})
+	} else {
+		for _, o := range cat.Profiles() {
+			if o.Proposed() {
+				pairs = append(pairs, pair{p, o})
+			}
+		}
+	}
+	var out []changeView
+	for _, pr := range pairs {
+		diffs, err := cat.Diff(pr.a.ID, pr.b.ID)
+		if err != nil {
+			return nil, err
+		}
+		other := pr.b
+		if p.Proposed() {
+			other = pr.a
+		}
+		cv := changeView{FromTitle: pr.a.Title, ToTitle: pr.b.Title, ToProposed: pr.b.Proposed(), Change: changeBadge(""), OtherTitle: other.Title}
+		if _, err := other.Entry(citation); err == nil {
+			cv.URL = entryHref(citation, other.ID)
+		}
+		if i := slices.IndexFunc(diffs, func(d catalog.Difference) bool { return d.Citation == citation }); i >= 0 {
+			d := diffs[i]
+			cv.Change, cv.Parameters = changeBadge(d.Change), d.Parameters
+			if !p.Proposed() {
+				// On the proposed profile's page the note is the entry's own.
+				cv.Note = d.Note
+			}
+			cv.ProposedAt, cv.Approximate = d.ProposedCitation, d.CitationApproximate
+			for _, f := range d.Fields {
+				if f.Field == "proposed_citation" {
+					continue // shown with its precision
+				}
+				f.Field = cmp.Or(diffFieldLabels[f.Field], f.Field)
+				f.From, f.To = cmp.Or(f.From, "(none)"), cmp.Or(f.To, "(none)")
+				cv.Fields = append(cv.Fields, f)
+			}
+		}
+		out = append(out, cv)
+	}
+	return out, nil
+}
+
+// catalogMissingView answers a citation that matches no entry.
+type catalogMissingView struct {
+	web.Page
+	Bar         catalogBar
+	Ref         string
+	Suggestions []entryRow
+	// Elsewhere lists the entry in the other profiles that have it.
+	Elsewhere []catalogLink
+}
+
+func (h *Handler) catalogMissing(w http.ResponseWriter, r *http.Request, cat *catalog.Catalog, p *catalog.Profile, ref string, nf *catalog.NotFoundError) error {
+	v := &catalogMissingView{
+		Page: web.Page{Title: "No such entry · Catalogue", Breadcrumbs: []web.Crumb{
+			{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: "No such entry"},
+		}},
+		Bar: newCatalogBar(cat, p, nil),
+		Ref: ref,
+	}
+	v.Bar.Query = ref
+	for _, e := range nf.Suggestions {
+		v.Suggestions = append(v.Suggestions, newEntryRow(e, p.ID))
+	}
+	for _, o := range cat.Profiles() {
+		if o.ID == p.ID {
+			continue
+		}
+		if e, err := o.Entry(ref); err == nil {
+			v.Elsewhere = append(v.Elsewhere, catalogLink{Label: e.Citation + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
+		}
+	}
+	h.s.Render(w, r, http.StatusNotFound, "catalog_missing", v)
+	return nil
+}

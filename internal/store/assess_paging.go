@@ -127,38 +127,24 @@ func evidencePageSQL(orgID int64, after Key, size int) (string, []any) {
 // page, or nil on the last. The unique index on (assessment_id, citation,
 // version) serves it read backwards.
 func (db *DB) ResponseHistory(ctx context.Context, orgID, id int64, citation string, p Page) ([]assess.Response, *Key, error) {
-	size := p.size()
-	query := `SELECT citation, status, na_reason, narrative, owner, target_date, answers, evidence_ids, risk_ids, version, saved_at, saved_by
-		FROM assess_response_versions WHERE assessment_id = ? AND citation = ?`
-	args := []any{id, citation}
-	if !p.After.IsZero() {
-		query += ` AND version < ?`
-		args = append(args, p.After.ID)
-	}
-	query += ` ORDER BY version DESC LIMIT ?`
-	args = append(args, size+1)
-	var out []assess.Response
-	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.assessment(ctx, orgID, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = tx.responses(ctx, query, args...)
-		return err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("response history: %w", err)
-	}
-	out, next := cut(out, size, func(r assess.Response) Key { return Key{ID: int64(r.Version)} })
-	return out, next, nil
+	return history(ctx, db, orgID, id, p, `SELECT citation, status, na_reason, narrative, owner, target_date, answers, evidence_ids, risk_ids, version, saved_at, saved_by
+		FROM assess_response_versions WHERE assessment_id = ? AND citation = ?`, citation, (*Tx).responses, func(r assess.Response) int { return r.Version })
 }
 
 // DecisionHistory returns a page of the saved versions of the decision for
 // citation in assessment id, newest first, and the key of the next (older)
 // page, or nil on the last.
 func (db *DB) DecisionHistory(ctx context.Context, orgID, id int64, citation string, p Page) ([]assess.Decision, *Key, error) {
+	return history(ctx, db, orgID, id, p, `SELECT `+decisionColumns+` FROM assess_decision_versions WHERE assessment_id = ? AND citation = ?`,
+		citation, (*Tx).decisions, func(d assess.Decision) int { return d.Version })
+}
+
+// history reads a page of versions of one entry of an assessment of orgID,
+// newest first: query selects them by assessment and citation, read scans
+// them, and version numbers them for the cursor.
+func history[T any](ctx context.Context, db *DB, orgID, id int64, p Page, query, citation string,
+	read func(*Tx, context.Context, string, ...any) ([]T, error), version func(T) int) ([]T, *Key, error) {
 	size := p.size()
-	query := `SELECT ` + decisionColumns + ` FROM assess_decision_versions WHERE assessment_id = ? AND citation = ?`
 	args := []any{id, citation}
 	if !p.After.IsZero() {
 		query += ` AND version < ?`
@@ -166,18 +152,18 @@ func (db *DB) DecisionHistory(ctx context.Context, orgID, id int64, citation str
 	}
 	query += ` ORDER BY version DESC LIMIT ?`
 	args = append(args, size+1)
-	var out []assess.Decision
+	var out []T
 	err := db.view(ctx, func(tx *Tx) error {
 		if _, err := tx.assessment(ctx, orgID, id); err != nil {
 			return err
 		}
 		var err error
-		out, err = tx.decisions(ctx, query, args...)
+		out, err = read(tx, ctx, query, args...)
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("decision history: %w", err)
+		return nil, nil, fmt.Errorf("history of %s: %w", citation, err)
 	}
-	out, next := cut(out, size, func(d assess.Decision) Key { return Key{ID: int64(d.Version)} })
+	out, next := cut(out, size, func(v T) Key { return Key{ID: int64(version(v))} })
 	return out, next, nil
 }

@@ -38,8 +38,18 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	q, args := auditSearchSQL(f, limit)
 	err := db.view(ctx, func(tx *Tx) error {
+		var actions []string
+		if strings.HasSuffix(f.Action, ".") {
+			var err error
+			if actions, err = tx.prefixActions(ctx, f); err != nil {
+				return err
+			}
+		}
+		q, args := auditSearchSQL(f, limit, actions)
+		if q == "" {
+			return nil // the prefix covers no action
+		}
 		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
 			return err
@@ -64,9 +74,49 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 	return out, more, nil
 }
 
+// maxPrefixActions bounds how many distinct actions a prefix filter is
+// expanded into (see auditSearchSQL); beyond it, the prefix is one range.
+const maxPrefixActions = 64
+
+const searchColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary`
+
+// prefixActions returns the distinct actions of the log (in f's
+// organisation) that start with f.Action, a prefix ending in ".", found by
+// one index seek each; nil when there are more than maxPrefixActions.
+func (tx *Tx) prefixActions(ctx context.Context, f AuditFilter) ([]string, error) {
+	scope, args := "", []any{}
+	if f.OrgID != 0 {
+		scope, args = "org_id = ? AND ", []any{f.OrgID}
+	}
+	hi := strings.TrimSuffix(f.Action, ".") + "/"
+	actions := []string{}
+	op, after := ">=", f.Action
+	for {
+		var next sql.NullString
+		q := `SELECT MIN(action) FROM audit_log WHERE ` + scope + `action ` + op + ` ? AND action < ?`
+		if err := tx.queryRow(ctx, q, append(args, after, hi)...).Scan(&next); err != nil {
+			return nil, err
+		}
+		if !next.Valid {
+			return actions, nil
+		}
+		if len(actions) == maxPrefixActions {
+			return nil, nil
+		}
+		if !f.NoReads || next.String != ReadAction {
+			actions = append(actions, next.String)
+		}
+		op, after = ">", next.String
+	}
+}
+
 // auditSearchSQL is AuditSearch's query: newest first, limit+1 rows, every
-// filter a range of one of migration 0019's indexes.
-func auditSearchSQL(f AuditFilter, limit int) (string, []any) {
+// filter served by one of migration 0019's indexes. An action prefix comes
+// with the distinct actions it covers (prefixActions): the query is then
+// the union of one index range per action, each newest first and cut at
+// limit+1 rows, so it reads at most that many rows per action, however many
+// entries match; with actions nil, the prefix is one range, sorted.
+func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -80,7 +130,8 @@ func auditSearchSQL(f AuditFilter, limit int) (string, []any) {
 		add("actor = ?", f.Actor)
 	}
 	ranged := !f.From.IsZero() || !f.To.IsZero()
-	if strings.HasSuffix(f.Action, ".") {
+	prefix := strings.HasSuffix(f.Action, ".")
+	if prefix && actions == nil {
 		ranged = true
 		// A prefix ending in "." is the range [prefix, prefix with "." made
 		// "/"), the next byte: an index range in byte order on both
@@ -88,7 +139,7 @@ func auditSearchSQL(f AuditFilter, limit int) (string, []any) {
 		// PostgreSQL).
 		add("action >= ?", f.Action)
 		add("action < ?", strings.TrimSuffix(f.Action, ".")+"/")
-	} else if f.Action != "" {
+	} else if f.Action != "" && !prefix {
 		add("action = ?", f.Action)
 	}
 	if f.Object != "" {
@@ -114,10 +165,24 @@ func auditSearchSQL(f AuditFilter, limit int) (string, []any) {
 	} else if f.Before > 0 {
 		add("seq < ?", f.Before)
 	}
-	if f.NoReads {
+	if f.NoReads && (!prefix || actions == nil) {
 		add("action <> ?", ReadAction)
 	}
-	q := `SELECT seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary FROM audit_log`
+	if prefix && actions != nil {
+		if len(actions) == 0 {
+			return "", nil
+		}
+		var parts []string
+		var all []any
+		for i, a := range actions {
+			cond := append([]string{"action = ?"}, where...)
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT %s FROM audit_log WHERE %s ORDER BY seq DESC LIMIT ?) AS a%d`,
+				searchColumns, strings.Join(cond, " AND "), i))
+			all = append(append(append(all, a), args...), limit+1)
+		}
+		return `SELECT * FROM (` + strings.Join(parts, " UNION ALL ") + `) AS u ORDER BY 1 DESC LIMIT ?`, append(all, limit+1)
+	}
+	q := `SELECT ` + searchColumns + ` FROM audit_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

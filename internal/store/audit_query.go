@@ -168,6 +168,13 @@ func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) 
 	if f.NoReads && (!prefix || actions == nil) {
 		add("action <> ?", ReadAction)
 	}
+	// The newest matching seqs come from an index alone (every index of
+	// migration 0019 holds seq), and only their rows are read: the planners
+	// then weigh index ranges, not a walk of the whole log by seq that
+	// reads each row to test it (which PostgreSQL otherwise prefers when
+	// it expects matches to be common, and then reads the whole log when
+	// they are not).
+	var inner string
 	if prefix && actions != nil {
 		if len(actions) == 0 {
 			return "", nil
@@ -176,19 +183,20 @@ func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) 
 		var all []any
 		for i, a := range actions {
 			cond := append([]string{"action = ?"}, where...)
-			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT %s FROM audit_log WHERE %s ORDER BY seq DESC LIMIT ?) AS a%d`,
-				searchColumns, strings.Join(cond, " AND "), i))
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT seq FROM audit_log WHERE %s ORDER BY seq DESC LIMIT ?) AS a%d`,
+				strings.Join(cond, " AND "), i))
 			all = append(append(append(all, a), args...), limit+1)
 		}
-		return `SELECT * FROM (` + strings.Join(parts, " UNION ALL ") + `) AS u ORDER BY 1 DESC LIMIT ?`, append(all, limit+1)
+		inner, args = `SELECT seq FROM (`+strings.Join(parts, " UNION ALL ")+`) AS u ORDER BY seq DESC LIMIT ?`, append(all, limit+1)
+	} else {
+		inner = `SELECT seq FROM audit_log`
+		if len(where) > 0 {
+			inner += " WHERE " + strings.Join(where, " AND ")
+		}
+		inner += " ORDER BY seq DESC LIMIT ?"
+		args = append(args, limit+1)
 	}
-	q := `SELECT ` + searchColumns + ` FROM audit_log`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	args = append(args, limit+1)
-	return q, args
+	return `SELECT ` + searchColumns + ` FROM audit_log WHERE seq IN (` + inner + `) ORDER BY seq DESC`, args
 }
 
 // AuditEntry returns one entry by sequence number, or ErrNotFound; orgID 0

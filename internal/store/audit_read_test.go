@@ -85,10 +85,13 @@ func TestAuditSearchPlans(t *testing.T) {
 			// index (a prefix reads one per action it covers).
 			searches := 0
 			for _, line := range strings.Split(plan, "\n") {
+				if strings.HasPrefix(line, "SEARCH audit_log USING INTEGER PRIMARY KEY (rowid=?)") {
+					continue // the rows of the seqs found
+				}
 				if strings.HasPrefix(line, "SCAN audit_log") || strings.HasPrefix(line, "SEARCH audit_log") && !strings.Contains(line, want) {
 					t.Errorf("plan of %s:\n%s\nwant only SEARCH audit_log USING INDEX ...%s", name, plan, want)
 				}
-				if strings.HasPrefix(line, "SEARCH audit_log USING INDEX ") {
+				if strings.HasPrefix(line, "SEARCH audit_log USING INDEX ") || strings.HasPrefix(line, "SEARCH audit_log USING COVERING INDEX ") {
 					searches++
 				}
 			}

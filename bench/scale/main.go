@@ -106,15 +106,25 @@ func run(ctx context.Context, o options) error {
 		{name: "demo", dir: filepath.Join(root, "demo")},
 		{name: "generated", dir: filepath.Join(root, fmt.Sprintf("generated-%g", o.scale)), make: func(ctx context.Context, db *store.DB, dir string) error { return generate(ctx, db, dir, o.scale) }},
 	}
+	var sites []*site
 	for _, in := range instances {
 		cred, err := prepare(ctx, bin, in.dir, in.make)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
-		in.result, in.sizes, err = measure(ctx, bin, in.dir, cred, o)
+		st, err := serve(ctx, bin, in.dir, cred)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
+		defer st.stop()
+		sites = append(sites, st)
+	}
+	results, sizes, err := measure(sites, o)
+	if err != nil {
+		return err
+	}
+	for i, in := range instances {
+		in.result, in.sizes = results[i], sizes[i]
 	}
 
 	fmt.Printf("\n%-28s %8s %8s %8s %8s %6s %6s %8s %8s\n", "page (1 client, ms)", "demo p50", "demo p95", "gen p50", "gen p95", "×p50", "×p95", "demo KB", "gen KB")
@@ -445,23 +455,37 @@ var pages = []page{
 	{"audit API action prefix", func(v vars) string { return "/api/v1/orgs/" + v.org + "/audit?action=auth." }},
 }
 
-// measure serves dir with the real binary and reads every page n times.
-// It returns the latencies and the size of the last answer, by page name.
-func measure(ctx context.Context, bin, dir string, cred credential, o options) (map[string][]time.Duration, map[string]int, error) {
+// site is a served instance, signed in as the auditor.
+type site struct {
+	get func(path, accept string) ([]byte, error)
+	v   vars
+	srv *exec.Cmd
+}
+
+func (s *site) stop() {
+	_ = s.srv.Process.Signal(os.Interrupt)
+	_ = s.srv.Wait()
+}
+
+// serve starts the real binary on dir, signs in and finds the current
+// assessment and one of its entries.
+func serve(ctx context.Context, bin, dir string, cred credential) (_ *site, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	addr := l.Addr().String()
 	l.Close()
 	srv := exec.CommandContext(ctx, bin, "serve", "--addr", addr, "--data", dir, "--log-format", "json")
 	srv.Stdout, srv.Stderr = io.Discard, io.Discard
 	if err := srv.Start(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	st := &site{srv: srv}
 	defer func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
+		if err != nil {
+			st.stop()
+		}
 	}()
 	base := "http://" + addr
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -474,7 +498,7 @@ func measure(ctx context.Context, bin, dir string, cred credential, o options) (
 			}
 		}
 		if time.Now().After(deadline) {
-			return nil, nil, errors.New("server not ready after 30s")
+			return nil, errors.New("server not ready after 30s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -482,12 +506,12 @@ func measure(ctx context.Context, bin, dir string, cred credential, o options) (
 	body, _ := json.Marshal(map[string]string{"email": cred.email, "password": cred.password})
 	resp, err := client.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("login: %s", resp.Status)
+		return nil, fmt.Errorf("login: %s", resp.Status)
 	}
 	cookies := resp.Cookies()
 	get := func(path string, accept string) ([]byte, error) {
@@ -517,17 +541,17 @@ func measure(ctx context.Context, bin, dir string, cred credential, o options) (
 	v := vars{org: "riverside"}
 	b, err := get("/api/v1/orgs/riverside/assessments", "application/json")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var list struct {
 		Items []assess.AssessmentJSON `json:"items"`
 	}
 	if err := json.Unmarshal(b, &list); err != nil || len(list.Items) == 0 {
-		return nil, nil, fmt.Errorf("assessments API: %v (%.200s)", err, b)
+		return nil, fmt.Errorf("assessments API: %v (%.200s)", err, b)
 	}
 	v.assessment = list.Items[0].ID
 	if b, err = get(fmt.Sprintf("/api/v1/orgs/riverside/assessments/%d", v.assessment), "application/json"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var sheet struct {
 		Responses []struct {
@@ -535,31 +559,44 @@ func measure(ctx context.Context, bin, dir string, cred credential, o options) (
 		} `json:"responses"`
 	}
 	if err := json.Unmarshal(b, &sheet); err != nil || len(sheet.Responses) == 0 {
-		return nil, nil, fmt.Errorf("assessment %d has no responses: %v", v.assessment, err)
+		return nil, fmt.Errorf("assessment %d has no responses: %v", v.assessment, err)
 	}
 	v.citation = sheet.Responses[0].Citation
 	now := time.Now().UTC()
 	v.from, v.to = now.AddDate(0, -2, 0).Format("2006-01-02"), now.AddDate(0, -1, 0).Format("2006-01-02")
 
-	out, sizes := map[string][]time.Duration{}, map[string]int{}
+	st.get, st.v = get, v
+	return st, nil
+}
+
+// measure reads every page n times (after 5 to warm up) from each site in
+// turn, so that whatever else the machine does weighs on both alike. It
+// returns the latencies and the size of the last answer, by site and page.
+func measure(sites []*site, o options) ([]map[string][]time.Duration, []map[string]int, error) {
+	out, sizes := make([]map[string][]time.Duration, len(sites)), make([]map[string]int, len(sites))
+	for i := range sites {
+		out[i], sizes[i] = map[string][]time.Duration{}, map[string]int{}
+	}
 	for _, p := range pages {
 		if o.only != "" && !strings.Contains(p.name, o.only) {
 			continue
 		}
-		path := p.path(v)
-		accept := ""
-		if strings.HasPrefix(path, "/api/") {
-			accept = "application/json"
-		}
 		for i := range o.requests + 5 {
-			t0 := time.Now()
-			b, err := get(path, accept)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", p.name, err)
-			}
-			sizes[p.name] = len(b)
-			if i >= 5 {
-				out[p.name] = append(out[p.name], time.Since(t0))
+			for j, st := range sites {
+				path := p.path(st.v)
+				accept := ""
+				if strings.HasPrefix(path, "/api/") {
+					accept = "application/json"
+				}
+				t0 := time.Now()
+				b, err := st.get(path, accept)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: %w", p.name, err)
+				}
+				sizes[j][p.name] = len(b)
+				if i >= 5 {
+					out[j][p.name] = append(out[j][p.name], time.Since(t0))
+				}
 			}
 		}
 	}

@@ -430,6 +430,9 @@ type vars struct {
 	assessment int64
 	citation   string
 	from, to   string
+	// recent is two days ago, tomorrow tomorrow: a window that holds the
+	// demo's own entries.
+	recent, tomorrow string
 }
 
 var pages = []page{
@@ -449,7 +452,9 @@ var pages = []page{
 	{"audit page action", func(v vars) string { return "/orgs/" + v.org + "/audit?action=assess.response" }},
 	{"audit page action prefix", func(v vars) string { return "/orgs/" + v.org + "/audit?action=auth." }},
 	{"audit page object", func(v vars) string { return "/orgs/" + v.org + "/audit?object=assessment:1" }},
+	{"audit page prefix assess.", func(v vars) string { return "/orgs/" + v.org + "/audit?action=assess." }},
 	{"audit page from-to", func(v vars) string { return "/orgs/" + v.org + "/audit?from=" + v.from + "&to=" + v.to }},
+	{"audit page from-to recent", func(v vars) string { return "/orgs/" + v.org + "/audit?from=" + v.recent + "&to=" + v.tomorrow }},
 	{"audit page matches nothing", func(v vars) string { return "/orgs/" + v.org + "/audit?action=no.such.action" }},
 	{"audit API", func(v vars) string { return "/api/v1/orgs/" + v.org + "/audit" }},
 	{"audit API action prefix", func(v vars) string { return "/api/v1/orgs/" + v.org + "/audit?action=auth." }},
@@ -564,6 +569,7 @@ func serve(ctx context.Context, bin, dir string, cred credential) (_ *site, err 
 	v.citation = sheet.Responses[0].Citation
 	now := time.Now().UTC()
 	v.from, v.to = now.AddDate(0, -2, 0).Format("2006-01-02"), now.AddDate(0, -1, 0).Format("2006-01-02")
+	v.recent, v.tomorrow = now.AddDate(0, 0, -1).Format("2006-01-02"), now.AddDate(0, 0, 1).Format("2006-01-02")
 
 	st.get, st.v = get, v
 	return st, nil

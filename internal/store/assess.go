@@ -252,10 +252,12 @@ func profileChanges(old, p assess.Profile) []string {
 const assessmentColumns = `id, org_id, name, catalog_profile, catalog_version, entries, status, started_at, due_at,
 	finalised_at, finalised_by, last_effective, retain_until, COALESCE(copied_from, 0), scope`
 
-func scanAssessment(row interface{ Scan(...any) error }) (assess.Assessment, error) {
+// scanAssessment reads an assessment; its catalogue copy comes decoded from
+// db.entries, so lists do not decode one copy per row.
+func (db *DB) scanAssessment(row interface{ Scan(...any) error }) (assess.Assessment, error) {
 	var a assess.Assessment
 	var status string
-	err := row.Scan(&a.ID, &a.OrgID, &a.Name, &a.CatalogProfile, &a.CatalogVersion, jsonValue{&a.Entries}, &status,
+	err := row.Scan(&a.ID, &a.OrgID, &a.Name, &a.CatalogProfile, &a.CatalogVersion, entriesValue{&db.entries, &a.Entries}, &status,
 		timeValue{&a.StartedAt}, timeValue{&a.DueAt}, timeValue{&a.FinalisedAt}, &a.FinalisedBy,
 		timeValue{&a.LastEffective}, timeValue{&a.RetainUntil}, &a.CopiedFrom, jsonValue{&a.Scope})
 	a.Status = assess.Status(status)
@@ -263,7 +265,7 @@ func scanAssessment(row interface{ Scan(...any) error }) (assess.Assessment, err
 }
 
 func (tx *Tx) assessment(ctx context.Context, orgID, id int64) (assess.Assessment, error) {
-	a, err := scanAssessment(tx.queryRow(ctx, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? AND id = ?`, orgID, id))
+	a, err := tx.db.scanAssessment(tx.queryRow(ctx, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? AND id = ?`, orgID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("assessment %d: %w", id, ErrNotFound)
 	}
@@ -325,7 +327,7 @@ func (db *DB) Assessments(ctx context.Context, orgID int64) ([]assess.Assessment
 	out := []assess.Assessment{}
 	err := db.view(ctx, func(tx *Tx) error {
 		var err error
-		out, err = queryAll(ctx, tx, scanAssessment, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? ORDER BY started_at DESC, id DESC`, orgID)
+		out, err = queryAll(ctx, tx, tx.db.scanAssessment, `SELECT `+assessmentColumns+` FROM assessments WHERE org_id = ? ORDER BY started_at DESC, id DESC`, orgID)
 		return err
 	})
 	if err != nil {

@@ -28,7 +28,7 @@ func (db *DB) AssessmentPage(ctx context.Context, orgID int64, p Page) ([]assess
 	out := []assess.Assessment{}
 	err = db.view(ctx, func(tx *Tx) error {
 		var err error
-		out, err = queryAll(ctx, tx, scanAssessment, query, args...)
+		out, err = queryAll(ctx, tx, tx.db.scanAssessment, query, args...)
 		return err
 	})
 	if err != nil {

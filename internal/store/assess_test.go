@@ -17,7 +17,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
-func newAssessment(t *testing.T, name string, now time.Time) assess.Assessment {
+func newAssessment(t testing.TB, name string, now time.Time) assess.Assessment {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {

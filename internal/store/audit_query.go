@@ -21,7 +21,14 @@ type AuditFilter struct {
 	To     time.Time // exclusive
 	Before int64     // only entries with seq below this (the paging cursor)
 	Limit  int
+	// NoReads leaves out the log's record of its own reading (ReadAction),
+	// so that a reviewer sees the changes among many reads.
+	NoReads bool
 }
+
+// ReadAction is the action of the entries that record a read of the audit
+// log itself (see AuditRead).
+const ReadAction = "audit.read"
 
 // AuditSearch returns the newest entries matching f, newest first, and
 // whether more exist beyond them.
@@ -32,42 +39,17 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 		limit = 100
 	}
 	err := db.view(ctx, func(tx *Tx) error {
-		var where []string
-		var args []any
-		add := func(cond string, arg any) {
-			where = append(where, cond)
-			args = append(args, arg)
-		}
-		if f.OrgID != 0 {
-			add("org_id = ?", f.OrgID)
-		}
-		if f.Actor != "" {
-			add("actor = ?", f.Actor)
-		}
+		var actions []string
 		if strings.HasSuffix(f.Action, ".") {
-			add("action LIKE ?", strings.NewReplacer("%", `\%`, "_", `\_`).Replace(f.Action)+"%")
-			where[len(where)-1] += ` ESCAPE '\'`
-		} else if f.Action != "" {
-			add("action = ?", f.Action)
+			var err error
+			if actions, err = tx.prefixActions(ctx, f); err != nil {
+				return err
+			}
 		}
-		if f.Object != "" {
-			add("object = ?", f.Object)
+		q, args := auditSearchSQL(f, limit, actions)
+		if q == "" {
+			return nil // the prefix covers no action
 		}
-		if !f.From.IsZero() {
-			add("at >= ?", f.From.UTC())
-		}
-		if !f.To.IsZero() {
-			add("at < ?", f.To.UTC())
-		}
-		if f.Before > 0 {
-			add("seq < ?", f.Before)
-		}
-		q := `SELECT seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary FROM audit_log`
-		if len(where) > 0 {
-			q += " WHERE " + strings.Join(where, " AND ")
-		}
-		q += " ORDER BY seq DESC LIMIT ?"
-		args = append(args, limit+1)
 		rows, err := tx.query(ctx, q, args...)
 		if err != nil {
 			return err
@@ -90,6 +72,131 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 		out = out[:limit]
 	}
 	return out, more, nil
+}
+
+// maxPrefixActions bounds how many distinct actions a prefix filter is
+// expanded into (see auditSearchSQL); beyond it, the prefix is one range.
+const maxPrefixActions = 64
+
+const searchColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary`
+
+// prefixActions returns the distinct actions of the log (in f's
+// organisation) that start with f.Action, a prefix ending in ".", found by
+// one index seek each; nil when there are more than maxPrefixActions.
+func (tx *Tx) prefixActions(ctx context.Context, f AuditFilter) ([]string, error) {
+	scope, args := "", []any{}
+	if f.OrgID != 0 {
+		scope, args = "org_id = ? AND ", []any{f.OrgID}
+	}
+	hi := strings.TrimSuffix(f.Action, ".") + "/"
+	actions := []string{}
+	op, after := ">=", f.Action
+	for {
+		var next sql.NullString
+		q := `SELECT MIN(action) FROM audit_log WHERE ` + scope + `action ` + op + ` ? AND action < ?`
+		if err := tx.queryRow(ctx, q, append(args, after, hi)...).Scan(&next); err != nil {
+			return nil, err
+		}
+		if !next.Valid {
+			return actions, nil
+		}
+		if len(actions) == maxPrefixActions {
+			return nil, nil
+		}
+		if !f.NoReads || next.String != ReadAction {
+			actions = append(actions, next.String)
+		}
+		op, after = ">", next.String
+	}
+}
+
+// auditSearchSQL is AuditSearch's query: newest first, limit+1 rows, every
+// filter served by one of migration 0019's indexes. An action prefix comes
+// with the distinct actions it covers (prefixActions): the query is then
+// the union of one index range per action, each newest first and cut at
+// limit+1 rows, so it reads at most that many rows per action, however many
+// entries match; with actions nil, the prefix is one range, sorted.
+func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.OrgID != 0 {
+		add("org_id = ?", f.OrgID)
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	ranged := !f.From.IsZero() || !f.To.IsZero()
+	prefix := strings.HasSuffix(f.Action, ".")
+	if prefix && actions == nil {
+		ranged = true
+		// A prefix ending in "." is the range [prefix, prefix with "." made
+		// "/"), the next byte: an index range in byte order on both
+		// engines (migration 0019 gives action the "C" collation on
+		// PostgreSQL).
+		add("action >= ?", f.Action)
+		add("action < ?", strings.TrimSuffix(f.Action, ".")+"/")
+	} else if f.Action != "" && !prefix {
+		add("action = ?", f.Action)
+	}
+	if f.Object != "" {
+		add("object = ?", f.Object)
+	}
+	if !f.From.IsZero() || !f.To.IsZero() {
+		// Both bounds, even when one is open: with one bound the planners
+		// guess a large range and walk the log by seq, which reads all of
+		// it when nothing matches; with two they read the range of the at
+		// index.
+		from, to := f.From, f.To
+		if to.IsZero() {
+			to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		add("at >= ?", from.UTC())
+		add("at < ?", to.UTC())
+	}
+	if f.Before > 0 && ranged {
+		// "+seq" keeps the cursor out of index choice, so that a range
+		// filter reads its own index range rather than the organisation's
+		// entries before the cursor, all of them when nothing matches.
+		add("+seq < ?", f.Before)
+	} else if f.Before > 0 {
+		add("seq < ?", f.Before)
+	}
+	if f.NoReads && (!prefix || actions == nil) {
+		add("action <> ?", ReadAction)
+	}
+	// The newest matching seqs come from an index alone (every index of
+	// migration 0019 holds seq), and only their rows are read: the planners
+	// then weigh index ranges, not a walk of the whole log by seq that
+	// reads each row to test it (which PostgreSQL otherwise prefers when
+	// it expects matches to be common, and then reads the whole log when
+	// they are not).
+	var inner string
+	if prefix && actions != nil {
+		if len(actions) == 0 {
+			return "", nil
+		}
+		var parts []string
+		var all []any
+		for i, a := range actions {
+			cond := append([]string{"action = ?"}, where...)
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT seq FROM audit_log WHERE %s ORDER BY seq DESC LIMIT ?) AS a%d`,
+				strings.Join(cond, " AND "), i))
+			all = append(append(append(all, a), args...), limit+1)
+		}
+		inner, args = `SELECT seq FROM (`+strings.Join(parts, " UNION ALL ")+`) AS u ORDER BY seq DESC LIMIT ?`, append(all, limit+1)
+	} else {
+		inner = `SELECT seq FROM audit_log`
+		if len(where) > 0 {
+			inner += " WHERE " + strings.Join(where, " AND ")
+		}
+		inner += " ORDER BY seq DESC LIMIT ?"
+		args = append(args, limit+1)
+	}
+	return `SELECT ` + searchColumns + ` FROM audit_log WHERE seq IN (` + inner + `) ORDER BY seq DESC`, args
 }
 
 // AuditEntry returns one entry by sequence number, or ErrNotFound; orgID 0

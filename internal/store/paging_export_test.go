@@ -28,6 +28,11 @@ func ListPlans(ctx context.Context, db *DB) (map[string]string, error) {
 		"evidence":          func() (string, []any) { return evidencePageSQL(1, after, 50) },
 		"evidence uses":     func() (string, []any) { return evidenceUsePageSQL(1, 2, after, 50) },
 	}
+	return explainPlans(ctx, db, queries)
+}
+
+// explainPlans returns the plan of each query, as ListPlans describes.
+func explainPlans(ctx context.Context, db *DB, queries map[string]func() (string, []any)) (map[string]string, error) {
 	plans := map[string]string{}
 	err := db.view(ctx, func(tx *Tx) error {
 		explain := "EXPLAIN QUERY PLAN "

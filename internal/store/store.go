@@ -74,6 +74,8 @@ type DB struct {
 	location string
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+	// entries caches decoded catalogue copies of assessments (entrycache.go).
+	entries entryCache
 	// group is the group committer every update goes through.
 	group *groupCommitter
 	// chained is set once migrations have given the database its hash-

@@ -40,6 +40,9 @@ type auditRow struct {
 // auditForm is the filter form as typed.
 type auditForm struct {
 	Actor, Action, Object, From, To string
+	// HideReads leaves out the log's record of its own reading
+	// (?reads=hide), so that changes stand out.
+	HideReads bool
 }
 
 // auditEntryJSON is an entry in the API.
@@ -58,9 +61,13 @@ type auditEntryJSON struct {
 // parseAuditFilter reads the filter from the query string.
 func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Error) {
 	form := auditForm{Actor: strings.TrimSpace(q.Get("actor")), Action: strings.TrimSpace(q.Get("action")),
-		Object: strings.TrimSpace(q.Get("object")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
-	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Object: form.Object, Limit: 100}
+		Object: strings.TrimSpace(q.Get("object")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
+		HideReads: q.Get("reads") == "hide"}
+	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Object: form.Object, Limit: 100, NoReads: form.HideReads}
 	problems := validate.Error{}
+	if v := q.Get("reads"); v != "" && v != "hide" {
+		problems.Add("reads", `must be "hide" or left out`)
+	}
 	parseDay := func(field, v string) time.Time {
 		if v == "" {
 			return time.Time{}
@@ -146,6 +153,24 @@ func (h *Handler) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow,
 	return rows, nil
 }
 
+// recordRead records a read of the audit log (store.AuditRead): one entry
+// per session, organisation and window (store.ReadWindow), so that a
+// reviewer paging through the log leaves a trace without burying it. A
+// token's reads are counted per token.
+func (h *Handler) recordRead(r *http.Request, e audit.Entry) error {
+	e.Action = store.ReadAction
+	var session string
+	switch p := web.PrincipalOf(r.Context()); {
+	case p == nil:
+	case p.Token != nil:
+		session = fmt.Sprintf("token:%d", p.Token.ID)
+	case p.Session != nil:
+		session = fmt.Sprintf("session:%d", p.Session.ID)
+	}
+	_, err := h.s.DB().AuditRead(r.Context(), h.s.Actor(r), session, e, store.ReadWindow)
+	return err
+}
+
 // auditList serves the list for one organisation (orgID) or all (0).
 func (h *Handler) auditList(w http.ResponseWriter, r *http.Request, orgID int64, v *auditView) error {
 	f, form, problems := parseAuditFilter(r.URL.Query())
@@ -162,9 +187,9 @@ func (h *Handler) auditList(w http.ResponseWriter, r *http.Request, orgID int64,
 	if err != nil {
 		return err
 	}
-	// Reading the log is itself recorded.
-	if err := h.s.DB().Audit(r.Context(), h.s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: "audit:log",
-		Summary: fmt.Sprintf("viewed %d entries (filter actor=%q action=%q object=%q from=%q to=%q)", len(entries), form.Actor, form.Action, form.Object, form.From, form.To)}); err != nil {
+	// Reading the log is itself recorded, once per session and window.
+	if err := h.recordRead(r, audit.Entry{OrgID: orgID, Object: "audit:log",
+		Summary: fmt.Sprintf("viewed %d entries (filter actor=%q action=%q object=%q from=%q to=%q reads=%q)", len(entries), form.Actor, form.Action, form.Object, form.From, form.To, r.URL.Query().Get("reads"))}); err != nil {
 		return err
 	}
 	next := ""
@@ -221,7 +246,7 @@ func (h *Handler) auditShow(w http.ResponseWriter, r *http.Request, orgID int64,
 	if err != nil {
 		return err
 	}
-	if err := h.s.DB().Audit(r.Context(), h.s.Actor(r), audit.Entry{OrgID: orgID, Action: "audit.read", Object: fmt.Sprintf("audit:%d", seq), Summary: "viewed an audit entry"}); err != nil {
+	if err := h.recordRead(r, audit.Entry{OrgID: orgID, Object: fmt.Sprintf("audit:%d", seq), Summary: fmt.Sprintf("viewed audit entry %d", seq)}); err != nil {
 		return err
 	}
 	if web.WantsJSON(r) {

@@ -167,3 +167,38 @@ func history[T any](ctx context.Context, db *DB, orgID, id int64, p Page, query,
 	out, next := cut(out, size, func(v T) Key { return Key{ID: int64(version(v))} })
 	return out, next, nil
 }
+
+// LastFinalAssessment returns the organisation's most recently finalised
+// assessment (the one in effect), and false when none is final yet: what
+// the re-assessment triggers and the copy-from default need, read as one
+// row instead of every assessment.
+func (db *DB) LastFinalAssessment(ctx context.Context, orgID int64) (assess.Assessment, bool, error) {
+	var out []assess.Assessment
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, tx.db.scanAssessment, `SELECT `+assessmentColumns+` FROM assessments
+			WHERE org_id = ? AND status = ? ORDER BY finalised_at DESC, id DESC LIMIT 1`, orgID, string(assess.StatusFinal))
+		return err
+	})
+	if err != nil {
+		return assess.Assessment{}, false, fmt.Errorf("last final assessment: %w", err)
+	}
+	if len(out) == 0 {
+		return assess.Assessment{}, false, nil
+	}
+	return out[0], true, nil
+}
+
+// Triggers lists why the organisation is due for a re-assessment as of now
+// (assess.Triggers), from its profile and its last final assessment.
+func (db *DB) Triggers(ctx context.Context, p assess.Profile) ([]assess.Trigger, error) {
+	last, ok, err := db.LastFinalAssessment(ctx, p.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var as []assess.Assessment
+	if ok {
+		as = []assess.Assessment{last}
+	}
+	return assess.Triggers(p, as, db.Now().UTC()), nil
+}

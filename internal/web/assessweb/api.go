@@ -65,11 +65,11 @@ type profileJSON struct {
 }
 
 func (h *Handler) profileJSON(r *http.Request, p assess.Profile) (profileJSON, error) {
-	as, err := h.s.DB().Assessments(r.Context(), p.OrgID)
+	triggers, err := h.s.DB().Triggers(r.Context(), p)
 	if err != nil {
 		return profileJSON{}, err
 	}
-	out := profileJSON{Profile: p, Triggers: assess.Triggers(p, as, h.s.DB().Now().UTC())}
+	out := profileJSON{Profile: p, Triggers: triggers}
 	if cur, ok := p.Official(); ok {
 		out.Official = &cur
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
@@ -28,6 +29,20 @@ type assessmentsView struct {
 	Problems validate.Error
 	CompareA string
 	CompareB string
+	// NextURL links to the next page of Items ("" on the last).
+	NextURL string
+	// Choices are what the new-assessment form offers to copy from.
+	Choices []assessItem
+}
+
+// copyChoices is how many of the newest assessments the new-assessment form
+// offers to copy from (the one in effect is always offered too).
+const copyChoices = 20
+
+func (h *Handler) assessItemOf(slug string, a assess.Assessment, copyFrom string) assessItem {
+	return assessItem{ID: a.ID, Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", slug, a.ID),
+		Status: a.Status.Label(), Final: a.Status == assess.StatusFinal, Started: web.Day(a.StartedAt), Due: web.Day(a.DueAt),
+		FinalOn: web.Day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == copyFrom}
 }
 
 type assessItem struct {
@@ -49,13 +64,30 @@ func (h *Handler) assessmentsPage(w http.ResponseWriter, r *http.Request) error 
 
 func (h *Handler) renderAssessments(w http.ResponseWriter, r *http.Request, status int, v *assessmentsView) error {
 	o := web.OrgOf(r.Context())
-	as, err := h.s.DB().Assessments(r.Context(), o.Org.ID)
+	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
+	as, next, err := h.s.DB().AssessmentPage(r.Context(), o.Org.ID, pg)
+	if err != nil {
+		return err
+	}
+	v.NextURL = web.NextPageURL(r, next)
+	// What the forms offer to copy and compare: the newest assessments and
+	// the one in effect, whichever page of the list is shown.
+	recent, _, err := h.s.DB().AssessmentPage(r.Context(), o.Org.ID, store.Page{Limit: copyChoices})
+	if err != nil {
+		return err
+	}
+	last, hasFinal, err := h.s.DB().LastFinalAssessment(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	if hasFinal && !slices.ContainsFunc(recent, func(a assess.Assessment) bool { return a.ID == last.ID }) {
+		recent = append(recent, last)
+	}
 	v.Page = web.Page{Title: "Assessments", Breadcrumbs: assessCrumbs(r, assess.Assessment{})}
 	v.Slug, v.CanWrite = o.Org.Slug, o.Allows(identity.PermOrgWrite)
-	last, hasFinal := assess.LastFinal(as)
 	if v.Name == "" && v.Problems == nil {
 		v.Name = fmt.Sprintf("%d Security Rule assessment", h.s.DB().Now().UTC().Year())
 		if hasFinal {
@@ -63,12 +95,13 @@ func (h *Handler) renderAssessments(w http.ResponseWriter, r *http.Request, stat
 		}
 	}
 	for _, a := range as {
-		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID),
-			Status: a.Status.Label(), Final: a.Status == assess.StatusFinal, Started: web.Day(a.StartedAt), Due: web.Day(a.DueAt),
-			FinalOn: web.Day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == v.CopyFrom})
+		v.Items = append(v.Items, h.assessItemOf(o.Org.Slug, a, v.CopyFrom))
 	}
-	if len(as) >= 2 {
-		v.CompareA, v.CompareB = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
+	for _, a := range recent {
+		v.Choices = append(v.Choices, h.assessItemOf(o.Org.Slug, a, v.CopyFrom))
+	}
+	if len(recent) >= 2 {
+		v.CompareA, v.CompareB = strconv.FormatInt(recent[1].ID, 10), strconv.FormatInt(recent[0].ID, 10)
 	}
 	org, err := h.s.DB().OrgProfile(r.Context(), o.Org.ID)
 	if err != nil {

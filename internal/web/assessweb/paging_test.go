@@ -79,9 +79,10 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			type item struct {
 				Name string `json:"name"`
 			}
+			var newest assess.Assessment
 			got := webtest.WalkAPI[item](t, sam, "/api/v1/orgs/riverside/assessments?limit=2", func(page int) {
 				if page == 1 {
-					addAssessment("newest", day.AddDate(0, 0, 9)) // before the cursor
+					newest = addAssessment("newest", day.AddDate(0, 0, 9)) // before the cursor
 					as = append(as, addAssessment("oldest", day.AddDate(0, 0, -9)))
 				}
 			})
@@ -91,6 +92,19 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			}
 			if w := want(); !slices.Equal(names, w) {
 				t.Errorf("pages of /api/v1/orgs/riverside/assessments = %v, want %v", names, w)
+			}
+			// The list page pages too, in the same order, with the rows
+			// added during the walk placed as in the API.
+			as = append(as, newest) // there from the start of this walk
+			rowRE := regexp.MustCompile(`<tr><th scope="row"><a href="[^"]+">([^<]+)</a></th>`)
+			pages := webtest.WalkPages(t, sam, "/orgs/riverside/assessments?limit=3", rowRE, func(page int) {
+				if page == 1 {
+					addAssessment("newer still", day.AddDate(0, 0, 10)) // before the cursor
+					as = append(as, addAssessment("oldest of all", day.AddDate(0, 0, -10)))
+				}
+			})
+			if w := want(); !slices.Equal(pages, w) {
+				t.Errorf("pages of /orgs/riverside/assessments = %v, want %v", pages, w)
 			}
 		})
 

@@ -70,11 +70,9 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	v.P.Officials = stored.Officials
-	as, err := h.s.DB().Assessments(r.Context(), o.Org.ID)
-	if err != nil {
+	if v.Triggers, err = h.s.DB().Triggers(r.Context(), stored); err != nil {
 		return err
 	}
-	v.Triggers = assess.Triggers(stored, as, h.s.DB().Now().UTC())
 	h.s.Render(w, r, status, "assess_profile", v)
 	return nil
 }

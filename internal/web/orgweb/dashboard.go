@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
@@ -22,8 +23,14 @@ type dashboard struct {
 	Decisions   []web.OutcomeCount
 	Overdue     []overdueItem
 	Past        []assessLink
-	Blockers    int
+	// MorePast says there are older assessments than Past shows.
+	MorePast bool
+	Blockers int
 }
+
+// pastShown is how many assessments before the current one the start page
+// names.
+const pastShown = 5
 
 type overdueItem struct {
 	Citation, Title, Owner, URL string
@@ -42,12 +49,18 @@ func (h *Handler) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	as, err := h.s.DB().Assessments(r.Context(), orgID)
+	// The newest assessments, not every one: the page names the current one
+	// and a few before it, and links to the list for the rest.
+	as, more, err := h.s.DB().AssessmentPage(r.Context(), orgID, store.Page{Limit: pastShown + 1})
+	if err != nil {
+		return nil, err
+	}
+	triggers, err := h.s.DB().Triggers(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
 	now := h.s.DB().Now().UTC()
-	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: assess.Triggers(p, as, now)}
+	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: triggers, MorePast: more != nil}
 	if cur, ok := p.Official(); ok {
 		d.Official = cur.Name
 	}

@@ -29,51 +29,129 @@ type auditHead struct {
 	hash audit.Hash
 }
 
-// appendAudit writes e in tx. A change and its entry commit together or not at
-// all: if the entry cannot be written, the change fails.
+// appendAudit records e in tx. A change and its entry commit together or not
+// at all: if the entry cannot be written, the change fails.
 //
-// The entry's sequence number and previous hash come from audit_head, read in
-// tx: on SQLite the write lock already serialises writers; on PostgreSQL the
-// row is locked FOR UPDATE until tx ends, so concurrent transactions, from
-// this process or another replica, append one after the other without gaps
-// or forks.
+// The entry is numbered, chained and written just before the transaction
+// commits (writeAudit), with every other entry of its group in one
+// statement: on SQLite the write lock serialises writers; on PostgreSQL the
+// head row is locked, or checked, in that statement's transaction, so that
+// concurrent transactions, from this process or another replica, append one
+// after the other without gaps or forks.
 func (tx *Tx) appendAudit(ctx context.Context, actor Actor, e audit.Entry) error {
 	if actor.Name == "" {
 		return fmt.Errorf("audit %s: no actor", e.Action)
 	}
-	head, err := tx.lockAuditHead(ctx)
-	if err != nil {
-		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
-	}
-	e.Seq = head.seq + 1
 	e.At = tx.now
 	e.Actor, e.Source, e.RequestID = actor.Name, actor.Source, actor.RequestID
-	rec, err := audit.Seal(e, head.hash)
-	if err != nil {
-		return err
-	}
-	var orgID any
-	if e.OrgID != 0 {
-		orgID = e.OrgID
-	}
-	_, err = tx.execPrepared(ctx, `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At, orgID, e.Actor, e.Action, e.Object, e.Source, e.RequestID, e.Summary, rec.Version, rec.PrevHash[:], rec.Hash[:])
-	if err != nil {
-		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
-	}
-	tx.audit = &auditHead{seq: e.Seq, hash: rec.Hash}
-	tx.headMoved = true
+	tx.pending = append(tx.pending, e)
 	return nil
 }
 
-// saveAuditHead records h as the log's last entry; the transaction that
-// appended entries calls it once, before it commits.
-func (tx *Tx) saveAuditHead(ctx context.Context, h auditHead) error {
-	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.seq, h.hash[:]); err != nil {
-		return fmt.Errorf("write audit head: %w", err)
+// errStaleHead means the audit head moved since the writer read it.
+var errStaleHead = errors.New("the audit head moved")
+
+// execer runs a statement: a transaction, or the pool for a statement that
+// is a transaction of its own.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readAuditHead reads the log's last sequence number and hash, locking the
+// head row when lock is set (PostgreSQL).
+func readAuditHead(ctx context.Context, x execer, db *DB, lock bool) (auditHead, error) {
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if lock {
+		q += ` FOR UPDATE`
 	}
-	return nil
+	var h auditHead
+	var hash []byte
+	if err := x.QueryRowContext(ctx, q).Scan(&h.seq, &hash); err != nil {
+		return h, fmt.Errorf("read audit head: %w", err)
+	}
+	if hash == nil && h.seq != 0 {
+		return h, errors.New("the audit log has unsealed entries: reopen the database to seal them")
+	}
+	copy(h.hash[:], hash)
+	return h, nil
+}
+
+// pgAppendAudit writes a batch of sealed entries and moves the head in one
+// statement, only if the head is still where the entries were chained from;
+// otherwise it writes nothing.
+const pgAppendAudit = `WITH h AS (
+	UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 RETURNING 1
+)
+INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+SELECT u.seq, u.at, NULLIF(u.org_id, 0), u.actor, u.action, u.object, u.source, u.request_id, u.summary, u.version, u.prev_hash, u.hash
+FROM h, unnest($4::bigint[], $5::timestamptz[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+	$13::smallint[], $14::bytea[], $15::bytea[])
+	AS u (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)`
+
+// writeAudit numbers entries after head, chains and seals them, writes them
+// and moves the head, and returns the new head. On PostgreSQL it is one
+// statement, which returns errStaleHead, having written nothing, when the
+// head is no longer head; x then need not be a transaction.
+func writeAudit(ctx context.Context, x execer, db *DB, head auditHead, entries []audit.Entry) (auditHead, error) {
+	recs := make([]audit.Record, len(entries))
+	prev, seq := head.hash, head.seq
+	for i, e := range entries {
+		seq++
+		e.Seq = seq
+		r, err := audit.Seal(e, prev)
+		if err != nil {
+			return head, err
+		}
+		recs[i] = r
+		prev = r.Hash
+	}
+	next := auditHead{seq: seq, hash: prev}
+	if db.dialect == Postgres {
+		n := len(recs)
+		var (
+			seqs, orgs, versions                       = make([]int64, n), make([]int64, n), make([]int16, n)
+			ats                                        = make([]time.Time, n)
+			actors, actions, objects, sources, reqs, s = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			prevs, hashes                              = make([][]byte, n), make([][]byte, n)
+		)
+		for i := range recs {
+			r := &recs[i]
+			seqs[i], ats[i], orgs[i], actors[i], actions[i], objects[i] = r.Seq, r.At, r.OrgID, r.Actor, r.Action, r.Object
+			sources[i], reqs[i], s[i], versions[i], prevs[i], hashes[i] = r.Source, r.RequestID, r.Summary, int16(r.Version), r.PrevHash[:], r.Hash[:]
+		}
+		res, err := x.ExecContext(ctx, pgAppendAudit, next.seq, next.hash[:], head.seq,
+			seqs, ats, orgs, actors, actions, objects, sources, reqs, s, versions, prevs, hashes)
+		if err != nil {
+			return head, fmt.Errorf("write audit entries: %w", err)
+		}
+		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
+			return head, errStaleHead
+		}
+		return next, nil
+	}
+	// SQLite: the statement is prepared once for the batch; each row costs
+	// no parsing, and no round trip.
+	ins, err := x.(*sql.Tx).PrepareContext(ctx, `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return head, fmt.Errorf("write audit entries: %w", err)
+	}
+	defer ins.Close()
+	for i := range recs {
+		r := &recs[i]
+		var orgID any
+		if r.OrgID != 0 {
+			orgID = r.OrgID
+		}
+		if _, err := ins.ExecContext(ctx, r.Seq, r.At, orgID, r.Actor, r.Action, r.Object, r.Source, r.RequestID, r.Summary, r.Version, r.PrevHash[:], r.Hash[:]); err != nil {
+			return head, fmt.Errorf("write audit entry for %s: %w", r.Action, err)
+		}
+	}
+	if _, err := x.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, next.seq, next.hash[:]); err != nil {
+		return head, fmt.Errorf("write audit head: %w", err)
+	}
+	return next, nil
 }
 
 // AppendAudit records an event that changes nothing else, such as a read of a
@@ -95,27 +173,14 @@ func (db *DB) AuditSize(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// lockAuditHead reads the last sequence number and hash, locking the head row
-// on PostgreSQL; later appends in the same transaction (and, under group
-// commit, later updates in the same group) reuse what it read.
+// lockAuditHead reads the last sequence number and hash in tx, locking the
+// head row on PostgreSQL.
 func (tx *Tx) lockAuditHead(ctx context.Context) (auditHead, error) {
-	if tx.audit != nil {
-		return *tx.audit, nil
+	t, err := tx.sqlTx()
+	if err != nil {
+		return auditHead{}, err
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
-	if tx.db.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
-	var h auditHead
-	var hash []byte
-	if err := tx.queryRow(ctx, q).Scan(&h.seq, &hash); err != nil {
-		return h, fmt.Errorf("read audit head: %w", err)
-	}
-	if hash == nil && h.seq != 0 {
-		return h, errors.New("the audit log has unsealed entries: reopen the database to seal them")
-	}
-	copy(h.hash[:], hash)
-	return h, nil
+	return readAuditHead(tx.ctx(ctx), t, tx.db, tx.db.dialect == Postgres)
 }
 
 // sealLegacyAudit chains and hashes the entries written before the log was

@@ -20,6 +20,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/problem"
 )
 
@@ -330,20 +331,22 @@ func (db *DB) Stats() []PoolStats {
 // Tx is one transaction. Its time is fixed when it begins, so every row a
 // change writes carries the same timestamp as its audit entry.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
-	// audit is the log's last entry once this transaction has read or
-	// appended one; headMoved says audit_head must be brought up to it
-	// before commit (once per transaction, not once per entry).
-	audit     *auditHead
-	headMoved bool
+	// tx is the database transaction; in a group it is begun at the first
+	// statement of the first update that runs one (see groupRun.enter).
+	tx   *sql.Tx
+	db   *DB
+	pool *sql.DB
+	now  time.Time
+	// pending holds the audit entries this transaction appended, sealed and
+	// written just before it commits (see appendAudit).
+	pending []audit.Entry
 	// shared is set when the transaction carries several updates (group
 	// commit): one caller's cancelled context must not abort the others'.
 	shared bool
-	// prepared holds the statements of a shared transaction that its
-	// updates run again and again (see execPrepared).
-	prepared map[string]*sql.Stmt
+	// run is the group this update belongs to; savepoint says the update
+	// has entered it (its first statement has run).
+	run       *groupRun
+	savepoint bool
 }
 
 // update runs fn in a read-write transaction and returns once the change is
@@ -361,6 +364,8 @@ func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	return db.run(ctx, db.read, true, fn)
 }
 
+// run runs fn in a transaction of its own on pool, outside the group
+// committer.
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) error {
 	var opts *sql.TxOptions
 	if readOnly && db.dialect == Postgres {
@@ -370,10 +375,14 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, db: db, pool: pool, now: db.Now().UTC().Truncate(time.Microsecond)}
 	err = fn(tx)
-	if err == nil && tx.headMoved {
-		err = tx.saveAuditHead(ctx, *tx.audit)
+	if err == nil && len(tx.pending) > 0 {
+		var head auditHead
+		head, err = readAuditHead(ctx, sqlTx, db, db.dialect == Postgres)
+		if err == nil {
+			_, err = writeAudit(ctx, sqlTx, db, head, tx.pending)
+		}
 	}
 	if err != nil {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
@@ -387,12 +396,31 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	return nil
 }
 
+// sqlTx returns the database transaction for a statement, entering the
+// group's transaction first when tx belongs to one.
+func (tx *Tx) sqlTx() (*sql.Tx, error) {
+	if tx.run != nil && !tx.savepoint && tx.tx == nil {
+		if err := tx.run.enter(tx); err != nil {
+			return nil, err
+		}
+	}
+	return tx.tx, nil
+}
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+	t, err := tx.sqlTx()
+	if err != nil {
+		return nil, err
+	}
+	return t.ExecContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+	t, err := tx.sqlTx()
+	if err != nil {
+		return nil, err
+	}
+	return t.QueryContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 // scanner is what a scan function reads one row from: *sql.Row or *sql.Rows.
@@ -417,26 +445,35 @@ func queryAll[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error),
 	return out, rows.Err()
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+// row is the result of queryRow: a *sql.Row, or the error that kept the
+// query from running.
+type row struct {
+	r   *sql.Row
+	err error
 }
 
-// execPrepared is exec for a statement every update of a group runs, such as
-// the audit log's INSERT: a shared transaction prepares it once, which spares
-// SQLite parsing it for each update.
-func (tx *Tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if tx.prepared == nil {
-		return tx.exec(ctx, query, args...)
+// Scan copies the row's columns into dest, as sql.Row.Scan does.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
 	}
-	st, ok := tx.prepared[query]
-	if !ok {
-		var err error
-		if st, err = tx.tx.PrepareContext(tx.ctx(ctx), tx.db.rebind(query)); err != nil {
-			return nil, err
-		}
-		tx.prepared[query] = st
+	return r.r.Scan(dest...)
+}
+
+// Err reports the error of the query, as sql.Row.Err does.
+func (r row) Err() error {
+	if r.err != nil {
+		return r.err
 	}
-	return st.ExecContext(tx.ctx(ctx), args...)
+	return r.r.Err()
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
+	t, err := tx.sqlTx()
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: t.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)}
 }
 
 // ctx detaches a statement in a shared transaction from its caller's

@@ -394,94 +394,147 @@ func (tx *Tx) treeSize(ctx context.Context) (int64, error) {
 	return lo, nil
 }
 
-// extendTree adds the leaves from the tree's size up to at most limit leaves
-// more to audit_tree and returns the new size.
-func (tx *Tx) extendTree(ctx context.Context, limit int64) (int64, error) {
+// treeChunk is how many leaves one step of ExtendAuditTree adds.
+const treeChunk = 1000
+
+// treeRows are stored tree hashes computed but not yet written: hashes[i]
+// goes at index first+i.
+type treeRows struct {
+	from, to int64 // the tree's size before and after
+	first    int64
+	hashes   []tlog.Hash
+}
+
+// computeTree reads, in tx, the leaves from the stored tree's size up to
+// at most limit more, and computes the hashes that extend the tree to them.
+// It writes nothing.
+func (tx *Tx) computeTree(ctx context.Context, limit int64) (treeRows, error) {
 	n, err := tx.treeSize(ctx)
 	if err != nil {
-		return 0, err
+		return treeRows{}, err
 	}
+	out := treeRows{from: n, to: n, first: tlog.StoredHashIndex(0, n)}
 	var leaves []tlog.Hash
 	rows, err := tx.query(ctx, `SELECT seq, hash FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq`, n, n+limit)
 	if err != nil {
-		return 0, fmt.Errorf("read audit leaves: %w", err)
+		return out, fmt.Errorf("read audit leaves: %w", err)
 	}
 	for rows.Next() {
 		var seq int64
 		var h []byte
 		if err := rows.Scan(&seq, &h); err != nil {
 			rows.Close()
-			return 0, err
+			return out, err
 		}
 		if seq != n+int64(len(leaves))+1 || len(h) != tlog.HashSize {
 			rows.Close()
-			return 0, fmt.Errorf("audit log entry %d: out of sequence or unsealed; run 'safeguard audit verify'", n+int64(len(leaves))+1)
+			return out, fmt.Errorf("audit log entry %d: out of sequence or unsealed; run 'safeguard audit verify'", n+int64(len(leaves))+1)
 		}
 		leaves = append(leaves, tlog.Hash(h))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(leaves) == 0 {
-		return n, nil
+		return out, err
 	}
 	r := &treeReader{ctx: ctx, tx: tx, pending: map[int64]tlog.Hash{}}
-	first := tlog.StoredHashIndex(0, n)
-	var batch []any
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		q := `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)` + strings.Repeat(", (?, ?)", len(batch)/2-1)
-		if _, err := tx.exec(ctx, q, batch...); err != nil {
-			return fmt.Errorf("write audit tree: %w", err)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	idx := first
+	idx := out.first
 	for i, leaf := range leaves {
 		hs, err := tlog.StoredHashesForRecordHash(n+int64(i), leaf, r)
 		if err != nil {
-			return 0, err
+			return out, err
 		}
 		for _, h := range hs {
 			r.pending[idx] = h
-			batch = append(batch, idx, h[:])
+			out.hashes = append(out.hashes, h)
 			idx++
 		}
-		if len(batch) >= 400 {
-			if err := flush(); err != nil {
-				return 0, err
-			}
+	}
+	out.to = n + int64(len(leaves))
+	return out, nil
+}
+
+// writeTree stores rows computed by computeTree, provided the stored tree
+// has not grown since (another extender got there first: then it writes
+// nothing and says so).
+func (tx *Tx) writeTree(ctx context.Context, rows treeRows) (bool, error) {
+	n, err := tx.treeSize(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n != rows.from {
+		return false, nil
+	}
+	const batch = 400
+	for i := 0; i < len(rows.hashes); i += batch {
+		part := rows.hashes[i:min(i+batch, len(rows.hashes))]
+		args := make([]any, 0, 2*len(part))
+		for j, h := range part {
+			args = append(args, rows.first+int64(i+j), h[:])
+		}
+		q := `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)` + strings.Repeat(", (?, ?)", len(part)-1)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			// A unique violation: another extender got there first;
+			// ExtendAuditTree starts again from what it wrote.
+			return false, fmt.Errorf("write audit tree: %w", err)
 		}
 	}
-	if err := flush(); err != nil {
-		return 0, err
-	}
-	return n + int64(len(leaves)), nil
+	return true, nil
 }
 
 // ExtendAuditTree brings the stored Merkle tree up to the last committed
-// entry and returns its size. It works in chunks, one transaction each, so
-// writers wait for no longer than one chunk.
+// entry and returns its size. It keeps out of the writers' way. On
+// PostgreSQL each step computes the hashes of at most treeChunk leaves in a
+// read transaction and writes them in a transaction of its own beside the
+// writers: the tree has its own table, and needs no lock on the audit head.
+// On SQLite, whose one writer must write the tree anyway, each step is a
+// small update among the others of the group committer (about 15 ms for
+// 1,000 leaves); computing in a read transaction first was no faster there,
+// as a reader held open beside a busy writer keeps SQLite from resetting its
+// write-ahead log.
 func (db *DB) ExtendAuditTree(ctx context.Context) (int64, error) {
-	for {
-		var before, after int64
-		err := db.update(ctx, func(tx *Tx) error {
-			var err error
-			if before, err = tx.treeSize(ctx); err != nil {
+	if db.dialect == SQLite {
+		for {
+			var rows treeRows
+			err := db.update(ctx, func(tx *Tx) error {
+				var err error
+				if rows, err = tx.computeTree(ctx, treeChunk); err != nil {
+					return err
+				}
+				_, err = tx.writeTree(ctx, rows)
 				return err
+			})
+			if err != nil {
+				return 0, fmt.Errorf("extend audit tree: %w", err)
 			}
-			after, err = tx.extendTree(ctx, 20000)
+			if rows.to == rows.from {
+				return rows.to, nil
+			}
+		}
+	}
+	for {
+		var rows treeRows
+		err := db.view(ctx, func(tx *Tx) error {
+			var err error
+			rows, err = tx.computeTree(ctx, treeChunk)
 			return err
 		})
 		if err != nil {
 			return 0, fmt.Errorf("extend audit tree: %w", err)
 		}
-		if after == before {
-			return after, nil
+		if rows.to == rows.from {
+			return rows.to, nil
+		}
+		write := func(tx *Tx) error {
+			_, err := tx.writeTree(ctx, rows)
+			return err
+		}
+		if db.dialect == Postgres {
+			err = db.run(ctx, db.write, false, write)
+		} else {
+			err = db.update(ctx, write)
+		}
+		if err != nil && !isUniqueViolation(err) {
+			return 0, fmt.Errorf("extend audit tree: %w", err)
 		}
 	}
 }
@@ -495,7 +548,13 @@ func (db *DB) CheckpointAudit(ctx context.Context, signer *audit.Signer) (audit.
 	}
 	var c audit.Checkpoint
 	var added bool
-	err := db.update(ctx, func(tx *Tx) error {
+	// Signing needs no lock on the audit head either: on PostgreSQL it runs
+	// beside the writers.
+	write := db.update
+	if db.dialect == Postgres {
+		write = func(ctx context.Context, fn func(*Tx) error) error { return db.run(ctx, db.write, false, fn) }
+	}
+	err := write(ctx, func(tx *Tx) error {
 		n, err := tx.treeSize(ctx)
 		if err != nil {
 			return err

@@ -54,11 +54,12 @@ type rateVariant struct {
 // interleave runs n calls of each variant over p producers, in rounds that
 // take turns (a quarter of n each), so that a burst of load from elsewhere on
 // the machine falls on every variant alike, and returns each one's rate.
-func interleave(b *testing.B, p, n int, vs []rateVariant) map[string]float64 {
+func interleave(b *testing.B, p, n int, vs []rateVariant, around ...func(name string) func()) map[string]float64 {
 	const rounds = 4
 	spent := map[string]time.Duration{}
 	next := 0
 	b.ResetTimer()
+	b.StopTimer()
 	for r := range rounds {
 		m := n / rounds
 		if r == rounds-1 {
@@ -66,13 +67,19 @@ func interleave(b *testing.B, p, n int, vs []rateVariant) map[string]float64 {
 		}
 		for _, v := range vs {
 			base := next
+			end := func() {}
+			if len(around) > 0 {
+				end = around[0](v.name)
+			}
+			b.StartTimer()
 			start := time.Now()
 			produce(b, p, m, func(i int) error { return v.fn(base + i) })
 			spent[v.name] += time.Since(start)
+			b.StopTimer()
+			end()
 		}
 		next += m
 	}
-	b.StopTimer()
 	out := map[string]float64{}
 	for name, d := range spent {
 		out[name] = float64(n) / d.Seconds()
@@ -143,6 +150,75 @@ func BenchmarkAuditAppend(b *testing.B) {
 				b.ReportMetric(rates["audit"], "audit/s")
 			})
 		}
+	}
+}
+
+// BenchmarkAuditAppendCheckpointing measures durable audit appends at 16
+// producers with, and in the same run without, a checkpointer that extends
+// the Merkle tree and signs a checkpoint every 50 ms, as serve does
+// every few seconds, only more often: the checkpointer should cost the
+// writers little.
+//
+//	go test ./internal/store -run '^$' -bench BenchmarkAuditAppendCheckpointing -benchtime 20000x
+func BenchmarkAuditAppendCheckpointing(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			ctx := context.Background()
+			var db *store.DB
+			if dialect == "sqlite" {
+				db = storetest.SQLite(b)
+			} else {
+				db = storetest.Postgres(b)
+			}
+			signer, _ := audit.NewSigner()
+			actor := store.Actor{Name: "user:1", Source: "192.0.2.1", RequestID: "req-0123456789"}
+			appendOne := func(i int) error {
+				return db.AppendAudit(ctx, actor, audit.Entry{OrgID: 1, Action: "risk.update", Object: "risk:" + strconv.Itoa(i), Summary: "likelihood 3 → 4, impact unchanged"})
+			}
+			checkpoints := 0
+			var checkpointTime time.Duration
+			rates := interleave(b, 16, max(b.N, 400), []rateVariant{
+				{name: "alone", fn: appendOne},
+				{name: "checkpointing", fn: appendOne},
+			}, func(name string) func() {
+				// Each round starts with the tree caught up, so that the
+				// checkpointer integrates only the entries of its round.
+				if _, _, err := db.CheckpointAudit(ctx, signer); err != nil {
+					b.Fatal(err)
+				}
+				if name != "checkpointing" {
+					return func() {}
+				}
+				stop := make(chan struct{})
+				done := make(chan struct{})
+				// The checkpointer runs until the round ends and closes stop.
+				go func() {
+					defer close(done)
+					tick := time.NewTicker(50 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+							start := time.Now()
+							if _, _, err := db.CheckpointAudit(ctx, signer); err != nil {
+								b.Error(err)
+								return
+							}
+							checkpointTime += time.Since(start)
+							checkpoints++
+						}
+					}
+				}()
+				return func() { close(stop); <-done }
+			})
+			b.ReportMetric(rates["alone"], "alone/s")
+			b.ReportMetric(rates["checkpointing"], "checkpointing/s")
+			b.ReportMetric(rates["checkpointing"]/rates["alone"], "checkpointing-vs-alone")
+			b.ReportMetric(float64(checkpoints), "checkpoints")
+			b.ReportMetric(checkpointTime.Seconds()*1000/float64(max(checkpoints, 1)), "ms/checkpoint")
+		})
 	}
 }
 

@@ -177,10 +177,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Set("_time_format", "sqlite")
 	q.Set("_txlock", "immediate")
 	u.RawQuery = q.Encode()
-	write, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	write := sql.OpenDB(sqliteConnector{drv: &sqlite.Driver{}, dsn: u.String()})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -193,11 +190,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Set("_txlock", "deferred")
 	q.Add("_pragma", "query_only(1)")
 	u.RawQuery = q.Encode()
-	read, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	read := sql.OpenDB(sqliteConnector{drv: &sqlite.Driver{}, dsn: u.String()})
 	n := opts.ReadConns
 	if n <= 0 {
 		n = 4

@@ -222,6 +222,17 @@ func (tx *Tx) sealLegacyAudit(ctx context.Context) error {
 
 const auditColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary, version, prev_hash, hash`
 
+// auditColumnsFor is auditColumns for the dialect. SQLite keeps times as
+// text; read as text, they are parsed by timeValue's quick path for the one
+// layout they are written in, rather than by the driver, which tries one
+// layout after another (a fifth of the time of a verification).
+func auditColumnsFor(d Dialect) string {
+	if d == SQLite {
+		return strings.Replace(auditColumns, "at,", "CAST(at AS TEXT),", 1)
+	}
+	return auditColumns
+}
+
 func scanAuditRecord(s scanner) (audit.Record, error) {
 	var r audit.Record
 	var prev, hash []byte
@@ -235,7 +246,7 @@ func scanAuditRecord(s scanner) (audit.Record, error) {
 // end), in sequence order, as they are: verification decides what they mean.
 func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
 	return func(yield func(audit.Record, error) bool) {
-		q := `SELECT ` + auditColumns + ` FROM audit_log WHERE seq >= ?`
+		q := `SELECT ` + auditColumnsFor(tx.db.dialect) + ` FROM audit_log WHERE seq >= ?`
 		args := []any{from}
 		if to > 0 {
 			q += ` AND seq <= ?`
@@ -264,29 +275,130 @@ func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.
 }
 
 // AuditRecords yields the entries from seq from to seq to (0: to the end) in
-// sequence order, with their hashes, read in one transaction.
+// sequence order, with their hashes.
+//
+// Reading rows is most of the cost of verifying the log, so it is done
+// ahead of the caller and in parallel: the range up to the last entry at the
+// start is cut into chunks of auditChunk entries, which two goroutines read
+// in turn, each chunk in a read transaction of its own, while the caller
+// works on the chunks already read; entries appended meanwhile are read last.
+// The entries of a chunk are the same in every snapshot that has them (the
+// log is append-only, and verification finds any entry changed), so the
+// chunks need not share one. The goroutines end when the range is read or
+// the caller stops.
 func (db *DB) AuditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
 	return func(yield func(audit.Record, error) bool) {
-		stopped := errors.New("stopped")
-		var yieldErr bool
-		err := db.view(ctx, func(tx *Tx) error {
-			for r, err := range tx.auditRecords(ctx, from, to) {
-				if err != nil {
-					yieldErr = true
-					yield(r, err)
-					return stopped
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		last, err := db.AuditSize(ctx)
+		if err != nil {
+			yield(audit.Record{}, err)
+			return
+		}
+		if to > 0 {
+			last = min(last, to)
+		}
+		// chunks[i] covers seq [starts[i], starts[i+1]-1]; the last one
+		// is open-ended (up to to, or the end).
+		var starts []int64
+		for s := max(from, 1); s <= last; s += auditChunk {
+			starts = append(starts, s)
+		}
+		if to == 0 || last < to {
+			starts = append(starts, max(last+1, from))
+		}
+		type chunk struct {
+			batches chan []audit.Record
+			err     chan error
+		}
+		chunks := make([]chunk, len(starts))
+		for i := range chunks {
+			chunks[i] = chunk{batches: make(chan []audit.Record, auditChunk/auditBatch+1), err: make(chan error, 1)}
+		}
+		read := func(i int) {
+			c := chunks[i]
+			defer close(c.batches)
+			end := to
+			if i+1 < len(starts) {
+				end = starts[i+1] - 1
+			}
+			c.err <- db.view(ctx, func(tx *Tx) error {
+				batch := make([]audit.Record, 0, auditBatch)
+				send := func() error {
+					select {
+					case c.batches <- batch:
+						batch = make([]audit.Record, 0, auditBatch)
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
-				if !yield(r, nil) {
-					return stopped
+				for r, err := range tx.auditRecords(ctx, starts[i], end) {
+					if err != nil {
+						return err
+					}
+					batch = append(batch, r)
+					if len(batch) == auditBatch {
+						if err := send(); err != nil {
+							return err
+						}
+					}
+				}
+				if len(batch) > 0 {
+					return send()
+				}
+				return nil
+			})
+		}
+		const readers = 2
+		for w := range readers {
+			// Reader w reads chunks w, w+readers, ... in order; it ends
+			// after its last chunk, or at the first that fails or is
+			// cancelled.
+			go func() {
+				for i := w; i < len(chunks); i += readers {
+					read(i)
+					if ctx.Err() != nil {
+						for j := i + readers; j < len(chunks); j += readers {
+							close(chunks[j].batches)
+							chunks[j].err <- ctx.Err()
+						}
+						return
+					}
+				}
+			}()
+		}
+		stop := func() {
+			cancel()
+			for _, c := range chunks {
+				for range c.batches {
 				}
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, stopped) && !yieldErr {
-			yield(audit.Record{}, err)
+		}
+		for _, c := range chunks {
+			for batch := range c.batches {
+				for _, r := range batch {
+					if !yield(r, nil) {
+						stop()
+						return
+					}
+				}
+			}
+			if err := <-c.err; err != nil {
+				yield(audit.Record{}, fmt.Errorf("read audit log: %w", err))
+				stop()
+				return
+			}
 		}
 	}
 }
+
+// auditChunk is how many entries one reader of AuditRecords reads in one
+// transaction, and auditBatch how many it hands over at a time.
+const (
+	auditChunk = 16384
+	auditBatch = 1024
+)
 
 // AuditEntries returns the newest entries of the log, newest first, at most
 // limit of them; orgID 0 means every organisation.
@@ -761,7 +873,7 @@ func (tx *Tx) prove(ctx context.Context, seq int64, p *AuditProof) error {
 	if seq < 1 || seq > p.Checkpoint.TreeSize {
 		return fmt.Errorf("%w: the latest checkpoint covers entries 1 to %d", ErrNotFound, p.Checkpoint.TreeSize)
 	}
-	r, err := scanAuditRecord(tx.queryRow(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, seq))
+	r, err := scanAuditRecord(tx.queryRow(ctx, `SELECT `+auditColumnsFor(tx.db.dialect)+` FROM audit_log WHERE seq = ?`, seq))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	} else if err != nil {

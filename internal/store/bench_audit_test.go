@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -220,6 +222,76 @@ func BenchmarkAuditAppendCheckpointing(b *testing.B) {
 			b.ReportMetric(checkpointTime.Seconds()*1000/float64(max(checkpoints, 1)), "ms/checkpoint")
 		})
 	}
+}
+
+// BenchmarkAuditVerifyCLI replays a SQLite log of SAFEGUARD_BENCH_VERIFY_N
+// entries (default 1,000,000) with audit.Verify, as 'safeguard audit verify'
+// does, and, in the same run, reads the same rows with the sqlite3 command
+// line shell (Debian's sqlite3 package) into /dev/null: a plain SELECT of
+// the same columns, with no checking at all. It skips when sqlite3 is not
+// installed.
+//
+//	SAFEGUARD_BENCH_VERIFY_N=1000000 go test ./internal/store -run '^$' -bench BenchmarkAuditVerifyCLI -benchtime 3x
+func BenchmarkAuditVerifyCLI(b *testing.B) {
+	cli, err := exec.LookPath("sqlite3")
+	if err != nil {
+		b.Skip("no sqlite3 command (apt-get install sqlite3)")
+	}
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SAFEGUARD_BENCH_VERIFY_N")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	path := storetest.SQLiteURL(b)
+	db := storetest.Open(b, path)
+	if err := store.BulkAuditForTest(ctx, db, n); err != nil {
+		b.Fatal(err)
+	}
+	signer, _ := audit.NewSigner()
+	if _, _, err := db.CheckpointAudit(ctx, signer); err != nil {
+		b.Fatal(err)
+	}
+	keys := audit.Keys{signer.ID(): signer.Public()}
+	selectAll := `SELECT seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash FROM audit_log ORDER BY seq`
+	runCLI := func() {
+		cmd := exec.Command(cli, "-readonly", path, selectAll)
+		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer devnull.Close()
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = devnull, &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("sqlite3: %v %s", err, stderr.String())
+		}
+	}
+	verify := func() {
+		cps, err := db.AuditCheckpoints(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := audit.Verify(db.AuditRecords(ctx, 1, 0), audit.VerifyOptions{Keys: keys, Checkpoints: cps})
+		if err != nil || rep.Problem != nil || rep.Entries != int64(n) {
+			b.Fatalf("Verify = %+v, %v", rep, err)
+		}
+	}
+	// Warm the page cache once for both.
+	runCLI()
+	verify()
+	b.ResetTimer()
+	var verifyTime, cliTime time.Duration
+	for range b.N {
+		start := time.Now()
+		verify()
+		verifyTime += time.Since(start)
+		start = time.Now()
+		runCLI()
+		cliTime += time.Since(start)
+	}
+	b.ReportMetric(float64(n*b.N)/verifyTime.Seconds(), "verify-entries/s")
+	b.ReportMetric(float64(n*b.N)/cliTime.Seconds(), "sqlite3-cli-rows/s")
+	b.ReportMetric(cliTime.Seconds()/verifyTime.Seconds(), "verify-vs-sqlite3-cli")
 }
 
 // BenchmarkAuditVerify replays a log of SAFEGUARD_BENCH_VERIFY_N entries

@@ -89,6 +89,9 @@ FROM h, unnest($4::bigint[], $5::timestamptz[], $6::bigint[], $7::text[], $8::te
 	$13::smallint[], $14::bytea[], $15::bytea[])
 	AS u (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)`
 
+const sqliteAppendAudit = `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // writeAudit numbers entries after head, chains and seals them, writes them
 // and moves the head, and returns the new head. On PostgreSQL it is one
 // statement, which returns errStaleHead, having written nothing, when the
@@ -130,21 +133,15 @@ func writeAudit(ctx context.Context, x execer, db *DB, head auditHead, entries [
 		}
 		return next, nil
 	}
-	// SQLite: the statement is prepared once for the batch; each row costs
-	// no parsing, and no round trip.
-	ins, err := x.(*sql.Tx).PrepareContext(ctx, `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return head, fmt.Errorf("write audit entries: %w", err)
-	}
-	defer ins.Close()
+	// SQLite: the connection keeps the statement prepared (stmtcache.go);
+	// each row costs no parsing, and no round trip.
 	for i := range recs {
 		r := &recs[i]
 		var orgID any
 		if r.OrgID != 0 {
 			orgID = r.OrgID
 		}
-		if _, err := ins.ExecContext(ctx, r.Seq, r.At, orgID, r.Actor, r.Action, r.Object, r.Source, r.RequestID, r.Summary, r.Version, r.PrevHash[:], r.Hash[:]); err != nil {
+		if _, err := x.ExecContext(ctx, sqliteAppendAudit, r.Seq, r.At, orgID, r.Actor, r.Action, r.Object, r.Source, r.RequestID, r.Summary, r.Version, r.PrevHash[:], r.Hash[:]); err != nil {
 			return head, fmt.Errorf("write audit entry for %s: %w", r.Action, err)
 		}
 	}

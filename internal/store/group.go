@@ -272,6 +272,7 @@ func (g *groupCommitter) finish(run *groupRun, entries []audit.Entry) error {
 		}
 		run.sqlTx = sqlTx
 	}
+	var next *auditHead
 	if len(entries) > 0 {
 		head := run.head
 		if head == nil {
@@ -282,18 +283,18 @@ func (g *groupCommitter) finish(run *groupRun, entries []audit.Entry) error {
 			}
 			head = &h
 		}
-		next, err := writeAudit(ctx, run.sqlTx, db, *head, entries)
+		h, err := writeAudit(ctx, run.sqlTx, db, *head, entries)
 		if err != nil {
 			run.rollback()
 			return err
 		}
-		head = &next
-		defer func() { g.head = head }()
+		next = &h
 	}
 	if err := run.sqlTx.Commit(); err != nil {
-		head := (*auditHead)(nil)
-		defer func() { g.head = head }()
 		return fmt.Errorf("commit: %w", err)
+	}
+	if next != nil {
+		g.head = next
 	}
 	return nil
 }

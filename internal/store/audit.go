@@ -29,51 +29,126 @@ type auditHead struct {
 	hash audit.Hash
 }
 
-// appendAudit writes e in tx. A change and its entry commit together or not at
-// all: if the entry cannot be written, the change fails.
+// appendAudit records e in tx. A change and its entry commit together or not
+// at all: if the entry cannot be written, the change fails.
 //
-// The entry's sequence number and previous hash come from audit_head, read in
-// tx: on SQLite the write lock already serialises writers; on PostgreSQL the
-// row is locked FOR UPDATE until tx ends, so concurrent transactions, from
-// this process or another replica, append one after the other without gaps
-// or forks.
+// The entry is numbered, chained and written just before the transaction
+// commits (writeAudit), with every other entry of its group in one
+// statement: on SQLite the write lock serialises writers; on PostgreSQL the
+// head row is locked, or checked, in that statement's transaction, so that
+// concurrent transactions, from this process or another replica, append one
+// after the other without gaps or forks.
 func (tx *Tx) appendAudit(ctx context.Context, actor Actor, e audit.Entry) error {
 	if actor.Name == "" {
 		return fmt.Errorf("audit %s: no actor", e.Action)
 	}
-	head, err := tx.lockAuditHead(ctx)
-	if err != nil {
-		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
-	}
-	e.Seq = head.seq + 1
 	e.At = tx.now
 	e.Actor, e.Source, e.RequestID = actor.Name, actor.Source, actor.RequestID
-	rec, err := audit.Seal(e, head.hash)
-	if err != nil {
-		return err
-	}
-	var orgID any
-	if e.OrgID != 0 {
-		orgID = e.OrgID
-	}
-	_, err = tx.execPrepared(ctx, `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.At, orgID, e.Actor, e.Action, e.Object, e.Source, e.RequestID, e.Summary, rec.Version, rec.PrevHash[:], rec.Hash[:])
-	if err != nil {
-		return fmt.Errorf("write audit entry for %s: %w", e.Action, err)
-	}
-	tx.audit = &auditHead{seq: e.Seq, hash: rec.Hash}
-	tx.headMoved = true
+	tx.pending = append(tx.pending, e)
 	return nil
 }
 
-// saveAuditHead records h as the log's last entry; the transaction that
-// appended entries calls it once, before it commits.
-func (tx *Tx) saveAuditHead(ctx context.Context, h auditHead) error {
-	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.seq, h.hash[:]); err != nil {
-		return fmt.Errorf("write audit head: %w", err)
+// errStaleHead means the audit head moved since the writer read it.
+var errStaleHead = errors.New("the audit head moved")
+
+// execer runs a statement: a transaction, or the pool for a statement that
+// is a transaction of its own.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readAuditHead reads the log's last sequence number and hash, locking the
+// head row when lock is set (PostgreSQL).
+func readAuditHead(ctx context.Context, x execer, db *DB, lock bool) (auditHead, error) {
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if lock {
+		q += ` FOR UPDATE`
 	}
-	return nil
+	var h auditHead
+	var hash []byte
+	if err := x.QueryRowContext(ctx, q).Scan(&h.seq, &hash); err != nil {
+		return h, fmt.Errorf("read audit head: %w", err)
+	}
+	if hash == nil && h.seq != 0 {
+		return h, errors.New("the audit log has unsealed entries: reopen the database to seal them")
+	}
+	copy(h.hash[:], hash)
+	return h, nil
+}
+
+// pgAppendAudit writes a batch of sealed entries and moves the head in one
+// statement, only if the head is still where the entries were chained from;
+// otherwise it writes nothing.
+const pgAppendAudit = `WITH h AS (
+	UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 RETURNING 1
+)
+INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+SELECT u.seq, u.at, NULLIF(u.org_id, 0), u.actor, u.action, u.object, u.source, u.request_id, u.summary, u.version, u.prev_hash, u.hash
+FROM h, unnest($4::bigint[], $5::timestamptz[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+	$13::smallint[], $14::bytea[], $15::bytea[])
+	AS u (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)`
+
+const sqliteAppendAudit = `INSERT INTO audit_log (seq, at, org_id, actor, action, object, source, request_id, summary, version, prev_hash, hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// writeAudit numbers entries after head, chains and seals them, writes them
+// and moves the head, and returns the new head. On PostgreSQL it is one
+// statement, which returns errStaleHead, having written nothing, when the
+// head is no longer head; x then need not be a transaction.
+func writeAudit(ctx context.Context, x execer, db *DB, head auditHead, entries []audit.Entry) (auditHead, error) {
+	recs := make([]audit.Record, len(entries))
+	prev, seq := head.hash, head.seq
+	for i, e := range entries {
+		seq++
+		e.Seq = seq
+		r, err := audit.Seal(e, prev)
+		if err != nil {
+			return head, err
+		}
+		recs[i] = r
+		prev = r.Hash
+	}
+	next := auditHead{seq: seq, hash: prev}
+	if db.dialect == Postgres {
+		n := len(recs)
+		var (
+			seqs, orgs, versions                       = make([]int64, n), make([]int64, n), make([]int16, n)
+			ats                                        = make([]time.Time, n)
+			actors, actions, objects, sources, reqs, s = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			prevs, hashes                              = make([][]byte, n), make([][]byte, n)
+		)
+		for i := range recs {
+			r := &recs[i]
+			seqs[i], ats[i], orgs[i], actors[i], actions[i], objects[i] = r.Seq, r.At, r.OrgID, r.Actor, r.Action, r.Object
+			sources[i], reqs[i], s[i], versions[i], prevs[i], hashes[i] = r.Source, r.RequestID, r.Summary, int16(r.Version), r.PrevHash[:], r.Hash[:]
+		}
+		res, err := x.ExecContext(ctx, pgAppendAudit, next.seq, next.hash[:], head.seq,
+			seqs, ats, orgs, actors, actions, objects, sources, reqs, s, versions, prevs, hashes)
+		if err != nil {
+			return head, fmt.Errorf("write audit entries: %w", err)
+		}
+		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
+			return head, errStaleHead
+		}
+		return next, nil
+	}
+	// SQLite: the connection keeps the statement prepared (stmtcache.go);
+	// each row costs no parsing, and no round trip.
+	for i := range recs {
+		r := &recs[i]
+		var orgID any
+		if r.OrgID != 0 {
+			orgID = r.OrgID
+		}
+		if _, err := x.ExecContext(ctx, sqliteAppendAudit, r.Seq, r.At, orgID, r.Actor, r.Action, r.Object, r.Source, r.RequestID, r.Summary, r.Version, r.PrevHash[:], r.Hash[:]); err != nil {
+			return head, fmt.Errorf("write audit entry for %s: %w", r.Action, err)
+		}
+	}
+	if _, err := x.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, next.seq, next.hash[:]); err != nil {
+		return head, fmt.Errorf("write audit head: %w", err)
+	}
+	return next, nil
 }
 
 // AppendAudit records an event that changes nothing else, such as a read of a
@@ -95,27 +170,14 @@ func (db *DB) AuditSize(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// lockAuditHead reads the last sequence number and hash, locking the head row
-// on PostgreSQL; later appends in the same transaction (and, under group
-// commit, later updates in the same group) reuse what it read.
+// lockAuditHead reads the last sequence number and hash in tx, locking the
+// head row on PostgreSQL.
 func (tx *Tx) lockAuditHead(ctx context.Context) (auditHead, error) {
-	if tx.audit != nil {
-		return *tx.audit, nil
+	t, err := tx.sqlTx()
+	if err != nil {
+		return auditHead{}, err
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
-	if tx.db.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
-	var h auditHead
-	var hash []byte
-	if err := tx.queryRow(ctx, q).Scan(&h.seq, &hash); err != nil {
-		return h, fmt.Errorf("read audit head: %w", err)
-	}
-	if hash == nil && h.seq != 0 {
-		return h, errors.New("the audit log has unsealed entries: reopen the database to seal them")
-	}
-	copy(h.hash[:], hash)
-	return h, nil
+	return readAuditHead(tx.ctx(ctx), t, tx.db, tx.db.dialect == Postgres)
 }
 
 // sealLegacyAudit chains and hashes the entries written before the log was
@@ -157,6 +219,17 @@ func (tx *Tx) sealLegacyAudit(ctx context.Context) error {
 
 const auditColumns = `seq, at, COALESCE(org_id, 0), actor, action, object, source, request_id, summary, version, prev_hash, hash`
 
+// auditColumnsFor is auditColumns for the dialect. SQLite keeps times as
+// text; read as text, they are parsed by timeValue's quick path for the one
+// layout they are written in, rather than by the driver, which tries one
+// layout after another (a fifth of the time of a verification).
+func auditColumnsFor(d Dialect) string {
+	if d == SQLite {
+		return strings.Replace(auditColumns, "at,", "CAST(at AS TEXT),", 1)
+	}
+	return auditColumns
+}
+
 func scanAuditRecord(s scanner) (audit.Record, error) {
 	var r audit.Record
 	var prev, hash []byte
@@ -170,7 +243,7 @@ func scanAuditRecord(s scanner) (audit.Record, error) {
 // end), in sequence order, as they are: verification decides what they mean.
 func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
 	return func(yield func(audit.Record, error) bool) {
-		q := `SELECT ` + auditColumns + ` FROM audit_log WHERE seq >= ?`
+		q := `SELECT ` + auditColumnsFor(tx.db.dialect) + ` FROM audit_log WHERE seq >= ?`
 		args := []any{from}
 		if to > 0 {
 			q += ` AND seq <= ?`
@@ -199,29 +272,130 @@ func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.
 }
 
 // AuditRecords yields the entries from seq from to seq to (0: to the end) in
-// sequence order, with their hashes, read in one transaction.
+// sequence order, with their hashes.
+//
+// Reading rows is most of the cost of verifying the log, so it is done
+// ahead of the caller and in parallel: the range up to the last entry at the
+// start is cut into chunks of auditChunk entries, which two goroutines read
+// in turn, each chunk in a read transaction of its own, while the caller
+// works on the chunks already read; entries appended meanwhile are read last.
+// The entries of a chunk are the same in every snapshot that has them (the
+// log is append-only, and verification finds any entry changed), so the
+// chunks need not share one. The goroutines end when the range is read or
+// the caller stops.
 func (db *DB) AuditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.Record, error] {
 	return func(yield func(audit.Record, error) bool) {
-		stopped := errors.New("stopped")
-		var yieldErr bool
-		err := db.view(ctx, func(tx *Tx) error {
-			for r, err := range tx.auditRecords(ctx, from, to) {
-				if err != nil {
-					yieldErr = true
-					yield(r, err)
-					return stopped
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		last, err := db.AuditSize(ctx)
+		if err != nil {
+			yield(audit.Record{}, err)
+			return
+		}
+		if to > 0 {
+			last = min(last, to)
+		}
+		// chunks[i] covers seq [starts[i], starts[i+1]-1]; the last one
+		// is open-ended (up to to, or the end).
+		var starts []int64
+		for s := max(from, 1); s <= last; s += auditChunk {
+			starts = append(starts, s)
+		}
+		if to == 0 || last < to {
+			starts = append(starts, max(last+1, from))
+		}
+		type chunk struct {
+			batches chan []audit.Record
+			err     chan error
+		}
+		chunks := make([]chunk, len(starts))
+		for i := range chunks {
+			chunks[i] = chunk{batches: make(chan []audit.Record, auditChunk/auditBatch+1), err: make(chan error, 1)}
+		}
+		read := func(i int) {
+			c := chunks[i]
+			defer close(c.batches)
+			end := to
+			if i+1 < len(starts) {
+				end = starts[i+1] - 1
+			}
+			c.err <- db.view(ctx, func(tx *Tx) error {
+				batch := make([]audit.Record, 0, auditBatch)
+				send := func() error {
+					select {
+					case c.batches <- batch:
+						batch = make([]audit.Record, 0, auditBatch)
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
 				}
-				if !yield(r, nil) {
-					return stopped
+				for r, err := range tx.auditRecords(ctx, starts[i], end) {
+					if err != nil {
+						return err
+					}
+					batch = append(batch, r)
+					if len(batch) == auditBatch {
+						if err := send(); err != nil {
+							return err
+						}
+					}
+				}
+				if len(batch) > 0 {
+					return send()
+				}
+				return nil
+			})
+		}
+		const readers = 2
+		for w := range readers {
+			// Reader w reads chunks w, w+readers, ... in order; it ends
+			// after its last chunk, or at the first that fails or is
+			// cancelled.
+			go func() {
+				for i := w; i < len(chunks); i += readers {
+					read(i)
+					if ctx.Err() != nil {
+						for j := i + readers; j < len(chunks); j += readers {
+							close(chunks[j].batches)
+							chunks[j].err <- ctx.Err()
+						}
+						return
+					}
+				}
+			}()
+		}
+		stop := func() {
+			cancel()
+			for _, c := range chunks {
+				for range c.batches {
 				}
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, stopped) && !yieldErr {
-			yield(audit.Record{}, err)
+		}
+		for _, c := range chunks {
+			for batch := range c.batches {
+				for _, r := range batch {
+					if !yield(r, nil) {
+						stop()
+						return
+					}
+				}
+			}
+			if err := <-c.err; err != nil {
+				yield(audit.Record{}, fmt.Errorf("read audit log: %w", err))
+				stop()
+				return
+			}
 		}
 	}
 }
+
+// auditChunk is how many entries one reader of AuditRecords reads in one
+// transaction, and auditBatch how many it hands over at a time.
+const (
+	auditChunk = 16384
+	auditBatch = 1024
+)
 
 // AuditEntries returns the newest entries of the log, newest first, at most
 // limit of them; orgID 0 means every organisation.
@@ -329,94 +503,147 @@ func (tx *Tx) treeSize(ctx context.Context) (int64, error) {
 	return lo, nil
 }
 
-// extendTree adds the leaves from the tree's size up to at most limit leaves
-// more to audit_tree and returns the new size.
-func (tx *Tx) extendTree(ctx context.Context, limit int64) (int64, error) {
+// treeChunk is how many leaves one step of ExtendAuditTree adds.
+const treeChunk = 1000
+
+// treeRows are stored tree hashes computed but not yet written: hashes[i]
+// goes at index first+i.
+type treeRows struct {
+	from, to int64 // the tree's size before and after
+	first    int64
+	hashes   []tlog.Hash
+}
+
+// computeTree reads, in tx, the leaves from the stored tree's size up to
+// at most limit more, and computes the hashes that extend the tree to them.
+// It writes nothing.
+func (tx *Tx) computeTree(ctx context.Context, limit int64) (treeRows, error) {
 	n, err := tx.treeSize(ctx)
 	if err != nil {
-		return 0, err
+		return treeRows{}, err
 	}
+	out := treeRows{from: n, to: n, first: tlog.StoredHashIndex(0, n)}
 	var leaves []tlog.Hash
 	rows, err := tx.query(ctx, `SELECT seq, hash FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq`, n, n+limit)
 	if err != nil {
-		return 0, fmt.Errorf("read audit leaves: %w", err)
+		return out, fmt.Errorf("read audit leaves: %w", err)
 	}
 	for rows.Next() {
 		var seq int64
 		var h []byte
 		if err := rows.Scan(&seq, &h); err != nil {
 			rows.Close()
-			return 0, err
+			return out, err
 		}
 		if seq != n+int64(len(leaves))+1 || len(h) != tlog.HashSize {
 			rows.Close()
-			return 0, fmt.Errorf("audit log entry %d: out of sequence or unsealed; run 'safeguard audit verify'", n+int64(len(leaves))+1)
+			return out, fmt.Errorf("audit log entry %d: out of sequence or unsealed; run 'safeguard audit verify'", n+int64(len(leaves))+1)
 		}
 		leaves = append(leaves, tlog.Hash(h))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	if len(leaves) == 0 {
-		return n, nil
+		return out, err
 	}
 	r := &treeReader{ctx: ctx, tx: tx, pending: map[int64]tlog.Hash{}}
-	first := tlog.StoredHashIndex(0, n)
-	var batch []any
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		q := `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)` + strings.Repeat(", (?, ?)", len(batch)/2-1)
-		if _, err := tx.exec(ctx, q, batch...); err != nil {
-			return fmt.Errorf("write audit tree: %w", err)
-		}
-		batch = batch[:0]
-		return nil
-	}
-	idx := first
+	idx := out.first
 	for i, leaf := range leaves {
 		hs, err := tlog.StoredHashesForRecordHash(n+int64(i), leaf, r)
 		if err != nil {
-			return 0, err
+			return out, err
 		}
 		for _, h := range hs {
 			r.pending[idx] = h
-			batch = append(batch, idx, h[:])
+			out.hashes = append(out.hashes, h)
 			idx++
 		}
-		if len(batch) >= 400 {
-			if err := flush(); err != nil {
-				return 0, err
-			}
+	}
+	out.to = n + int64(len(leaves))
+	return out, nil
+}
+
+// writeTree stores rows computed by computeTree, provided the stored tree
+// has not grown since (another extender got there first: then it writes
+// nothing and says so).
+func (tx *Tx) writeTree(ctx context.Context, rows treeRows) (bool, error) {
+	n, err := tx.treeSize(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n != rows.from {
+		return false, nil
+	}
+	const batch = 400
+	for i := 0; i < len(rows.hashes); i += batch {
+		part := rows.hashes[i:min(i+batch, len(rows.hashes))]
+		args := make([]any, 0, 2*len(part))
+		for j, h := range part {
+			args = append(args, rows.first+int64(i+j), h[:])
+		}
+		q := `INSERT INTO audit_tree (idx, hash) VALUES (?, ?)` + strings.Repeat(", (?, ?)", len(part)-1)
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			// A unique violation: another extender got there first;
+			// ExtendAuditTree starts again from what it wrote.
+			return false, fmt.Errorf("write audit tree: %w", err)
 		}
 	}
-	if err := flush(); err != nil {
-		return 0, err
-	}
-	return n + int64(len(leaves)), nil
+	return true, nil
 }
 
 // ExtendAuditTree brings the stored Merkle tree up to the last committed
-// entry and returns its size. It works in chunks, one transaction each, so
-// writers wait for no longer than one chunk.
+// entry and returns its size. It keeps out of the writers' way. On
+// PostgreSQL each step computes the hashes of at most treeChunk leaves in a
+// read transaction and writes them in a transaction of its own beside the
+// writers: the tree has its own table, and needs no lock on the audit head.
+// On SQLite, whose one writer must write the tree anyway, each step is a
+// small update among the others of the group committer (about 15 ms for
+// 1,000 leaves); computing in a read transaction first was no faster there,
+// as a reader held open beside a busy writer keeps SQLite from resetting its
+// write-ahead log.
 func (db *DB) ExtendAuditTree(ctx context.Context) (int64, error) {
-	for {
-		var before, after int64
-		err := db.update(ctx, func(tx *Tx) error {
-			var err error
-			if before, err = tx.treeSize(ctx); err != nil {
+	if db.dialect == SQLite {
+		for {
+			var rows treeRows
+			err := db.update(ctx, func(tx *Tx) error {
+				var err error
+				if rows, err = tx.computeTree(ctx, treeChunk); err != nil {
+					return err
+				}
+				_, err = tx.writeTree(ctx, rows)
 				return err
+			})
+			if err != nil {
+				return 0, fmt.Errorf("extend audit tree: %w", err)
 			}
-			after, err = tx.extendTree(ctx, 20000)
+			if rows.to == rows.from {
+				return rows.to, nil
+			}
+		}
+	}
+	for {
+		var rows treeRows
+		err := db.view(ctx, func(tx *Tx) error {
+			var err error
+			rows, err = tx.computeTree(ctx, treeChunk)
 			return err
 		})
 		if err != nil {
 			return 0, fmt.Errorf("extend audit tree: %w", err)
 		}
-		if after == before {
-			return after, nil
+		if rows.to == rows.from {
+			return rows.to, nil
+		}
+		write := func(tx *Tx) error {
+			_, err := tx.writeTree(ctx, rows)
+			return err
+		}
+		if db.dialect == Postgres {
+			err = db.run(ctx, db.write, false, write)
+		} else {
+			err = db.update(ctx, write)
+		}
+		if err != nil && !isUniqueViolation(err) {
+			return 0, fmt.Errorf("extend audit tree: %w", err)
 		}
 	}
 }
@@ -430,7 +657,13 @@ func (db *DB) CheckpointAudit(ctx context.Context, signer *audit.Signer) (audit.
 	}
 	var c audit.Checkpoint
 	var added bool
-	err := db.update(ctx, func(tx *Tx) error {
+	// Signing needs no lock on the audit head either: on PostgreSQL it runs
+	// beside the writers.
+	write := db.update
+	if db.dialect == Postgres {
+		write = func(ctx context.Context, fn func(*Tx) error) error { return db.run(ctx, db.write, false, fn) }
+	}
+	err := write(ctx, func(tx *Tx) error {
 		n, err := tx.treeSize(ctx)
 		if err != nil {
 			return err
@@ -637,7 +870,7 @@ func (tx *Tx) prove(ctx context.Context, seq int64, p *AuditProof) error {
 	if seq < 1 || seq > p.Checkpoint.TreeSize {
 		return fmt.Errorf("%w: the latest checkpoint covers entries 1 to %d", ErrNotFound, p.Checkpoint.TreeSize)
 	}
-	r, err := scanAuditRecord(tx.queryRow(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq = ?`, seq))
+	r, err := scanAuditRecord(tx.queryRow(ctx, `SELECT `+auditColumnsFor(tx.db.dialect)+` FROM audit_log WHERE seq = ?`, seq))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	} else if err != nil {

@@ -39,37 +39,13 @@ func UpdateForTest(ctx context.Context, db *DB, actor Actor, e audit.Entry, fail
 	})
 }
 
-// CreateRawTableForTest makes bench_raw, a table with the audit log's
-// columns and none of its machinery, the baseline of the append benchmarks.
-func CreateRawTableForTest(ctx context.Context, db *DB) error {
-	id := "id INTEGER PRIMARY KEY"
-	if db.dialect == Postgres {
-		id = "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-	}
-	_, err := db.write.ExecContext(ctx, `CREATE TABLE bench_raw (`+id+`, at TIMESTAMP NOT NULL, org_id BIGINT, actor TEXT NOT NULL,
-		action TEXT NOT NULL, object TEXT NOT NULL, source TEXT NOT NULL, request_id TEXT NOT NULL, summary TEXT NOT NULL)`)
-	return err
-}
-
-// RawInsertForTest inserts e into bench_raw, durably: through the group
-// committer when grouped, else in a transaction of its own.
-func RawInsertForTest(ctx context.Context, db *DB, grouped bool, actor Actor, e audit.Entry) error {
-	fn := func(tx *Tx) error {
-		_, err := tx.execPrepared(ctx, `INSERT INTO bench_raw (at, org_id, actor, action, object, source, request_id, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			tx.now, e.OrgID, actor.Name, e.Action, e.Object, actor.Source, actor.RequestID, e.Summary)
-		return err
-	}
-	if grouped {
-		return db.update(ctx, fn)
-	}
-	return db.run(ctx, db.write, false, fn)
-}
-
 // BulkAuditForTest appends n sealed entries quickly, many per statement, for
 // benchmarks of verification.
 func BulkAuditForTest(ctx context.Context, db *DB, n int) error {
 	const rows = 500
-	return db.update(ctx, func(tx *Tx) error {
+	// A transaction of its own: it moves the head itself, which a group's
+	// writer would not know.
+	return db.run(ctx, db.write, false, func(tx *Tx) error {
 		head, err := tx.lockAuditHead(ctx)
 		if err != nil {
 			return err
@@ -108,4 +84,43 @@ func BulkAuditForTest(ctx context.Context, db *DB, n int) error {
 		_, err = tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, prev[:])
 		return err
 	})
+}
+
+// NoteForTest is an update with a change beside its entry: it inserts a row
+// into audit_keys (a table every database has), appends e and then fails
+// with fail, if not nil. A failed one must leave neither row nor entry.
+func NoteForTest(ctx context.Context, db *DB, actor Actor, keyID string, e audit.Entry, fail error) error {
+	return db.update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, `INSERT INTO audit_keys (key_id, public_key, created_at) VALUES (?, ?, ?)`, keyID, []byte("test"), tx.now); err != nil {
+			return err
+		}
+		if err := tx.appendAudit(ctx, actor, e); err != nil {
+			return err
+		}
+		return fail
+	})
+}
+
+// AppendOutsideForTest appends e in a transaction of its own, outside the
+// group committer, as another replica's writer would.
+func AppendOutsideForTest(ctx context.Context, db *DB, actor Actor, e audit.Entry) error {
+	return db.run(ctx, db.write, false, func(tx *Tx) error { return tx.appendAudit(ctx, actor, e) })
+}
+
+// AuditKeyIDsForTest returns the key_id of every row in audit_keys.
+func AuditKeyIDsForTest(ctx context.Context, db *DB) (map[string]bool, error) {
+	out := map[string]bool{}
+	rows, err := db.read.QueryContext(ctx, `SELECT key_id FROM audit_keys`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }

@@ -339,3 +339,42 @@ func TestRotateAuditKey(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditRecordsChunks reads ranges that cross the chunks AuditRecords
+// reads in parallel, and stops early: the entries come in order, each once,
+// exactly the range asked for.
+func TestAuditRecordsChunks(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		const n = 40000
+		if err := store.BulkAuditForTest(ctx, db, n); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ from, to, want int64 }{{1, 0, n}, {5, 20000, 19996}, {16384, 16385, 2}, {39999, 0, 2}, {n + 1, 0, 0}} {
+			next, got := c.from, int64(0)
+			for r, err := range db.AuditRecords(ctx, c.from, c.to) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Seq != next {
+					t.Fatalf("AuditRecords(%d, %d): entry %d after %d", c.from, c.to, r.Seq, next-1)
+				}
+				next++
+				got++
+			}
+			if got != c.want {
+				t.Errorf("AuditRecords(%d, %d) gave %d entries, want %d", c.from, c.to, got, c.want)
+			}
+		}
+		seen := 0
+		for _, err := range db.AuditRecords(ctx, 1, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen++; seen == 20000 {
+				break
+			}
+		}
+	})
+}

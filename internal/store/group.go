@@ -6,18 +6,32 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
 )
 
 // maxGroup bounds how many updates one transaction carries.
 const maxGroup = 256
 
 // groupCommitter is the single writer behind DB.update. Callers hand it their
-// update and wait; it takes every update that is waiting, runs each in a
-// savepoint of one transaction (so one that fails rolls back alone) and
-// commits them together, with one fsync, before answering each caller. A
-// caller therefore learns of success only once its change and audit entry are
-// durable, and throughput grows with the number of concurrent writers. When
-// the commit fails, every update in the group fails (fail closed).
+// update and wait; it takes every update that is waiting, runs them in one
+// transaction and commits them together, with one fsync, before answering
+// each caller. A caller therefore learns of success only once its change and
+// audit entry are durable, and throughput grows with the number of concurrent
+// writers. When the commit fails, every update in the group fails (fail
+// closed).
+//
+// The writer spends as few round trips as it can, which is what counts on
+// PostgreSQL, where each one crosses a socket:
+//   - An update's audit entries are not written when it appends them: they
+//     are sealed (numbered and chained) and written at the end of the group,
+//     all of them in one statement (see writeAudit).
+//   - The transaction begins at an update's first statement, and an update
+//     gets a savepoint (so that one that fails rolls back alone) only when it
+//     runs a statement and shares the transaction with others. A group made
+//     only of audit appends, the commonest kind, therefore runs no statement
+//     but the one that writes its entries, and on PostgreSQL that one
+//     statement is the whole transaction.
 //
 // An update must not call DB.update itself: it would wait for the writer
 // that is running it.
@@ -26,6 +40,11 @@ type groupCommitter struct {
 	reqs    chan *writeReq
 	closing chan struct{}
 	done    chan struct{}
+	// head is the audit log's last entry as this writer last wrote or read
+	// it, nil when unknown. It may be stale (another replica, or a
+	// transaction outside the writer, appended since): writeAudit notices,
+	// and the writer reads the head again. Only the writer goroutine uses it.
+	head *auditHead
 }
 
 type writeReq struct {
@@ -90,6 +109,85 @@ func (g *groupCommitter) loop() {
 	}
 }
 
+// groupRun is the state of one group's transaction, which its updates begin
+// lazily.
+type groupRun struct {
+	g *groupCommitter
+	// ctx runs the group's own statements (begin, savepoints, the audit
+	// write, commit): the caller's for a group of one, else detached from
+	// every caller's cancellation.
+	ctx   context.Context
+	sqlTx *sql.Tx
+	// single: the group has one update, which needs no savepoint.
+	single bool
+	// head is the log's last entry read under the head lock when the
+	// transaction began (PostgreSQL).
+	head *auditHead
+	// spOpen says an earlier update's savepoint is still open: it is
+	// released together with the next one's creation, in one round trip.
+	spOpen bool
+	// broken is set when the transaction can no longer commit.
+	broken error
+}
+
+// enter prepares the group's transaction for tx's first statement: it
+// begins the transaction if no update has yet, and gives tx a savepoint when
+// it shares the transaction with others.
+func (run *groupRun) enter(tx *Tx) error {
+	if run.broken != nil {
+		return run.broken
+	}
+	db := run.g.db
+	if run.sqlTx == nil {
+		sqlTx, err := db.write.BeginTx(run.ctx, nil)
+		if err != nil {
+			run.broken = fmt.Errorf("begin transaction: %w", err)
+			return run.broken
+		}
+		run.sqlTx = sqlTx
+		if db.dialect == Postgres && db.chained {
+			// Take the audit head's row lock first, always: every
+			// transaction then locks in the same order (head, then rows),
+			// so that replicas sharing the database cannot deadlock each
+			// other.
+			h, err := readAuditHead(run.ctx, sqlTx, db, true)
+			if err != nil {
+				run.broken = err
+				return err
+			}
+			run.head = &h
+		}
+	}
+	tx.tx = run.sqlTx
+	if run.single {
+		return nil
+	}
+	q := "SAVEPOINT sg"
+	if run.spOpen {
+		q = "RELEASE SAVEPOINT sg; SAVEPOINT sg"
+	}
+	if _, err := run.sqlTx.ExecContext(run.ctx, q); err != nil {
+		run.broken = fmt.Errorf("savepoint: %w", err)
+		return run.broken
+	}
+	run.spOpen = true
+	tx.savepoint = true
+	return nil
+}
+
+// leave ends tx's savepoint after a failed update, undoing what it wrote.
+func (run *groupRun) leave(tx *Tx) error {
+	if !tx.savepoint {
+		return nil
+	}
+	run.spOpen = false
+	if _, err := run.sqlTx.ExecContext(run.ctx, "ROLLBACK TO SAVEPOINT sg; RELEASE SAVEPOINT sg"); err != nil {
+		run.broken = fmt.Errorf("an update in the same group failed and so did its rollback: %w", err)
+		return run.broken
+	}
+	return nil
+}
+
 // commit runs a group of updates in one transaction and answers each caller.
 func (g *groupCommitter) commit(group []*writeReq) {
 	live := group[:0]
@@ -100,90 +198,55 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		}
 		live = append(live, r)
 	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
-		r := live[0]
-		fn := guard(r.fn)
-		r.done <- g.db.run(r.ctx, g.db.write, false, func(tx *Tx) error {
-			if err := tx.lockHeadFirst(r.ctx); err != nil {
-				return err
-			}
-			return fn(tx)
-		})
+	if len(live) == 0 {
 		return
 	}
 	db := g.db
-	sqlTx, err := db.write.BeginTx(context.Background(), nil)
-	if err != nil {
-		failAll(live, fmt.Errorf("begin transaction: %w", err))
-		return
-	}
-	// abort ends the transaction and fails the updates not yet answered.
-	abort := func(rs []*writeReq, err error) {
-		sqlTx.Rollback()
-		failAll(rs, err)
+	run := &groupRun{g: g, ctx: context.Background(), single: len(live) == 1}
+	if run.single {
+		run.ctx = live[0].ctx
 	}
 	var (
-		ok []*writeReq
-		// head is the audit log's last entry as of the updates that
-		// succeeded so far; the next update appends after it.
-		head      *auditHead
-		headMoved bool
+		ok      []*writeReq
+		entries []audit.Entry
 	)
-	prepared := map[string]*sql.Stmt{}
-	first := &Tx{tx: sqlTx, db: db, shared: true}
-	if err := first.lockHeadFirst(context.Background()); err != nil {
-		abort(live, err)
-		return
-	}
-	head = first.audit
-	if _, err := sqlTx.Exec("SAVEPOINT sg"); err != nil {
-		abort(live, fmt.Errorf("savepoint: %w", err))
-		return
-	}
 	for i, r := range live {
-		tx := &Tx{tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Microsecond), shared: true, audit: head, prepared: prepared}
-		// One round trip ends this update's savepoint and starts the next.
-		next := "RELEASE SAVEPOINT sg; SAVEPOINT sg"
+		tx := &Tx{db: db, now: db.Now().UTC().Truncate(time.Microsecond), shared: !run.single, run: run, pool: db.write}
 		err := guard(r.fn)(tx)
-		if err != nil {
-			next = "ROLLBACK TO SAVEPOINT sg; RELEASE SAVEPOINT sg; SAVEPOINT sg"
+		if err == nil && run.broken != nil {
+			err = run.broken
 		}
-		if _, serr := sqlTx.Exec(next); serr != nil {
-			// The transaction is lost: nothing in it can commit.
-			if err != nil {
+		if err != nil {
+			if run.single {
+				run.rollback()
 				r.done <- err
-				abort(append(ok, live[i+1:]...), fmt.Errorf("an update in the same group failed and so did its rollback: %w", serr))
-			} else {
-				abort(append(ok, live[i:]...), fmt.Errorf("savepoint: %w", serr))
+				return
 			}
-			return
-		}
-		if err != nil {
+			if lerr := run.leave(tx); lerr != nil || run.broken != nil {
+				// The transaction is lost: nothing in it can commit.
+				r.done <- err
+				run.rollback()
+				if lerr == nil {
+					lerr = run.broken
+				}
+				failAll(append(ok, live[i+1:]...), lerr)
+				return
+			}
 			r.done <- err
 			continue
 		}
-		head = tx.audit
-		headMoved = headMoved || tx.headMoved
+		entries = append(entries, tx.pending...)
 		ok = append(ok, r)
 	}
 	if len(ok) == 0 {
 		// Nothing was written, and each caller has its own error already;
 		// a failed rollback leaves nothing behind either.
-		sqlTx.Rollback()
+		run.rollback()
 		return
 	}
-	if headMoved {
-		tx := &Tx{tx: sqlTx, db: db, shared: true}
-		if err := tx.saveAuditHead(context.Background(), *head); err != nil {
-			abort(ok, err)
-			return
-		}
-	}
-	if err := sqlTx.Commit(); err != nil {
-		failAll(ok, fmt.Errorf("commit: %w", err))
+	if err := g.finish(run, entries); err != nil {
+		g.head = nil
+		failAll(ok, err)
 		return
 	}
 	for _, r := range ok {
@@ -191,17 +254,96 @@ func (g *groupCommitter) commit(group []*writeReq) {
 	}
 }
 
-// lockHeadFirst takes the audit head's row lock at the start of a PostgreSQL
-// write transaction. Nearly every update appends to the log; taking the lock
-// first, always, gives every transaction the same lock order (head, then
-// rows), so that replicas sharing the database cannot deadlock each other
-// when a group holds the head while later updates in it lock their rows.
-func (tx *Tx) lockHeadFirst(ctx context.Context) error {
-	if tx.db.dialect != Postgres || !tx.db.chained {
+// finish writes the group's audit entries and commits.
+func (g *groupCommitter) finish(run *groupRun, entries []audit.Entry) error {
+	db := g.db
+	ctx := run.ctx
+	if run.sqlTx == nil && len(entries) == 0 {
 		return nil
 	}
-	_, err := tx.lockAuditHead(ctx)
-	return err
+	if run.sqlTx == nil && db.dialect == Postgres && db.chained {
+		// Nothing but audit entries: one statement, its own transaction.
+		return g.appendAlone(ctx, entries)
+	}
+	if run.sqlTx == nil {
+		sqlTx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		run.sqlTx = sqlTx
+	}
+	var next *auditHead
+	if len(entries) > 0 {
+		head := run.head
+		if head == nil {
+			h, err := readAuditHead(ctx, run.sqlTx, db, db.dialect == Postgres)
+			if err != nil {
+				run.rollback()
+				return err
+			}
+			head = &h
+		}
+		h, err := writeAudit(ctx, run.sqlTx, db, *head, entries)
+		if err != nil {
+			run.rollback()
+			return err
+		}
+		next = &h
+	}
+	if err := run.sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if next != nil {
+		g.head = next
+	}
+	return nil
+}
+
+// appendAlone writes entries that make a transaction of their own on
+// PostgreSQL: one statement, checked against the head the writer last saw,
+// and, when another writer has moved the head since, again in a transaction
+// that holds the head's lock.
+func (g *groupCommitter) appendAlone(ctx context.Context, entries []audit.Entry) error {
+	db := g.db
+	if g.head == nil {
+		h, err := readAuditHead(ctx, db.write, db, false)
+		if err != nil {
+			return err
+		}
+		g.head = &h
+	}
+	next, err := writeAudit(ctx, db.write, db, *g.head, entries)
+	if err == nil {
+		g.head = &next
+		return nil
+	}
+	g.head = nil
+	if !errors.Is(err, errStaleHead) {
+		return err
+	}
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	h, err := readAuditHead(ctx, sqlTx, db, true)
+	if err == nil {
+		next, err = writeAudit(ctx, sqlTx, db, h, entries)
+	}
+	if err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	g.head = &next
+	return nil
+}
+
+func (run *groupRun) rollback() {
+	if run.sqlTx != nil {
+		run.sqlTx.Rollback()
+	}
 }
 
 func failAll(rs []*writeReq, err error) {

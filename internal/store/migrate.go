@@ -117,7 +117,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			if applied[m.Version] {
 				continue
 			}
-			if _, err := tx.tx.ExecContext(ctx, m.SQL); err != nil {
+			sqlTx, err := tx.sqlTx()
+			if err != nil {
+				return err
+			}
+			if _, err := sqlTx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

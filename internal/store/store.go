@@ -20,6 +20,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/problem"
 )
 
@@ -178,10 +179,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Set("_time_format", "sqlite")
 	q.Set("_txlock", "immediate")
 	u.RawQuery = q.Encode()
-	write, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	write := sql.OpenDB(sqliteConnector{drv: &sqlite.Driver{}, dsn: u.String()})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -194,11 +192,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Set("_txlock", "deferred")
 	q.Add("_pragma", "query_only(1)")
 	u.RawQuery = q.Encode()
-	read, err := sql.Open("sqlite", u.String())
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
+	read := sql.OpenDB(sqliteConnector{drv: &sqlite.Driver{}, dsn: u.String()})
 	n := opts.ReadConns
 	if n <= 0 {
 		n = 4
@@ -332,20 +326,22 @@ func (db *DB) Stats() []PoolStats {
 // Tx is one transaction. Its time is fixed when it begins, so every row a
 // change writes carries the same timestamp as its audit entry.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
-	// audit is the log's last entry once this transaction has read or
-	// appended one; headMoved says audit_head must be brought up to it
-	// before commit (once per transaction, not once per entry).
-	audit     *auditHead
-	headMoved bool
+	// tx is the database transaction; in a group it is begun at the first
+	// statement of the first update that runs one (see groupRun.enter).
+	tx   *sql.Tx
+	db   *DB
+	pool *sql.DB
+	now  time.Time
+	// pending holds the audit entries this transaction appended, sealed and
+	// written just before it commits (see appendAudit).
+	pending []audit.Entry
 	// shared is set when the transaction carries several updates (group
 	// commit): one caller's cancelled context must not abort the others'.
 	shared bool
-	// prepared holds the statements of a shared transaction that its
-	// updates run again and again (see execPrepared).
-	prepared map[string]*sql.Stmt
+	// run is the group this update belongs to; savepoint says the update
+	// has entered it (its first statement has run).
+	run       *groupRun
+	savepoint bool
 }
 
 // update runs fn in a read-write transaction and returns once the change is
@@ -363,6 +359,8 @@ func (db *DB) view(ctx context.Context, fn func(*Tx) error) error {
 	return db.run(ctx, db.read, true, fn)
 }
 
+// run runs fn in a transaction of its own on pool, outside the group
+// committer.
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx) error) error {
 	var opts *sql.TxOptions
 	if readOnly && db.dialect == Postgres {
@@ -372,10 +370,14 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{tx: sqlTx, db: db, now: db.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{tx: sqlTx, db: db, pool: pool, now: db.Now().UTC().Truncate(time.Microsecond)}
 	err = fn(tx)
-	if err == nil && tx.headMoved {
-		err = tx.saveAuditHead(ctx, *tx.audit)
+	if err == nil && len(tx.pending) > 0 {
+		var head auditHead
+		head, err = readAuditHead(ctx, sqlTx, db, db.dialect == Postgres)
+		if err == nil {
+			_, err = writeAudit(ctx, sqlTx, db, head, tx.pending)
+		}
 	}
 	if err != nil {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
@@ -389,12 +391,31 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(*Tx)
 	return nil
 }
 
+// sqlTx returns the database transaction for a statement, entering the
+// group's transaction first when tx belongs to one.
+func (tx *Tx) sqlTx() (*sql.Tx, error) {
+	if tx.run != nil && !tx.savepoint && tx.tx == nil {
+		if err := tx.run.enter(tx); err != nil {
+			return nil, err
+		}
+	}
+	return tx.tx, nil
+}
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+	t, err := tx.sqlTx()
+	if err != nil {
+		return nil, err
+	}
+	return t.ExecContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+	t, err := tx.sqlTx()
+	if err != nil {
+		return nil, err
+	}
+	return t.QueryContext(tx.ctx(ctx), tx.db.rebind(query), args...)
 }
 
 // scanner is what a scan function reads one row from: *sql.Row or *sql.Rows.
@@ -419,26 +440,35 @@ func queryAll[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error),
 	return out, rows.Err()
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)
+// row is the result of queryRow: a *sql.Row, or the error that kept the
+// query from running.
+type row struct {
+	r   *sql.Row
+	err error
 }
 
-// execPrepared is exec for a statement every update of a group runs, such as
-// the audit log's INSERT: a shared transaction prepares it once, which spares
-// SQLite parsing it for each update.
-func (tx *Tx) execPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if tx.prepared == nil {
-		return tx.exec(ctx, query, args...)
+// Scan copies the row's columns into dest, as sql.Row.Scan does.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
 	}
-	st, ok := tx.prepared[query]
-	if !ok {
-		var err error
-		if st, err = tx.tx.PrepareContext(tx.ctx(ctx), tx.db.rebind(query)); err != nil {
-			return nil, err
-		}
-		tx.prepared[query] = st
+	return r.r.Scan(dest...)
+}
+
+// Err reports the error of the query, as sql.Row.Err does.
+func (r row) Err() error {
+	if r.err != nil {
+		return r.err
 	}
-	return st.ExecContext(tx.ctx(ctx), args...)
+	return r.r.Err()
+}
+
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
+	t, err := tx.sqlTx()
+	if err != nil {
+		return row{err: err}
+	}
+	return row{r: t.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)}
 }
 
 // ctx detaches a statement in a shared transaction from its caller's
@@ -533,6 +563,10 @@ func (v timeValue) Scan(src any) error {
 }
 
 func (v timeValue) parse(s string) error {
+	if t, ok := parseSQLTime(s); ok {
+		*v.t = t
+		return nil
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			*v.t = t.UTC()
@@ -540,4 +574,66 @@ func (v timeValue) parse(s string) error {
 		}
 	}
 	return fmt.Errorf("cannot parse time %q", s)
+}
+
+// parseSQLTime reads the layout SQLite's driver writes times in,
+// "2006-01-02 15:04:05.999999999-07:00" (fraction and offset optional, "Z"
+// or "+00:00" for UTC), much faster than time.Parse. It says false for
+// anything else, which the caller then parses the slow way.
+func parseSQLTime(s string) (time.Time, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) int {
+		n := 0
+		for _, c := range []byte(s[i:j]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec := num(11, 13), num(14, 16), num(17, 19)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest := s[19:]
+	nsec := 0
+	if len(rest) > 0 && rest[0] == '.' {
+		i := 1
+		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+			i++
+		}
+		digits := i - 1
+		if digits == 0 || digits > 9 {
+			return time.Time{}, false
+		}
+		nsec = num(20, 20+digits)
+		for range 9 - digits {
+			nsec *= 10
+		}
+		rest = rest[i:]
+	}
+	offset := 0
+	switch {
+	case rest == "" || rest == "Z":
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, om := num(len(s)-5, len(s)-3), num(len(s)-2, len(s))
+		if oh < 0 || oh > 23 || om < 0 || om > 59 {
+			return time.Time{}, false
+		}
+		offset = oh*3600 + om*60
+		if rest[0] == '-' {
+			offset = -offset
+		}
+	default:
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day {
+		return time.Time{}, false // 31 February and the like
+	}
+	return t.Add(-time.Duration(offset) * time.Second), true
 }

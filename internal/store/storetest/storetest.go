@@ -101,6 +101,13 @@ func PostgresURL(t testing.TB) string {
 	return u.String()
 }
 
+// Open opens and migrates the database at dsn (from SQLiteURL or
+// PostgresURL), closed when the test ends.
+func Open(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	return open(t, dsn)
+}
+
 func open(t testing.TB, dsn string) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn, store.Options{})

@@ -548,9 +548,15 @@ func ValidateDecision(e EntrySnapshot, d Decision) error {
 			p.Add("factors", fmt.Sprintf("unknown factor %q: want size, infrastructure, cost and risk", f))
 		}
 	}
-	for _, f := range catalog.Factors() {
-		if d.Factors[f] == "" {
-			p.Add("factors."+string(f), "is required: say how this §164.306(b)(2) factor was considered")
+	// The four §164.306(b)(2) factors are the "why" of §164.306(d)(3)(ii)(A):
+	// required where the specification itself is not implemented (an
+	// alternative, or neither), optional where it is implemented as
+	// specified, which needs no justification.
+	if d.Outcome.RequiresReason() {
+		for _, f := range catalog.Factors() {
+			if d.Factors[f] == "" {
+				p.Add("factors."+string(f), "is required: say how this §164.306(b)(2) factor was considered in deciding not to implement the specification as written")
+			}
 		}
 	}
 	checkText(p, "alternative", d.Alternative, MaxLongText)

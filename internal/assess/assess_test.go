@@ -137,7 +137,14 @@ func TestValidateDecision(t *testing.T) {
 		{"not implemented without rationale", enc, Decision{Citation: enc.Citation, Outcome: catalog.OutcomeNotImplemented, RiskAnalysisRef: "RA", Factors: fullFactors(), DecidedBy: "S", DecidedAt: t0}, "rationale"},
 		{"not implemented without risk analysis", enc, Decision{Citation: enc.Citation, Outcome: catalog.OutcomeNotImplemented, Rationale: "r", Factors: fullFactors(), DecidedBy: "S", DecidedAt: t0}, "risk_analysis_ref"},
 		{"not implemented complete", enc, Decision{Citation: enc.Citation, Outcome: catalog.OutcomeNotImplemented, Rationale: "r", RiskAnalysisRef: "RA", Factors: fullFactors(), DecidedBy: "S", DecidedAt: t0}, ""},
-		{"missing factor", enc, withFactors(base(catalog.OutcomeImplemented), map[catalog.Factor]string{"size": "x", "cost": "y", "risk": "z"}), "factors.infrastructure"},
+		// §164.306(d)(3)(ii)(A) asks for the reasons only where the
+		// specification itself is not implemented: the factors are optional
+		// for "implemented as specified", required for the other outcomes.
+		{"implemented without factors", enc, withFactors(base(catalog.OutcomeImplemented), nil), ""},
+		{"implemented with some factors", enc, withFactors(base(catalog.OutcomeImplemented), map[catalog.Factor]string{"size": "x"}), ""},
+		{"alternative missing a factor", enc, withFactors(Decision{Citation: enc.Citation, Outcome: catalog.OutcomeAlternative, Alternative: "a", Rationale: "r", RiskAnalysisRef: "RA", DecidedBy: "S", DecidedAt: t0},
+			map[catalog.Factor]string{"size": "x", "cost": "y", "risk": "z"}), "factors.infrastructure"},
+		{"not implemented without factors", enc, withFactors(Decision{Citation: enc.Citation, Outcome: catalog.OutcomeNotImplemented, Rationale: "r", RiskAnalysisRef: "RA", DecidedBy: "S", DecidedAt: t0}, nil), "factors.cost"},
 		{"unknown factor", enc, withFactors(base(catalog.OutcomeImplemented), map[catalog.Factor]string{"size": "x", "infrastructure": "i", "cost": "y", "risk": "z", "mood": "m"}), "factors"},
 		{"required entry", req, Decision{Citation: req.Citation, Outcome: catalog.OutcomeImplemented, Factors: fullFactors(), DecidedBy: "S", DecidedAt: t0}, "citation"},
 	}
@@ -196,7 +203,10 @@ func TestBlockers(t *testing.T) {
 			s.Decisions = s.Decisions[1:]
 		}, Blocker{Citation: "164.308(a)(3)(ii)(A)", Field: "decision"}},
 		{"incomplete decision", func(s *Sheet) {
-			s.Decisions[0].Factors = nil
+			s.Decisions[0].DecidedBy = ""
+		}, Blocker{Citation: "164.308(a)(3)(ii)(A)", Field: "decision"}},
+		{"not implemented without its factors", func(s *Sheet) {
+			s.Decisions[0] = Decision{Citation: s.Decisions[0].Citation, Outcome: catalog.OutcomeNotImplemented, Rationale: "r", RiskAnalysisRef: "RA", DecidedBy: "S", DecidedAt: t0}
 		}, Blocker{Citation: "164.308(a)(3)(ii)(A)", Field: "decision"}},
 		{"category not reviewed", func(s *Sheet) { s.Reviews = s.Reviews[1:] }, Blocker{Category: catalog.Administrative, Field: "review"}},
 	}

@@ -84,7 +84,10 @@ func TestAssessmentAPI(t *testing.T) {
 			{"N/A without reason", "PATCH", path + "/responses/164.314(b)(2)", `{"status":"not_applicable"}`, 422, "na_reason"},
 			{"unknown status", "PATCH", path + "/responses/164.312(b)", `{"status":"done"}`, 422, "status"},
 			{"decision without rationale", "PUT", path + "/decisions/164.312(a)(2)(iv)", `{"outcome":"not_implemented","risk_analysis_ref":"RA 2026","factors":` + fullFactorsJSON + `}`, 422, "rationale"},
-			{"decision without factors", "PUT", path + "/decisions/164.312(a)(2)(iii)", `{"outcome":"implemented"}`, 422, "factors.size"},
+			// The factors are the reasons for not implementing the
+			// specification as written: required for "neither" and
+			// "alternative", optional for "implemented as specified".
+			{"decision without factors", "PUT", path + "/decisions/164.312(a)(2)(iii)", `{"outcome":"not_implemented","rationale":"r","risk_analysis_ref":"RA"}`, 422, "factors.size"},
 			{"alternative without measure", "PUT", path + "/decisions/164.312(a)(2)(iii)", `{"outcome":"alternative","rationale":"r","risk_analysis_ref":"RA","factors":` + fullFactorsJSON + `}`, 422, "alternative"},
 			{"decision for a required entry", "PUT", path + "/decisions/164.312(b)", `{"outcome":"implemented","factors":` + fullFactorsJSON + `}`, 422, "citation"},
 			{"contributor reviews", "POST", path + "/reviews/financial", `{}`, 403, ""},

@@ -131,6 +131,16 @@ func (a *assessAPI) sheet(id int64) demoSheet {
 	return s
 }
 
+// responseStatus is the status of the response to citation, "" for none.
+func (s demoSheet) responseStatus(citation string) string {
+	for _, r := range s.Responses {
+		if r.Citation == citation {
+			return r.Status
+		}
+	}
+	return ""
+}
+
 // clearField empties a form field.
 func clearField(css string) chromedp.Action[chromedp.Void] {
 	q, _ := json.Marshal(css)
@@ -369,7 +379,14 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		case "na_reason":
 			code = priya.call("PATCH", path+"/responses/"+url.PathEscape(bl.Citation), map[string]string{"na_reason": "No clearinghouse functions."}, nil)
 		case "decision":
-			code = priya.call("PUT", path+"/decisions/"+url.PathEscape(bl.Citation), map[string]any{"outcome": "implemented", "factors": factors}, nil)
+			// The decision agrees with the response (an alternative where
+			// the response says partly in place).
+			decision := map[string]any{"outcome": "implemented", "factors": factors}
+			if priya.sheet(id).responseStatus(bl.Citation) == "partial" {
+				decision = map[string]any{"outcome": "alternative", "alternative": "A compensating measure.", "rationale": "Not reasonable as written.",
+					"risk_analysis_ref": "RA 2026", "factors": factors}
+			}
+			code = priya.call("PUT", path+"/decisions/"+url.PathEscape(bl.Citation), decision, nil)
 		default:
 			continue
 		}

@@ -515,6 +515,36 @@ func (d *Decision) Normalize() {
 	}
 }
 
+// CheckAgreement reports, on the outcome, where addressable decision d
+// contradicts the response r to the same specification: "implemented as
+// specified" with a response that is not implemented; an equivalent
+// alternative without a response that says what is in place (implemented or
+// partially, with a narrative); "neither" with a response other than not
+// implemented. A response not yet given, or not applicable, is judged
+// elsewhere (it has its own blocker, or no decision to agree with).
+func CheckAgreement(d Decision, r Response) validate.Error {
+	p := validate.Error{}
+	if r.Status == "" || r.Status == NotApplicable {
+		return p
+	}
+	switch d.Outcome {
+	case catalog.OutcomeImplemented:
+		if r.Status != Implemented {
+			p.Add("outcome", fmt.Sprintf("says the specification is implemented as specified, but the response says %q: change the response, or record an alternative or neither", strings.ToLower(r.Status.Label())))
+		}
+	case catalog.OutcomeAlternative:
+		if (r.Status != Implemented && r.Status != Partial) || strings.TrimSpace(r.Narrative) == "" {
+			p.Add("outcome", fmt.Sprintf("says an equivalent alternative is in place, but the response says %q%s: the response must say what is in place (implemented or partially implemented, with how it is met)",
+				strings.ToLower(r.Status.Label()), map[bool]string{true: " without saying how", false: ""}[strings.TrimSpace(r.Narrative) == ""]))
+		}
+	case catalog.OutcomeNotImplemented:
+		if r.Status != NotImplemented {
+			p.Add("outcome", fmt.Sprintf("says neither the specification nor an alternative is implemented, but the response says %q: record an equivalent alternative if one is in place", strings.ToLower(r.Status.Label())))
+		}
+	}
+	return p
+}
+
 // ValidateDecision reports every problem with d as the decision for entry e.
 func ValidateDecision(e EntrySnapshot, d Decision) error {
 	p := validate.Error{}

@@ -2,6 +2,7 @@ package assess
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -331,5 +332,53 @@ func TestProfileValidate(t *testing.T) {
 	term := OfficialTerm{Name: "Sam", From: t0, To: t0.AddDate(0, 0, -1)}
 	if _, ok := fields(term.Validate("official."))["official.to"]; !ok {
 		t.Errorf("OfficialTerm.Validate = %v, want official.to", term.Validate("official."))
+	}
+}
+
+// TestCheckAgreement: an addressable decision's outcome must match what the
+// response says is in place (issue 12, "Decision and response agree").
+func TestCheckAgreement(t *testing.T) {
+	d := func(o catalog.Outcome) Decision { return Decision{Outcome: o} }
+	r := func(s ResponseStatus, narrative string) Response { return Response{Status: s, Narrative: narrative} }
+	tests := []struct {
+		name  string
+		d     Decision
+		r     Response
+		agree bool
+	}{
+		{"implemented, implemented", d(catalog.OutcomeImplemented), r(Implemented, "x"), true},
+		{"implemented, partial", d(catalog.OutcomeImplemented), r(Partial, "x"), false},
+		{"implemented, not implemented", d(catalog.OutcomeImplemented), r(NotImplemented, ""), false},
+		{"alternative, implemented with how", d(catalog.OutcomeAlternative), r(Implemented, "screen locks"), true},
+		{"alternative, partial with how", d(catalog.OutcomeAlternative), r(Partial, "screen locks on half"), true},
+		{"alternative, no narrative", d(catalog.OutcomeAlternative), r(Implemented, "  "), false},
+		{"alternative, not implemented", d(catalog.OutcomeAlternative), r(NotImplemented, "nothing"), false},
+		{"neither, not implemented", d(catalog.OutcomeNotImplemented), r(NotImplemented, ""), true},
+		{"neither, implemented", d(catalog.OutcomeNotImplemented), r(Implemented, "x"), false},
+		{"neither, partial", d(catalog.OutcomeNotImplemented), r(Partial, "x"), false},
+		{"no response yet", d(catalog.OutcomeImplemented), Response{}, true},
+		{"not applicable", d(catalog.OutcomeImplemented), r(NotApplicable, ""), true},
+	}
+	for _, tt := range tests {
+		p := CheckAgreement(tt.d, tt.r)
+		if got := len(p) == 0; got != tt.agree {
+			t.Errorf("%s: CheckAgreement = %v, want agreement %t", tt.name, p, tt.agree)
+		}
+		if !tt.agree && p["outcome"] == "" {
+			t.Errorf("%s: the problem is not on the outcome: %v", tt.name, p)
+		}
+	}
+	// A disagreement blocks sign-off.
+	a := newAssessment(t)
+	s := complete(a)
+	for i := range s.Responses {
+		if s.Responses[i].Citation == "164.312(a)(2)(iv)" {
+			s.Responses[i].Status = NotImplemented
+		}
+	}
+	if !slices.ContainsFunc(Blockers(a, s.Responses, s.Decisions, s.Reviews), func(b Blocker) bool {
+		return b.Citation == "164.312(a)(2)(iv)" && b.Field == "decision"
+	}) {
+		t.Error("a decision of implemented over a not-implemented response does not block sign-off")
 	}
 }

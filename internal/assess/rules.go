@@ -73,6 +73,8 @@ func Blockers(a Assessment, responses []Response, decisions []Decision, reviews 
 			out = append(out, Blocker{e.Citation, e.Category, "decision", fmt.Sprintf("addressable %s %s has no documented decision (§164.306(d)(3))", e.Citation, e.Title)})
 		case ValidateDecision(e, d) != nil:
 			out = append(out, Blocker{e.Citation, e.Category, "decision", fmt.Sprintf("the decision for %s %s is incomplete: %v", e.Citation, e.Title, ValidateDecision(e, d))})
+		case len(CheckAgreement(d, r)) > 0:
+			out = append(out, Blocker{e.Citation, e.Category, "decision", fmt.Sprintf("the decision for %s %s %s", e.Citation, e.Title, CheckAgreement(d, r)["outcome"])})
 		}
 	}
 	for _, c := range a.Categories() {

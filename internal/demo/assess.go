@@ -74,7 +74,14 @@ var lastYear = map[string]answer{
 	"164.308(a)(7)(ii)(A)": {status: assess.Implemented, owner: "BrightPath IT", narrative: "The EHR vendor backs up the EHR; the shared drive is copied nightly to the external backup drive."},
 	"164.308(a)(7)(ii)(B)": {status: assess.Implemented, owner: "Sam Okafor", narrative: "Disaster recovery plan: EHR reachable from any clinic or home; spare laptops at Oak Avenue."},
 	"164.308(a)(7)(ii)(C)": {status: assess.Implemented, owner: "Dr Maria Alvarez", narrative: "Paper downtime forms and a call list; the other clinic takes over scheduling."},
-	"164.308(a)(7)(ii)(D)": {status: assess.Partial, owner: "Sam Okafor", target: 9, narrative: "Restore of the shared drive tested once; no full exercise of the plan yet.", decision: implemented("An untested plan may fail when needed.")},
+	"164.308(a)(7)(ii)(D)": {status: assess.Partial, owner: "Sam Okafor", target: 9, narrative: "Restore of the shared drive tested once; no full exercise of the plan yet.", decision: &assess.Decision{
+		Outcome: catalog.OutcomeAlternative,
+		Alternative: "Instead of a full exercise of the contingency plan, BrightPath IT restores the shared drive from backup once a year while Sam Okafor watches, " +
+			"and the plan's call list and EHR downtime steps are read through at the spring staff meeting; what fails is fixed and the plan revised.",
+		Rationale: "A full exercise would close both clinics for half a day; for a two-site practice whose EHR is hosted by its vendor, a yearly restore test and " +
+			"a walk-through test the parts the practice runs itself.",
+		Factors: factors("Two clinics, 14 staff, no in-house IT.", "The EHR and its backups are the vendor's; the practice restores only the shared drive.",
+			"A full exercise costs half a day of closed clinics.", "An untested plan may fail when needed; the restore test covers the likeliest failure.")}},
 	"164.308(a)(7)(ii)(E)": {status: assess.Implemented, owner: "Sam Okafor", narrative: "EHR and phones critical; lab interface and fax important; the rest can wait a week.", decision: implemented("Knowing what to restore first shortens an outage.")},
 	"164.308(a)(8)":        {status: assess.Implemented, owner: "Sam Okafor", narrative: "This assessment, repeated every year and after major changes."},
 	"164.308(b)(3)":        {status: assess.Implemented, owner: "Dr Maria Alvarez", narrative: "BAAs with ClearChart (EHR), Harbor Medical Billing, BrightPath IT and the fax-to-email service."},
@@ -96,15 +103,19 @@ var lastYear = map[string]answer{
 	"164.312(a)(2)(i)":   {status: assess.Implemented, owner: "Sam Okafor", narrative: "Everyone has their own EHR and Windows account; no shared log-ins."},
 	"164.312(a)(2)(ii)":  {status: assess.Implemented, owner: "Sam Okafor", narrative: "The EHR vendor's break-glass account, sealed envelope in the safe."},
 	"164.312(a)(2)(iii)": {status: assess.Implemented, owner: "Sam Okafor", narrative: "EHR logs off after 10 minutes idle; Windows locks after 5 minutes.", decision: implemented("Unattended screens in exam rooms are a likely risk.")},
-	"164.312(a)(2)(iv)": {status: assess.Partial, owner: "Sam Okafor", target: 12, narrative: "Laptops encrypted with BitLocker and phones with device encryption; the old external backup drive is not encrypted.", decision: &assess.Decision{
-		Outcome: catalog.OutcomeNotImplemented,
-		Rationale: "The 2016 backup drive and the backup software in use cannot encrypt, and replacing both this year is not reasonable for the practice. " +
-			"The standard is met by compensating measures: the drive never leaves the Main Street clinic, is kept in a locked drawer in the manager's office " +
-			"with a sign-out log, holds only the shared drive (the EHR is backed up, encrypted, by its vendor), and is listed in the device inventory. " +
-			"Replacement with an encrypted drive is in the risk treatment plan for next year.",
+	"164.312(a)(2)(iv)": {status: assess.Partial, owner: "Sam Okafor", target: 12, narrative: "Laptops are encrypted with BitLocker and phones with device encryption, as specified. " +
+		"The 2016 external backup drive cannot be encrypted; until it is replaced it is protected by the alternative measure recorded in the decision. " +
+		"Replacing it with an encrypted drive is a risk management task: Sam Okafor, by the target date.", decision: &assess.Decision{
+		Outcome: catalog.OutcomeAlternative,
+		Alternative: "For the one device that cannot be encrypted, the 2016 backup drive: it never leaves the Main Street clinic, is kept in a locked drawer in the " +
+			"manager's office with a sign-out log checked weekly, holds only the shared drive (the EHR is backed up, encrypted, by its vendor), and is listed in " +
+			"the device inventory. Together these keep the drive's ePHI from anyone who is not authorised, which is what encryption at rest protects against.",
+		Rationale: "Encryption as specified is in place on every laptop and phone. The backup software in use supports only this drive model and cannot encrypt " +
+			"it, so encrypting it is not possible without replacing both; the measures above protect it equivalently in the meantime. The replacement is not " +
+			"a reason for this decision but a task of the risk management plan (§164.308(a)(1)(ii)(B)), with an owner and a date on the response.",
 		Factors: factors("A small practice without in-house IT.", "The backup software supports only this drive model.",
-			"Replacement drive and software licence about $1,800 plus BrightPath IT's time.",
-			"Theft of the drive is unlikely (locked drawer, one site) but its impact is high.")}},
+			"Replacement drive and software licence about $1,800 plus BrightPath IT's time, planned for next year.",
+			"Theft of the drive is unlikely (locked drawer, one site, sign-out log) but its impact would be high, hence the alternative now and the replacement.")}},
 	"164.312(b)":       {status: assess.Implemented, owner: "Sam Okafor", narrative: "The EHR keeps an audit trail of every access; Windows security logs kept 90 days."},
 	"164.312(c)(2)":    {status: assess.Implemented, owner: "Sam Okafor", narrative: "EHR audit trail and record versions show any change to a record.", decision: implemented("Undetected alteration of records is unlikely but critical.")},
 	"164.312(d)":       {status: assess.Implemented, owner: "Sam Okafor", narrative: "Passwords plus a second factor on the EHR and on email."},

@@ -634,6 +634,13 @@ func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d 
 		if err := assess.ValidateDecision(e, d); err != nil {
 			return err
 		}
+		r, err := tx.currentResponse(ctx, id, d.Citation)
+		if err != nil {
+			return err
+		}
+		if err := assess.CheckAgreement(d, r).Err(); err != nil {
+			return err
+		}
 		prev, err := tx.savedVersion(ctx, "assess_decisions", id, d.Citation)
 		if err != nil {
 			return err
@@ -648,6 +655,16 @@ func (db *DB) SaveDecision(ctx context.Context, actor Actor, orgID, id int64, d 
 		return assess.Decision{}, fmt.Errorf("save decision: %w", err)
 	}
 	return d, nil
+}
+
+// currentResponse is the saved response to citation, the zero Response when
+// none has been saved.
+func (tx *Tx) currentResponse(ctx context.Context, id int64, citation string) (assess.Response, error) {
+	rs, err := tx.responses(ctx, `SELECT `+responseColumns+` FROM assess_responses WHERE assessment_id = ? AND citation = ?`, id, citation)
+	if err != nil || len(rs) == 0 {
+		return assess.Response{}, err
+	}
+	return rs[0], nil
 }
 
 func normalDecision(d assess.Decision) assess.Decision {
@@ -761,6 +778,21 @@ func (db *DB) SaveEntries(ctx context.Context, actor Actor, orgID, id int64, edi
 				}
 			}
 			if ed.Decision != nil {
+				// The decision must agree with the response as it will stand:
+				// the one in this change, else the one saved.
+				r := ed.Response
+				if r == nil {
+					cur, err := tx.currentResponse(ctx, id, e.Citation)
+					if err != nil {
+						return err
+					}
+					r = &cur
+				}
+				if len(p.Decision) == 0 {
+					if agree := assess.CheckAgreement(*ed.Decision, *r); len(agree) > 0 {
+						p.Decision = agree
+					}
+				}
 				if prevD[i], err = tx.savedVersion(ctx, "assess_decisions", id, e.Citation); err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -130,13 +131,37 @@ func TestAssessmentPages(t *testing.T) {
 			if !e.Assessable() {
 				continue
 			}
-			if _, ok := sh.Response(e.Citation); !ok {
-				if _, err := db.SaveResponse(ctx, store.Actor{Name: "test"}, org.ID, id, assess.Response{Citation: e.Citation, Status: assess.Implemented}); err != nil {
+			if r, ok := sh.Response(e.Citation); !ok {
+				if _, err := db.SaveResponse(ctx, store.Actor{Name: "test"}, org.ID, id, assess.Response{Citation: e.Citation, Status: assess.Implemented, Narrative: "In place."}); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, decided := sh.Decision(e.Citation); decided && r.Narrative == "" {
+				// A decision's alternative needs the response to say what is
+				// in place.
+				r.Narrative = "In place as the decision describes."
+				if _, err := db.SaveResponse(ctx, store.Actor{Name: "test"}, org.ID, id, r); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if _, ok := sh.Decision(e.Citation); !ok && e.Requirement == catalog.Addressable {
+				// The decision agrees with the response: implemented as
+				// specified, an alternative for what is partly in place,
+				// neither for what is not.
 				d := assess.Decision{Citation: e.Citation, Outcome: catalog.OutcomeImplemented, DecidedBy: "test", Factors: map[catalog.Factor]string{}}
+				if r, ok := sh.Response(e.Citation); ok {
+					switch r.Status {
+					case assess.Partial:
+						d.Outcome, d.Alternative, d.Rationale, d.RiskAnalysisRef = catalog.OutcomeAlternative, "a compensating measure", "r", "RA"
+						if r.Narrative == "" {
+							r.Narrative = "In place in part."
+							if _, err := db.SaveResponse(ctx, store.Actor{Name: "test"}, org.ID, id, r); err != nil {
+								t.Fatal(err)
+							}
+						}
+					case assess.NotImplemented:
+						d.Outcome, d.Rationale, d.RiskAnalysisRef = catalog.OutcomeNotImplemented, "r", "RA"
+					}
+				}
 				for _, f := range catalog.Factors() {
 					d.Factors[f] = "ok"
 				}
@@ -153,7 +178,9 @@ func TestAssessmentPages(t *testing.T) {
 		for _, c := range sh.Assessment.Categories() {
 			webtest.WantPage(t, webtest.PostForm(t, sam, base+"/reviews/"+string(c), url.Values{"note": {"ok"}}), 303)
 		}
-		webtest.WantPage(t, webtest.PostForm(t, sam, base+"/finalise", nil), 303)
+		if w := webtest.PostForm(t, sam, base+"/finalise", nil); w.Code != http.StatusSeeOther {
+			t.Fatalf("finalise = %d: %s", w.Code, regexp.MustCompile(`(?s)id="blockers-h".{0,999}`).FindString(w.Body.String()))
+		}
 		webtest.WantPage(t, sam.Get(t, base), 200, "Final — signed off by Test sam@example.org", "retained until", "must be kept until")
 		w = sam.Get(t, base+"/table")
 		webtest.WantPage(t, w, 200, "Final — signed off")

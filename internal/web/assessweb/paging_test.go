@@ -152,7 +152,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 			}
 			const n = 45 // more than two pages of 20
 			for i := 1; i <= n; i++ {
-				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: addressable.Citation, Status: assess.Partial, Narrative: fmt.Sprintf("take %d", i)}); err != nil {
+				if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: addressable.Citation, Status: assess.Implemented, Narrative: fmt.Sprintf("take %d", i)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -163,7 +163,7 @@ func TestAssessPagingWalksEveryRowOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rowRE := regexp.MustCompile(`<tr><td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>Partially implemented</td><td>take \d+</td></tr>`)
+			rowRE := regexp.MustCompile(`<tr><td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>Implemented</td><td>take \d+</td></tr>`)
 			nextRE := regexp.MustCompile(`<a href="([^"]+)" rel="next">Older versions of the response</a>`)
 			path := fmt.Sprintf("/orgs/riverside/assessments/%d/entries/%s", a.ID, addressable.Citation)
 			var seen []string

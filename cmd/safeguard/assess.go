@@ -110,19 +110,20 @@ func writeAssessments(w io.Writer, format string, list []assess.Assessment) erro
 		return writeJSON(w, out)
 	case "csv":
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"id", "name", "status", "catalog_profile", "catalog_version", "started_at", "finalised_at", "finalised_by", "retain_until"})
+		cw.Write([]string{"id", "name", "status", "catalog_profile", "catalog_version", "started_at", "finalised_at", "finalised_by", "in_effect", "retain_until"})
 		for _, a := range list {
+			j := a.JSON()
 			cw.Write([]string{strconv.FormatInt(a.ID, 10), a.Name, string(a.Status), a.CatalogProfile, a.CatalogVersion,
-				day(a.StartedAt), day(a.FinalisedAt), a.FinalisedBy, day(a.RetainUntil)})
+				day(a.StartedAt), day(a.FinalisedAt), a.FinalisedBy, strconv.FormatBool(j.InEffect), day(j.RetainUntil)})
 		}
 		cw.Flush()
 		return cw.Error()
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tCATALOGUE\tSTARTED\tFINALISED\tRETAIN UNTIL")
+	fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tCATALOGUE\tSTARTED\tFINALISED\tKEPT")
 	for _, a := range list {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s %s\t%s\t%s\t%s\n", a.ID, a.Name, a.Status, a.CatalogProfile, a.CatalogVersion,
-			day(a.StartedAt), day(a.FinalisedAt), day(a.RetainUntil))
+			day(a.StartedAt), day(a.FinalisedAt), a.JSON().RetentionLabel())
 	}
 	return tw.Flush()
 }
@@ -177,7 +178,7 @@ func writeSheetTable(w io.Writer, sh assess.Sheet, now time.Time) error {
 		fmt.Fprintf(w, ", due %s", day(a.DueAt))
 	}
 	if a.Status == assess.StatusFinal {
-		fmt.Fprintf(w, "; signed off %s by %s; kept until %s", day(a.FinalisedAt), a.FinalisedBy, day(a.RetainUntil))
+		fmt.Fprintf(w, "; signed off %s by %s; kept %s", day(a.FinalisedAt), a.FinalisedBy, a.JSON().RetentionLabel())
 	}
 	fmt.Fprintln(w)
 

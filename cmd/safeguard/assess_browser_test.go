@@ -422,7 +422,7 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		)
 	}
 	b.Do(chromedp.WaitVisible(chromedp.CSS("#no-blockers")), chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#final-note")))
-	if note := b.Text("#final-note"); !strings.Contains(note, "Final — signed off by Sam Okafor") || !strings.Contains(note, "retained until") {
+	if note := b.Text("#final-note"); !strings.Contains(note, "Final — signed off by Sam Okafor") || !strings.Contains(note, "kept while in effect") {
 		t.Errorf("final note %q", note)
 	}
 

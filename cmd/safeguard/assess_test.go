@@ -43,7 +43,7 @@ func TestAssessCLI(t *testing.T) {
 		t.Fatalf("assess list = %d %q %q", code, out, errOut)
 	}
 	current, last := list[0], list[1]
-	if current.Status != assess.StatusDraft || last.Status != assess.StatusFinal || last.RetainUntil.IsZero() {
+	if current.Status != assess.StatusDraft || last.Status != assess.StatusFinal || !last.InEffect || !last.RetainUntil.IsZero() {
 		t.Errorf("demo assessments = %+v", list)
 	}
 

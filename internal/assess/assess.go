@@ -300,6 +300,13 @@ func (a Assessment) Categories() []catalog.Category {
 // Editable reports whether responses, decisions and reviews may change.
 func (a Assessment) Editable() bool { return a.Status != StatusFinal }
 
+// InEffect reports whether a is the final assessment in effect: signed off
+// and not yet replaced by a newer one (whose sign-off sets a's last
+// effective date).
+func (a Assessment) InEffect() bool {
+	return a.Status == StatusFinal && (a.LastEffective.IsZero() || a.LastEffective.Equal(a.FinalisedAt))
+}
+
 // RetainUntil is the first day a record last in effect on lastEffective may
 // be destroyed: six years later (§164.316(b)(2)(i)).
 func RetainUntil(lastEffective time.Time) time.Time {

@@ -45,23 +45,40 @@ type RetentionError struct {
 }
 
 func (e *RetentionError) Error() string {
+	if e.Until.IsZero() {
+		return "the assessment is the one in effect: it must be kept while in effect and six years after a newer one replaces it (§164.316(b)(2)(i))"
+	}
 	return fmt.Sprintf("the assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i))",
 		e.Until.Format("2 January 2006"))
 }
 
 // Unwrap makes the refusal a conflict for whoever reads problems.
 func (e *RetentionError) Unwrap() error {
-	return problem.New(problem.Conflict, fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.",
-		e.Until.Format("2 January 2006")), nil)
+	return problem.New(problem.Conflict, RetentionText(e.Until), nil)
+}
+
+// RetentionText says, as a person reads it, how long an assessment retained
+// until until must be kept; a zero until means it is still in effect.
+func RetentionText(until time.Time) string {
+	if until.IsZero() {
+		return "This assessment is the one in effect: it must be kept while it is, and for six years after a newer assessment is signed off (§164.316(b)(2)(i))."
+	}
+	return fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.",
+		until.Format("2 January 2006"))
 }
 
 // RetainedUntil is the first day a may be deleted, and whether at now it
-// must still be kept. Only a final assessment is retained: six years from
-// its last effective date, or from its sign-off when no retention date was
-// recorded. A draft or one in review may go at any time (zero, false).
+// must still be kept. Only a final assessment is retained: while it is in
+// effect (zero time, true: its last effective date is not known yet), and
+// then six years from its last effective date, the day a newer one was
+// signed off (§164.316(b)(2)(i)). A draft or one in review may go at any
+// time (zero, false).
 func RetainedUntil(a Assessment, now time.Time) (time.Time, bool) {
 	if a.Status != StatusFinal {
 		return time.Time{}, false
+	}
+	if a.InEffect() {
+		return time.Time{}, true
 	}
 	until := a.RetainUntil
 	if until.IsZero() {

@@ -21,11 +21,15 @@ func TestRetainedUntil(t *testing.T) {
 	}{
 		{"draft", Assessment{Status: StatusDraft}, signed, time.Time{}, false},
 		{"in review", Assessment{Status: StatusInReview, RetainUntil: RetainUntil(signed)}, signed, time.Time{}, false},
-		{"final, the day it is signed", Assessment{Status: StatusFinal, FinalisedAt: signed, RetainUntil: RetainUntil(signed)}, signed, signed.AddDate(6, 0, 0), true},
-		{"final, a second before the date", Assessment{Status: StatusFinal, FinalisedAt: signed, RetainUntil: RetainUntil(signed)}, signed.AddDate(6, 0, 0).Add(-time.Second), signed.AddDate(6, 0, 0), true},
-		{"final, on the date", Assessment{Status: StatusFinal, FinalisedAt: signed, RetainUntil: RetainUntil(signed)}, signed.AddDate(6, 0, 0), signed.AddDate(6, 0, 0), false},
-		{"final, replaced later: counts from the last effective date", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: replaced, RetainUntil: RetainUntil(replaced)}, signed.AddDate(6, 0, 1), replaced.AddDate(6, 0, 0), true},
-		{"final with no date recorded: counts from sign-off", Assessment{Status: StatusFinal, FinalisedAt: signed}, signed.AddDate(5, 0, 0), signed.AddDate(6, 0, 0), true},
+		// §164.316(b)(2)(i): six years from when it was last in effect. The
+		// final assessment in effect (not yet replaced) has no end date:
+		// it is kept however long it stays in effect.
+		{"in effect, the day it is signed", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: signed, RetainUntil: RetainUntil(signed)}, signed, time.Time{}, true},
+		{"in effect seven years on, never replaced", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: signed, RetainUntil: RetainUntil(signed)}, signed.AddDate(7, 0, 0), time.Time{}, true},
+		{"in effect, no date recorded", Assessment{Status: StatusFinal, FinalisedAt: signed}, signed.AddDate(5, 0, 0), time.Time{}, true},
+		{"replaced, a second before the date", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: replaced, RetainUntil: RetainUntil(replaced)}, replaced.AddDate(6, 0, 0).Add(-time.Second), replaced.AddDate(6, 0, 0), true},
+		{"replaced, on the date", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: replaced, RetainUntil: RetainUntil(replaced)}, replaced.AddDate(6, 0, 0), replaced.AddDate(6, 0, 0), false},
+		{"replaced later: counts from the last effective date, not sign-off", Assessment{Status: StatusFinal, FinalisedAt: signed, LastEffective: replaced, RetainUntil: RetainUntil(replaced)}, signed.AddDate(6, 0, 1), replaced.AddDate(6, 0, 0), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,7 +45,11 @@ func TestRetainedUntil(t *testing.T) {
 			case !tt.wantKept && err != nil:
 				t.Errorf("CheckDeletable() = %v, want nil", err)
 			}
-			if p, ok := problem.As(err); tt.wantKept && (!ok || p.Kind != problem.Conflict || !strings.Contains(p.Message, tt.wantUntil.Format("2 January 2006"))) {
+			want := tt.wantUntil.Format("2 January 2006")
+			if tt.wantUntil.IsZero() {
+				want = "in effect"
+			}
+			if p, ok := problem.As(err); tt.wantKept && (!ok || p.Kind != problem.Conflict || !strings.Contains(p.Message, want)) {
 				t.Errorf("CheckDeletable() problem = %+v, want a conflict naming %v", p, tt.wantUntil)
 			}
 		})

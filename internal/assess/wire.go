@@ -16,14 +16,37 @@ type AssessmentJSON struct {
 	FinalisedAt    time.Time `json:"finalised_at,omitzero"`
 	FinalisedBy    string    `json:"finalised_by,omitempty"`
 	LastEffective  time.Time `json:"last_effective,omitzero"`
-	RetainUntil    time.Time `json:"retain_until,omitzero"`
-	CopiedFrom     int64     `json:"copied_from,omitempty"`
-	Scope          Scope     `json:"scope"`
+	// RetainUntil is when a replaced final assessment may be deleted; the
+	// one in effect (InEffect) has none yet: it is kept while in effect and
+	// six years after.
+	RetainUntil time.Time `json:"retain_until,omitzero"`
+	InEffect    bool      `json:"in_effect,omitempty"`
+	CopiedFrom  int64     `json:"copied_from,omitempty"`
+	Scope       Scope     `json:"scope"`
 }
 
 // JSON returns a's wire form.
 func (a Assessment) JSON() AssessmentJSON {
-	return AssessmentJSON{ID: a.ID, Name: a.Name, CatalogProfile: a.CatalogProfile, CatalogVersion: a.CatalogVersion,
+	out := AssessmentJSON{ID: a.ID, Name: a.Name, CatalogProfile: a.CatalogProfile, CatalogVersion: a.CatalogVersion,
 		Status: a.Status, EntryCount: len(a.Entries), StartedAt: a.StartedAt, DueAt: a.DueAt, FinalisedAt: a.FinalisedAt,
-		FinalisedBy: a.FinalisedBy, LastEffective: a.LastEffective, RetainUntil: a.RetainUntil, CopiedFrom: a.CopiedFrom, Scope: a.Scope}
+		FinalisedBy: a.FinalisedBy, LastEffective: a.LastEffective, CopiedFrom: a.CopiedFrom, Scope: a.Scope, InEffect: a.InEffect()}
+	if a.Status == StatusFinal && !out.InEffect {
+		out.RetainUntil = a.RetainUntil
+	}
+	if out.InEffect {
+		out.LastEffective = time.Time{}
+	}
+	return out
+}
+
+// RetentionLabel is how long a final assessment is kept, in a few words:
+// "while in effect, then six years" or "until 2 December 2031".
+func (a AssessmentJSON) RetentionLabel() string {
+	switch {
+	case a.InEffect:
+		return "while in effect, then six years"
+	case a.RetainUntil.IsZero():
+		return ""
+	}
+	return "until " + a.RetainUntil.UTC().Format("2 January 2006")
 }

@@ -941,7 +941,7 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 			return err
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.finalise", Object: fmt.Sprintf("assessment:%d", id),
-			Summary: fmt.Sprintf("signed off assessment %q as %s; retained until %s", a.Name, a.FinalisedBy, a.RetainUntil.Format("2006-01-02"))})
+			Summary: fmt.Sprintf("signed off assessment %q as %s; in effect until a newer one is signed off, kept six years after", a.Name, a.FinalisedBy)})
 	})
 	if err != nil {
 		return assess.Assessment{}, fmt.Errorf("finalise assessment: %w", err)

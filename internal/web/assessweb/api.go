@@ -482,8 +482,11 @@ func (h *Handler) apiAssessmentCopy(w http.ResponseWriter, r *http.Request) erro
 // retentionBody is the 409 answer to deleting a record inside its retention
 // period, with the first date deletion is possible.
 type retentionBody struct {
-	Error       web.ErrorDetail `json:"error"`
-	RetainUntil time.Time       `json:"retain_until"`
+	Error web.ErrorDetail `json:"error"`
+	// RetainUntil is the first day deletion is possible; the assessment in
+	// effect has none yet (InEffect).
+	RetainUntil time.Time `json:"retain_until,omitzero"`
+	InEffect    bool      `json:"in_effect,omitempty"`
 }
 
 func (h *Handler) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) error {
@@ -496,8 +499,8 @@ func (h *Handler) apiAssessmentDelete(w http.ResponseWriter, r *http.Request) er
 	if errors.As(err, &re) {
 		h.s.WriteJSON(w, r, http.StatusConflict, retentionBody{
 			Error: web.ErrorDetail{Code: "retained", RequestID: web.RequestID(r.Context()),
-				Message: fmt.Sprintf("This assessment is documentation the rule requires to be kept for six years from its last effective date (§164.316(b)(2)(i)); it can be deleted from %s.", re.Until.Format("2 January 2006"))},
-			RetainUntil: re.Until,
+				Message: assess.RetentionText(re.Until)},
+			RetainUntil: re.Until, InEffect: re.Until.IsZero(),
 		})
 		return nil
 	}

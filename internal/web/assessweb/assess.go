@@ -117,7 +117,7 @@ func (h *Handler) assessBaseOf(r *http.Request, a assess.Assessment) assessBase 
 	b := assessBase{Slug: o.Org.Slug, Base: fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a.ID), A: a, Status: a.Status.Label(),
 		CanWrite: o.Allows(identity.PermOrgWrite) && a.Editable(), CanSec: o.Allows(identity.PermOrgSecurity)}
 	if a.Status == assess.StatusFinal {
-		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; retained until %s.", a.FinalisedBy, web.Day(a.FinalisedAt), web.Day(a.RetainUntil))
+		b.FinalMsg = fmt.Sprintf("Final — signed off by %s on %s; kept %s.", a.FinalisedBy, web.Day(a.FinalisedAt), a.JSON().RetentionLabel())
 	}
 	return b
 }

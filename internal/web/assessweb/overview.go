@@ -123,7 +123,7 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 	v.CanDelete = v.CanSec
 	if until, kept := assess.RetainedUntil(a, now); kept {
 		v.CanDelete = false
-		v.DeleteNote = fmt.Sprintf("This assessment must be kept until %s (six years from its last effective date, §164.316(b)(2)(i)); it can be deleted from then on.", web.Day(until))
+		v.DeleteNote = assess.RetentionText(until)
 	}
 	h.s.Render(w, r, status, "assess_overview", v)
 	return nil

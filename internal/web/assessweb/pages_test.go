@@ -181,7 +181,7 @@ func TestAssessmentPages(t *testing.T) {
 		if w := webtest.PostForm(t, sam, base+"/finalise", nil); w.Code != http.StatusSeeOther {
 			t.Fatalf("finalise = %d: %s", w.Code, regexp.MustCompile(`(?s)id="blockers-h".{0,999}`).FindString(w.Body.String()))
 		}
-		webtest.WantPage(t, sam.Get(t, base), 200, "Final — signed off by Test sam@example.org", "retained until", "must be kept until")
+		webtest.WantPage(t, sam.Get(t, base), 200, "Final — signed off by Test sam@example.org", "kept while in effect, then six years", "the one in effect: it must be kept while it is")
 		w = sam.Get(t, base+"/table")
 		webtest.WantPage(t, w, 200, "Final — signed off")
 		if strings.Contains(w.Body.String(), "<select") || strings.Contains(w.Body.String(), "<textarea") {

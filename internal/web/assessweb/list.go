@@ -75,8 +75,11 @@ func (h *Handler) renderAssessments(w http.ResponseWriter, r *http.Request, stat
 	v.NextURL = web.NextPageURL(r, next)
 	// What the forms offer to copy and compare: the newest assessments and
 	// the one in effect, whichever page of the list is shown.
-	recent, _, err := h.s.DB().AssessmentPage(r.Context(), o.Org.ID, store.Page{Limit: copyChoices})
-	if err != nil {
+	// On the first page of a full-size list they are its first rows.
+	var recent []assess.Assessment
+	if pg.After.IsZero() && (len(as) >= copyChoices || next == nil) {
+		recent = slices.Clone(as[:min(copyChoices, len(as))])
+	} else if recent, _, err = h.s.DB().AssessmentPage(r.Context(), o.Org.ID, store.Page{Limit: copyChoices}); err != nil {
 		return err
 	}
 	last, hasFinal, err := h.s.DB().LastFinalAssessment(r.Context(), o.Org.ID)

@@ -66,11 +66,14 @@ type Profile struct {
 	LocationsCount int      `json:"locations_count"`
 	Locations      []string `json:"locations"`
 	// Patients is the number of patients (providers) or members (plans).
-	Patients       int            `json:"patients"`
-	Systems        []string       `json:"systems"`
-	CatalogProfile string         `json:"catalog_profile"`
-	Officials      []OfficialTerm `json:"officials"`
-	UpdatedAt      time.Time      `json:"updated_at,omitzero"`
+	Patients       int      `json:"patients"`
+	Systems        []string `json:"systems"`
+	CatalogProfile string   `json:"catalog_profile"`
+	// ReviewRule says whether the signer of an assessment may be its only
+	// reviewer.
+	ReviewRule ReviewRule     `json:"review_rule"`
+	Officials  []OfficialTerm `json:"officials"`
+	UpdatedAt  time.Time      `json:"updated_at,omitzero"`
 }
 
 // Official returns the current security official, if there is one.
@@ -87,6 +90,7 @@ func (p Profile) Official() (OfficialTerm, bool) {
 func (p *Profile) Normalize() {
 	p.LegalName = strings.TrimSpace(p.LegalName)
 	p.CatalogProfile = strings.TrimSpace(p.CatalogProfile)
+	p.ReviewRule = ReviewRule(strings.TrimSpace(string(p.ReviewRule)))
 	if p.CatalogProfile == "" {
 		p.CatalogProfile = catalog.ProfileCurrent
 	}
@@ -143,6 +147,9 @@ func (p Profile) Validate(kinds, profiles []string) error {
 	if !slices.Contains(profiles, p.CatalogProfile) {
 		e.Add("catalog_profile", "must be one of "+strings.Join(profiles, ", "))
 	}
+	if !p.ReviewRule.Valid() {
+		e.Add("review_rule", fmt.Sprintf("must be empty (automatic), %q or %q", ReviewRuleSeparate, ReviewRuleAny))
+	}
 	return e.Err()
 }
 
@@ -191,9 +198,13 @@ type EntrySnapshot struct {
 	Standard    string              `json:"standard"`
 }
 
-// Assessable reports whether the entry needs an answer before sign-off:
-// every specification and every standard without specifications. A standard
-// that has specifications is answered through them.
+// Assessable reports whether the entry needs an answer before sign-off.
+// Since catalogue snapshots taken by [New] mark every standard required,
+// that is every entry: a standard is met in its own right (§164.306(c)),
+// not only through its implementation specifications. Assessments begun
+// before that (their snapshots leave a standard with specifications without
+// a requirement) keep answering such standards through their
+// specifications only, so a finished record never changes.
 func (e EntrySnapshot) Assessable() bool { return e.Requirement != "" }
 
 // Scope is what the organisation had in scope when an assessment was
@@ -216,6 +227,9 @@ type Assessment struct {
 	DueAt          time.Time       `json:"due_at,omitzero"`
 	FinalisedAt    time.Time       `json:"finalised_at,omitzero"`
 	FinalisedBy    string          `json:"finalised_by,omitempty"`
+	// Attestation is the statement the signer confirmed, as worded then;
+	// empty for assessments signed off before Safeguard asked for one.
+	Attestation string `json:"attestation,omitempty"`
 	// LastEffective is the last date the assessment was the organisation's
 	// current one: its finalisation, moved on to the finalisation of the
 	// assessment that replaces it.
@@ -249,8 +263,14 @@ func New(cat *catalog.Catalog, profileID, name string, startedAt, dueAt time.Tim
 	}
 	a := Assessment{Name: name, CatalogProfile: prof.ID, CatalogVersion: cat.Version, Status: StatusDraft, StartedAt: startedAt, DueAt: dueAt}
 	for _, en := range prof.Entries() {
+		req := en.Requirement
+		if en.Kind == catalog.KindStandard {
+			// Every standard must be met (§164.306(c)), including those
+			// whose implementation specifications the catalogue lists.
+			req = catalog.Required
+		}
 		a.Entries = append(a.Entries, EntrySnapshot{Citation: en.Citation, Title: en.Title, Kind: en.Kind,
-			Requirement: en.Requirement, Category: en.Category, Standard: en.Standard})
+			Requirement: req, Category: en.Category, Standard: en.Standard})
 	}
 	return a, nil
 }
@@ -618,6 +638,9 @@ type CategoryReview struct {
 	ReviewedBy string           `json:"reviewed_by"`
 	ReviewedAt time.Time        `json:"reviewed_at"`
 	Note       string           `json:"note,omitempty"`
+	// Reviewer is the reviewer's audit identity ("user:42"), empty for
+	// reviews recorded before Safeguard kept it.
+	Reviewer string `json:"reviewer,omitempty"`
 }
 
 // ValidateReview reports problems with rev as a review of one of a's categories.

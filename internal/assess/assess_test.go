@@ -192,7 +192,16 @@ func TestBlockers(t *testing.T) {
 		edit func(*Sheet)
 		want Blocker
 	}{
-		{"unanswered required", func(s *Sheet) { s.Responses = s.Responses[1:] }, Blocker{Citation: "164.308(a)(1)(ii)(A)", Field: "status"}},
+		{"unanswered standard", func(s *Sheet) { s.Responses = s.Responses[1:] }, Blocker{Citation: "164.308(a)(1)", Field: "status"}},
+		{"unanswered required", func(s *Sheet) { s.Responses = slices.Delete(s.Responses, 1, 2) }, Blocker{Citation: "164.308(a)(1)(ii)(A)", Field: "status"}},
+		{"required gap without a plan", func(s *Sheet) {
+			s.Responses[1].Status = Partial
+			s.Responses[1].Owner = "Sam"
+		}, Blocker{Citation: "164.308(a)(1)(ii)(A)", Field: "plan"}},
+		{"standard not implemented without a plan", func(s *Sheet) {
+			s.Responses[0].Status = NotImplemented
+			s.Responses[0].TargetDate = t0
+		}, Blocker{Citation: "164.308(a)(1)", Field: "plan"}},
 		{"N/A without reason", func(s *Sheet) {
 			for i := range s.Responses {
 				if s.Responses[i].Citation == "164.314(b)(2)" {
@@ -217,6 +226,74 @@ func TestBlockers(t *testing.T) {
 		got := Blockers(a, s.Responses, s.Decisions, s.Reviews)
 		if len(got) != 1 || got[0].Citation != tt.want.Citation || got[0].Field != tt.want.Field || got[0].Reason == "" {
 			t.Errorf("%s: Blockers = %+v, want one for %s %s", tt.name, got, tt.want.Citation, tt.want.Field)
+		}
+	}
+}
+
+func TestGapsWithPlansDoNotBlock(t *testing.T) {
+	a := newAssessment(t)
+	s := complete(a)
+	s.Responses[1].Status, s.Responses[1].Owner, s.Responses[1].TargetDate = NotImplemented, "Sam", t0
+	if got := Blockers(a, s.Responses, s.Decisions, s.Reviews); len(got) != 0 {
+		t.Errorf("Blockers(gap with owner and date) = %v, want none", got)
+	}
+	if got := EntryBlockers(Blockers(a, nil, nil, s.Reviews[1:]), catalog.Physical); len(got) == 0 || slices.ContainsFunc(got, func(b Blocker) bool {
+		return b.Category != catalog.Physical || b.Field == "review"
+	}) {
+		t.Errorf("EntryBlockers(physical) = %v, want only the physical entries' blockers", got)
+	}
+}
+
+// A snapshot taken by New makes every standard assessable and required; a
+// snapshot from before (a standard with specifications and no requirement)
+// stays as it was.
+func TestStandardsAnsweredInTheirOwnRight(t *testing.T) {
+	a := newAssessment(t)
+	n := 0
+	for _, e := range a.Entries {
+		if e.Kind == catalog.KindStandard {
+			n++
+			if !e.Assessable() || e.Requirement != catalog.Required {
+				t.Errorf("standard %s: requirement %q, want required", e.Citation, e.Requirement)
+			}
+		}
+	}
+	if n != 22 {
+		t.Errorf("%d standards, want the rule's 22", n)
+	}
+	old := EntrySnapshot{Citation: "164.312(a)(1)", Kind: catalog.KindStandard}
+	if old.Assessable() {
+		t.Error("a standard snapshotted without a requirement became assessable")
+	}
+}
+
+func TestCheckSignOff(t *testing.T) {
+	a := newAssessment(t)
+	reviews := []CategoryReview{{Category: catalog.Administrative, Reviewer: "user:1"}, {Category: catalog.Technical, Reviewer: "user:1"}}
+	tests := []struct {
+		name    string
+		so      SignOff
+		rule    ReviewRule
+		members int
+		fields  []string
+	}{
+		{"attested, one-person organisation", SignOff{By: "A", Actor: "user:1", Attested: true}, ReviewRuleAuto, 1, nil},
+		{"not attested", SignOff{By: "A", Actor: "user:1"}, ReviewRuleAuto, 1, []string{"attest"}},
+		{"only reviewer, two members", SignOff{By: "A", Actor: "user:1", Attested: true}, ReviewRuleAuto, 2, []string{"reviewers"}},
+		{"second person signs", SignOff{By: "B", Actor: "user:2", Attested: true}, ReviewRuleAuto, 2, nil},
+		{"rule any", SignOff{By: "A", Actor: "user:1", Attested: true}, ReviewRuleAny, 9, nil},
+		{"rule separate, one member", SignOff{By: "A", Actor: "user:1", Attested: true}, ReviewRuleSeparate, 1, []string{"reviewers"}},
+		{"no signer", SignOff{Actor: "user:2", Attested: true}, ReviewRuleAuto, 2, []string{"signed_by"}},
+	}
+	for _, tt := range tests {
+		got := fields(CheckSignOff(a, reviews, tt.so, tt.rule, tt.members))
+		if len(got) != len(tt.fields) {
+			t.Errorf("%s: CheckSignOff = %v, want problems with %v", tt.name, got, tt.fields)
+		}
+		for _, f := range tt.fields {
+			if _, ok := got[f]; !ok {
+				t.Errorf("%s: CheckSignOff = %v, want a problem with %s", tt.name, got, f)
+			}
 		}
 	}
 }

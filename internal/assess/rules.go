@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
@@ -47,9 +48,12 @@ type Blocker struct {
 
 // Blockers lists exactly what prevents a from being finalised, in the
 // order of the rule, categories' reviews last: every assessable entry
-// without a response, every not_applicable without its reason, every
-// addressable specification without a complete decision, every category
-// not reviewed.
+// without a response, every not_applicable without its reason, every gap in
+// a required standard or specification (partially or not implemented)
+// without an owner and a target date, every addressable specification
+// without a complete decision that agrees with its response, every category
+// not reviewed. Field says which: status, na_reason, plan, decision or
+// review.
 func Blockers(a Assessment, responses []Response, decisions []Decision, reviews []CategoryReview) []Blocker {
 	s := Sheet{Assessment: a, Responses: responses, Decisions: decisions, Reviews: reviews}
 	out := []Blocker{}
@@ -63,6 +67,9 @@ func Blockers(a Assessment, responses []Response, decisions []Decision, reviews 
 			out = append(out, Blocker{e.Citation, e.Category, "status", fmt.Sprintf("%s %s has no answer", e.Citation, e.Title)})
 		case r.Status == NotApplicable && r.NAReason == "":
 			out = append(out, Blocker{e.Citation, e.Category, "na_reason", fmt.Sprintf("%s %s is marked not applicable without a reason", e.Citation, e.Title)})
+		case e.Requirement == catalog.Required && NeedsPlan(r) && (r.Owner == "" || r.TargetDate.IsZero()):
+			out = append(out, Blocker{e.Citation, e.Category, "plan", fmt.Sprintf("%s %s is %s: the gap needs an owner and a target date in the plan (§164.308(a)(1)(ii)(B))",
+				e.Citation, e.Title, strings.ToLower(r.Status.Label()))})
 		}
 		if e.Requirement != catalog.Addressable {
 			continue
@@ -305,12 +312,48 @@ func Triggers(p Profile, assessments []Assessment, now time.Time) []Trigger {
 	return out
 }
 
-// NotReadyError is returned when an assessment cannot be finalised yet; it
-// lists everything in the way.
+// NeedsPlan reports whether r records a gap that risk management must close:
+// a standard or specification partially or not implemented.
+func NeedsPlan(r Response) bool { return r.Status == Partial || r.Status == NotImplemented }
+
+// EntryBlockers are the blockers of entries (not of category reviews), of
+// category c only when c is not empty. The gates before sign-off use them:
+// an assessment goes to review only when none is left, and a category is
+// reviewed only when none is left in it.
+func EntryBlockers(all []Blocker, c catalog.Category) []Blocker {
+	out := []Blocker{}
+	for _, b := range all {
+		if b.Citation != "" && (c == "" || b.Category == c) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Step is the step of the way to sign-off that a [NotReadyError] refused.
+type Step string
+
+// Steps to sign-off.
+const (
+	StepSubmit   Step = "submit"
+	StepReview   Step = "review"
+	StepFinalise Step = "finalise"
+)
+
+// NotReadyError is returned when an assessment cannot take a step towards
+// sign-off yet; it lists everything in the way.
 type NotReadyError struct {
+	Step     Step
 	Blockers []Blocker
 }
 
 func (e *NotReadyError) Error() string {
-	return fmt.Sprintf("the assessment cannot be finalised yet: %d items need attention", len(e.Blockers))
+	what := "finalised"
+	switch e.Step {
+	case StepSubmit:
+		what = "submitted for review"
+	case StepReview:
+		what = "reviewed"
+	}
+	return fmt.Sprintf("the assessment cannot be %s yet: %d items need attention", what, len(e.Blockers))
 }

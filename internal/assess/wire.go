@@ -15,7 +15,9 @@ type AssessmentJSON struct {
 	DueAt          time.Time `json:"due_at,omitzero"`
 	FinalisedAt    time.Time `json:"finalised_at,omitzero"`
 	FinalisedBy    string    `json:"finalised_by,omitempty"`
-	LastEffective  time.Time `json:"last_effective,omitzero"`
+	// Attestation is the statement the signer confirmed.
+	Attestation   string    `json:"attestation,omitempty"`
+	LastEffective time.Time `json:"last_effective,omitzero"`
 	// RetainUntil is when a replaced final assessment may be deleted; the
 	// one in effect (InEffect) has none yet: it is kept while in effect and
 	// six years after.
@@ -29,7 +31,7 @@ type AssessmentJSON struct {
 func (a Assessment) JSON() AssessmentJSON {
 	out := AssessmentJSON{ID: a.ID, Name: a.Name, CatalogProfile: a.CatalogProfile, CatalogVersion: a.CatalogVersion,
 		Status: a.Status, EntryCount: len(a.Entries), StartedAt: a.StartedAt, DueAt: a.DueAt, FinalisedAt: a.FinalisedAt,
-		FinalisedBy: a.FinalisedBy, LastEffective: a.LastEffective, CopiedFrom: a.CopiedFrom, Scope: a.Scope, InEffect: a.InEffect()}
+		FinalisedBy: a.FinalisedBy, Attestation: a.Attestation, LastEffective: a.LastEffective, CopiedFrom: a.CopiedFrom, Scope: a.Scope, InEffect: a.InEffect()}
 	if a.Status == StatusFinal && !out.InEffect {
 		out.RetainUntil = a.RetainUntil
 	}

@@ -77,9 +77,11 @@ func (tx *Tx) orgProfile(ctx context.Context, orgID int64) (assess.Profile, erro
 		return p, err
 	}
 	p.Kind = kind
-	err = tx.queryRow(ctx, `SELECT legal_name, workforce, locations_count, locations, patients, systems, catalog_profile, updated_at
+	var rule string
+	err = tx.queryRow(ctx, `SELECT legal_name, workforce, locations_count, locations, patients, systems, catalog_profile, review_rule, updated_at
 		FROM org_profiles WHERE org_id = ?`, orgID).Scan(&p.LegalName, &p.Workforce, &p.LocationsCount,
-		jsonValue{&p.Locations}, &p.Patients, jsonValue{&p.Systems}, &p.CatalogProfile, timeValue{&p.UpdatedAt})
+		jsonValue{&p.Locations}, &p.Patients, jsonValue{&p.Systems}, &p.CatalogProfile, &rule, timeValue{&p.UpdatedAt})
+	p.ReviewRule = assess.ReviewRule(rule)
 	if errors.Is(err, sql.ErrNoRows) {
 		p.LegalName, p.CatalogProfile = name, catalog.ProfileCurrent
 	} else if err != nil {
@@ -147,14 +149,14 @@ func (db *DB) UpdateOrgProfile(ctx context.Context, actor Actor, orgID int64, p 
 			official.Name = cmpOr(official.Name, name)
 			official.Email = cmpOr(official.Email, email)
 		}
-		_, err = tx.exec(ctx, `INSERT INTO org_profiles (org_id, legal_name, workforce, locations_count, locations, patients, systems, catalog_profile, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = tx.exec(ctx, `INSERT INTO org_profiles (org_id, legal_name, workforce, locations_count, locations, patients, systems, catalog_profile, review_rule, updated_at, updated_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (org_id) DO UPDATE SET legal_name = excluded.legal_name, workforce = excluded.workforce,
 				locations_count = excluded.locations_count, locations = excluded.locations, patients = excluded.patients,
-				systems = excluded.systems, catalog_profile = excluded.catalog_profile, updated_at = excluded.updated_at,
-				updated_by = excluded.updated_by`,
+				systems = excluded.systems, catalog_profile = excluded.catalog_profile, review_rule = excluded.review_rule,
+				updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
 			orgID, p.LegalName, p.Workforce, p.LocationsCount, jsonText(p.Locations), p.Patients, jsonText(p.Systems),
-			p.CatalogProfile, tx.now, actor.Name)
+			p.CatalogProfile, string(p.ReviewRule), tx.now, actor.Name)
 		if err != nil {
 			return err
 		}
@@ -246,11 +248,14 @@ func profileChanges(old, p assess.Profile) []string {
 	if old.CatalogProfile != p.CatalogProfile {
 		out = append(out, "catalogue profile "+p.CatalogProfile)
 	}
+	if old.ReviewRule != p.ReviewRule {
+		out = append(out, "sign-off rule: "+strings.ToLower(p.ReviewRule.Label()))
+	}
 	return out
 }
 
 const assessmentColumns = `id, org_id, name, catalog_profile, catalog_version, entries, status, started_at, due_at,
-	finalised_at, finalised_by, last_effective, retain_until, COALESCE(copied_from, 0), scope`
+	finalised_at, finalised_by, last_effective, retain_until, COALESCE(copied_from, 0), scope, attestation`
 
 // scanAssessment reads an assessment; its catalogue copy comes decoded from
 // db.entries, so lists do not decode one copy per row.
@@ -259,7 +264,7 @@ func (db *DB) scanAssessment(row interface{ Scan(...any) error }) (assess.Assess
 	var status string
 	err := row.Scan(&a.ID, &a.OrgID, &a.Name, &a.CatalogProfile, &a.CatalogVersion, entriesValue{&db.entries, &a.Entries}, &status,
 		timeValue{&a.StartedAt}, timeValue{&a.DueAt}, timeValue{&a.FinalisedAt}, &a.FinalisedBy,
-		timeValue{&a.LastEffective}, timeValue{&a.RetainUntil}, &a.CopiedFrom, jsonValue{&a.Scope})
+		timeValue{&a.LastEffective}, timeValue{&a.RetainUntil}, &a.CopiedFrom, jsonValue{&a.Scope}, &a.Attestation)
 	a.Status = assess.Status(status)
 	return a, err
 }
@@ -371,7 +376,7 @@ func (tx *Tx) sheet(ctx context.Context, orgID, id int64) (assess.Sheet, error) 
 	if s.Decisions, err = tx.decisions(ctx, `SELECT `+decisionColumns+` FROM assess_decisions WHERE assessment_id = ? ORDER BY id`, id); err != nil {
 		return s, err
 	}
-	rows, err := tx.query(ctx, `SELECT category, reviewed_by, reviewed_at, note FROM assess_reviews WHERE assessment_id = ? ORDER BY id`, id)
+	rows, err := tx.query(ctx, `SELECT category, reviewed_by, reviewed_at, note, reviewer FROM assess_reviews WHERE assessment_id = ? ORDER BY id`, id)
 	if err != nil {
 		return s, err
 	}
@@ -379,7 +384,7 @@ func (tx *Tx) sheet(ctx context.Context, orgID, id int64) (assess.Sheet, error) 
 	for rows.Next() {
 		var r assess.CategoryReview
 		var c string
-		if err := rows.Scan(&c, &r.ReviewedBy, timeValue{&r.ReviewedAt}, &r.Note); err != nil {
+		if err := rows.Scan(&c, &r.ReviewedBy, timeValue{&r.ReviewedAt}, &r.Note, &r.Reviewer); err != nil {
 			return s, err
 		}
 		r.Category = catalog.Category(c)
@@ -851,19 +856,27 @@ func batchWriteError(err error, ed assess.Edit, part assess.Part) error {
 // ReviewCategory records that rev.ReviewedBy reviewed one category of the
 // assessment; a second review replaces the first (the audit log keeps both).
 func (db *DB) ReviewCategory(ctx context.Context, actor Actor, orgID, id int64, rev assess.CategoryReview) (assess.CategoryReview, error) {
-	rev.ReviewedBy, rev.Note = strings.TrimSpace(rev.ReviewedBy), strings.TrimSpace(rev.Note)
+	rev.ReviewedBy, rev.Note, rev.Reviewer = strings.TrimSpace(rev.ReviewedBy), strings.TrimSpace(rev.Note), actor.Name
 	err := db.update(ctx, func(tx *Tx) error {
-		a, err := tx.editable(ctx, orgID, id)
+		s, err := tx.sheet(ctx, orgID, id)
 		if err != nil {
+			return err
+		}
+		a := s.Assessment
+		if err := refused(a.CheckEditable()); err != nil {
 			return err
 		}
 		if err := assess.ValidateReview(a, rev); err != nil {
 			return err
 		}
+		if b := assess.EntryBlockers(assess.Blockers(a, s.Responses, s.Decisions, s.Reviews), rev.Category); len(b) > 0 {
+			return &assess.NotReadyError{Step: assess.StepReview, Blockers: b}
+		}
 		rev.ReviewedAt = tx.now
-		if _, err := tx.exec(ctx, `INSERT INTO assess_reviews (assessment_id, category, reviewed_by, reviewed_at, note) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (assessment_id, category) DO UPDATE SET reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at, note = excluded.note`,
-			id, string(rev.Category), rev.ReviewedBy, tx.now, rev.Note); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO assess_reviews (assessment_id, category, reviewed_by, reviewed_at, note, reviewer) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (assessment_id, category) DO UPDATE SET reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at,
+				note = excluded.note, reviewer = excluded.reviewer`,
+			id, string(rev.Category), rev.ReviewedBy, tx.now, rev.Note, rev.Reviewer); err != nil {
 			return err
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.review", Object: fmt.Sprintf("assessment:%d/%s", id, rev.Category),
@@ -875,16 +888,25 @@ func (db *DB) ReviewCategory(ctx context.Context, actor Actor, orgID, id int64, 
 	return rev, nil
 }
 
-// SubmitAssessment moves a draft to review.
+// SubmitAssessment moves a draft to review. It returns an
+// *assess.NotReadyError while any entry is incomplete (assess.EntryBlockers):
+// the reviewers review a finished record.
 func (db *DB) SubmitAssessment(ctx context.Context, actor Actor, orgID, id int64) (assess.Assessment, error) {
 	var a assess.Assessment
 	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		if a, err = tx.editable(ctx, orgID, id); err != nil {
+		s, err := tx.sheet(ctx, orgID, id)
+		if err != nil {
+			return err
+		}
+		a = s.Assessment
+		if err := refused(a.CheckEditable()); err != nil {
 			return err
 		}
 		if a.Status != assess.StatusDraft {
 			return conflictf("Assessment %q is already in review.", a.Name)
+		}
+		if b := assess.EntryBlockers(assess.Blockers(a, s.Responses, s.Decisions, s.Reviews), ""); len(b) > 0 {
+			return &assess.NotReadyError{Step: assess.StepSubmit, Blockers: b}
 		}
 		a.Status = assess.StatusInReview
 		if _, err := tx.exec(ctx, `UPDATE assessments SET status = ? WHERE id = ?`, string(a.Status), id); err != nil {
@@ -899,11 +921,14 @@ func (db *DB) SubmitAssessment(ctx context.Context, actor Actor, orgID, id int64
 	return a, nil
 }
 
-// FinaliseAssessment signs an assessment in review off as by. It returns an
-// *assess.NotReadyError listing the blockers while any remain. A final
-// assessment is immutable and kept six years from its last effective date;
-// the assessment it replaces stops being effective now.
-func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int64, by string) (assess.Assessment, error) {
+// FinaliseAssessment signs an assessment in review off. It returns an
+// *assess.NotReadyError listing the blockers while any remain, and a
+// validate.Error when the signer has not confirmed assess.Attestation or,
+// where the organisation's review rule asks for it, was the only reviewer
+// (assess.CheckSignOff). A final assessment is immutable and kept six years
+// from its last effective date; the assessment it replaces stops being
+// effective now.
+func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int64, so assess.SignOff) (assess.Assessment, error) {
 	var a assess.Assessment
 	err := db.update(ctx, func(tx *Tx) error {
 		s, err := tx.sheet(ctx, orgID, id)
@@ -918,10 +943,18 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 			return conflictf("Assessment %q is a draft: submit it for review before signing it off.", a.Name)
 		}
 		if b := assess.Blockers(a, s.Responses, s.Decisions, s.Reviews); len(b) > 0 {
-			return &assess.NotReadyError{Blockers: b}
+			return &assess.NotReadyError{Step: assess.StepFinalise, Blockers: b}
 		}
 		p, err := tx.orgProfile(ctx, orgID)
 		if err != nil {
+			return err
+		}
+		var members int
+		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = ?`, orgID).Scan(&members); err != nil {
+			return err
+		}
+		so.Actor = cmpOr(so.Actor, actor.Name)
+		if err := assess.CheckSignOff(a, s.Reviews, so, p.ReviewRule, members); err != nil {
 			return err
 		}
 		// The assessment in effect until now stops being effective today.
@@ -930,14 +963,11 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 			tx.now, assess.RetainUntil(tx.now), orgID, id); err != nil {
 			return err
 		}
-		a.Status, a.FinalisedAt, a.FinalisedBy = assess.StatusFinal, tx.now, strings.TrimSpace(by)
-		if a.FinalisedBy == "" {
-			a.FinalisedBy = actor.Name
-		}
+		a.Status, a.FinalisedAt, a.FinalisedBy, a.Attestation = assess.StatusFinal, tx.now, strings.TrimSpace(so.By), assess.Attestation
 		a.LastEffective, a.RetainUntil = tx.now, assess.RetainUntil(tx.now)
 		a.Scope = assess.Scope{Systems: p.Systems, Locations: p.Locations}
-		if _, err := tx.exec(ctx, `UPDATE assessments SET status = ?, finalised_at = ?, finalised_by = ?, last_effective = ?, retain_until = ?, scope = ? WHERE id = ?`,
-			string(a.Status), a.FinalisedAt, a.FinalisedBy, a.LastEffective, a.RetainUntil, jsonText(a.Scope), id); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE assessments SET status = ?, finalised_at = ?, finalised_by = ?, last_effective = ?, retain_until = ?, scope = ?, attestation = ? WHERE id = ?`,
+			string(a.Status), a.FinalisedAt, a.FinalisedBy, a.LastEffective, a.RetainUntil, jsonText(a.Scope), a.Attestation, id); err != nil {
 			return err
 		}
 		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.finalise", Object: fmt.Sprintf("assessment:%d", id),

@@ -123,24 +123,34 @@ func TestAssessmentLifecycle(t *testing.T) {
 			}
 		}
 
-		// Not ready: finalising lists the blockers.
-		if _, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, "Sam"); !errors.Is(err, store.ErrConflict) {
+		// Not ready: a draft is not signed off, an incomplete one is not
+		// submitted, and both say what is in the way.
+		sam := assess.SignOff{By: "Sam Okafor", Attested: true}
+		if _, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, sam); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("FinaliseAssessment(draft) = %v, want ErrConflict", err)
 		}
+		var nr *assess.NotReadyError
+		if _, err := db.SubmitAssessment(ctx, cli, org.ID, a.ID); !errors.As(err, &nr) || nr.Step != assess.StepSubmit || len(nr.Blockers) == 0 {
+			t.Fatalf("SubmitAssessment(incomplete) = %v, want NotReadyError", err)
+		}
+		fill(t, db, org.ID, a)
 		if _, err := db.SubmitAssessment(ctx, cli, org.ID, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		var nr *assess.NotReadyError
-		if _, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, "Sam"); !errors.As(err, &nr) || len(nr.Blockers) == 0 {
-			t.Fatalf("FinaliseAssessment(incomplete) = %v, want NotReadyError", err)
+		var v validate.Error
+		if _, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, assess.SignOff{By: "Sam Okafor"}); !errors.As(err, &v) || v["attest"] == "" {
+			t.Fatalf("FinaliseAssessment(not attested) = %v, want a problem with attest", err)
 		}
-		fill(t, db, org.ID, a)
-		final, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, "Sam Okafor")
+		final, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, sam)
 		if err != nil {
 			t.Fatalf("FinaliseAssessment = %v", err)
 		}
-		if final.Status != assess.StatusFinal || final.FinalisedBy != "Sam Okafor" || !final.RetainUntil.Equal(assess.RetainUntil(final.FinalisedAt)) {
+		if final.Status != assess.StatusFinal || final.FinalisedBy != "Sam Okafor" || !final.RetainUntil.Equal(assess.RetainUntil(final.FinalisedAt)) ||
+			final.Attestation != assess.Attestation {
 			t.Errorf("FinaliseAssessment = %+v", final)
+		}
+		if got, _ := db.Assessment(ctx, org.ID, a.ID); got.Attestation != assess.Attestation {
+			t.Errorf("stored attestation = %q", got.Attestation)
 		}
 
 		// A final assessment refuses every change, in Go and in SQL.
@@ -159,7 +169,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 			},
 			"submit": func() error { _, err := db.SubmitAssessment(ctx, cli, org.ID, a.ID); return err },
 			"finalise": func() error {
-				_, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, "x")
+				_, err := db.FinaliseAssessment(ctx, cli, org.ID, a.ID, sam)
 				return err
 			},
 		}
@@ -171,6 +181,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 		for _, q := range []string{
 			`UPDATE assess_responses SET status = 'partial' WHERE assessment_id = ` + itoa(a.ID),
 			`UPDATE assessments SET name = 'changed' WHERE id = ` + itoa(a.ID),
+			`UPDATE assessments SET attestation = 'something else' WHERE id = ` + itoa(a.ID),
 			`INSERT INTO assess_reviews (assessment_id, category, reviewed_by, reviewed_at) VALUES (` + itoa(a.ID) + `, 'x', 'y', CURRENT_TIMESTAMP)`,
 		} {
 			if err := store.ExecForTest(ctx, db, q); err == nil || !strings.Contains(err.Error(), "final") {
@@ -204,7 +215,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 		if _, err := db.SubmitAssessment(ctx, cli, org.ID, b.ID); err != nil {
 			t.Fatal(err)
 		}
-		fb, err := db.FinaliseAssessment(ctx, cli, org.ID, b.ID, "Sam")
+		fb, err := db.FinaliseAssessment(ctx, cli, org.ID, b.ID, sam)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/validate"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
@@ -99,6 +100,7 @@ type profileRequest struct {
 	Patients       *int      `json:"patients"`
 	Systems        *[]string `json:"systems"`
 	CatalogProfile *string   `json:"catalog_profile"`
+	ReviewRule     *string   `json:"review_rule"`
 	Official       *struct {
 		UserID int64    `json:"user_id"`
 		Name   string   `json:"name"`
@@ -137,6 +139,12 @@ func (h *Handler) apiProfileUpdate(w http.ResponseWriter, r *http.Request) error
 	set(req.Patients != nil, func() { p.Patients = *req.Patients })
 	set(req.Systems != nil, func() { p.Systems = *req.Systems })
 	set(req.CatalogProfile != nil, func() { p.CatalogProfile = *req.CatalogProfile })
+	if req.ReviewRule != nil && assess.ReviewRule(*req.ReviewRule) != p.ReviewRule {
+		if !web.OrgOf(r.Context()).Allows(identity.PermOrgSecurity) {
+			return validate.Error{"review_rule": "may be changed only by a security officer or an owner"}
+		}
+		set(true, func() { p.ReviewRule = assess.ReviewRule(*req.ReviewRule) })
+	}
 	var official *assess.OfficialTerm
 	if o := req.Official; o != nil {
 		official = &assess.OfficialTerm{UserID: o.UserID, Name: o.Name, Email: o.Email, From: o.From.Time}
@@ -389,6 +397,9 @@ func (h *Handler) apiReview(w http.ResponseWriter, r *http.Request) error {
 	}
 	rev, err := h.s.DB().ReviewCategory(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id,
 		assess.CategoryReview{Category: catalog.Category(r.PathValue("category")), ReviewedBy: signer(r), Note: req.Note})
+	if h.writeNotReady(w, r, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -402,11 +413,37 @@ func (h *Handler) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	a, err := h.s.DB().SubmitAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id)
+	if h.writeNotReady(w, r, err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	h.s.WriteJSON(w, r, http.StatusOK, a.JSON())
 	return nil
+}
+
+// writeNotReady answers an *assess.NotReadyError with 422 and the blockers
+// in full, and reports whether err was one.
+func (h *Handler) writeNotReady(w http.ResponseWriter, r *http.Request, err error) bool {
+	var nr *assess.NotReadyError
+	if !errors.As(err, &nr) {
+		return false
+	}
+	fields := validate.Error{}
+	for _, b := range nr.Blockers {
+		fields.Add(blockerField(b), b.Reason)
+	}
+	msg := map[assess.Step]string{
+		assess.StepSubmit:   "The assessment cannot be submitted for review yet: %d entries need attention first.",
+		assess.StepReview:   "This category cannot be reviewed yet: %d of its entries need attention first.",
+		assess.StepFinalise: "The assessment cannot be signed off yet: %d items need attention.",
+	}[nr.Step]
+	h.s.WriteJSON(w, r, http.StatusUnprocessableEntity, notReadyBody{
+		Error:    web.ErrorDetail{Code: "not_ready", Message: fmt.Sprintf(msg, len(nr.Blockers)), Fields: fields, RequestID: web.RequestID(r.Context())},
+		Blockers: nr.Blockers,
+	})
+	return true
 }
 
 // notReadyBody is the 422 answer to a sign-off that is not possible yet:
@@ -430,18 +467,16 @@ func (h *Handler) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	a, err := h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id, signer(r))
-	var nr *assess.NotReadyError
-	if errors.As(err, &nr) {
-		fields := validate.Error{}
-		for _, b := range nr.Blockers {
-			fields.Add(blockerField(b), b.Reason)
-		}
-		h.s.WriteJSON(w, r, http.StatusUnprocessableEntity, notReadyBody{
-			Error: web.ErrorDetail{Code: "not_ready", Message: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention.", len(nr.Blockers)),
-				Fields: fields, RequestID: web.RequestID(r.Context())},
-			Blockers: nr.Blockers,
-		})
+	// The signer confirms assess.Attestation with {"attest": true}.
+	var req struct {
+		Attest bool `json:"attest"`
+	}
+	if err := web.DecodeJSON(r, &req); err != nil {
+		return err
+	}
+	a, err := h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, id,
+		assess.SignOff{By: signer(r), Attested: req.Attest})
+	if h.writeNotReady(w, r, err) {
 		return nil
 	}
 	if err != nil {

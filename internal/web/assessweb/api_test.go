@@ -35,10 +35,12 @@ func TestAssessmentAPI(t *testing.T) {
 		webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
 		webtest.CreateUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
 		webtest.CreateUser(t, db, "eve@example.org", false, other.ID, identity.RoleOwner)
+		webtest.CreateUser(t, db, "olga@example.org", false, org.ID, identity.RoleOwner)
 		sam := webtest.LoginFull(t, s, db, "sam@example.org", webtest.Password)
 		priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
 		lena := webtest.LoginFull(t, s, db, "lena@example.org", webtest.Password)
 		eve := webtest.LoginFull(t, s, db, "eve@example.org", webtest.Password)
+		olga := webtest.LoginFull(t, s, db, "olga@example.org", webtest.Password)
 		const base = "/api/v1/orgs/riverside"
 
 		// Profile.
@@ -57,6 +59,18 @@ func TestAssessmentAPI(t *testing.T) {
 		}
 		if w := webtest.SendJSON(t, lena, "PATCH", base+"/profile", `{"workforce":1}`); w.Code != 403 {
 			t.Errorf("viewer PATCH profile = %d", w.Code)
+		}
+		// The sign-off rule is the security official's to change.
+		if w := webtest.SendJSON(t, priya, "PATCH", base+"/profile", `{"review_rule":"any"}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"review_rule"`) {
+			t.Errorf("contributor changes the sign-off rule = %d %s", w.Code, w.Body)
+		}
+		if w := webtest.SendJSON(t, sam, "PATCH", base+"/profile", `{"review_rule":"sometimes"}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"review_rule"`) {
+			t.Errorf("unknown sign-off rule = %d %s", w.Code, w.Body)
+		}
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "PATCH", base+"/profile", `{"review_rule":"separate"}`), 200, &prof)
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "PATCH", base+"/profile", `{"review_rule":""}`), 200, &prof)
+		if prof.ReviewRule != assess.ReviewRuleAuto {
+			t.Errorf("review rule = %q", prof.ReviewRule)
 		}
 
 		// Create.
@@ -127,25 +141,27 @@ func TestAssessmentAPI(t *testing.T) {
 		if w := webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`); w.Code != 409 || !strings.Contains(w.Body.String(), "submit it for review") {
 			t.Errorf("finalise a draft = %d %s", w.Code, w.Body)
 		}
-		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", path+"/submit", `{}`), 200, &a)
-		if w := webtest.SendJSON(t, priya, "POST", path+"/finalise", `{}`); w.Code != 403 {
-			t.Errorf("contributor finalises = %d", w.Code)
-		}
+		// Submitting needs every entry complete; the refusal lists the
+		// entries (not the reviews, which come after).
 		var nr notReadyBody
-		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`), 422, &nr)
-		if len(nr.Blockers) == 0 || nr.Error.Fields["164.312(a)(2)(iv).decision"] == "" || nr.Error.Fields["review.technical"] == "" || nr.Error.Fields["164.312(b).status"] != "" {
-			t.Errorf("finalise not ready = %+v", nr.Error.Fields)
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", path+"/submit", `{}`), 422, &nr)
+		if len(nr.Blockers) == 0 || nr.Error.Fields["164.312(a)(2)(iv).decision"] == "" || nr.Error.Fields["review.technical"] != "" ||
+			nr.Error.Fields["164.312(b).status"] != "" || nr.Error.Fields["164.312(a)(1).status"] == "" || !strings.Contains(nr.Error.Message, "submitted") {
+			t.Errorf("submit not ready = %s: %+v", nr.Error.Message, nr.Error.Fields)
+		}
+		// A category is reviewed only when its entries are complete.
+		nr = notReadyBody{}
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/reviews/technical", `{}`), 422, &nr)
+		if nr.Error.Fields["164.312(a)(2)(iv).decision"] == "" || nr.Error.Fields["164.308(a)(1).status"] != "" {
+			t.Errorf("review of an incomplete category = %+v", nr.Error.Fields)
 		}
 
 		// Complete it through the API.
 		cat, _ := catalog.Default()
 		prof2, _ := cat.Profile(catalog.ProfileCurrent)
 		for _, e := range prof2.Entries() {
-			if e.Requirement == "" {
-				continue
-			}
 			body := `{"status":"implemented","narrative":"in place"}`
-			if e.Citation == "164.314(b)(2)" {
+			if e.Citation == "164.314(b)(2)" || e.Citation == "164.314(b)(1)" {
 				body = `{"status":"not_applicable","na_reason":"We are a provider, not a group health plan."}`
 			}
 			webtest.MustJSON(t, webtest.SendJSON(t, priya, "PATCH", path+"/responses/"+url.PathEscape(e.Citation), body), 200, nil)
@@ -161,6 +177,15 @@ func TestAssessmentAPI(t *testing.T) {
 				}
 			}
 		}
+		webtest.MustJSON(t, webtest.SendJSON(t, priya, "POST", path+"/submit", `{}`), 200, &a)
+		if w := webtest.SendJSON(t, priya, "POST", path+"/finalise", `{"attest":true}`); w.Code != 403 {
+			t.Errorf("contributor finalises = %d", w.Code)
+		}
+		nr = notReadyBody{}
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{"attest":true}`), 422, &nr)
+		if len(nr.Blockers) != 5 || nr.Error.Fields["review.technical"] == "" {
+			t.Errorf("finalise not reviewed = %+v", nr.Error.Fields)
+		}
 		for _, c := range []string{"administrative", "physical", "technical", "organizational", "documentation"} {
 			if w := webtest.SendJSON(t, priya, "POST", path+"/reviews/"+c, `{}`); w.Code != 403 {
 				t.Errorf("contributor reviews = %d", w.Code)
@@ -171,7 +196,19 @@ func TestAssessmentAPI(t *testing.T) {
 				t.Errorf("review = %+v", rev)
 			}
 		}
-		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`), 200, &a)
+		// The signer confirms the statement, and is not the only reviewer
+		// in an organisation of several members.
+		if w := webtest.SendJSON(t, sam, "POST", path+"/finalise", `{}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"attest"`) {
+			t.Errorf("finalise without attesting = %d %s", w.Code, w.Body)
+		}
+		if w := webtest.SendJSON(t, sam, "POST", path+"/finalise", `{"attest":true}`); w.Code != 422 || !strings.Contains(w.Body.String(), `"reviewers"`) {
+			t.Errorf("finalise by the only reviewer = %d %s", w.Code, w.Body)
+		}
+		webtest.MustJSON(t, webtest.SendJSON(t, olga, "POST", path+"/reviews/documentation", `{"note":"second look"}`), 200, nil)
+		webtest.MustJSON(t, webtest.SendJSON(t, sam, "POST", path+"/finalise", `{"attest":true}`), 200, &a)
+		if a.Attestation != assess.Attestation {
+			t.Errorf("finalised attestation = %q", a.Attestation)
+		}
 		if a.Status != assess.StatusFinal || !a.InEffect || !a.RetainUntil.IsZero() || !strings.Contains(a.FinalisedBy, "sam@example.org") {
 			t.Errorf("finalise = %+v", a)
 		}

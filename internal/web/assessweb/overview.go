@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/validate"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
 
@@ -32,6 +34,13 @@ type assessmentView struct {
 	CanDelete     bool
 	// ConfirmProblem is set when a deletion was not confirmed.
 	ConfirmProblem string
+	// SignOffProblems are the sign-off form's field problems (attest,
+	// reviewers); Attestation is the statement the signer confirms.
+	SignOffProblems validate.Error
+	Attestation     string
+	// SecondReviewer says whether sign-off needs a reviewer other than the
+	// signer under the organisation's rule.
+	SecondReviewer bool
 	Steps          []stepItem
 }
 
@@ -120,6 +129,18 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 		v.Steps = append(v.Steps, stepItem{Label: st.Label(), Current: st == a.Status,
 			Done: (st == assess.StatusDraft && a.Status != assess.StatusDraft) || (st == assess.StatusInReview && a.Status == assess.StatusFinal)})
 	}
+	v.Attestation = assess.Attestation
+	if a.Status == assess.StatusInReview {
+		p, err := h.s.DB().OrgProfile(r.Context(), a.OrgID)
+		if err != nil {
+			return err
+		}
+		n, err := h.s.DB().MemberCount(r.Context(), a.OrgID)
+		if err != nil {
+			return err
+		}
+		v.SecondReviewer = p.ReviewRule.NeedsSecondReviewer(n)
+	}
 	v.CanDelete = v.CanSec
 	if until, kept := assess.RetainedUntil(a, now); kept {
 		v.CanDelete = false
@@ -138,8 +159,13 @@ func (h *Handler) reviewSubmit(w http.ResponseWriter, r *http.Request) error {
 	c := catalog.Category(r.PathValue("category"))
 	_, err = h.s.DB().ReviewCategory(r.Context(), h.s.Actor(r), o.Org.ID, sh.Assessment.ID,
 		assess.CategoryReview{Category: c, ReviewedBy: signer(r), Note: r.PostFormValue("note")})
+	var nr *assess.NotReadyError
 	if p := problemsOf(err); p != nil {
 		v := &assessmentView{Problem: "The review was not recorded: " + p.Error()}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	} else if errors.As(err, &nr) {
+		v := &assessmentView{Problem: fmt.Sprintf("The review of the %s was not recorded: %d of its entries still need attention. They are listed under “What blocks sign-off”.",
+			strings.ToLower(h.s.CategoryTitle(c)), len(nr.Blockers))}
 		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	} else if err != nil {
 		return err
@@ -154,7 +180,17 @@ func (h *Handler) submitAssessment(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	o := web.OrgOf(r.Context())
-	if _, err := h.s.DB().SubmitAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id); err != nil {
+	_, err = h.s.DB().SubmitAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id)
+	var nr *assess.NotReadyError
+	if errors.As(err, &nr) {
+		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: fmt.Sprintf("Not submitted: %d entries need attention first, listed under “What blocks sign-off”. Reviewers review a finished record.", len(nr.Blockers))}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/orgs/%s/assessments/%d?done=submitted", o.Org.Slug, id), http.StatusSeeOther)
@@ -167,7 +203,16 @@ func (h *Handler) finaliseAssessment(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	o := web.OrgOf(r.Context())
-	_, err = h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id, signer(r))
+	_, err = h.s.DB().FinaliseAssessment(r.Context(), h.s.Actor(r), o.Org.ID, id,
+		assess.SignOff{By: signer(r), Attested: r.PostFormValue("attest") == "yes"})
+	if p := problemsOf(err); p != nil {
+		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		v := &assessmentView{Problem: "Not signed off: see below.", SignOffProblems: p}
+		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
+	}
 	var nr *assess.NotReadyError
 	if errors.As(err, &nr) {
 		sh, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, id)

@@ -33,7 +33,9 @@ func TestAssessmentPages(t *testing.T) {
 		webtest.CreateUser(t, db, "sam@example.org", false, org.ID, identity.RoleSecurityOfficer)
 		webtest.CreateUser(t, db, "priya@example.org", false, org.ID, identity.RoleContributor)
 		webtest.CreateUser(t, db, "lena@example.org", false, org.ID, identity.RoleViewer)
+		webtest.CreateUser(t, db, "olga@example.org", false, org.ID, identity.RoleOwner)
 		sam := webtest.LoginFull(t, s, db, "sam@example.org", webtest.Password)
+		olga := webtest.LoginFull(t, s, db, "olga@example.org", webtest.Password)
 		priya := webtest.LoginFull(t, s, db, "priya@example.org", webtest.Password)
 		lena := webtest.LoginFull(t, s, db, "lena@example.org", webtest.Password)
 
@@ -178,9 +180,15 @@ func TestAssessmentPages(t *testing.T) {
 		for _, c := range sh.Assessment.Categories() {
 			webtest.WantPage(t, webtest.PostForm(t, sam, base+"/reviews/"+string(c), url.Values{"note": {"ok"}}), 303)
 		}
-		if w := webtest.PostForm(t, sam, base+"/finalise", nil); w.Code != http.StatusSeeOther {
+		// Sign-off: the statement must be confirmed, and somebody other
+		// than the signer must have reviewed a category.
+		webtest.WantPage(t, webtest.PostForm(t, sam, base+"/finalise", nil), 422, `id="attest-problem"`, `aria-invalid="true"`)
+		webtest.WantPage(t, webtest.PostForm(t, sam, base+"/finalise", url.Values{"attest": {"yes"}}), 422, `id="reviewers-problem"`, "somebody other than the signer")
+		webtest.WantPage(t, webtest.PostForm(t, olga, base+"/reviews/physical", url.Values{"note": {"second look"}}), 303)
+		if w := webtest.PostForm(t, sam, base+"/finalise", url.Values{"attest": {"yes"}}); w.Code != http.StatusSeeOther {
 			t.Fatalf("finalise = %d: %s", w.Code, regexp.MustCompile(`(?s)id="blockers-h".{0,999}`).FindString(w.Body.String()))
 		}
+		webtest.WantPage(t, sam.Get(t, base), 200, `id="signed-statement"`, "not the risk analysis")
 		webtest.WantPage(t, sam.Get(t, base), 200, "Final — signed off by Test sam@example.org", "kept while in effect, then six years", "the one in effect: it must be kept while it is")
 		w = sam.Get(t, base+"/table")
 		webtest.WantPage(t, w, 200, "Final — signed off")

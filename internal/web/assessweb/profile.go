@@ -27,9 +27,12 @@ type profileView struct {
 	Systems   string
 	Official  struct{ UserID, Name, Email, From string }
 	CanWrite  bool
-	Problems  validate.Error
-	Saved     bool
-	Triggers  []assess.Trigger
+	// CanSec: the viewer may change the sign-off rule (org:security).
+	CanSec      bool
+	ReviewRules []kindOption
+	Problems    validate.Error
+	Saved       bool
+	Triggers    []assess.Trigger
 }
 
 type kindOption struct {
@@ -51,7 +54,10 @@ func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, status int, v *profileView) error {
 	o := web.OrgOf(r.Context())
 	v.Page = web.Page{Title: "Organisation profile", Breadcrumbs: web.OrgCrumbs(o, web.Crumb{Label: "Profile"})}
-	v.Slug, v.CanWrite = o.Org.Slug, o.Allows(identity.PermOrgWrite)
+	v.Slug, v.CanWrite, v.CanSec = o.Org.Slug, o.Allows(identity.PermOrgWrite), o.Allows(identity.PermOrgSecurity)
+	for _, rr := range assess.ReviewRules() {
+		v.ReviewRules = append(v.ReviewRules, kindOption{Value: string(rr), Label: rr.Label(), Selected: rr == v.P.ReviewRule})
+	}
 	for _, k := range identity.OrgKinds {
 		v.Kinds = append(v.Kinds, kindOption{Value: string(k), Label: k.Label(), Selected: string(k) == v.P.Kind})
 	}
@@ -94,6 +100,14 @@ func (h *Handler) profileSubmit(w http.ResponseWriter, r *http.Request) error {
 	p.Patients = parseCount(problems, "patients", r.PostFormValue("patients"))
 	p.LocationsCount = parseCount(problems, "locations_count", r.PostFormValue("locations_count"))
 	p.Locations, p.Systems = lines(v.Locations), lines(v.Systems)
+	// The sign-off rule guards the security official's sign-off, so only
+	// those who may sign off change it; others' forms do not carry it.
+	if rule, ok := r.PostForm["review_rule"]; ok && assess.ReviewRule(strings.TrimSpace(rule[0])) != p.ReviewRule {
+		if !o.Allows(identity.PermOrgSecurity) {
+			problems.Add("review_rule", "may be changed only by a security officer or an owner")
+		}
+		p.ReviewRule = assess.ReviewRule(strings.TrimSpace(rule[0]))
+	}
 	v.Official.UserID, v.Official.Name = r.PostFormValue("official_user"), strings.TrimSpace(r.PostFormValue("official_name"))
 	v.Official.Email, v.Official.From = strings.TrimSpace(r.PostFormValue("official_email")), r.PostFormValue("official_from")
 	var official *assess.OfficialTerm

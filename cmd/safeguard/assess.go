@@ -22,7 +22,9 @@ func (m *Main) runAssess(ctx context.Context, args []string) error {
 	const synopsis = "assess list|show|export --org SLUG [--id N] [--format table|json|csv]"
 	const desc = "List an organisation's compliance assessments, show one (the latest unless --id\n" +
 		"is given) with its posture and what blocks sign-off, or export one in full:\n" +
-		"every entry with its response, addressable decision and category review."
+		"every entry with its response, addressable decision and category review.\n" +
+		"An assessment is a gap analysis of the rule's standards and specifications,\n" +
+		"not the risk analysis of §164.308(a)(1)(ii)(A)."
 	sub, rest := subcommand(args)
 	fs := m.newFlagSet("assess "+sub, synopsis, desc)
 	f := addInstanceFlags(fs, defaultDataDir)

@@ -378,6 +378,8 @@ func TestBrowserAssessSignOff(t *testing.T) {
 			code = priya.call("PATCH", path+"/responses/"+url.PathEscape(bl.Citation), map[string]string{"status": "implemented", "narrative": "In place."}, nil)
 		case "na_reason":
 			code = priya.call("PATCH", path+"/responses/"+url.PathEscape(bl.Citation), map[string]string{"na_reason": "No clearinghouse functions."}, nil)
+		case "plan":
+			code = priya.call("PATCH", path+"/responses/"+url.PathEscape(bl.Citation), map[string]string{"owner": "Sam Okafor", "target_date": "2099-03-31"}, nil)
 		case "decision":
 			// The decision agrees with the response (an alternative where
 			// the response says partly in place).
@@ -406,7 +408,7 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		t.Errorf("status after submitting: %q", st)
 	}
 	// Signing off with reviews missing is refused, with the blockers listed.
-	b.Do(chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#page-problem")))
+	b.Do(chromedp.Click(chromedp.CSS("#attest")), chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#page-problem")))
 	if p := b.Text("#page-problem"); !strings.Contains(p, "cannot be signed off yet") {
 		t.Errorf("sign-off with blockers: %q", p)
 	}
@@ -421,9 +423,41 @@ func TestBrowserAssessSignOff(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#"+pending[0]+" .pill.ok")),
 		)
 	}
-	b.Do(chromedp.WaitVisible(chromedp.CSS("#no-blockers")), chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#final-note")))
-	if note := b.Text("#final-note"); !strings.Contains(note, "Final — signed off by Sam Okafor") || !strings.Contains(note, "kept while in effect") {
+	// The statement must be confirmed: the browser will not send the form
+	// without the tick.
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#no-blockers")), chromedp.Click(chromedp.CSS("#finalise")))
+	if invalid := value(b, chromedp.Evaluate[bool](`!document.querySelector("#attest").checkValidity()`)); !invalid {
+		t.Error("the attestation box is not required")
+	}
+	// Sam reviewed every category himself; in a practice of several people
+	// he cannot also sign off.
+	b.Do(chromedp.Click(chromedp.CSS("#attest")), chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#reviewers-problem")))
+	if p := b.Text("#reviewers-problem"); !strings.Contains(p, "somebody other than the signer") {
+		t.Errorf("reviewers problem %q", p)
+	}
+	// Dr Alvarez, the owner, signs off what Sam reviewed.
+	const maria = "maria.alvarez@riverside.example"
+	b.Do(
+		chromedp.Click(chromedp.CSS("form.signout button")),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.Navigate(s.URL+overview),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), maria),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword(t, out, maria)),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
+	)
+	enrolTOTP(t, b)
+	b.Do(chromedp.Navigate(s.URL+overview), chromedp.WaitVisible(chromedp.CSS("#attestation-text")))
+	if text := b.Text("#attestation-text"); !strings.Contains(text, "not the risk analysis") {
+		t.Errorf("attestation %q", text)
+	}
+	b.Do(chromedp.Click(chromedp.CSS("#attest")), chromedp.Click(chromedp.CSS("#finalise")), chromedp.WaitVisible(chromedp.CSS("#final-note")))
+	if note := b.Text("#final-note"); !strings.Contains(note, "Final — signed off by Dr Maria Alvarez") || !strings.Contains(note, "kept while in effect") {
 		t.Errorf("final note %q", note)
+	}
+	if st := b.Text("#signed-statement"); !strings.Contains(st, "confirming") {
+		t.Errorf("signed statement %q", st)
 	}
 
 	// No edit controls remain, and an edit is refused.

@@ -1,5 +1,5 @@
 // Package assess holds the rules of a HIPAA Security Rule compliance
-// assessment: the organisation being assessed, the dated exercise itself,
+// assessment — a gap analysis, not the risk analysis: the organisation being assessed, the dated exercise itself,
 // one response per catalogue entry, the written decision §164.306(d)(3)
 // demands for every addressable implementation specification, the security
 // official's review of each category, and what follows from them — what
@@ -13,20 +13,29 @@
 //     "size, complexity and capabilities" and "technical infrastructure" of
 //     §164.306(b)(2)(i)-(ii) — and its security official, with the history of
 //     who held the role when (§164.308(a)(2)).
-//   - [Assessment] is one dated evaluation (§164.308(a)(8)) and the
-//     documented risk analysis behind the programme (§164.308(a)(1)(ii)(A)).
-//     It pins the catalogue version and a snapshot of the entries it assessed
+//   - [Assessment] is one dated evaluation (§164.308(a)(8)): a gap analysis
+//     of every standard and implementation specification against what is in
+//     place. It is not the risk analysis of §164.308(a)(1)(ii)(A), which
+//     weighs threats, vulnerabilities, likelihood and impact to ePHI; a
+//     control checklist does not meet that requirement. What the gap
+//     analysis finds feeds risk management (§164.308(a)(1)(ii)(B)): every
+//     gap in a required entry needs an owner and a target date before
+//     sign-off ([Blockers]). It pins the catalogue version and a snapshot of the entries it assessed
 //     ([EntrySnapshot]), so later catalogue releases never change a finished
 //     one. A final assessment is documentation under §164.316(b)(1): it is
 //     immutable and retained for six years from the date it was last in
 //     effect (§164.316(b)(2)(i)); [RetainUntil] computes that date.
 //   - [Response] says whether and how one standard or specification is met.
+//     Standards are answered in their own right, not only through their
+//     specifications (§164.306(c)).
 //   - [Decision] is the §164.306(d)(3) record for an addressable
 //     specification: one of the three [catalog.Outcome]s, the alternative
 //     measure or the reason, the four §164.306(b)(2) [catalog.Factor]s
 //     considered, and the risk analysis it rests on.
-//   - [CategoryReview] records the security official's review of one
-//     safeguard category before sign-off.
+//   - [CategoryReview] records the review of one safeguard category before
+//     sign-off, and [SignOff] the signer's confirmed [Attestation]; the
+//     organisation's [ReviewRule] says whether the signer may be the only
+//     reviewer.
 //
 // # When "not applicable" is allowed
 //

@@ -379,8 +379,8 @@ type Response struct {
 	Owner      string            `json:"owner"`
 	TargetDate time.Time         `json:"target_date,omitzero"`
 	Answers    map[string]string `json:"answers,omitempty"`
-	// EvidenceIDs and RiskIDs link evidence files and risks of the same
-	// organisation.
+	// EvidenceIDs link evidence files of the same organisation. RiskIDs
+	// are kept for the risk register to come and must be empty until then.
 	EvidenceIDs []int64   `json:"evidence_ids,omitempty"`
 	RiskIDs     []int64   `json:"risk_ids,omitempty"`
 	Version     int       `json:"version"`
@@ -447,8 +447,10 @@ func ValidateResponse(e EntrySnapshot, r Response, questions []string) error {
 	if len(r.EvidenceIDs) > maxLinkedRecord {
 		p.Add("evidence_ids", fmt.Sprintf("may link at most %d records", maxLinkedRecord))
 	}
-	if len(r.RiskIDs) > maxLinkedRecord {
-		p.Add("risk_ids", fmt.Sprintf("may link at most %d records", maxLinkedRecord))
+	if len(r.RiskIDs) > 0 {
+		// Nothing to link to until the risk register exists; refusing the
+		// field keeps a response from pointing at records that are not there.
+		p.Add("risk_ids", "cannot be set yet: Safeguard has no risk register to link a response to")
 	}
 	for _, id := range append(slices.Clone(r.EvidenceIDs), r.RiskIDs...) {
 		if id <= 0 {

@@ -103,6 +103,8 @@ func TestAssessmentAPI(t *testing.T) {
 			// "alternative", optional for "implemented as specified".
 			{"decision without factors", "PUT", path + "/decisions/164.312(a)(2)(iii)", `{"outcome":"not_implemented","rationale":"r","risk_analysis_ref":"RA"}`, 422, "factors.size"},
 			{"alternative without measure", "PUT", path + "/decisions/164.312(a)(2)(iii)", `{"outcome":"alternative","rationale":"r","risk_analysis_ref":"RA","factors":` + fullFactorsJSON + `}`, 422, "alternative"},
+			// No risk register exists yet: a response cannot point at risks.
+			{"risk links", "PATCH", path + "/responses/164.312(b)", `{"status":"implemented","risk_ids":[7]}`, 422, "risk_ids"},
 			{"decision for a required entry", "PUT", path + "/decisions/164.312(b)", `{"outcome":"implemented","factors":` + fullFactorsJSON + `}`, 422, "citation"},
 			{"contributor reviews", "POST", path + "/reviews/financial", `{}`, 403, ""},
 		}

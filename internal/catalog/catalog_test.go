@@ -219,7 +219,11 @@ func TestEveryEntryHasGuidanceAndQuestions(t *testing.T) {
 			if len(e.AllQuestions()) == 0 {
 				t.Errorf("%s: Entry(%q) has no assessment question", p.ID, e.Citation)
 			}
-			if e.Kind == KindStandard && (len(e.Crosswalk.CSF) == 0 || len(e.Crosswalk.SP80053) == 0) {
+			m := e.Crosswalk.NIST
+			if m.IsZero() {
+				m = e.Crosswalk.Safeguard
+			}
+			if e.Kind == KindStandard && (len(m.CSF) == 0 || len(m.SP80053) == 0) {
 				t.Errorf("%s: Entry(%q).Crosswalk = %+v, want CSF and SP 800-53 references", p.ID, e.Citation, e.Crosswalk)
 			}
 		}
@@ -472,14 +476,14 @@ RS.CO-02 RS.CO-03 RS.MI-01 RS.MI-02 RC.RP-01 RC.RP-02 RC.RP-03 RC.RP-04 RC.RP-05
 
 func TestCrosswalkIDsExist(t *testing.T) {
 	c := mustLoad(t)
-	if !strings.Contains(c.CrosswalkSource(), "800-66") {
-		t.Errorf("CrosswalkSource() = %q, want it to name NIST SP 800-66r2", c.CrosswalkSource())
+	if src := c.CrosswalkSources(); !strings.Contains(src.Safeguard.CSFVersion, "2.0") {
+		t.Errorf("CrosswalkSources().Safeguard.CSFVersion = %q, want CSF 2.0", src.Safeguard.CSFVersion)
 	}
 	for _, p := range c.Profiles() {
 		for _, e := range p.Entries() {
-			for _, id := range e.Crosswalk.CSF {
+			for _, id := range e.Crosswalk.Safeguard.CSF {
 				if !slices.Contains(csf20, id) {
-					t.Errorf("Entry(%q).Crosswalk.CSF has %q, not a CSF 2.0 subcategory", e.Citation, id)
+					t.Errorf("Entry(%q).Crosswalk.Safeguard.CSF has %q, not a CSF 2.0 subcategory", e.Citation, id)
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,7 +181,9 @@ func TestCatalogEntryPage(t *testing.T) {
 		"<h3 id=\"small-h\">A two-person practice</h3>",
 		"Turn on full-disk encryption",
 		"Encryption status reports",
-		"<code>PR.DS-01</code>", "<code>SC-28</code>", "Source of the mapping:", "NIST SP 800-66 Rev. 2",
+		// The crosswalk is NIST's, named as such with its source.
+		`<h3 id="cw-nist-h">NIST's mapping</h3>`, "<dt>NIST Cybersecurity Framework 1.1</dt>", "<code>PR.DS-1</code>",
+		"<dt>NIST SP 800-53 Rev. 5.1.1</dt><dd><code>SC-13</code></dd>", "<strong>Source:</strong> NIST&#39;s own mapping", "SP 800-66 Rev. 2",
 		`href="/catalog/faq#faq-encryption-mandatory">Is encryption mandatory under the Security Rule?</a>`,
 		"What would change under the proposed rule",
 		"Requirement: addressable → required",
@@ -192,6 +195,21 @@ func TestCatalogEntryPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("entry page lacks %q", want)
 		}
+	}
+	for _, not := range []string{"<code>SC-28</code>", "<code>SC-8</code>", "Safeguard's own pairings", "CSF 2.0"} {
+		if strings.Contains(body, not) {
+			t.Errorf("entry page shows %q, which is not NIST's mapping of encryption and decryption", not)
+		}
+	}
+	// What Safeguard adds for an entry only the proposal has is labelled as its own.
+	own := c.Get(t, "/catalog/entries/nprm:patch-management?profile=nprm-2025").Body.String()
+	for _, want := range []string{`<h3 id="cw-own-h">Safeguard's own pairings</h3>`, "<dt>NIST Cybersecurity Framework 2.0 (CSWP 29, February 2024)</dt>", "<code>SI-2</code>", "not NIST&#39;s"} {
+		if !strings.Contains(own, want) {
+			t.Errorf("proposal-only entry page lacks %q", want)
+		}
+	}
+	if strings.Contains(own, "NIST's mapping</h3>") {
+		t.Error("proposal-only entry page presents Safeguard's pairings as NIST's")
 	}
 	// A standard lists its specifications and key activities.
 	std := c.Get(t, "/catalog/entries/164.312(a)(1)").Body.String()
@@ -436,8 +454,8 @@ func TestCatalogAPIEntry(t *testing.T) {
 		ProfileStatus      string `json:"profile_status"`
 		StandardTitle      string `json:"standard_title"`
 		FAQs               []catalog.FAQ
-		CrosswalkSource    string `json:"crosswalk_source"`
-		ResolvedFrom       string `json:"resolved_from"`
+		CrosswalkSources   catalog.CrosswalkSources `json:"crosswalk_sources"`
+		ResolvedFrom       string                   `json:"resolved_from"`
 		InheritedCrosswalk *struct {
 			From string `json:"from"`
 		} `json:"inherited_crosswalk"`
@@ -453,8 +471,14 @@ func TestCatalogAPIEntry(t *testing.T) {
 		e.Profile != "current" || e.ProfileStatus != "final" || e.StandardTitle != "Access control" {
 		t.Errorf("entry = %+v", e)
 	}
-	if e.Guidance.Summary == "" || len(e.Questions) == 0 || len(e.Crosswalk.SP80053) == 0 || len(e.FAQs) == 0 || e.CrosswalkSource == "" {
-		t.Errorf("entry lacks guidance, questions, crosswalk, FAQ or source: %+v", e)
+	if e.Guidance.Summary == "" || len(e.Questions) == 0 || len(e.FAQs) == 0 {
+		t.Errorf("entry lacks guidance, questions or FAQ: %+v", e)
+	}
+	// The crosswalk is NIST's, and says so.
+	if !slices.Equal(e.Crosswalk.NIST.SP80053, []string{"SC-13"}) || len(e.Crosswalk.NIST.CSF) == 0 || !e.Crosswalk.Safeguard.IsZero() ||
+		e.CrosswalkSources.NIST.Author != "NIST" || !strings.Contains(e.CrosswalkSources.NIST.Source, "SP 800-66 Rev. 2") ||
+		e.CrosswalkSources.NIST.CSFVersion != "NIST Cybersecurity Framework 1.1" {
+		t.Errorf("crosswalk = %+v from %+v, want NIST's SC-13 and CSF 1.1, named as NIST's", e.Crosswalk, e.CrosswalkSources.NIST)
 	}
 	if len(e.Changes) != 1 || e.Changes[0].ToProfile != "nprm-2025" || e.Changes[0].Change != "changed" {
 		t.Errorf("changes = %+v, want one change under nprm-2025", e.Changes)
@@ -465,9 +489,14 @@ func TestCatalogAPIEntry(t *testing.T) {
 	if e.Citation != "164.308(b)(3)" || e.ResolvedFrom != "164.308(b)(4)" {
 		t.Errorf("164.308(b)(4) resolves to %s from %q, want 164.308(b)(3)", e.Citation, e.ResolvedFrom)
 	}
+	e.Crosswalk = catalog.Crosswalk{}
 	decodeJSON200(t, c, "/api/v1/catalog/nprm:patch-management?profile=nprm-2025", &e)
 	if e.Title != "Patch management" || e.ProfileStatus != "proposed" || len(e.Changes) != 1 || e.Changes[0].Change != "added" || e.Changes[0].FromProfile != "current" {
 		t.Errorf("patch management = %s %s %+v", e.Title, e.ProfileStatus, e.Changes)
+	}
+	if !e.Crosswalk.NIST.IsZero() || len(e.Crosswalk.Safeguard.SP80053) == 0 || e.CrosswalkSources.Safeguard.Author != "Safeguard" ||
+		!strings.Contains(e.CrosswalkSources.Safeguard.Source, "not NIST's") {
+		t.Errorf("patch management crosswalk = %+v from %+v, want Safeguard's own, labelled", e.Crosswalk, e.CrosswalkSources.Safeguard)
 	}
 	// Unknown: 404 naming the nearest entries.
 	w := c.Get(t, "/api/v1/catalog/164.312(a)(2)(v)")

@@ -67,10 +67,12 @@ type catalogEntryView struct {
 	Activities    []activityView
 	// Crosswalk is the entry's own or, for a specification without one, its
 	// standard's (InheritedFrom says which).
-	Crosswalk       catalog.Crosswalk
-	InheritedFrom   *catalogLink
-	CrosswalkSource string
-	FAQs            []catalogLink
+	Crosswalk     catalog.Crosswalk
+	InheritedFrom *catalogLink
+	// CrosswalkSources name who made each mapping: NIST's, and what
+	// Safeguard adds.
+	CrosswalkSources catalog.CrosswalkSources
+	FAQs             []catalogLink
 	// FoundAs and FoundHow explain the reference that led here.
 	FoundAs  string
 	FoundHow string
@@ -101,13 +103,13 @@ func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	v := &catalogEntryView{
-		Bar:             newCatalogBar(cat, p, func(id string) string { return entryHref(e.Citation, id) }),
-		Entry:           e,
-		Kind:            kindBadge(e.Kind),
-		Requirement:     requirementBadge(e.Requirement),
-		CategoryURL:     categoryHref(e.Category, p.ID),
-		Crosswalk:       e.Crosswalk,
-		CrosswalkSource: cat.CrosswalkSource(),
+		Bar:              newCatalogBar(cat, p, func(id string) string { return entryHref(e.Citation, id) }),
+		Entry:            e,
+		Kind:             kindBadge(e.Kind),
+		Requirement:      requirementBadge(e.Requirement),
+		CategoryURL:      categoryHref(e.Category, p.ID),
+		Crosswalk:        e.Crosswalk,
+		CrosswalkSources: cat.CrosswalkSources(),
 	}
 	v.CategoryTitle = string(e.Category)
 	if ci, ok := cat.Category(e.Category); ok {
@@ -118,7 +120,7 @@ func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error
 		if std, err := p.Entry(e.Standard); err == nil {
 			v.Standard = &catalogLink{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
 			crumbs = append(crumbs, web.Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
-			if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 {
+			if e.Crosswalk.IsZero() {
 				v.Crosswalk, v.InheritedFrom = std.Crosswalk, v.Standard
 			}
 		}

@@ -404,8 +404,8 @@ func TestCatalogAPIList(t *testing.T) {
 		t.Errorf("the proposed rule has %d addressable entries, want none", len(p.Items))
 	}
 	decodeJSON200(t, c, "/api/v1/catalog?profile=nprm-2025&limit=500", &p)
-	if len(p.Items) != 85 || p.Items[0].Profile != "nprm-2025" {
-		t.Errorf("nprm-2025 lists %d entries, want 85", len(p.Items))
+	if len(p.Items) != 87 || p.Items[0].Profile != "nprm-2025" {
+		t.Errorf("nprm-2025 lists %d entries, want 87", len(p.Items))
 	}
 }
 

@@ -395,11 +395,48 @@ func TestFAQLinksToExistingEntries(t *testing.T) {
 		"physical safeguards", "risk analysis and risk management", "operating system", "nist",
 		"plan sponsors", "networking", "shared log-on", "enforces", "addressable", "what encryption is",
 		"threats", "cyber threat indicators", "business associates",
+		// Issue 12: the HHS topics that were still missing.
+		"cloud service providers", "ransomware",
 	}
 	for _, topic := range topics {
 		if !slices.ContainsFunc(faqs, func(f FAQ) bool { return strings.Contains(strings.ToLower(f.Topic), topic) }) {
 			t.Errorf("no FAQ on %q", topic)
 		}
+	}
+}
+
+// TestFAQCloudAndRansomware checks the two HHS topics issue 12 adds carry
+// the facts of HHS's guidance and link the entries they concern.
+func TestFAQCloudAndRansomware(t *testing.T) {
+	c := mustLoad(t)
+	for _, tt := range []struct {
+		id      string
+		entries []string
+		facts   []string
+	}{
+		{"cloud-service-providers", []string{"164.308(b)(1)", "164.314(a)(1)", "164.308(a)(1)(ii)(A)"},
+			[]string{"is a business associate", "encrypted", "business associate agreement", "risk analysis", "conduit"}},
+		{"ransomware", []string{"164.308(a)(6)", "164.308(a)(7)(ii)(A)", "164.308(a)(5)(ii)(B)", "164.308(a)(1)(ii)(A)"},
+			[]string{"security incident", "presumes a breach", "low probability", "Backups"}},
+	} {
+		f, ok := c.FAQ(tt.id)
+		if !ok {
+			t.Errorf("FAQ(%q) missing", tt.id)
+			continue
+		}
+		for _, ref := range tt.entries {
+			if !slices.Contains(f.Entries, ref) {
+				t.Errorf("FAQ(%q).Entries = %v, want %s", tt.id, f.Entries, ref)
+			}
+		}
+		for _, fact := range tt.facts {
+			if !strings.Contains(f.Answer, fact) {
+				t.Errorf("FAQ(%q).Answer lacks %q", tt.id, fact)
+			}
+		}
+	}
+	if hits := c.SearchFAQ("ransomware"); len(hits) == 0 || hits[0].ID != "ransomware" {
+		t.Errorf("SearchFAQ(ransomware) = %v, want the ransomware answer first", hits)
 	}
 }
 

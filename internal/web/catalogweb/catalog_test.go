@@ -298,8 +298,13 @@ func TestCatalogSearchFAQDiff(t *testing.T) {
 	}
 
 	body = c.Get(t, "/catalog/faq").Body.String()
-	if n := strings.Count(body, `<article class="faq card"`); n != 26 {
-		t.Errorf("FAQ page lists %d questions, want 26", n)
+	if n := strings.Count(body, `<article class="faq card"`); n != 28 {
+		t.Errorf("FAQ page lists %d questions, want 28", n)
+	}
+	for _, want := range []string{`id="faq-cloud-service-providers"`, `id="faq-ransomware"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("FAQ page lacks %s", want)
+		}
 	}
 	body = c.Get(t, "/catalog/faq?q=automatic+logoff").Body.String()
 	for _, want := range []string{`id="faq-telecommuting-automatic-logoff"`, `href="/catalog/entries/164.312%28a%29%282%29%28iii%29"`, `<label for="faq-q">Search the FAQ</label>`} {
@@ -512,8 +517,8 @@ func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 	_, c := catalogServer(t)
 	var faqs web.List[catalog.FAQ]
 	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
-	if len(faqs.Items) != 26 {
-		t.Errorf("FAQ lists %d, want 26", len(faqs.Items))
+	if len(faqs.Items) != 28 {
+		t.Errorf("FAQ lists %d, want 28", len(faqs.Items))
 	}
 	decodeJSON200(t, c, "/api/v1/catalog/faq?q=automatic+logoff", &faqs)
 	if len(faqs.Items) == 0 || faqs.Items[0].ID != "telecommuting-automatic-logoff" {

@@ -2,8 +2,10 @@ package catalogweb
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -583,4 +585,134 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"catalog_general": &catalogGeneralView{},
 	}
 	webtest.RenderZeroValues(t, s, New(nil).Templates(), zero)
+}
+
+// TestCatalogVersionSwitchNeverLeadsNowhere follows the version switch of
+// every entry page in every profile: each link answers 200, and one that
+// cannot show the entry itself says why (issue 12).
+func TestCatalogVersionSwitchNeverLeadsNowhere(t *testing.T) {
+	t.Parallel()
+	_, c := catalogServer(t)
+	cat, _ := catalog.Default()
+	hrefRE := regexp.MustCompile(`<nav class="profile-switch"[\s\S]*?</nav>`)
+	linkRE := regexp.MustCompile(`href="([^"]+)"`)
+	checked := 0
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries() {
+			page := c.Get(t, entryHref(e.Citation, p.ID))
+			if page.Code != http.StatusOK {
+				t.Fatalf("GET %s = %d", entryHref(e.Citation, p.ID), page.Code)
+			}
+			nav := hrefRE.FindString(page.Body.String())
+			for _, m := range linkRE.FindAllStringSubmatch(nav, -1) {
+				href := html.UnescapeString(m[1])
+				w := c.Get(t, href)
+				if w.Code != http.StatusOK {
+					t.Errorf("%s in %s: the switch to %s answers %d", e.Citation, p.ID, href, w.Code)
+					continue
+				}
+				checked++
+				if strings.Contains(href, "absent=") && !strings.Contains(w.Body.String(), `class="notice absent-note"`) {
+					t.Errorf("%s in %s: the switch to %s does not say the entry is not there", e.Citation, p.ID, href)
+				}
+			}
+		}
+	}
+	if checked < 150 {
+		t.Errorf("followed %d switch links, want every entry's", checked)
+	}
+
+	// A specification only the proposal adds leads to its standard in the
+	// rule in force; a standard only the proposal adds, to its category.
+	for _, tt := range []struct{ from, want, note string }{
+		{"nprm:log-in-attempts", "/catalog/entries/164.312%28a%29%281%29?absent=nprm%3Alog-in-attempts", "This page is its standard in the Security Rule in force"},
+		{"nprm:patch-management", "/catalog/categories/administrative?absent=nprm%3Apatch-management", "This page is its category in the Security Rule in force"},
+	} {
+		body := c.Get(t, entryHref(tt.from, catalog.ProfileNPRM2025)).Body.String()
+		if !strings.Contains(body, `href="`+html.EscapeString(tt.want)+`">Rule in force`) {
+			t.Errorf("%s: the Rule in force switch does not lead to %s", tt.from, tt.want)
+		}
+		got := c.Get(t, tt.want).Body.String()
+		if !strings.Contains(got, tt.note) || !strings.Contains(got, "only the 2025 proposed rule") || !strings.Contains(got, `href="`+html.EscapeString(entryHref(tt.from, catalog.ProfileNPRM2025))+`"`) {
+			t.Errorf("%s: the page the switch leads to lacks the notice and the way back", tt.want)
+		}
+	}
+	// An entry the proposal drops leads to its category in the proposal.
+	body := c.Get(t, "/catalog/entries/164.308(a)(1)").Body.String()
+	if !strings.Contains(body, `href="/catalog/categories/administrative?absent=164.308%28a%29%281%29&amp;profile=nprm-2025"`) {
+		t.Error("164.308(a)(1): the proposed rule switch does not lead to its category in the proposal")
+	}
+	// A bogus absent parameter shows nothing.
+	if b := c.Get(t, "/catalog/categories/technical?absent=164.312(b)").Body.String(); strings.Contains(b, "absent-note") {
+		t.Error("an absent parameter naming an entry that is here shows a notice")
+	}
+}
+
+// singularRE finds a count of one with a plural noun.
+var singularRE = regexp.MustCompile(`(^|[^0-9])1 (entries|standards|implementation specifications|questions|FAQ answers)|[^0-9]1 of [0-9]+ questions match `)
+
+// TestCatalogPlurals: counts read as English, one included (issue 12).
+func TestCatalogPlurals(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0 entries", 1: "1 entry", 2: "2 entries"} {
+		if got := count(n, "entry", "entries"); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	_, c := catalogServer(t)
+	for path, want := range map[string][]string{
+		"/catalog/search?q=clearinghouse+isolating":           {"1 entry and 0 FAQ answers"},
+		"/catalog/search?q=sponsor":                           {"2 entries and 1 FAQ answer in"},
+		"/catalog/faq?q=ransomware":                           {"1 of 28 questions matches"},
+		"/catalog/faq":                                        {"28 questions."},
+		"/catalog/categories/organizational":                  {"2 standards, 4 implementation specifications"},
+		"/catalog":                                            {"65 entries", "28 questions"},
+		"/catalog/categories/documentation?profile=nprm-2025": {"implementation specifications"},
+	} {
+		body := c.Get(t, path).Body.String()
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", path, w)
+			}
+		}
+		if bad := singularRE.FindString(body); bad != "" {
+			t.Errorf("GET %s says %q", path, bad)
+		}
+	}
+}
+
+// TestCatalogShowsNoKeys: the internal keys of entries only the proposal
+// has identify them in URLs, never in what a page shows (issue 12).
+func TestCatalogShowsNoKeys(t *testing.T) {
+	t.Parallel()
+	_, c := catalogServer(t)
+	tagRE := regexp.MustCompile(`<[^>]*>`)
+	for _, path := range []string{
+		"/catalog?profile=nprm-2025",
+		"/catalog/categories/technical?profile=nprm-2025",
+		"/catalog/entries/nprm:log-in-attempts?profile=nprm-2025",
+		"/catalog/entries/nprm:vulnerability-scanning?profile=nprm-2025",
+		"/catalog/entries/nprm:vulnerability-management?profile=nprm-2025",
+		"/catalog/diff?a=current&b=nprm-2025",
+		"/catalog/search?q=patch&profile=nprm-2025",
+		"/catalog/entries/nprm:patch-management",
+	} {
+		w := c.Get(t, path)
+		text := html.UnescapeString(tagRE.ReplaceAllString(w.Body.String(), " "))
+		if i := strings.Index(text, "nprm:"); i >= 0 {
+			t.Errorf("GET %s shows the key %q", path, text[i:min(len(text), i+40)])
+		}
+	}
+	body := c.Get(t, "/catalog/entries/nprm:log-in-attempts?profile=nprm-2025").Body.String()
+	for _, want := range []string{
+		`<h1 id="entry-h"><span class="citation">Proposed 164.312(a)(2)(v)</span> Log-in attempts</h1>`,
+		`<title>Proposed 164.312(a)(2)(v) Log-in attempts · Catalogue · Safeguard</title>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("log-in attempts page lacks %s", want)
+		}
+	}
+	if b := c.Get(t, "/catalog/entries/nprm:compliance-audit?profile=nprm-2025").Body.String(); !strings.Contains(b, `<span class="citation">Proposed 164.308(a)(14) (approximate)</span>`) {
+		t.Error("an unchecked proposed paragraph is not shown as approximate")
+	}
 }

@@ -175,7 +175,7 @@ func TestBrowserCatalogProposedOnly(t *testing.T) {
 		t.Errorf("the Rule in force switch leads to h1 %q, want the standard", h1)
 	}
 	note := b.Text(".absent-note")
-	for _, want := range []string{"Proposed 164.312(a)(2)(v) Log-in attempts is not part of the Security Rule in force", "only the 2025 proposed rule", "its standard"} {
+	for _, want := range []string{"Proposed 164.312(a)(2)(v) Log-in attempts is only in the 2025 proposed rule", "not in the Security Rule in force", "this is its standard here"} {
 		if !strings.Contains(note, want) {
 			t.Errorf("notice = %q, want %q", note, want)
 		}

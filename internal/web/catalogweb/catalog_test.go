@@ -625,15 +625,15 @@ func TestCatalogVersionSwitchNeverLeadsNowhere(t *testing.T) {
 	// A specification only the proposal adds leads to its standard in the
 	// rule in force; a standard only the proposal adds, to its category.
 	for _, tt := range []struct{ from, want, note string }{
-		{"nprm:log-in-attempts", "/catalog/entries/164.312%28a%29%281%29?absent=nprm%3Alog-in-attempts", "This page is its standard in the Security Rule in force"},
-		{"nprm:patch-management", "/catalog/categories/administrative?absent=nprm%3Apatch-management", "This page is its category in the Security Rule in force"},
+		{"nprm:log-in-attempts", "/catalog/entries/164.312%28a%29%281%29?absent=nprm%3Alog-in-attempts", "not in the Security Rule in force (as amended 2013); this is its standard here"},
+		{"nprm:patch-management", "/catalog/categories/administrative?absent=nprm%3Apatch-management", "not in the Security Rule in force (as amended 2013); this is its category here"},
 	} {
 		body := c.Get(t, entryHref(tt.from, catalog.ProfileNPRM2025)).Body.String()
 		if !strings.Contains(body, `href="`+html.EscapeString(tt.want)+`">Rule in force`) {
 			t.Errorf("%s: the Rule in force switch does not lead to %s", tt.from, tt.want)
 		}
 		got := c.Get(t, tt.want).Body.String()
-		if !strings.Contains(got, tt.note) || !strings.Contains(got, "only the 2025 proposed rule") || !strings.Contains(got, `href="`+html.EscapeString(entryHref(tt.from, catalog.ProfileNPRM2025))+`"`) {
+		if !strings.Contains(got, tt.note) || !strings.Contains(got, "is only in the 2025 proposed rule") || !strings.Contains(got, `href="`+html.EscapeString(entryHref(tt.from, catalog.ProfileNPRM2025))+`"`) {
 			t.Errorf("%s: the page the switch leads to lacks the notice and the way back", tt.want)
 		}
 	}

@@ -391,14 +391,25 @@ func writeCatalogEntry(w io.Writer, p *catalog.Profile, s catalog.EntryDetail) e
 	if s.InheritedCrosswalk != nil {
 		cw, from = s.InheritedCrosswalk.Crosswalk, " (of standard "+s.InheritedCrosswalk.From+")"
 	}
-	if len(cw.CSF)+len(cw.SP80053) > 0 {
-		section("Crosswalk" + from)
-		if len(cw.CSF) > 0 {
-			catalogWrap(&b, "NIST CSF 2.0: "+strings.Join(cw.CSF, ", "), "  ", "    ")
+	for _, m := range []struct {
+		title string
+		p     catalog.Pairings
+		src   catalog.CrosswalkSource
+	}{
+		{"NIST's mapping", cw.NIST, s.CrosswalkSources.NIST},
+		{"Safeguard's own pairings", cw.Safeguard, s.CrosswalkSources.Safeguard},
+	} {
+		if m.p.IsZero() {
+			continue
 		}
-		if len(cw.SP80053) > 0 {
-			catalogWrap(&b, "NIST SP 800-53 Rev. 5: "+strings.Join(cw.SP80053, ", "), "  ", "    ")
+		section("Crosswalk" + from + ": " + m.title)
+		if len(m.p.CSF) > 0 {
+			catalogWrap(&b, m.src.CSFVersion+": "+strings.Join(m.p.CSF, ", "), "  ", "    ")
 		}
+		if len(m.p.SP80053) > 0 {
+			catalogWrap(&b, m.src.SP80053Version+": "+strings.Join(m.p.SP80053, ", "), "  ", "    ")
+		}
+		catalogWrap(&b, "Source: "+m.src.Source, "  ", "    ")
 	}
 	if len(s.FAQs) > 0 {
 		section("FAQ")

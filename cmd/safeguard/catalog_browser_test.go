@@ -134,3 +134,81 @@ func TestBrowserCatalog(t *testing.T) {
 		t.Errorf("browser reported: %s", p)
 	}
 }
+
+// TestBrowserCatalogProposedOnly reads an entry only the proposed rule has
+// (issue 12): it shows its proposed paragraph, not Safeguard's key; its
+// "Rule in force" switch leads to its standard there, which says why, and
+// back; and a search finding one entry says "1 entry".
+func TestBrowserCatalogProposedOnly(t *testing.T) {
+	b := newBrowser(t)
+	s := startServer(t, nil, "demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "demo"))
+	email := "lena.fischer@riverside.example"
+	pw := demoPassword(t, s.Stdout.String(), email)
+	if pw == "" {
+		t.Fatalf("no password for %s in the demo's output:\n%s", email, s.Stdout)
+	}
+	inForce := `.profile-switch a:not([aria-current])`
+	b.Do(
+		chromedp.Navigate(s.URL+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS(`header nav a[href="/catalog"]`)),
+		chromedp.Navigate(s.URL+"/catalog/entries/nprm:log-in-attempts?profile=nprm-2025"),
+		chromedp.WaitVisible(chromedp.CSS(inForce)),
+	)
+	if h1 := b.Text("h1"); h1 != "Proposed 164.312(a)(2)(v) Log-in attempts" {
+		t.Errorf("proposed-only entry h1 = %q, want its proposed paragraph", h1)
+	}
+	if main := b.Text("main"); strings.Contains(main, "nprm:") {
+		t.Errorf("the page shows an internal key: %q", main)
+	}
+	if label := b.Text(inForce); !strings.Contains(label, "Rule in force") {
+		t.Fatalf("switch link reads %q", label)
+	}
+	b.Do(
+		chromedp.Click(chromedp.CSS(inForce)),
+		chromedp.WaitVisible(chromedp.CSS(".absent-note")),
+	)
+	if h1 := b.Text("h1"); h1 != "164.312(a)(1) Access control" {
+		t.Errorf("the Rule in force switch leads to h1 %q, want the standard", h1)
+	}
+	note := b.Text(".absent-note")
+	for _, want := range []string{"Proposed 164.312(a)(2)(v) Log-in attempts is only in the 2025 proposed rule", "not in the Security Rule in force", "this is its standard here"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("notice = %q, want %q", note, want)
+		}
+	}
+	b.Do(
+		chromedp.Click(chromedp.CSS(".absent-note a")),
+		chromedp.WaitVisible(chromedp.CSS(".proposed-note")),
+	)
+	if h1 := b.Text("h1"); h1 != "Proposed 164.312(a)(2)(v) Log-in attempts" {
+		t.Errorf("the way back leads to h1 %q", h1)
+	}
+
+	// A standard only the proposal has leads to its category.
+	b.Do(
+		chromedp.Navigate(s.URL+"/catalog/entries/nprm:patch-management?profile=nprm-2025"),
+		chromedp.WaitVisible(chromedp.CSS(inForce)),
+		chromedp.Click(chromedp.CSS(inForce)),
+		chromedp.WaitVisible(chromedp.CSS(".absent-note")),
+	)
+	if h1 := b.Text("h1"); !strings.HasPrefix(h1, "Administrative safeguards") {
+		t.Errorf("patch management's Rule in force switch leads to h1 %q, want its category", h1)
+	}
+
+	// Counts of one read in the singular.
+	b.Do(
+		chromedp.SendKeys(chromedp.CSS("#catalog-q"), "clearinghouse isolating"),
+		chromedp.Submit(chromedp.CSS("#catalog-q")),
+		chromedp.WaitVisible(chromedp.CSS("ul.hits")),
+	)
+	if status := b.Text(`p[role="status"]`); !strings.HasPrefix(status, "1 entry and 0 FAQ answers") {
+		t.Errorf("search status = %q, want 1 entry", status)
+	}
+	for _, p := range b.Problems() {
+		t.Errorf("browser reported: %s", p)
+	}
+}

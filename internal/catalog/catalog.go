@@ -101,12 +101,50 @@ type KeyActivity struct {
 	Questions []string `json:"questions"`
 }
 
-// Crosswalk relates an entry to NIST CSF 2.0 subcategories and
-// NIST SP 800-53 Rev. 5 controls. [Catalog.CrosswalkSource] says where the
-// mapping comes from.
+// Crosswalk relates an entry to NIST's frameworks. NIST is NIST's own
+// mapping, copied from the informative references published with
+// SP 800-66 Rev. 2; Safeguard holds the pairings Safeguard adds for entries
+// NIST's mapping does not cover. [Catalog.CrosswalkSources] says where each
+// comes from and which framework versions it names.
 type Crosswalk struct {
+	NIST      Pairings `json:"nist,omitzero"`
+	Safeguard Pairings `json:"safeguard,omitzero"`
+}
+
+// IsZero reports whether the entry has no pairing at all.
+func (x Crosswalk) IsZero() bool { return x.NIST.IsZero() && x.Safeguard.IsZero() }
+
+func (x Crosswalk) clone() Crosswalk {
+	return Crosswalk{NIST: x.NIST.clone(), Safeguard: x.Safeguard.clone()}
+}
+
+// Pairings are one author's pairings of an entry with NIST Cybersecurity
+// Framework subcategories and NIST SP 800-53 controls.
+type Pairings struct {
 	CSF     []string `json:"csf,omitempty"`
 	SP80053 []string `json:"sp800_53,omitempty"`
+}
+
+// IsZero reports whether there is no pairing.
+func (m Pairings) IsZero() bool { return len(m.CSF)+len(m.SP80053) == 0 }
+
+func (m Pairings) clone() Pairings {
+	return Pairings{CSF: slices.Clone(m.CSF), SP80053: slices.Clone(m.SP80053)}
+}
+
+// CrosswalkSource says who made a mapping, from what, and which versions of
+// the frameworks its identifiers belong to.
+type CrosswalkSource struct {
+	Author         string `json:"author"`
+	Source         string `json:"source"`
+	CSFVersion     string `json:"csf_version"`
+	SP80053Version string `json:"sp800_53_version"`
+}
+
+// CrosswalkSources describes the two mappings of a [Crosswalk].
+type CrosswalkSources struct {
+	NIST      CrosswalkSource `json:"nist"`
+	Safeguard CrosswalkSource `json:"safeguard"`
 }
 
 // Amendment records a change to an entry's paragraph by a final rule.
@@ -163,7 +201,7 @@ func (e Entry) clone() Entry {
 		c.KeyActivities = nil
 	}
 	c.Questions = slices.Clone(e.Questions)
-	c.Crosswalk = Crosswalk{CSF: slices.Clone(e.Crosswalk.CSF), SP80053: slices.Clone(e.Crosswalk.SP80053)}
+	c.Crosswalk = e.Crosswalk.clone()
 	c.FAQ = slices.Clone(e.FAQ)
 	c.History = slices.Clone(e.History)
 	c.Parameters = slices.Clone(e.Parameters)
@@ -264,11 +302,11 @@ type Catalog struct {
 	Version  string `json:"version"`
 	Released string `json:"released"`
 
-	categories      []CategoryInfo
-	profiles        []*Profile
-	faqs            []FAQ
-	general         GeneralRules
-	crosswalkSource string
+	categories []CategoryInfo
+	profiles   []*Profile
+	faqs       []FAQ
+	general    GeneralRules
+	crosswalk  CrosswalkSources
 }
 
 // ErrNotFound is wrapped by errors for a citation or FAQ that does not exist.
@@ -339,8 +377,9 @@ func (c *Catalog) FAQ(id string) (FAQ, bool) {
 	return FAQ{}, false
 }
 
-// CrosswalkSource says where the CSF and SP 800-53 mappings come from.
-func (c *Catalog) CrosswalkSource() string { return c.crosswalkSource }
+// CrosswalkSources says where NIST's mapping and Safeguard's additions come
+// from.
+func (c *Catalog) CrosswalkSources() CrosswalkSources { return c.crosswalk }
 
 // General returns the general rules of §164.306.
 func (c *Catalog) General() GeneralRules { return c.general.clone() }

@@ -219,7 +219,11 @@ func TestEveryEntryHasGuidanceAndQuestions(t *testing.T) {
 			if len(e.AllQuestions()) == 0 {
 				t.Errorf("%s: Entry(%q) has no assessment question", p.ID, e.Citation)
 			}
-			if e.Kind == KindStandard && (len(e.Crosswalk.CSF) == 0 || len(e.Crosswalk.SP80053) == 0) {
+			m := e.Crosswalk.NIST
+			if m.IsZero() {
+				m = e.Crosswalk.Safeguard
+			}
+			if e.Kind == KindStandard && (len(m.CSF) == 0 || len(m.SP80053) == 0) {
 				t.Errorf("%s: Entry(%q).Crosswalk = %+v, want CSF and SP 800-53 references", p.ID, e.Citation, e.Crosswalk)
 			}
 		}
@@ -391,11 +395,48 @@ func TestFAQLinksToExistingEntries(t *testing.T) {
 		"physical safeguards", "risk analysis and risk management", "operating system", "nist",
 		"plan sponsors", "networking", "shared log-on", "enforces", "addressable", "what encryption is",
 		"threats", "cyber threat indicators", "business associates",
+		// Issue 12: the HHS topics that were still missing.
+		"cloud service providers", "ransomware",
 	}
 	for _, topic := range topics {
 		if !slices.ContainsFunc(faqs, func(f FAQ) bool { return strings.Contains(strings.ToLower(f.Topic), topic) }) {
 			t.Errorf("no FAQ on %q", topic)
 		}
+	}
+}
+
+// TestFAQCloudAndRansomware checks the two HHS topics issue 12 adds carry
+// the facts of HHS's guidance and link the entries they concern.
+func TestFAQCloudAndRansomware(t *testing.T) {
+	c := mustLoad(t)
+	for _, tt := range []struct {
+		id      string
+		entries []string
+		facts   []string
+	}{
+		{"cloud-service-providers", []string{"164.308(b)(1)", "164.314(a)(1)", "164.308(a)(1)(ii)(A)"},
+			[]string{"is a business associate", "encrypted", "business associate agreement", "risk analysis", "conduit"}},
+		{"ransomware", []string{"164.308(a)(6)", "164.308(a)(7)(ii)(A)", "164.308(a)(5)(ii)(B)", "164.308(a)(1)(ii)(A)"},
+			[]string{"security incident", "presumes a breach", "low probability", "Backups"}},
+	} {
+		f, ok := c.FAQ(tt.id)
+		if !ok {
+			t.Errorf("FAQ(%q) missing", tt.id)
+			continue
+		}
+		for _, ref := range tt.entries {
+			if !slices.Contains(f.Entries, ref) {
+				t.Errorf("FAQ(%q).Entries = %v, want %s", tt.id, f.Entries, ref)
+			}
+		}
+		for _, fact := range tt.facts {
+			if !strings.Contains(f.Answer, fact) {
+				t.Errorf("FAQ(%q).Answer lacks %q", tt.id, fact)
+			}
+		}
+	}
+	if hits := c.SearchFAQ("ransomware"); len(hits) == 0 || hits[0].ID != "ransomware" {
+		t.Errorf("SearchFAQ(ransomware) = %v, want the ransomware answer first", hits)
 	}
 }
 
@@ -472,14 +513,14 @@ RS.CO-02 RS.CO-03 RS.MI-01 RS.MI-02 RC.RP-01 RC.RP-02 RC.RP-03 RC.RP-04 RC.RP-05
 
 func TestCrosswalkIDsExist(t *testing.T) {
 	c := mustLoad(t)
-	if !strings.Contains(c.CrosswalkSource(), "800-66") {
-		t.Errorf("CrosswalkSource() = %q, want it to name NIST SP 800-66r2", c.CrosswalkSource())
+	if src := c.CrosswalkSources(); !strings.Contains(src.Safeguard.CSFVersion, "2.0") {
+		t.Errorf("CrosswalkSources().Safeguard.CSFVersion = %q, want CSF 2.0", src.Safeguard.CSFVersion)
 	}
 	for _, p := range c.Profiles() {
 		for _, e := range p.Entries() {
-			for _, id := range e.Crosswalk.CSF {
+			for _, id := range e.Crosswalk.Safeguard.CSF {
 				if !slices.Contains(csf20, id) {
-					t.Errorf("Entry(%q).Crosswalk.CSF has %q, not a CSF 2.0 subcategory", e.Citation, id)
+					t.Errorf("Entry(%q).Crosswalk.Safeguard.CSF has %q, not a CSF 2.0 subcategory", e.Citation, id)
 				}
 			}
 		}

@@ -17,7 +17,7 @@ type EntryDetail struct {
 	Specifications     []Summary           `json:"specifications,omitempty"`
 	FAQs               []FAQ               `json:"faqs,omitempty"`
 	InheritedCrosswalk *InheritedCrosswalk `json:"inherited_crosswalk,omitempty"`
-	CrosswalkSource    string              `json:"crosswalk_source"`
+	CrosswalkSources   CrosswalkSources    `json:"crosswalk_sources"`
 	// ResolvedFrom is the reference asked for when it is not the entry's own
 	// citation, and ResolvedHow says why it leads here.
 	ResolvedFrom string        `json:"resolved_from,omitempty"`
@@ -47,11 +47,11 @@ func (c *Catalog) Detail(p *Profile, ref string) (EntryDetail, error) {
 	if err != nil {
 		return EntryDetail{}, err
 	}
-	out := EntryDetail{Profile: p.ID, ProfileStatus: p.Status, Entry: e, CrosswalkSource: c.CrosswalkSource(), Changes: []EntryChange{}}
+	out := EntryDetail{Profile: p.ID, ProfileStatus: p.Status, Entry: e, CrosswalkSources: c.CrosswalkSources(), Changes: []EntryChange{}}
 	out.ResolvedFrom, out.ResolvedHow = ResolvedHow(ref, e)
 	if std, err := p.Entry(e.Standard); err == nil {
 		out.StandardTitle = std.Title
-		if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 && std.Citation != e.Citation {
+		if e.Crosswalk.IsZero() && std.Citation != e.Citation {
 			out.InheritedCrosswalk = &InheritedCrosswalk{From: std.Citation, Crosswalk: std.Crosswalk}
 		}
 	}

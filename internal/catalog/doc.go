@@ -25,6 +25,10 @@
 //     the security objectives of (a)(1), the flexibility factors of
 //     (b)(2)(i)-(iv), and the three outcomes (d)(3) allows for an addressable
 //     specification. [GeneralRules] describes them.
+//   - [Crosswalk] pairs an entry with NIST CSF subcategories and SP 800-53
+//     controls: NIST's own mapping from SP 800-66r2 (CSF 1.1, SP 800-53
+//     Rev. 5.1.1) apart from what Safeguard adds for the proposed rule's new
+//     entries, each with its [CrosswalkSource].
 //   - [Citation] parses references such as "45 CFR § 164.312(a)(2)(iv)".
 //
 // The package imports the standard library only.

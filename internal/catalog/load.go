@@ -82,11 +82,16 @@ type (
 		Source string `json:"source"`
 		FAQs   []FAQ  `json:"faqs"`
 	}
+	// crosswalkFile holds NIST's mapping (written from NIST's CPRT export by
+	// TestCrosswalkIsNISTs -update, never by hand) and Safeguard's own
+	// additions.
 	crosswalkFile struct {
-		Source         string               `json:"source"`
-		CSFVersion     string               `json:"csf_version"`
-		SP80053Version string               `json:"sp800_53_version"`
-		Entries        map[string]Crosswalk `json:"entries"`
+		NIST      mappingFile `json:"nist"`
+		Safeguard mappingFile `json:"safeguard"`
+	}
+	mappingFile struct {
+		CrosswalkSource
+		Entries map[string]Pairings `json:"entries"`
 	}
 )
 
@@ -126,7 +131,7 @@ func load(fsys fs.FS) (*Catalog, error) {
 	if err := readJSON(fsys, m.Crosswalk, &cw); err != nil {
 		return nil, fmt.Errorf("load catalog: %w", err)
 	}
-	c.crosswalkSource = cw.Source
+	c.crosswalk = CrosswalkSources{NIST: cw.NIST.CrosswalkSource, Safeguard: cw.Safeguard.CrosswalkSource}
 
 	// The rule in force: the section files, in order.
 	var base []Entry
@@ -174,8 +179,9 @@ func load(fsys fs.FS) (*Catalog, error) {
 		}
 		for i := range entries {
 			e := &entries[i]
-			if cwe, ok := cw.Entries[e.Citation]; ok {
-				e.Crosswalk = Crosswalk{CSF: slices.Clone(cwe.CSF), SP80053: slices.Clone(cwe.SP80053)}
+			e.Crosswalk = Crosswalk{
+				NIST:      cw.NIST.Entries[e.Citation].clone(),
+				Safeguard: cw.Safeguard.Entries[e.Citation].clone(),
 			}
 			e.FAQ = nil
 			for _, f := range c.faqs {

@@ -171,3 +171,39 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Has reports whether the profile has an entry whose own citation is
+// citation; unlike [Profile.Entry] it follows no alias, former or proposed
+// paragraph.
+func (p *Profile) Has(citation string) bool {
+	_, ok := p.byRef[citation]
+	return ok && p.entries[p.byRef[citation]].Citation == citation
+}
+
+// Reference is the citation a person reads for e: its CFR paragraph or, for
+// an entry only a proposed profile has (whose Citation is a key such as
+// "nprm:patch-management", meant for URLs and the API), the paragraph the
+// proposal gives it, marked as proposed: "Proposed 164.312(a)(2)(v)",
+// "Proposed 164.312(h) (approximate)".
+func (e Entry) Reference() string {
+	if !keyRE.MatchString(e.Citation) {
+		return e.Citation
+	}
+	return ProposedReference(e.ProposedCitation, e.CitationApproximate)
+}
+
+// ProposedReference is how a page names an entry that only a proposed profile
+// has, from the paragraph the proposal gives it; see [Entry.Reference].
+func ProposedReference(paragraph string, approximate bool) string {
+	switch {
+	case paragraph == "":
+		return "New in the proposed rule"
+	case approximate:
+		return "Proposed " + paragraph + " (approximate)"
+	}
+	return "Proposed " + paragraph
+}
+
+// IsKey reports whether ref is the key of an entry that only a proposed
+// profile has, such as "nprm:patch-management", rather than a CFR paragraph.
+func IsKey(ref string) bool { return keyRE.MatchString(ref) }

@@ -166,3 +166,52 @@ func TestNPRMLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestNPRMCheckedCitations pins the proposed paragraphs that have been
+// checked (issue 12) and keeps the flag on those that have not.
+func TestNPRMCheckedCitations(t *testing.T) {
+	p := mustProfile(t, mustLoad(t), ProfileNPRM2025)
+	for ref, want := range map[string]string{
+		"nprm:multi-factor-authentication":           "164.312(f)(2)(ii)",
+		"nprm:vulnerability-scanning":                "164.312(h)(2)(i)",
+		"nprm:penetration-testing":                   "164.312(h)(2)(iii)",
+		"nprm:access-change-notice":                  "164.308(a)(9)(ii)(D)(2)",
+		"nprm:business-associate-contingency-notice": "164.314(a)(2)(i)(D)",
+		"nprm:network-segmentation":                  "164.312(a)(2)(vi)",
+		"nprm:log-in-attempts":                       "164.312(a)(2)(v)",
+		"nprm:data-controls":                         "164.312(a)(2)(vii)",
+	} {
+		e, err := p.Entry(ref)
+		if err != nil {
+			t.Errorf("Entry(%q) error: %v", ref, err)
+			continue
+		}
+		if e.ProposedCitation != want || e.CitationApproximate {
+			t.Errorf("Entry(%q) proposed at %q (approximate %v), want %s, checked", ref, e.ProposedCitation, e.CitationApproximate, want)
+		}
+		// The checked paragraph leads to the entry.
+		if got, err := p.Entry(want); err != nil || got.Citation != e.Citation {
+			t.Errorf("nprm-2025 Entry(%q) = %q, %v; want %q", want, got.Citation, err, e.Citation)
+		}
+	}
+	if e, _ := p.Entry("nprm:multi-factor-authentication"); !strings.Contains(e.Note, "164.312(f)(2)(iii)") {
+		t.Errorf("multi-factor authentication note = %q, want it to place the exceptions at 164.312(f)(2)(iii)", e.Note)
+	}
+	// The access control specifications the proposal adds follow its order:
+	// (v) log-in attempts, (vi) network segmentation, (vii) data controls.
+	kids, _ := p.Children("164.312(a)(1)")
+	var order []string
+	for _, k := range kids {
+		order = append(order, k.Citation)
+	}
+	li, ns, dc := slices.Index(order, "nprm:log-in-attempts"), slices.Index(order, "nprm:network-segmentation"), slices.Index(order, "nprm:data-controls")
+	if li < 0 || !(li < ns && ns < dc) {
+		t.Errorf("nprm-2025 Children(164.312(a)(1)) = %v, want log-in attempts, network segmentation, data controls in that order", order)
+	}
+	// Nothing confirms these; they stay marked.
+	for _, ref := range []string{"164.312(a)(2)(iii)", "nprm:vulnerability-management", "164.312(d)", "164.308(a)(3)(ii)(C)", "nprm:compliance-audit"} {
+		if e, _ := p.Entry(ref); !e.CitationApproximate {
+			t.Errorf("Entry(%q).CitationApproximate = false, want the unchecked paragraph %q marked", ref, e.ProposedCitation)
+		}
+	}
+}

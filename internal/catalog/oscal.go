@@ -66,6 +66,7 @@ type (
 	oscalProp struct {
 		Name  string `json:"name"`
 		NS    string `json:"ns,omitempty"`
+		Class string `json:"class,omitempty"`
 		Value string `json:"value"`
 	}
 	oscalLink struct {
@@ -88,7 +89,9 @@ type (
 // specifications as sub-controls. Each control carries its citation (the
 // "label" property and Safeguard's "citation"), kind and requirement as
 // properties, the guidance and questions as parts, and a proposed profile's
-// parameters as OSCAL params. The output depends only on the content, so the
+// parameters as OSCAL params. Crosswalk properties say whose pairing they
+// are by their class: "nist-olir" for NIST's mapping (CSF 1.1 and
+// SP 800-53 Rev. 5.1.1), "safeguard" for Safeguard's own additions. The output depends only on the content, so the
 // same catalogue always exports the same bytes.
 func (c *Catalog) ExportOSCAL(w io.Writer, profile string) error {
 	p, err := c.Profile(profile)
@@ -107,6 +110,8 @@ func (c *Catalog) ExportOSCAL(w io.Writer, profile string) error {
 				{Name: "profile", NS: OSCALNamespace, Value: p.ID},
 				{Name: "status", NS: OSCALNamespace, Value: p.Status},
 				{Name: "source", NS: OSCALNamespace, Value: oneLine(p.Source)},
+				{Name: "crosswalk-source", NS: OSCALNamespace, Class: "nist-olir", Value: oneLine(c.crosswalk.NIST.Source)},
+				{Name: "crosswalk-source", NS: OSCALNamespace, Class: "safeguard", Value: oneLine(c.crosswalk.Safeguard.Source)},
 			},
 			Remarks: p.Summary,
 		},
@@ -161,11 +166,19 @@ func oscalControlFor(e Entry) oscalControl {
 			ctl.Props = append(ctl.Props, oscalProp{Name: "citation-approximate", NS: OSCALNamespace, Value: "true"})
 		}
 	}
-	for _, csf := range e.Crosswalk.CSF {
-		ctl.Props = append(ctl.Props, oscalProp{Name: "csf-2.0", NS: OSCALNamespace, Value: csf})
+	// The class says whose pairing it is: NIST's mapping, or Safeguard's own
+	// addition.
+	for _, csf := range e.Crosswalk.NIST.CSF {
+		ctl.Props = append(ctl.Props, oscalProp{Name: "csf-1.1", NS: OSCALNamespace, Class: "nist-olir", Value: csf})
 	}
-	for _, sc := range e.Crosswalk.SP80053 {
-		ctl.Props = append(ctl.Props, oscalProp{Name: "sp800-53r5", NS: OSCALNamespace, Value: sc})
+	for _, sc := range e.Crosswalk.NIST.SP80053 {
+		ctl.Props = append(ctl.Props, oscalProp{Name: "sp800-53r5.1.1", NS: OSCALNamespace, Class: "nist-olir", Value: sc})
+	}
+	for _, csf := range e.Crosswalk.Safeguard.CSF {
+		ctl.Props = append(ctl.Props, oscalProp{Name: "csf-2.0", NS: OSCALNamespace, Class: "safeguard", Value: csf})
+	}
+	for _, sc := range e.Crosswalk.Safeguard.SP80053 {
+		ctl.Props = append(ctl.Props, oscalProp{Name: "sp800-53r5", NS: OSCALNamespace, Class: "safeguard", Value: sc})
 	}
 	for _, prm := range e.Parameters {
 		usage := prm.Text

@@ -12,7 +12,8 @@ var (
 	keyRE      = regexp.MustCompile(`^nprm:[a-z0-9]+(-[a-z0-9]+)*$`)
 	slugRE     = regexp.MustCompile(`^[a-z0-9]+([_-][a-z0-9]+)*$`)
 	dateRE     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
-	csfRE      = regexp.MustCompile(`^(GV|ID|PR|DE|RS|RC)\.[A-Z]{2}-[0-9]{2}$`)
+	csfRE      = regexp.MustCompile(`^(GV|ID|PR|DE|RS|RC)\.[A-Z]{2}-[0-9]{2}$`) // CSF 2.0
+	csf11RE    = regexp.MustCompile(`^(ID|PR|DE|RS|RC)\.[A-Z]{2}-[0-9]{1,2}$`)  // CSF 1.1
 	sp80053RE  = regexp.MustCompile(`^[A-Z]{2}-[0-9]{1,2}(\([0-9]{1,2}\))?$`)
 	historyOps = []string{"renumbered", "amended", "added", "removed"}
 	units      = []string{"hours", "days", "months"}
@@ -44,7 +45,20 @@ func (c *Catalog) validate(cw crosswalkFile) error {
 		c.validateProfile(&ps, p)
 	}
 	c.validateFAQ(&ps)
-	for key, x := range cw.Entries {
+	c.validateMapping(&ps, "NIST's", cw.NIST, csf11RE, nil)
+	c.validateMapping(&ps, "Safeguard's", cw.Safeguard, csfRE, cw.NIST.Entries)
+	return errors.Join(ps...)
+}
+
+// validateMapping checks one author's crosswalk: a source, known entries,
+// well-formed identifiers of the framework version it names, and no pairing
+// for an entry that an earlier mapping (before) already covers, so that what
+// Safeguard adds never mixes with NIST's.
+func (c *Catalog) validateMapping(ps *problems, who string, m mappingFile, csf *regexp.Regexp, before map[string]Pairings) {
+	if strings.TrimSpace(m.Author) == "" || strings.TrimSpace(m.Source) == "" || m.CSFVersion == "" || m.SP80053Version == "" {
+		ps.addf("crosswalk: %s mapping needs an author, a source and the versions of CSF and SP 800-53 it names", who)
+	}
+	for key, x := range m.Entries {
 		found := false
 		for _, p := range c.profiles {
 			if slices.ContainsFunc(p.entries, func(e Entry) bool { return e.Citation == key }) {
@@ -52,23 +66,22 @@ func (c *Catalog) validate(cw crosswalkFile) error {
 			}
 		}
 		if !found {
-			ps.addf("crosswalk for unknown entry %q", key)
+			ps.addf("crosswalk: %s mapping for unknown entry %q", who, key)
+		}
+		if _, ok := before[key]; ok {
+			ps.addf("crosswalk: %s mapping pairs %q, which NIST's mapping already covers", who, key)
 		}
 		for _, id := range x.CSF {
-			if !csfRE.MatchString(id) {
-				ps.addf("crosswalk %q: malformed CSF 2.0 subcategory %q", key, id)
+			if !csf.MatchString(id) {
+				ps.addf("crosswalk: %s mapping for %q: malformed CSF subcategory %q", who, key, id)
 			}
 		}
 		for _, id := range x.SP80053 {
 			if !sp80053RE.MatchString(id) {
-				ps.addf("crosswalk %q: malformed SP 800-53 control %q", key, id)
+				ps.addf("crosswalk: %s mapping for %q: malformed SP 800-53 control %q", who, key, id)
 			}
 		}
 	}
-	if strings.TrimSpace(c.crosswalkSource) == "" {
-		ps.addf("crosswalk: missing source")
-	}
-	return errors.Join(ps...)
 }
 
 func (c *Catalog) validateCategories(ps *problems) {
@@ -206,7 +219,11 @@ func (c *Catalog) validateProfile(ps *problems, p *Profile) {
 			case !hasSpecs && e.Requirement != Required:
 				ps.addf("%s: a standard without specifications has requirement %q, want required", where, e.Requirement)
 			}
-			if len(e.Crosswalk.CSF) == 0 || len(e.Crosswalk.SP80053) == 0 {
+			m := e.Crosswalk.NIST
+			if m.IsZero() {
+				m = e.Crosswalk.Safeguard
+			}
+			if len(m.CSF) == 0 || len(m.SP80053) == 0 {
 				ps.addf("%s: a standard needs CSF and SP 800-53 crosswalks", where)
 			}
 		case KindSpecification:

@@ -126,6 +126,15 @@ func categoryHref(c catalog.Category, profile string) string {
 
 func faqHref(id string) string { return "/catalog/faq#faq-" + id }
 
+// count says how many of something there are, in the singular for one:
+// "1 entry", "3 entries".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // catalogBadge is a label shown as text in a box; its class only adds colour.
 type catalogBadge struct {
 	Class string
@@ -171,6 +180,9 @@ type catalogBar struct {
 	// Profiles is empty on pages that are the same in every version.
 	Profiles []profileLink
 	Query    string
+	// Absent is set when the reader switched here from an entry this
+	// version of the rule does not have.
+	Absent *absentNotice
 }
 
 // profileLink shows the current page in another version of the rule.
@@ -201,6 +213,8 @@ func newCatalogBar(cat *catalog.Catalog, p *catalog.Profile, here func(profile s
 
 // entryRow is one line of a list of entries.
 type entryRow struct {
+	// Citation is the reference shown: the CFR paragraph, or the proposed
+	// one of an entry only the proposal has (never its key).
 	Citation    string
 	Title       string
 	URL         string
@@ -215,7 +229,7 @@ type entryRow struct {
 
 func newEntryRow(e catalog.Entry, profile string) entryRow {
 	return entryRow{
-		Citation: e.Citation, Title: e.Title, URL: entryHref(e.Citation, profile),
+		Citation: e.Reference(), Title: e.Title, URL: entryHref(e.Citation, profile),
 		Kind: kindBadge(e.Kind), Requirement: requirementBadge(e.Requirement),
 		Spec: e.Kind == catalog.KindSpecification, ProposedAt: e.ProposedCitation, Approximate: e.CitationApproximate,
 	}
@@ -232,6 +246,8 @@ type categoryBlock struct {
 	Rows        []entryRow
 	Standards   int
 	Specs       int
+	// Counts says how many standards and specifications, in words.
+	Counts string
 	// Proposed adds the column of proposed paragraphs.
 	Proposed bool
 }
@@ -267,6 +283,7 @@ func newCategoryBlock(p *catalog.Profile, ci catalog.CategoryInfo) categoryBlock
 			add(e)
 		}
 	}
+	b.Counts = count(b.Standards, "standard", "standards") + ", " + count(b.Specs, "implementation specification", "implementation specifications")
 	return b
 }
 
@@ -281,7 +298,10 @@ type catalogView struct {
 	General  catalog.GeneralRules
 	Entries  int
 	FAQs     int
-	DiffURL  string
+	// EntriesLabel and FAQsLabel are the counts in words.
+	EntriesLabel string
+	FAQsLabel    string
+	DiffURL      string
 }
 
 func (h *Handler) catalogPage(w http.ResponseWriter, r *http.Request) error {
@@ -293,6 +313,7 @@ func (h *Handler) catalogPage(w http.ResponseWriter, r *http.Request) error {
 		Page:    web.Page{Title: "Security Rule catalogue", Breadcrumbs: []web.Crumb{{Label: "Catalogue"}}},
 		Bar:     newCatalogBar(cat, p, func(id string) string { return catalogHref("/catalog", id) }),
 		Summary: p.Summary, General: cat.General(), Entries: p.Len(), FAQs: len(cat.FAQs()),
+		EntriesLabel: count(p.Len(), "entry", "entries"), FAQsLabel: count(len(cat.FAQs()), "question", "questions"),
 		DiffURL: catalogHref("/catalog/diff", "", "a", catalog.ProfileCurrent, "b", proposedProfile(cat)),
 	}
 	if p.Proposed() {
@@ -315,14 +336,17 @@ func (h *Handler) catalogCategoryPage(w http.ResponseWriter, r *http.Request) er
 		return &web.HTTPError{Code: http.StatusNotFound, Msg: "There is no such safeguard category. The catalogue lists them all."}
 	}
 	block := newCategoryBlock(p, ci)
+	bar := newCatalogBar(cat, p, func(id string) string { return categoryHref(ci.ID, id) })
+	bar.Absent = absentNote(cat, p, r, "its category")
 	v := &catalogView{
 		Page: web.Page{Title: ci.Title + " · Catalogue", Breadcrumbs: []web.Crumb{
 			{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: ci.Title},
 		}},
-		Bar:      newCatalogBar(cat, p, func(id string) string { return categoryHref(ci.ID, id) }),
-		Summary:  p.Summary,
-		Category: &block,
-		Entries:  len(block.Rows),
+		Bar:          bar,
+		Summary:      p.Summary,
+		Category:     &block,
+		Entries:      len(block.Rows),
+		EntriesLabel: count(len(block.Rows), "entry", "entries"),
 	}
 	h.s.Render(w, r, http.StatusOK, "catalog", v)
 	return nil

@@ -2,8 +2,11 @@ package catalogweb
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,7 +183,9 @@ func TestCatalogEntryPage(t *testing.T) {
 		"<h3 id=\"small-h\">A two-person practice</h3>",
 		"Turn on full-disk encryption",
 		"Encryption status reports",
-		"<code>PR.DS-01</code>", "<code>SC-28</code>", "Source of the mapping:", "NIST SP 800-66 Rev. 2",
+		// The crosswalk is NIST's, named as such with its source.
+		`<h3 id="cw-nist-h">NIST's mapping</h3>`, "<dt>NIST Cybersecurity Framework 1.1</dt>", "<code>PR.DS-1</code>",
+		"<dt>NIST SP 800-53 Rev. 5.1.1</dt><dd><code>SC-13</code></dd>", "<strong>Source:</strong> NIST&#39;s own mapping", "SP 800-66 Rev. 2",
 		`href="/catalog/faq#faq-encryption-mandatory">Is encryption mandatory under the Security Rule?</a>`,
 		"What would change under the proposed rule",
 		"Requirement: addressable → required",
@@ -192,6 +197,21 @@ func TestCatalogEntryPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("entry page lacks %q", want)
 		}
+	}
+	for _, not := range []string{"<code>SC-28</code>", "<code>SC-8</code>", "Safeguard's own pairings", "CSF 2.0"} {
+		if strings.Contains(body, not) {
+			t.Errorf("entry page shows %q, which is not NIST's mapping of encryption and decryption", not)
+		}
+	}
+	// What Safeguard adds for an entry only the proposal has is labelled as its own.
+	own := c.Get(t, "/catalog/entries/nprm:patch-management?profile=nprm-2025").Body.String()
+	for _, want := range []string{`<h3 id="cw-own-h">Safeguard's own pairings</h3>`, "<dt>NIST Cybersecurity Framework 2.0 (CSWP 29, February 2024)</dt>", "<code>SI-2</code>", "not NIST&#39;s"} {
+		if !strings.Contains(own, want) {
+			t.Errorf("proposal-only entry page lacks %q", want)
+		}
+	}
+	if strings.Contains(own, "NIST's mapping</h3>") {
+		t.Error("proposal-only entry page presents Safeguard's pairings as NIST's")
 	}
 	// A standard lists its specifications and key activities.
 	std := c.Get(t, "/catalog/entries/164.312(a)(1)").Body.String()
@@ -280,8 +300,13 @@ func TestCatalogSearchFAQDiff(t *testing.T) {
 	}
 
 	body = c.Get(t, "/catalog/faq").Body.String()
-	if n := strings.Count(body, `<article class="faq card"`); n != 26 {
-		t.Errorf("FAQ page lists %d questions, want 26", n)
+	if n := strings.Count(body, `<article class="faq card"`); n != 28 {
+		t.Errorf("FAQ page lists %d questions, want 28", n)
+	}
+	for _, want := range []string{`id="faq-cloud-service-providers"`, `id="faq-ransomware"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("FAQ page lacks %s", want)
+		}
 	}
 	body = c.Get(t, "/catalog/faq?q=automatic+logoff").Body.String()
 	for _, want := range []string{`id="faq-telecommuting-automatic-logoff"`, `href="/catalog/entries/164.312%28a%29%282%29%28iii%29"`, `<label for="faq-q">Search the FAQ</label>`} {
@@ -386,8 +411,8 @@ func TestCatalogAPIList(t *testing.T) {
 		t.Errorf("the proposed rule has %d addressable entries, want none", len(p.Items))
 	}
 	decodeJSON200(t, c, "/api/v1/catalog?profile=nprm-2025&limit=500", &p)
-	if len(p.Items) != 85 || p.Items[0].Profile != "nprm-2025" {
-		t.Errorf("nprm-2025 lists %d entries, want 85", len(p.Items))
+	if len(p.Items) != 87 || p.Items[0].Profile != "nprm-2025" {
+		t.Errorf("nprm-2025 lists %d entries, want 87", len(p.Items))
 	}
 }
 
@@ -436,8 +461,8 @@ func TestCatalogAPIEntry(t *testing.T) {
 		ProfileStatus      string `json:"profile_status"`
 		StandardTitle      string `json:"standard_title"`
 		FAQs               []catalog.FAQ
-		CrosswalkSource    string `json:"crosswalk_source"`
-		ResolvedFrom       string `json:"resolved_from"`
+		CrosswalkSources   catalog.CrosswalkSources `json:"crosswalk_sources"`
+		ResolvedFrom       string                   `json:"resolved_from"`
 		InheritedCrosswalk *struct {
 			From string `json:"from"`
 		} `json:"inherited_crosswalk"`
@@ -453,8 +478,14 @@ func TestCatalogAPIEntry(t *testing.T) {
 		e.Profile != "current" || e.ProfileStatus != "final" || e.StandardTitle != "Access control" {
 		t.Errorf("entry = %+v", e)
 	}
-	if e.Guidance.Summary == "" || len(e.Questions) == 0 || len(e.Crosswalk.SP80053) == 0 || len(e.FAQs) == 0 || e.CrosswalkSource == "" {
-		t.Errorf("entry lacks guidance, questions, crosswalk, FAQ or source: %+v", e)
+	if e.Guidance.Summary == "" || len(e.Questions) == 0 || len(e.FAQs) == 0 {
+		t.Errorf("entry lacks guidance, questions or FAQ: %+v", e)
+	}
+	// The crosswalk is NIST's, and says so.
+	if !slices.Equal(e.Crosswalk.NIST.SP80053, []string{"SC-13"}) || len(e.Crosswalk.NIST.CSF) == 0 || !e.Crosswalk.Safeguard.IsZero() ||
+		e.CrosswalkSources.NIST.Author != "NIST" || !strings.Contains(e.CrosswalkSources.NIST.Source, "SP 800-66 Rev. 2") ||
+		e.CrosswalkSources.NIST.CSFVersion != "NIST Cybersecurity Framework 1.1" {
+		t.Errorf("crosswalk = %+v from %+v, want NIST's SC-13 and CSF 1.1, named as NIST's", e.Crosswalk, e.CrosswalkSources.NIST)
 	}
 	if len(e.Changes) != 1 || e.Changes[0].ToProfile != "nprm-2025" || e.Changes[0].Change != "changed" {
 		t.Errorf("changes = %+v, want one change under nprm-2025", e.Changes)
@@ -465,9 +496,14 @@ func TestCatalogAPIEntry(t *testing.T) {
 	if e.Citation != "164.308(b)(3)" || e.ResolvedFrom != "164.308(b)(4)" {
 		t.Errorf("164.308(b)(4) resolves to %s from %q, want 164.308(b)(3)", e.Citation, e.ResolvedFrom)
 	}
+	e.Crosswalk = catalog.Crosswalk{}
 	decodeJSON200(t, c, "/api/v1/catalog/nprm:patch-management?profile=nprm-2025", &e)
 	if e.Title != "Patch management" || e.ProfileStatus != "proposed" || len(e.Changes) != 1 || e.Changes[0].Change != "added" || e.Changes[0].FromProfile != "current" {
 		t.Errorf("patch management = %s %s %+v", e.Title, e.ProfileStatus, e.Changes)
+	}
+	if !e.Crosswalk.NIST.IsZero() || len(e.Crosswalk.Safeguard.SP80053) == 0 || e.CrosswalkSources.Safeguard.Author != "Safeguard" ||
+		!strings.Contains(e.CrosswalkSources.Safeguard.Source, "not NIST's") {
+		t.Errorf("patch management crosswalk = %+v from %+v, want Safeguard's own, labelled", e.Crosswalk, e.CrosswalkSources.Safeguard)
 	}
 	// Unknown: 404 naming the nearest entries.
 	w := c.Get(t, "/api/v1/catalog/164.312(a)(2)(v)")
@@ -483,8 +519,8 @@ func TestCatalogAPIFAQDiffSearch(t *testing.T) {
 	_, c := catalogServer(t)
 	var faqs web.List[catalog.FAQ]
 	decodeJSON200(t, c, "/api/v1/catalog/faq", &faqs)
-	if len(faqs.Items) != 26 {
-		t.Errorf("FAQ lists %d, want 26", len(faqs.Items))
+	if len(faqs.Items) != 28 {
+		t.Errorf("FAQ lists %d, want 28", len(faqs.Items))
 	}
 	decodeJSON200(t, c, "/api/v1/catalog/faq?q=automatic+logoff", &faqs)
 	if len(faqs.Items) == 0 || faqs.Items[0].ID != "telecommuting-automatic-logoff" {
@@ -549,4 +585,134 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 		"catalog_general": &catalogGeneralView{},
 	}
 	webtest.RenderZeroValues(t, s, New(nil).Templates(), zero)
+}
+
+// TestCatalogVersionSwitchNeverLeadsNowhere follows the version switch of
+// every entry page in every profile: each link answers 200, and one that
+// cannot show the entry itself says why (issue 12).
+func TestCatalogVersionSwitchNeverLeadsNowhere(t *testing.T) {
+	t.Parallel()
+	_, c := catalogServer(t)
+	cat, _ := catalog.Default()
+	hrefRE := regexp.MustCompile(`<nav class="profile-switch"[\s\S]*?</nav>`)
+	linkRE := regexp.MustCompile(`href="([^"]+)"`)
+	checked := 0
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries() {
+			page := c.Get(t, entryHref(e.Citation, p.ID))
+			if page.Code != http.StatusOK {
+				t.Fatalf("GET %s = %d", entryHref(e.Citation, p.ID), page.Code)
+			}
+			nav := hrefRE.FindString(page.Body.String())
+			for _, m := range linkRE.FindAllStringSubmatch(nav, -1) {
+				href := html.UnescapeString(m[1])
+				w := c.Get(t, href)
+				if w.Code != http.StatusOK {
+					t.Errorf("%s in %s: the switch to %s answers %d", e.Citation, p.ID, href, w.Code)
+					continue
+				}
+				checked++
+				if strings.Contains(href, "absent=") && !strings.Contains(w.Body.String(), `class="notice absent-note"`) {
+					t.Errorf("%s in %s: the switch to %s does not say the entry is not there", e.Citation, p.ID, href)
+				}
+			}
+		}
+	}
+	if checked < 150 {
+		t.Errorf("followed %d switch links, want every entry's", checked)
+	}
+
+	// A specification only the proposal adds leads to its standard in the
+	// rule in force; a standard only the proposal adds, to its category.
+	for _, tt := range []struct{ from, want, note string }{
+		{"nprm:log-in-attempts", "/catalog/entries/164.312%28a%29%281%29?absent=nprm%3Alog-in-attempts", "not in the Security Rule in force (as amended 2013); this is its standard here"},
+		{"nprm:patch-management", "/catalog/categories/administrative?absent=nprm%3Apatch-management", "not in the Security Rule in force (as amended 2013); this is its category here"},
+	} {
+		body := c.Get(t, entryHref(tt.from, catalog.ProfileNPRM2025)).Body.String()
+		if !strings.Contains(body, `href="`+html.EscapeString(tt.want)+`">Rule in force`) {
+			t.Errorf("%s: the Rule in force switch does not lead to %s", tt.from, tt.want)
+		}
+		got := c.Get(t, tt.want).Body.String()
+		if !strings.Contains(got, tt.note) || !strings.Contains(got, "is only in the 2025 proposed rule") || !strings.Contains(got, `href="`+html.EscapeString(entryHref(tt.from, catalog.ProfileNPRM2025))+`"`) {
+			t.Errorf("%s: the page the switch leads to lacks the notice and the way back", tt.want)
+		}
+	}
+	// An entry the proposal drops leads to its category in the proposal.
+	body := c.Get(t, "/catalog/entries/164.308(a)(1)").Body.String()
+	if !strings.Contains(body, `href="/catalog/categories/administrative?absent=164.308%28a%29%281%29&amp;profile=nprm-2025"`) {
+		t.Error("164.308(a)(1): the proposed rule switch does not lead to its category in the proposal")
+	}
+	// A bogus absent parameter shows nothing.
+	if b := c.Get(t, "/catalog/categories/technical?absent=164.312(b)").Body.String(); strings.Contains(b, "absent-note") {
+		t.Error("an absent parameter naming an entry that is here shows a notice")
+	}
+}
+
+// singularRE finds a count of one with a plural noun.
+var singularRE = regexp.MustCompile(`(^|[^0-9])1 (entries|standards|implementation specifications|questions|FAQ answers)|[^0-9]1 of [0-9]+ questions match `)
+
+// TestCatalogPlurals: counts read as English, one included (issue 12).
+func TestCatalogPlurals(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{0: "0 entries", 1: "1 entry", 2: "2 entries"} {
+		if got := count(n, "entry", "entries"); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	_, c := catalogServer(t)
+	for path, want := range map[string][]string{
+		"/catalog/search?q=clearinghouse+isolating":           {"1 entry and 0 FAQ answers"},
+		"/catalog/search?q=sponsor":                           {"2 entries and 1 FAQ answer in"},
+		"/catalog/faq?q=ransomware":                           {"1 of 28 questions matches"},
+		"/catalog/faq":                                        {"28 questions."},
+		"/catalog/categories/organizational":                  {"2 standards, 4 implementation specifications"},
+		"/catalog":                                            {"65 entries", "28 questions"},
+		"/catalog/categories/documentation?profile=nprm-2025": {"implementation specifications"},
+	} {
+		body := c.Get(t, path).Body.String()
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("GET %s lacks %q", path, w)
+			}
+		}
+		if bad := singularRE.FindString(body); bad != "" {
+			t.Errorf("GET %s says %q", path, bad)
+		}
+	}
+}
+
+// TestCatalogShowsNoKeys: the internal keys of entries only the proposal
+// has identify them in URLs, never in what a page shows (issue 12).
+func TestCatalogShowsNoKeys(t *testing.T) {
+	t.Parallel()
+	_, c := catalogServer(t)
+	tagRE := regexp.MustCompile(`<[^>]*>`)
+	for _, path := range []string{
+		"/catalog?profile=nprm-2025",
+		"/catalog/categories/technical?profile=nprm-2025",
+		"/catalog/entries/nprm:log-in-attempts?profile=nprm-2025",
+		"/catalog/entries/nprm:vulnerability-scanning?profile=nprm-2025",
+		"/catalog/entries/nprm:vulnerability-management?profile=nprm-2025",
+		"/catalog/diff?a=current&b=nprm-2025",
+		"/catalog/search?q=patch&profile=nprm-2025",
+		"/catalog/entries/nprm:patch-management",
+	} {
+		w := c.Get(t, path)
+		text := html.UnescapeString(tagRE.ReplaceAllString(w.Body.String(), " "))
+		if i := strings.Index(text, "nprm:"); i >= 0 {
+			t.Errorf("GET %s shows the key %q", path, text[i:min(len(text), i+40)])
+		}
+	}
+	body := c.Get(t, "/catalog/entries/nprm:log-in-attempts?profile=nprm-2025").Body.String()
+	for _, want := range []string{
+		`<h1 id="entry-h"><span class="citation">Proposed 164.312(a)(2)(v)</span> Log-in attempts</h1>`,
+		`<title>Proposed 164.312(a)(2)(v) Log-in attempts · Catalogue · Safeguard</title>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("log-in attempts page lacks %s", want)
+		}
+	}
+	if b := c.Get(t, "/catalog/entries/nprm:compliance-audit?profile=nprm-2025").Body.String(); !strings.Contains(b, `<span class="citation">Proposed 164.308(a)(14) (approximate)</span>`) {
+		t.Error("an unchecked proposed paragraph is not shown as approximate")
+	}
 }

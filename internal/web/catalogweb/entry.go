@@ -56,8 +56,10 @@ var diffFieldLabels = map[string]string{
 // catalogEntryView is an entry's page.
 type catalogEntryView struct {
 	web.Page
-	Bar           catalogBar
-	Entry         catalog.Entry
+	Bar   catalogBar
+	Entry catalog.Entry
+	// Reference is the entry's citation as shown (never a key).
+	Reference     string
 	Kind          catalogBadge
 	Requirement   catalogBadge
 	CategoryTitle string
@@ -67,10 +69,12 @@ type catalogEntryView struct {
 	Activities    []activityView
 	// Crosswalk is the entry's own or, for a specification without one, its
 	// standard's (InheritedFrom says which).
-	Crosswalk       catalog.Crosswalk
-	InheritedFrom   *catalogLink
-	CrosswalkSource string
-	FAQs            []catalogLink
+	Crosswalk     catalog.Crosswalk
+	InheritedFrom *catalogLink
+	// CrosswalkSources name who made each mapping: NIST's, and what
+	// Safeguard adds.
+	CrosswalkSources catalog.CrosswalkSources
+	FAQs             []catalogLink
 	// FoundAs and FoundHow explain the reference that led here.
 	FoundAs  string
 	FoundHow string
@@ -101,13 +105,14 @@ func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error
 		return nil
 	}
 	v := &catalogEntryView{
-		Bar:             newCatalogBar(cat, p, func(id string) string { return entryHref(e.Citation, id) }),
-		Entry:           e,
-		Kind:            kindBadge(e.Kind),
-		Requirement:     requirementBadge(e.Requirement),
-		CategoryURL:     categoryHref(e.Category, p.ID),
-		Crosswalk:       e.Crosswalk,
-		CrosswalkSource: cat.CrosswalkSource(),
+		Bar:              newCatalogBar(cat, p, func(id string) string { return switchHref(cat, e, id) }),
+		Entry:            e,
+		Reference:        e.Reference(),
+		Kind:             kindBadge(e.Kind),
+		Requirement:      requirementBadge(e.Requirement),
+		CategoryURL:      categoryHref(e.Category, p.ID),
+		Crosswalk:        e.Crosswalk,
+		CrosswalkSources: cat.CrosswalkSources(),
 	}
 	v.CategoryTitle = string(e.Category)
 	if ci, ok := cat.Category(e.Category); ok {
@@ -116,15 +121,16 @@ func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error
 	crumbs := []web.Crumb{{Label: "Catalogue", URL: catalogHref("/catalog", p.ID)}, {Label: v.CategoryTitle, URL: v.CategoryURL}}
 	if e.Standard != "" && e.Standard != e.Citation {
 		if std, err := p.Entry(e.Standard); err == nil {
-			v.Standard = &catalogLink{Label: std.Citation + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
+			v.Standard = &catalogLink{Label: std.Reference() + " " + std.Title, URL: entryHref(std.Citation, p.ID)}
 			crumbs = append(crumbs, web.Crumb{Label: v.Standard.Label, URL: v.Standard.URL})
-			if len(e.Crosswalk.CSF)+len(e.Crosswalk.SP80053) == 0 {
+			if e.Crosswalk.IsZero() {
 				v.Crosswalk, v.InheritedFrom = std.Crosswalk, v.Standard
 			}
 		}
 	}
-	crumbs = append(crumbs, web.Crumb{Label: e.Citation + " " + e.Title})
-	v.Page = web.Page{Title: e.Citation + " " + e.Title + " · Catalogue", Breadcrumbs: crumbs}
+	crumbs = append(crumbs, web.Crumb{Label: v.Reference + " " + e.Title})
+	v.Page = web.Page{Title: v.Reference + " " + e.Title + " · Catalogue", Breadcrumbs: crumbs}
+	v.Bar.Absent = absentNote(cat, p, r, "its standard")
 	kids, _ := p.Children(e.Citation)
 	for _, k := range kids {
 		v.Specs = append(v.Specs, newEntryRow(k, p.ID))
@@ -134,7 +140,7 @@ func (h *Handler) catalogEntryPage(w http.ResponseWriter, r *http.Request) error
 		for _, c := range ka.Specs {
 			l := catalogLink{Label: c}
 			if se, err := p.Entry(c); err == nil {
-				l = catalogLink{Label: se.Citation + " " + se.Title, URL: entryHref(se.Citation, p.ID)}
+				l = catalogLink{Label: se.Reference() + " " + se.Title, URL: entryHref(se.Citation, p.ID)}
 			}
 			av.Specs = append(av.Specs, l)
 		}
@@ -239,9 +245,63 @@ func (h *Handler) catalogMissing(w http.ResponseWriter, r *http.Request, cat *ca
 			continue
 		}
 		if e, err := o.Entry(ref); err == nil {
-			v.Elsewhere = append(v.Elsewhere, catalogLink{Label: e.Citation + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
+			v.Elsewhere = append(v.Elsewhere, catalogLink{Label: e.Reference() + " " + e.Title + " in the " + o.Title, URL: entryHref(e.Citation, o.ID)})
+			if catalog.IsKey(ref) {
+				// A key names the entry to Safeguard, not to the reader.
+				v.Ref = e.Reference() + " " + e.Title
+			}
 		}
 	}
 	h.s.Render(w, r, http.StatusNotFound, "catalog_missing", v)
+	return nil
+}
+
+// switchHref is where the version switch of e's page leads for profile id:
+// e's own page there or, when that version of the rule does not have the
+// entry (one only the proposal adds, or one it drops), the nearest page it
+// does have (e's standard, else e's category) with absent set, so that the
+// page says why it is not e's.
+func switchHref(cat *catalog.Catalog, e catalog.Entry, id string) string {
+	o, err := cat.Profile(id)
+	if err != nil || o.Has(e.Citation) {
+		return entryHref(e.Citation, id)
+	}
+	if e.Standard != e.Citation && o.Has(e.Standard) {
+		return catalogHref("/catalog/entries/"+url.PathEscape(e.Standard), id, "absent", e.Citation)
+	}
+	return catalogHref("/catalog/categories/"+url.PathEscape(string(e.Category)), id, "absent", e.Citation)
+}
+
+// absentNotice explains that the entry the reader switched from is not in
+// this version of the rule, and links to it in the version that has it.
+type absentNotice struct {
+	Label        string
+	ProfileTitle string
+	Here         string
+	URL          string
+	OtherTitle   string
+}
+
+// absentNote reads the absent parameter switchHref sets. It is ignored
+// unless p lacks the entry and another profile has it; nearest says what
+// the page is to that entry ("its standard", "its category").
+func absentNote(cat *catalog.Catalog, p *catalog.Profile, r *http.Request, nearest string) *absentNotice {
+	ref := r.URL.Query().Get("absent")
+	if ref == "" || p.Has(ref) {
+		return nil
+	}
+	for _, o := range cat.Profiles() {
+		if o.ID == p.ID || !o.Has(ref) {
+			continue
+		}
+		e, err := o.Entry(ref)
+		if err != nil {
+			continue
+		}
+		return &absentNotice{
+			Label: e.Reference() + " " + e.Title, ProfileTitle: p.Title, Here: nearest,
+			URL: entryHref(e.Citation, o.ID), OtherTitle: o.Title,
+		}
+	}
 	return nil
 }

@@ -31,6 +31,8 @@ type catalogFAQView struct {
 	Query string
 	Items []faqView
 	Total int
+	// Status says how many questions are shown, in words.
+	Status string
 }
 
 func (h *Handler) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
@@ -63,6 +65,14 @@ func (h *Handler) catalogFAQPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Items = append(v.Items, fv)
 	}
+	v.Status = count(v.Total, "question", "questions") + "."
+	if q != "" {
+		verb := "match"
+		if len(v.Items) == 1 {
+			verb = "matches"
+		}
+		v.Status = fmt.Sprintf("%d of %s %s “%s”.", len(v.Items), count(v.Total, "question", "questions"), verb, q)
+	}
 	h.s.Render(w, r, http.StatusOK, "catalog_faq", v)
 	return nil
 }
@@ -87,7 +97,8 @@ func findFAQs(cat *catalog.Catalog, q string) []catalog.FAQ {
 
 // diffRow is one entry's change in the diff table.
 type diffRow struct {
-	Change   catalogBadge
+	Change catalogBadge
+	// Citation is the reference shown, never a key.
 	Citation string
 	Title    string
 	URL      string
@@ -141,6 +152,9 @@ func (h *Handler) catalogDiffPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	for _, d := range diffs {
 		row := diffRow{Change: changeBadge(d.Change), Citation: d.Citation, Title: d.Title, Note: d.Note}
+		if catalog.IsKey(d.Citation) {
+			row.Citation = catalog.ProposedReference(d.ProposedCitation, d.CitationApproximate)
+		}
 		if d.Change == catalog.ChangeRemoved {
 			row.URL = entryHref(d.Citation, a.ID)
 		} else {
@@ -222,6 +236,8 @@ type catalogSearchView struct {
 	Query   string
 	Entries []entryRow
 	FAQs    []entryRow
+	// Status says how much was found, in words.
+	Status string
 }
 
 func (h *Handler) catalogSearchPage(w http.ResponseWriter, r *http.Request) error {
@@ -256,9 +272,10 @@ func (h *Handler) catalogSearchPage(w http.ResponseWriter, r *http.Request) erro
 			row.Snippet = h.Snippet
 			v.Entries = append(v.Entries, row)
 		case catalog.HitFAQ:
-			v.FAQs = append(v.FAQs, entryRow{Citation: h.ID, Title: h.Title, URL: faqHref(h.ID), Snippet: h.Snippet})
+			v.FAQs = append(v.FAQs, entryRow{Title: h.Title, URL: faqHref(h.ID), Snippet: h.Snippet})
 		}
 	}
+	v.Status = count(len(v.Entries), "entry", "entries") + " and " + count(len(v.FAQs), "FAQ answer", "FAQ answers") + " in the " + p.Title + "."
 	h.s.Render(w, r, http.StatusOK, "catalog_search", v)
 	return nil
 }

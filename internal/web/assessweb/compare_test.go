@@ -76,7 +76,7 @@ func TestComparePage(t *testing.T) {
 		webtest.WantPage(t, w, 200, `id="changes"`, "2025 assessment</a> → <a", `id="changes-only"`)
 		for _, want := range []string{
 			fmt.Sprintf(`<option value="%d" selected>2025 assessment`, y2025.ID), // the earlier: the one before
-			fmt.Sprintf(`<option value="%d">2024 assessment`, first.ID),         // every other one may be picked
+			fmt.Sprintf(`<option value="%d">2024 assessment`, first.ID),          // every other one may be picked
 			fmt.Sprintf(`<option value="%d" selected>2026 assessment`, y2026.ID), // the later: the newest
 		} {
 			if !strings.Contains(body, want) {

@@ -362,6 +362,10 @@ func (h *Handler) compareRows(r *http.Request, v *compareView, a, b int64) error
 		}
 		l, sym := trendLabel(c.Trend)
 		row := changeRow{Change: c, FromLabel: c.From.Label(), ToLabel: c.To.Label(), TrendLabel: l, Symbol: sym, RevisedLabel: revisedLabel(c.Revised)}
+		if c.To == "" && c.Trend != assess.Removed {
+			// Everything differs from an entry not answered yet; say that.
+			row.RevisedLabel = "not answered yet"
+		}
 		if c.FromOutcome != "" {
 			row.FromOutcome = outcome(c.FromOutcome)
 		}

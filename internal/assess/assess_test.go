@@ -459,3 +459,34 @@ func TestCheckAgreement(t *testing.T) {
 		t.Error("a decision of implemented over a not-implemented response does not block sign-off")
 	}
 }
+
+// TestCompareEveryChange: a change of status between statuses of the same
+// rank (not applicable → implemented) is a change, and so is a revised
+// narrative or decision with the status unchanged.
+func TestCompareEveryChange(t *testing.T) {
+	a := newAssessment(t)
+	old, cur := complete(a), complete(a)
+	na := old.Responses[2].Citation
+	old.Responses[2].Status, old.Responses[2].NAReason = NotApplicable, "no such systems then"
+	narr := old.Responses[3].Citation
+	cur.Responses[3].Narrative = "Rewritten after the new EHR went live."
+	dec := cur.Decisions[0].Citation
+	cur.Decisions[0].Outcome, cur.Decisions[0].Alternative = catalog.OutcomeAlternative, "Encrypted backups held by the EHR vendor"
+	same := cur.Responses[4].Citation
+	byCitation := map[string]Change{}
+	for _, c := range Compare(old, cur) {
+		byCitation[c.Citation] = c
+	}
+	if c := byCitation[na]; c.Trend != Changed || !c.Changed() || c.From != NotApplicable || c.To != Implemented {
+		t.Errorf("Compare: not applicable → implemented = %+v, want trend changed", c)
+	}
+	if c := byCitation[narr]; c.Trend != Unchanged || !c.Changed() || !slices.Equal(c.Revised, []string{RevisedNarrative}) || c.ToNarrative != "Rewritten after the new EHR went live." {
+		t.Errorf("Compare: narrative revised = %+v, want unchanged status with the narrative revised", c)
+	}
+	if c := byCitation[dec]; !slices.Contains(c.Revised, RevisedOutcome) || !slices.Contains(c.Revised, RevisedAlternative) || c.ToOutcome != catalog.OutcomeAlternative || c.FromOutcome == c.ToOutcome {
+		t.Errorf("Compare: decision revised = %+v, want outcome and alternative revised", c)
+	}
+	if c := byCitation[same]; c.Changed() {
+		t.Errorf("Compare: an untouched entry = %+v, want no change", c)
+	}
+}

@@ -27,7 +27,9 @@ type Evidence struct {
 	Title       string       `json:"title"`
 	Description string       `json:"description"`
 	Kind        EvidenceKind `json:"kind"`
-	// URL is where a link points (http or https only); empty for files.
+	// URL is where a link points: https only for links added now; links
+	// recorded before that rule may still be http (see Insecure). Empty
+	// for files.
 	URL string `json:"url,omitempty"`
 	// CurrentVersion is the newest version of a file; 0 for links.
 	CurrentVersion int       `json:"current_version"`
@@ -40,6 +42,13 @@ type Evidence struct {
 
 // Retired reports whether the evidence is no longer current.
 func (e Evidence) Retired() bool { return !e.RetiredAt.IsZero() }
+
+// Insecure reports whether the evidence is a link to a plain http address.
+// New links must be https; links recorded before that rule are kept as
+// they were (evidence is retained unaltered) and pages mark them.
+func (e Evidence) Insecure() bool {
+	return e.Kind == EvidenceLink && strings.HasPrefix(strings.ToLower(e.URL), "http:")
+}
 
 // EvidenceKind says whether evidence is an uploaded file or a link.
 type EvidenceKind string
@@ -112,8 +121,11 @@ func checkURL(s string) string {
 	if err != nil || !u.IsAbs() {
 		return "must be a full address such as https://example.com/policy"
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "must start with https:// or http://"
+	if u.Scheme == "http" {
+		return "must start with https://: a plain http:// address is not encrypted, so the document could be read or changed on its way to whoever opens it"
+	}
+	if u.Scheme != "https" {
+		return "must start with https://, as in https://example.com/policy"
 	}
 	if u.Host == "" {
 		return "must name a host, as in https://example.com/policy"

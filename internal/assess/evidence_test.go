@@ -112,6 +112,8 @@ func TestEvidenceValidate(t *testing.T) {
 		{Evidence{Title: "t", Kind: EvidenceLink}, "url"},
 		{Evidence{Title: "t", Kind: EvidenceLink, URL: "javascript:alert(1)"}, "url"},
 		{Evidence{Title: "t", Kind: EvidenceLink, URL: "ftp://example.com/a"}, "url"},
+		{Evidence{Title: "t", Kind: EvidenceLink, URL: "http://example.com/policy"}, "url"},
+		{Evidence{Title: "t", Kind: EvidenceLink, URL: "HTTP://example.com/policy"}, "url"},
 		{Evidence{Title: "t", Kind: EvidenceLink, URL: "https://user:pw@example.com/a"}, "url"},
 		{Evidence{Title: "t", Kind: EvidenceLink, URL: "/relative"}, "url"},
 		{Evidence{Title: "t", Kind: EvidenceFile, URL: "https://example.com"}, "url"},

@@ -190,27 +190,53 @@ func Rank(s ResponseStatus) int {
 	return 0
 }
 
-// Trend is how an entry changed from one assessment to another.
+// Trend is how an entry's status changed from one assessment to another.
 type Trend string
 
-// Trends.
+// Trends. Every change of status is a change: Improved and Regressed when
+// the status ranks higher or lower, Changed when it is another status of
+// the same rank (not applicable → implemented, not implemented → not
+// answered).
 const (
 	Improved  Trend = "improved"
 	Regressed Trend = "regressed"
+	Changed   Trend = "changed"
 	Unchanged Trend = "unchanged"
 	Added     Trend = "added"   // only in the later assessment
 	Removed   Trend = "removed" // only in the earlier assessment
 )
 
-// Change is one entry compared between two assessments.
+// What else than the status a Change can find revised.
+const (
+	RevisedNarrative   = "narrative"
+	RevisedOutcome     = "outcome"
+	RevisedAlternative = "alternative"
+)
+
+// Change is one entry compared between two assessments: its status, its
+// narrative and, for an addressable specification, the decision's outcome
+// and alternative measure, before (From) and after (To).
 type Change struct {
-	Citation string           `json:"citation"`
-	Title    string           `json:"title"`
-	Category catalog.Category `json:"category"`
-	From     ResponseStatus   `json:"from"`
-	To       ResponseStatus   `json:"to"`
-	Trend    Trend            `json:"trend"`
+	Citation        string           `json:"citation"`
+	Title           string           `json:"title"`
+	Category        catalog.Category `json:"category"`
+	From            ResponseStatus   `json:"from"`
+	To              ResponseStatus   `json:"to"`
+	Trend           Trend            `json:"trend"`
+	FromNarrative   string           `json:"from_narrative,omitempty"`
+	ToNarrative     string           `json:"to_narrative,omitempty"`
+	FromOutcome     catalog.Outcome  `json:"from_outcome,omitempty"`
+	ToOutcome       catalog.Outcome  `json:"to_outcome,omitempty"`
+	FromAlternative string           `json:"from_alternative,omitempty"`
+	ToAlternative   string           `json:"to_alternative,omitempty"`
+	// Revised lists what changed besides the status (RevisedNarrative,
+	// RevisedOutcome, RevisedAlternative), for entries in both.
+	Revised []string `json:"revised,omitempty"`
 }
+
+// Changed reports whether anything about the entry changed: its status, its
+// narrative or its decision, or it is in only one of the two.
+func (c Change) Changed() bool { return c.Trend != Unchanged || len(c.Revised) > 0 }
 
 // Compare compares assessment a (the earlier) with b entry by entry, in b's
 // order followed by entries only a has. Only assessable entries count.
@@ -221,19 +247,33 @@ func Compare(a, b Sheet) []Change {
 			continue
 		}
 		rb, _ := b.Response(e.Citation)
-		c := Change{Citation: e.Citation, Title: e.Title, Category: e.Category, To: rb.Status}
+		decB, _ := b.Decision(e.Citation)
+		c := Change{Citation: e.Citation, Title: e.Title, Category: e.Category, To: rb.Status, ToNarrative: rb.Narrative,
+			ToOutcome: decB.Outcome, ToAlternative: decB.Alternative}
 		if _, ok := a.Assessment.Entry(e.Citation); !ok {
 			c.Trend = Added
 		} else {
 			ra, _ := a.Response(e.Citation)
-			c.From = ra.Status
+			decA, _ := a.Decision(e.Citation)
+			c.From, c.FromNarrative, c.FromOutcome, c.FromAlternative = ra.Status, ra.Narrative, decA.Outcome, decA.Alternative
 			switch ka, kb := Rank(ra.Status), Rank(rb.Status); {
 			case kb > ka:
 				c.Trend = Improved
 			case kb < ka:
 				c.Trend = Regressed
+			case ra.Status != rb.Status:
+				c.Trend = Changed
 			default:
 				c.Trend = Unchanged
+			}
+			if c.FromNarrative != c.ToNarrative {
+				c.Revised = append(c.Revised, RevisedNarrative)
+			}
+			if c.FromOutcome != c.ToOutcome {
+				c.Revised = append(c.Revised, RevisedOutcome)
+			}
+			if c.FromAlternative != c.ToAlternative {
+				c.Revised = append(c.Revised, RevisedAlternative)
 			}
 		}
 		out = append(out, c)
@@ -244,7 +284,9 @@ func Compare(a, b Sheet) []Change {
 		}
 		if _, ok := b.Assessment.Entry(e.Citation); !ok {
 			ra, _ := a.Response(e.Citation)
-			out = append(out, Change{Citation: e.Citation, Title: e.Title, Category: e.Category, From: ra.Status, Trend: Removed})
+			decA, _ := a.Decision(e.Citation)
+			out = append(out, Change{Citation: e.Citation, Title: e.Title, Category: e.Category, From: ra.Status, Trend: Removed,
+				FromNarrative: ra.Narrative, FromOutcome: decA.Outcome, FromAlternative: decA.Alternative})
 		}
 	}
 	return out

@@ -294,6 +294,9 @@ func (db *DB) CreateAssessment(ctx context.Context, actor Actor, orgID int64, a 
 		a, err = tx.createAssessment(ctx, actor, orgID, a, 0)
 		return err
 	})
+	if isUniqueViolation(err) {
+		err = nameTaken(a.Name, time.Time{})
+	}
 	if err != nil {
 		return assess.Assessment{}, fmt.Errorf("create assessment: %w", err)
 	}
@@ -309,6 +312,9 @@ func (tx *Tx) createAssessment(ctx context.Context, actor Actor, orgID int64, a 
 		a.StartedAt = tx.now
 	}
 	a.Scope = assess.Scope{Systems: []string{}, Locations: []string{}}
+	if err := tx.nameFree(ctx, orgID, a.Name); err != nil {
+		return a, err
+	}
 	var copied any
 	if from != 0 {
 		copied = from
@@ -325,6 +331,30 @@ func (tx *Tx) createAssessment(ctx context.Context, actor Actor, orgID int64, a 
 		summary += fmt.Sprintf(", copied from assessment %d", from)
 	}
 	return a, tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.create", Object: fmt.Sprintf("assessment:%d", id), Summary: summary})
+}
+
+// nameFree refuses, as a problem on the field name, a name another of the
+// organisation's assessments has (letter case aside): two assessments of
+// one name cannot be told apart in a list, a comparison or a report. The
+// unique index assessments_org_name (migration 0020) holds it under
+// concurrent writers.
+func (tx *Tx) nameFree(ctx context.Context, orgID int64, name string) error {
+	var started time.Time
+	err := tx.queryRow(ctx, `SELECT started_at FROM assessments WHERE org_id = ? AND lower(name) = lower(?)`, orgID, name).Scan(timeValue{&started})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return nameTaken(name, started)
+}
+
+func nameTaken(name string, started time.Time) error {
+	msg := "is already the name of another of the organisation's assessments"
+	if !started.IsZero() {
+		msg = fmt.Sprintf("is already the name of the assessment started on %s", started.UTC().Format("2 January 2006"))
+	}
+	return validate.Error{"name": fmt.Sprintf("%s: choose another, such as %q", msg, name+" (2)")}
 }
 
 // Assessments returns the organisation's assessments, newest first.
@@ -1027,6 +1057,9 @@ func (db *DB) CopyAssessment(ctx context.Context, actor Actor, orgID, from int64
 		}
 		return nil
 	})
+	if isUniqueViolation(err) {
+		err = nameTaken(a.Name, time.Time{})
+	}
 	if err != nil {
 		return assess.Assessment{}, fmt.Errorf("copy assessment: %w", err)
 	}
@@ -1080,4 +1113,39 @@ func (tx *Tx) lapseReview(ctx context.Context, actor Actor, orgID, id int64, cat
 	return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "assess.review_lapsed",
 		Object:  fmt.Sprintf("assessment:%d/review:%s", id, category),
 		Summary: fmt.Sprintf("the %s review lapsed because %s changed after it", category, citation)})
+}
+
+// AssessmentChoice is an assessment as a picker offers it: no entries,
+// responses or decisions.
+type AssessmentChoice struct {
+	ID          int64
+	Name        string
+	Status      assess.Status
+	StartedAt   time.Time
+	FinalisedAt time.Time
+}
+
+// maxAssessmentChoices bounds AssessmentChoices: one a year for a century
+// and more.
+const maxAssessmentChoices = 200
+
+// AssessmentChoices returns the organisation's assessments, newest first,
+// for a picker: names and dates only, read from the index assessments_org.
+func (db *DB) AssessmentChoices(ctx context.Context, orgID int64) ([]AssessmentChoice, error) {
+	out := []AssessmentChoice{}
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, func(s scanner) (AssessmentChoice, error) {
+			var c AssessmentChoice
+			var status string
+			err := s.Scan(&c.ID, &c.Name, &status, timeValue{&c.StartedAt}, timeValue{&c.FinalisedAt})
+			c.Status = assess.Status(status)
+			return c, err
+		}, `SELECT id, name, status, started_at, finalised_at FROM assessments WHERE org_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`, orgID, maxAssessmentChoices)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("assessment choices: %w", err)
+	}
+	return out, nil
 }

@@ -460,3 +460,96 @@ func evidenceUsePageSQL(orgID, id int64, after Key, size int) (string, []any) {
 	}
 	return query + ` ORDER BY l.assessment_id DESC, l.citation LIMIT ?`, append(args, size+1)
 }
+
+// EvidenceSearch is what EvidenceSearchPage looks for: evidence whose title
+// holds every word of Text (case-insensitively, at most maxSearchWords
+// words), and with Current only evidence that is not retired.
+type EvidenceSearch struct {
+	Text    string
+	Current bool
+}
+
+// maxSearchWords bounds the words of a search, each a LIKE condition.
+const maxSearchWords = 8
+
+// EvidenceSearchPage returns a page of the organisation's evidence that
+// matches s, newest first, and the key of the next page, or nil on the
+// last. It reads only the organisation's rows (the index evidence_org,
+// org_id then id), so a search never sees another organisation's evidence.
+func (db *DB) EvidenceSearchPage(ctx context.Context, orgID int64, s EvidenceSearch, p Page) ([]assess.Evidence, *Key, error) {
+	size := p.size()
+	query, args := evidenceSearchSQL(orgID, s, p.After, size)
+	out := []assess.Evidence{}
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, scanEvidence, query, args...)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("search evidence: %w", err)
+	}
+	out, next := cut(out, size, func(e assess.Evidence) Key { return Key{ID: e.ID} })
+	return out, next, nil
+}
+
+func evidenceSearchSQL(orgID int64, s EvidenceSearch, after Key, size int) (string, []any) {
+	query := `SELECT ` + evidenceColumns + ` FROM evidence WHERE org_id = ?`
+	args := []any{orgID}
+	words := strings.Fields(strings.ToLower(s.Text))
+	for _, w := range words[:min(len(words), maxSearchWords)] {
+		query += ` AND lower(title) LIKE ? ESCAPE '\'`
+		args = append(args, "%"+likeEscaper.Replace(w)+"%")
+	}
+	if s.Current {
+		query += ` AND retired_at IS NULL`
+	}
+	if !after.IsZero() {
+		query += ` AND id < ?`
+		args = append(args, after.ID)
+	}
+	return query + ` ORDER BY id DESC LIMIT ?`, append(args, size+1)
+}
+
+// likeEscaper makes a word match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// EvidenceByIDs returns the organisation's evidence among ids, in the order
+// of ids; IDs of evidence it does not have (another organisation's) are
+// left out.
+func (db *DB) EvidenceByIDs(ctx context.Context, orgID int64, ids []int64) ([]assess.Evidence, error) {
+	out := []assess.Evidence{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) > MaxPageLimit {
+		want = want[:MaxPageLimit]
+	}
+	args := []any{orgID}
+	for _, id := range want {
+		args = append(args, id)
+	}
+	var found []assess.Evidence
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		found, err = queryAll(ctx, tx, scanEvidence, `SELECT `+evidenceColumns+` FROM evidence WHERE org_id = ? AND id IN (?`+strings.Repeat(", ?", len(want)-1)+`)`, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence by id: %w", err)
+	}
+	byID := map[int64]assess.Evidence{}
+	for _, e := range found {
+		byID[e.ID] = e
+	}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if e, ok := byID[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

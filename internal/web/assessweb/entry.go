@@ -2,6 +2,7 @@ package assessweb
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
@@ -28,6 +29,8 @@ type entryView struct {
 	VersionsNextURL, DVersionsNextURL string
 	Notice                            string
 	Problem                           string
+	// Accept and Limit describe the files the upload form takes.
+	Accept, Limit string
 }
 
 func (h *Handler) entryOf(r *http.Request, sh assess.Sheet) (assess.EntrySnapshot, error) {
@@ -57,6 +60,13 @@ func (h *Handler) entryPage(w http.ResponseWriter, r *http.Request) error {
 		v.Notice = "Response saved."
 	case "decision":
 		v.Notice = "Decision saved."
+	case "attach":
+		v.Notice = "Evidence attached and the response saved."
+	case "detach":
+		v.Notice = "Evidence detached and the response saved."
+	}
+	if r.URL.Query().Has("uploaded") {
+		v.Notice = "The new evidence was added to the organisation's evidence. Attach it below to link it to this response."
 	}
 	resp, _ := sh.Response(e.Citation)
 	d, _ := sh.Decision(e.Citation)
@@ -70,12 +80,18 @@ func (h *Handler) renderEntry(w http.ResponseWriter, r *http.Request, status int
 	v.assessBase = h.assessBaseOf(r, a)
 	v.Page = web.Page{Title: e.Citation + " " + e.Title, Breadcrumbs: assessCrumbs(r, a, web.Crumb{Label: e.Citation})}
 	v.Entry, v.Cat, v.Category = e, h.catalogEntry(a, e.Citation), h.s.CategoryTitle(e.Category)
+	v.Accept, v.Limit = strings.Join(assess.AcceptedExtensions(), ","), assess.FormatSize(h.s.UploadLimit())
 	v.Resp = h.responseFormOf(a, e, "", resp, string(o.Org.Kind), v.CanWrite, o.Org.Slug)
-	evidence, err := h.s.DB().EvidenceList(r.Context(), o.Org.ID)
+	linked, err := h.s.DB().EvidenceByIDs(r.Context(), o.Org.ID, resp.EvidenceIDs)
 	if err != nil {
 		return err
 	}
-	withEvidence(&v.Resp, evidence)
+	withEvidence(&v.Resp, linked)
+	if v.Resp.Editable {
+		if v.Resp.Attach, err = h.attachOf(r, &v.Resp); err != nil {
+			return err
+		}
+	}
 	v.Resp.Problems = rp
 	saved, _ := sh.Decision(e.Citation)
 	v.Decision = h.decisionFormOf(e, "", d, &saved, dp, v.CanWrite)
@@ -112,7 +128,7 @@ func (h *Handler) entryResponseSubmit(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	prev, _ := sh.Response(e.Citation)
-	evidence, err := h.s.DB().EvidenceList(r.Context(), web.OrgOf(r.Context()).Org.ID)
+	evidence, button, err := h.linkedEvidence(r)
 	if err != nil {
 		return err
 	}
@@ -120,7 +136,11 @@ func (h *Handler) entryResponseSubmit(w http.ResponseWriter, r *http.Request) er
 	if len(problems) == 0 {
 		_, err = h.s.DB().SaveResponse(r.Context(), h.s.Actor(r), web.OrgOf(r.Context()).Org.ID, sh.Assessment.ID, resp)
 		if err == nil {
-			http.Redirect(w, r, h.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+"?saved=response#response-h", http.StatusSeeOther)
+			next := "?saved=response#response-h"
+			if button != "" {
+				next = "?saved=" + button + "#evidence"
+			}
+			http.Redirect(w, r, h.assessBaseOf(r, sh.Assessment).Base+"/entries/"+e.Citation+next, http.StatusSeeOther)
 			return nil
 		}
 		if problems = problemsOf(err); problems == nil {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,12 +26,16 @@ type evidenceForm struct {
 	Description string
 	URL         string
 	Kind        string
+	// ReturnTo is the entry page a plain form sent from goes back to.
+	ReturnTo string
 }
 
 type evidenceView struct {
 	web.Page
 	Org  identity.Org
 	List []assess.Evidence
+	// Query is what the list is searched for ("" for all of it).
+	Query string
 	// NextURL links to the next page of the list ("" on the last).
 	NextURL  string
 	Item     *assess.Evidence
@@ -77,7 +84,8 @@ func (h *Handler) renderEvidenceList(w http.ResponseWriter, r *http.Request, sta
 	if err != nil {
 		return err
 	}
-	list, next, err := h.s.DB().EvidencePage(r.Context(), a.Org.ID, pg)
+	v.Query = strings.TrimSpace(r.URL.Query().Get("q"))
+	list, next, err := h.s.DB().EvidenceSearchPage(r.Context(), a.Org.ID, store.EvidenceSearch{Text: v.Query}, pg)
 	if err != nil {
 		return err
 	}
@@ -120,7 +128,7 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		in = evidenceForm{Title: fields.Get("title"), Description: fields.Get("description"),
-			URL: fields.Get("url"), Kind: fields.Get("kind")}
+			URL: fields.Get("url"), Kind: fields.Get("kind"), ReturnTo: fields.Get("return_to")}
 		if in.Kind == "" {
 			in.Kind = string(assess.EvidenceFile)
 			if file == nil && strings.TrimSpace(in.URL) != "" {
@@ -145,6 +153,9 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Location", url)
 		h.s.WriteJSON(w, r, http.StatusCreated, evidenceJSON{Evidence: e, Versions: versions, URL: url})
 		return nil
+	}
+	if back := returnTo(a.Org.Slug, in.ReturnTo); back != "" {
+		url = fmt.Sprintf("%s?uploaded=%d#evidence", back, e.ID)
 	}
 	http.Redirect(w, r, url, http.StatusSeeOther)
 	return nil
@@ -284,15 +295,26 @@ func (h *Handler) evidenceRetire(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiEvidenceList answers a page of the organisation's evidence. The shape
-// predates the API's list shape and is kept: the page is under "evidence",
-// and "next_cursor" (null on the last page) resumes it.
+// apiEvidenceList answers a page of the organisation's evidence, newest
+// first: all of it, or with ?q= what has every word of q in its title, and
+// with ?current=true only what is not retired. The shape predates the
+// API's list shape and is kept: the page is under "evidence", and
+// "next_cursor" (null on the last page) resumes it.
 func (h *Handler) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
 	pg, err := web.PageQuery(r)
 	if err != nil {
 		return err
 	}
-	list, next, err := h.s.DB().EvidencePage(r.Context(), web.OrgOf(r.Context()).Org.ID, pg)
+	q := r.URL.Query()
+	search := store.EvidenceSearch{Text: q.Get("q")}
+	switch q.Get("current") {
+	case "", "false":
+	case "true":
+		search.Current = true
+	default:
+		return validate.Error{"current": "must be true or false"}
+	}
+	list, next, err := h.s.DB().EvidenceSearchPage(r.Context(), web.OrgOf(r.Context()).Org.ID, search, pg)
 	if err != nil {
 		return err
 	}
@@ -329,4 +351,111 @@ func (h *Handler) apiEvidenceItem(w http.ResponseWriter, r *http.Request) error 
 	out := evidenceJSON{Evidence: e, Versions: versions, VersionsNext: web.NextCursor(vnext), UsedBy: uses, UsedByNext: web.NextCursor(next), URL: evidenceURL(a.Org.Slug, id)}
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
+}
+
+// evidenceAttach is the search-and-attach of an entry's page: a search box
+// that finds the organisation's current evidence by title, a page at a
+// time, each found with an Attach button. Without JavaScript the search is
+// a GET of the entry's page (?evidence_q=) and Attach and Detach submit the
+// response form, saving it with the change; attach.js does both in place,
+// so nothing typed is lost, and the change is saved with the response.
+type evidenceAttach struct {
+	API      string // the API's evidence list, for attach.js
+	OrgName  string
+	Query    string
+	Searched bool
+	Found    []evidenceOption
+	// NextURL links to more results ("" on the last page).
+	NextURL string
+}
+
+// evidenceFound is how many results a search shows at a time.
+const evidenceFound = 20
+
+// attachOf builds the search-and-attach of an entry's page from the query
+// (?evidence_q=, ?evidence_cursor=, ?uploaded= after a plain-form upload).
+func (h *Handler) attachOf(r *http.Request, f *responseForm) (*evidenceAttach, error) {
+	o := web.OrgOf(r.Context())
+	q := r.URL.Query()
+	at := &evidenceAttach{API: "/api/v1/orgs/" + o.Org.Slug + "/evidence", OrgName: o.Org.Name, Query: strings.TrimSpace(q.Get("evidence_q"))}
+	option := func(ev assess.Evidence) evidenceOption {
+		return evidenceOption{ID: ev.ID, Title: ev.Title, Kind: string(ev.Kind), URL: evidenceURL(o.Org.Slug, ev.ID),
+			Selected: slices.Contains(f.R.EvidenceIDs, ev.ID), Retired: ev.Retired(), Insecure: ev.Insecure()}
+	}
+	if up, err := strconv.ParseInt(q.Get("uploaded"), 10, 64); err == nil && up > 0 {
+		list, err := h.s.DB().EvidenceByIDs(r.Context(), o.Org.ID, []int64{up})
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range list {
+			at.Searched, at.Found = true, append(at.Found, option(ev))
+		}
+	}
+	if !q.Has("evidence_q") && !q.Has("evidence_cursor") {
+		return at, nil
+	}
+	pg, err := web.PageQueryOf(r, "evidence_cursor", evidenceFound)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := h.s.DB().EvidenceSearchPage(r.Context(), o.Org.ID, store.EvidenceSearch{Text: at.Query, Current: true}, pg)
+	if err != nil {
+		return nil, err
+	}
+	at.Searched, at.Found = true, nil
+	for _, ev := range list {
+		at.Found = append(at.Found, option(ev))
+	}
+	at.NextURL = web.NextPageURLOf(r, "evidence_cursor", next, "evidence")
+	return at, nil
+}
+
+// linkedEvidence reads which evidence a response form links: the IDs
+// posted, with the one its Attach button names added and the one its
+// Detach button names taken away (a form sent without JavaScript). It
+// returns the organisation's evidence among them, for readResponse to
+// check the IDs against, and which button was pressed.
+func (h *Handler) linkedEvidence(r *http.Request) ([]assess.Evidence, string, error) {
+	var ids []int64
+	for _, v := range r.PostForm["evidence"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	button := ""
+	if id, err := strconv.ParseInt(r.PostFormValue("attach"), 10, 64); err == nil && id > 0 {
+		button = "attach"
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+			r.PostForm.Add("evidence", strconv.FormatInt(id, 10))
+			r.PostForm.Set("evidence_offered", "1")
+		}
+	}
+	if id, err := strconv.ParseInt(r.PostFormValue("detach"), 10, 64); err == nil && id > 0 {
+		button = "detach"
+		ids = slices.DeleteFunc(ids, func(x int64) bool { return x == id })
+		r.PostForm["evidence"] = slices.DeleteFunc(r.PostForm["evidence"], func(v string) bool { return v == strconv.FormatInt(id, 10) })
+	}
+	list, err := h.s.DB().EvidenceByIDs(r.Context(), web.OrgOf(r.Context()).Org.ID, ids)
+	return list, button, err
+}
+
+// returnTo is where a plain-form upload goes back to: the entry page named
+// by the form's return_to, when it is one of this organisation's entry
+// pages; "" otherwise (the new evidence's own page).
+func returnTo(slug, v string) string {
+	u, err := url.Parse(v)
+	if err != nil || v == "" || u.Scheme != "" || u.Host != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return ""
+	}
+	prefix := "/orgs/" + slug + "/assessments/"
+	rest, ok := strings.CutPrefix(u.Path, prefix)
+	if !ok || path.Clean(u.Path) != u.Path || strings.Contains(u.Path, "//") || strings.Contains(u.Path, `\`) {
+		return ""
+	}
+	id, entry, ok := strings.Cut(rest, "/entries/")
+	if n, err := strconv.ParseInt(id, 10, 64); !ok || err != nil || n <= 0 || entry == "" || strings.Contains(entry, "/") {
+		return ""
+	}
+	return u.Path
 }

@@ -32,10 +32,16 @@ type responseForm struct {
 	Editable    bool
 	StatusLabel string
 	EvidenceURL string
-	// Evidence is the organisation's evidence to link, with the linked
-	// ones selected; nil when the form does not offer it.
+	// EntryURL is the entry's own page, where evidence is found and
+	// attached.
+	EntryURL string
+	// Evidence is the evidence the response links, each selected; nil
+	// when the form does not offer it. Linked is the same for reading.
 	Evidence []evidenceOption
 	Linked   []evidenceOption
+	// Attach is the search-and-attach of the entry page (evidence.go);
+	// nil on the pages that show many entries.
+	Attach *evidenceAttach
 }
 
 type evidenceOption struct {
@@ -44,23 +50,24 @@ type evidenceOption struct {
 	Kind     string
 	URL      string
 	Selected bool
+	Retired  bool
+	Insecure bool
 }
 
-// withEvidence offers the organisation's current evidence (and anything
-// already linked) on a response form.
+// withEvidence offers on a response form the evidence it links, found in
+// list: only those, however much evidence the organisation has; more is
+// found and attached on the entry's page (evidence.go).
 func withEvidence(f *responseForm, list []assess.Evidence) {
 	f.Evidence = []evidenceOption{}
 	base := strings.TrimSuffix(f.EvidenceURL, "/")
 	for _, ev := range list {
-		linked := slices.Contains(f.R.EvidenceIDs, ev.ID)
-		if ev.Retired() && !linked {
+		if !slices.Contains(f.R.EvidenceIDs, ev.ID) {
 			continue
 		}
-		o := evidenceOption{ID: ev.ID, Title: ev.Title, Kind: string(ev.Kind), URL: fmt.Sprintf("%s/%d", base, ev.ID), Selected: linked}
+		o := evidenceOption{ID: ev.ID, Title: ev.Title, Kind: string(ev.Kind), URL: fmt.Sprintf("%s/%d", base, ev.ID), Selected: true,
+			Retired: ev.Retired(), Insecure: ev.Insecure()}
 		f.Evidence = append(f.Evidence, o)
-		if linked {
-			f.Linked = append(f.Linked, o)
-		}
+		f.Linked = append(f.Linked, o)
 	}
 }
 
@@ -70,7 +77,8 @@ type questionField struct {
 
 func (h *Handler) responseFormOf(a assess.Assessment, e assess.EntrySnapshot, prefix string, resp assess.Response, kind string, editable bool, slug string) responseForm {
 	f := responseForm{Prefix: prefix, Entry: e, Anchor: anchorOf(e.Citation), R: resp, Target: dateValue(resp.TargetDate), Editable: editable,
-		StatusLabel: resp.Status.Label(), EvidenceURL: "/orgs/" + slug + "/evidence"}
+		StatusLabel: resp.Status.Label(), EvidenceURL: "/orgs/" + slug + "/evidence",
+		EntryURL: fmt.Sprintf("/orgs/%s/assessments/%d/entries/%s", slug, a.ID, e.Citation)}
 	for _, st := range assess.StatusesFor(e) {
 		f.Statuses = append(f.Statuses, kindOption{Value: string(st), Label: st.Label(), Selected: st == resp.Status})
 	}

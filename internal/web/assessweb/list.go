@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
@@ -161,20 +163,32 @@ func (h *Handler) assessmentCreate(w http.ResponseWriter, r *http.Request) error
 
 type compareView struct {
 	web.Page
-	Slug     string
-	Items    []assessItem
-	A, B     string
-	AName    string
-	BName    string
+	Slug string
+	// Earlier and Later are what the two pickers offer: every other
+	// assessment of the organisation than the one picked in the other.
+	Earlier, Later []assessItem
+	A, B           string
+	AName, BName   string
+	AURL, BURL     string
+	// Only shows only the entries that changed.
+	Only     bool
 	Counts   []web.OutcomeCount
 	Changes  []changeRow
+	Total    int
 	Shown    bool
+	Single   bool // the organisation has one assessment only
 	Problems validate.Error
 }
 
 type changeRow struct {
 	assess.Change
+	// FromURL and ToURL are the entry in the earlier and the later
+	// assessment ("" where it is not in one).
+	FromURL, ToURL                         string
 	FromLabel, ToLabel, TrendLabel, Symbol string
+	FromOutcome, ToOutcome                 string
+	// RevisedLabel says what changed besides the status, for people.
+	RevisedLabel string
 }
 
 func trendLabel(t assess.Trend) (string, string) {
@@ -182,7 +196,9 @@ func trendLabel(t assess.Trend) (string, string) {
 	case assess.Improved:
 		return "Improved", "▲"
 	case assess.Regressed:
-		return "Regressed", "▼"
+		return "Worse", "▼"
+	case assess.Changed:
+		return "Changed", "≠"
 	case assess.Added:
 		return "New entry", "+"
 	case assess.Removed:
@@ -191,57 +207,189 @@ func trendLabel(t assess.Trend) (string, string) {
 	return "Unchanged", "="
 }
 
+// revisedLabel says in words what changed besides the status.
+func revisedLabel(revised []string) string {
+	var parts []string
+	for _, r := range revised {
+		switch r {
+		case assess.RevisedNarrative:
+			parts = append(parts, "narrative")
+		case assess.RevisedOutcome:
+			parts = append(parts, "decision")
+		case assess.RevisedAlternative:
+			if !slices.Contains(parts, "decision") {
+				parts = append(parts, "alternative measure")
+			}
+		}
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0] + " revised"
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + " revised"
+}
+
+// compareDefaults picks what a comparison shows when the query does not
+// say: the later is the newest assessment; the earlier the last final one
+// started before it, else the newest started before it, else the last
+// final or newest other one (choices are newest first).
+func compareDefaults(choices []store.AssessmentChoice, a, b int64) (int64, int64) {
+	if b == 0 {
+		for _, c := range choices {
+			if c.ID != a {
+				b = c.ID
+				break
+			}
+		}
+	}
+	if a != 0 || b == 0 {
+		return a, b
+	}
+	i := slices.IndexFunc(choices, func(c store.AssessmentChoice) bool { return c.ID == b })
+	if i < 0 {
+		return a, b
+	}
+	later := choices[i]
+	pick := func(ok func(c store.AssessmentChoice) bool) int64 {
+		var best store.AssessmentChoice
+		for _, c := range choices {
+			if c.ID == b || !ok(c) {
+				continue
+			}
+			if best.ID == 0 || c.Status == assess.StatusFinal && c.FinalisedAt.After(best.FinalisedAt) {
+				best = c
+			}
+		}
+		return best.ID
+	}
+	before := func(c store.AssessmentChoice) bool {
+		return c.StartedAt.Before(later.StartedAt) || c.StartedAt.Equal(later.StartedAt) && c.ID < later.ID
+	}
+	final := func(c store.AssessmentChoice) bool { return c.Status == assess.StatusFinal }
+	for _, ok := range []func(store.AssessmentChoice) bool{
+		func(c store.AssessmentChoice) bool { return final(c) && before(c) }, before, final,
+		func(store.AssessmentChoice) bool { return true },
+	} {
+		if a = pick(ok); a != 0 {
+			return a, b
+		}
+	}
+	return a, b
+}
+
 func (h *Handler) comparePage(w http.ResponseWriter, r *http.Request) error {
 	o := web.OrgOf(r.Context())
-	as, err := h.s.DB().Assessments(r.Context(), o.Org.ID)
+	choices, err := h.s.DB().AssessmentChoices(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	v := &compareView{Page: web.Page{Title: "Compare assessments"}, Slug: o.Org.Slug, A: q.Get("a"), B: q.Get("b")}
+	v := &compareView{Page: web.Page{Title: "Compare assessments"}, Slug: o.Org.Slug, Only: q.Get("changes") == "only"}
 	v.Breadcrumbs = web.OrgCrumbs(o, web.Crumb{Label: "Assessments", URL: "/orgs/" + o.Org.Slug + "/assessments"}, web.Crumb{Label: "Compare"})
-	if v.A == "" && v.B == "" && len(as) >= 2 {
-		v.A, v.B = strconv.FormatInt(as[1].ID, 10), strconv.FormatInt(as[0].ID, 10)
-	}
-	for _, a := range as {
-		v.Items = append(v.Items, assessItem{ID: a.ID, Name: a.Name, Status: a.Status.Label(), Started: web.Day(a.StartedAt)})
-	}
-	status := http.StatusOK
-	if q.Has("a") || q.Has("b") {
-		problems := validate.Error{}
-		ids := map[string]int64{}
-		for k, val := range map[string]string{"a": v.A, "b": v.B} {
+	problems := validate.Error{}
+	ids := map[string]int64{}
+	for _, k := range []string{"a", "b"} {
+		if val := q.Get(k); val != "" {
 			n, err := strconv.ParseInt(val, 10, 64)
-			if err != nil || n <= 0 {
-				problems.Add(k, "is required: choose an assessment")
+			if err != nil || n <= 0 || !slices.ContainsFunc(choices, func(c store.AssessmentChoice) bool { return c.ID == n }) {
+				problems.Add(k, "is not one of the organisation's assessments: choose one from the list")
 			}
 			ids[k] = n
 		}
-		if len(problems) == 0 {
-			a, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, ids["a"])
-			if err != nil {
-				return err
-			}
-			b, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, ids["b"])
-			if err != nil {
-				return err
-			}
-			v.Shown, v.AName, v.BName = true, a.Assessment.Name, b.Assessment.Name
-			counts := map[assess.Trend]int{}
-			for _, c := range assess.Compare(a, b) {
-				counts[c.Trend]++
-				l, sym := trendLabel(c.Trend)
-				v.Changes = append(v.Changes, changeRow{Change: c, FromLabel: c.From.Label(), ToLabel: c.To.Label(), TrendLabel: l, Symbol: sym})
-			}
-			for _, t := range []assess.Trend{assess.Improved, assess.Regressed, assess.Unchanged, assess.Added, assess.Removed} {
-				if l, _ := trendLabel(t); counts[t] > 0 || t == assess.Improved || t == assess.Regressed || t == assess.Unchanged {
-					v.Counts = append(v.Counts, web.OutcomeCount{Label: l, Count: counts[t]})
-				}
-			}
-		} else {
-			v.Problems, status = problems, http.StatusUnprocessableEntity
+	}
+	a, b := compareDefaults(choices, ids["a"], ids["b"])
+	if a != 0 && a == b {
+		problems.Add("a", "is the same assessment as the later one: choose another to compare it with")
+	}
+	v.A, v.B = strconv.FormatInt(a, 10), strconv.FormatInt(b, 10)
+	for _, c := range choices {
+		item := assessItem{ID: c.ID, Name: c.Name, Status: c.Status.Label(), Started: web.Day(c.StartedAt)}
+		if c.ID != b {
+			v.Earlier = append(v.Earlier, item)
+		}
+		if c.ID != a {
+			v.Later = append(v.Later, item)
+		}
+	}
+	v.Single = len(choices) == 1
+	status := http.StatusOK
+	if len(problems) > 0 {
+		v.Problems, status = problems, http.StatusUnprocessableEntity
+	} else if a != 0 && b != 0 {
+		if err := h.compareRows(r, v, a, b); err != nil {
+			return err
 		}
 	}
 	h.s.Render(w, r, status, "assess_compare", v)
+	return nil
+}
+
+// compareRows fills v with assessment a compared to b.
+func (h *Handler) compareRows(r *http.Request, v *compareView, a, b int64) error {
+	o := web.OrgOf(r.Context())
+	sa, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, a)
+	if err != nil {
+		return err
+	}
+	sb, err := h.s.DB().AssessmentSheet(r.Context(), o.Org.ID, b)
+	if err != nil {
+		return err
+	}
+	outcome := func(x catalog.Outcome) string { return string(x) }
+	if cat, err := h.s.Catalog(); err == nil {
+		g := cat.General()
+		outcome = func(x catalog.Outcome) string {
+			if info, ok := g.Outcome(x); ok {
+				return info.Title
+			}
+			return string(x)
+		}
+	}
+	v.Shown, v.AName, v.BName = true, sa.Assessment.Name, sb.Assessment.Name
+	v.AURL, v.BURL = fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, a), fmt.Sprintf("/orgs/%s/assessments/%d", o.Org.Slug, b)
+	counts := map[assess.Trend]int{}
+	revised := 0
+	for _, c := range assess.Compare(sa, sb) {
+		counts[c.Trend]++
+		v.Total++
+		if c.Trend == assess.Unchanged && c.Changed() {
+			revised++
+		}
+		if v.Only && !c.Changed() {
+			continue
+		}
+		l, sym := trendLabel(c.Trend)
+		row := changeRow{Change: c, FromLabel: c.From.Label(), ToLabel: c.To.Label(), TrendLabel: l, Symbol: sym, RevisedLabel: revisedLabel(c.Revised)}
+		if c.To == "" && c.Trend != assess.Removed {
+			// Everything differs from an entry not answered yet; say that.
+			row.RevisedLabel = "not answered yet"
+		}
+		if c.FromOutcome != "" {
+			row.FromOutcome = outcome(c.FromOutcome)
+		}
+		if c.ToOutcome != "" {
+			row.ToOutcome = outcome(c.ToOutcome)
+		}
+		if c.Trend != assess.Added {
+			row.FromURL = v.AURL + "/entries/" + c.Citation
+		}
+		if c.Trend != assess.Removed {
+			row.ToURL = v.BURL + "/entries/" + c.Citation
+		}
+		v.Changes = append(v.Changes, row)
+	}
+	for _, t := range []assess.Trend{assess.Improved, assess.Regressed, assess.Changed, assess.Unchanged, assess.Added, assess.Removed} {
+		if l, _ := trendLabel(t); counts[t] > 0 || t == assess.Improved || t == assess.Regressed || t == assess.Unchanged {
+			if t == assess.Unchanged {
+				l = "Status unchanged"
+			}
+			v.Counts = append(v.Counts, web.OutcomeCount{Label: l, Count: counts[t]})
+		}
+	}
+	if revised > 0 {
+		v.Counts = append(v.Counts, web.OutcomeCount{Label: "of them with the narrative or decision revised", Count: revised})
+	}
 	return nil
 }

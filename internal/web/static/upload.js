@@ -1,7 +1,11 @@
 // Evidence uploads with a progress bar. Forms marked data-upload are sent
-// with XMLHttpRequest so that the upload's progress can be shown; the status
-// paragraph (role="status") tells screen readers how far it is and how it
-// ended. Without this script the same forms work as plain multipart posts.
+// with XMLHttpRequest so that the upload's progress can be shown (when the
+// form has a progress bar) and the page is not left; the status paragraph
+// (role="status") tells screen readers how far it is and how it ended.
+// A form also marked data-attach-upload (on an entry's page) announces the
+// new evidence with an "sg:evidence-added" event, which attach.js turns
+// into an attachment of the response, so nothing typed on the page is lost.
+// Without this script the same forms work as plain multipart posts.
 "use strict";
 
 (() => {
@@ -24,9 +28,10 @@
   const init = (form) => {
     const status = form.querySelector(".upload-status");
     const box = form.querySelector(".upload-progress");
-    const bar = box ? box.querySelector("progress") : null;
+    const bar = box ? box.querySelector("progress") : { value: 0, removeAttribute() {} };
     const button = form.querySelector('button[type="submit"]');
-    if (!status || !bar || typeof XMLHttpRequest === "undefined" || typeof FormData === "undefined") return;
+    const attach = form.hasAttribute("data-attach-upload");
+    if (!status || typeof XMLHttpRequest === "undefined" || typeof FormData === "undefined") return;
 
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -37,6 +42,7 @@
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRF-Token", csrf());
       xhr.upload.addEventListener("progress", (e) => {
+        if (!box) return;
         if (!e.lengthComputable) {
           bar.removeAttribute("value");
           return;
@@ -61,6 +67,12 @@
         if (xhr.status >= 200 && xhr.status < 300) {
           bar.value = 100;
           form.reset();
+          if (attach && body && body.evidence) {
+            status.dataset.state = "done";
+            setStatus(status, "Added “" + body.evidence.title + "” to the evidence.");
+            document.dispatchEvent(new CustomEvent("sg:evidence-added", { detail: { evidence: body.evidence, url: body.url } }));
+            return;
+          }
           const url = (body && body.url) || window.location.pathname;
           const title = body && body.evidence ? body.evidence.title : "the new version";
           setStatus(status, "Upload complete: " + title + ".", { href: url, text: "Open it" });
@@ -85,10 +97,10 @@
         setStatus(status, "The upload failed: the connection was lost. Try again.");
       });
       if (button) button.disabled = true;
-      box.hidden = false;
+      if (box) box.hidden = false;
       bar.value = 0;
       status.dataset.state = "uploading";
-      setStatus(status, "Uploading: 0%");
+      setStatus(status, box ? "Uploading: 0%" : "Adding…");
       xhr.send(data);
     });
   };

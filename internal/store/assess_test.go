@@ -316,7 +316,7 @@ func TestReviewLapsesWhenEntryChanges(t *testing.T) {
 		if b := assess.Blockers(sheet.Assessment, sheet.Responses, sheet.Decisions, sheet.Reviews); len(b) != 0 {
 			t.Fatalf("Blockers after fill = %v, want none", b)
 		}
-		if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: "164.312(b)", Status: assess.Partial, Narrative: "logs kept for 30 days only", TargetDate: db.Now().AddDate(0, 1, 0)}); err != nil {
+		if _, err := db.SaveResponse(ctx, cli, org.ID, a.ID, assess.Response{Citation: "164.312(b)", Status: assess.Partial, Narrative: "logs kept for 30 days only", Owner: "Sam", TargetDate: db.Now().AddDate(0, 1, 0)}); err != nil {
 			t.Fatal(err)
 		}
 		sheet, err = db.AssessmentSheet(ctx, org.ID, a.ID)

@@ -111,7 +111,12 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		if len(a.Outside) > 0 {
 			t.Errorf("%s at 390 px: content outside any landmark: %q", path, a.Outside)
 		}
+		b.Do(chromedp.EmulateViewport(390, 844))
 	}
+	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/audit"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
+	shoot(t, b, "phone-audit", "h1", "table.audit")
+	b.Do(chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shoot(t, b, "phone-account", "#sessions-h")
 	checkNoBrowserProblems(t, b)
 }
 

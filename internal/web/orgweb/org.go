@@ -165,6 +165,11 @@ type memberJSON struct {
 	Role     string    `json:"role"`
 	Disabled bool      `json:"disabled"`
 	Since    time.Time `json:"since"`
+	// TOTP and Passkeys are the second factors the member holds;
+	// LastSignInAt is null for someone who never signed in.
+	TOTP         bool       `json:"totp"`
+	Passkeys     int        `json:"passkeys"`
+	LastSignInAt *time.Time `json:"last_sign_in_at"`
 }
 
 // invitationJSON answers an invitation to join. It is the same whether or
@@ -402,9 +407,24 @@ func (h *Handler) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.User.ID
+	}
+	factors, err := h.s.DB().FactorsOf(r.Context(), ids)
+	if err != nil {
+		return err
+	}
 	items := make([]memberJSON, 0, len(members))
 	for _, m := range members {
-		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
+		f := factors[m.User.ID]
+		j := memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At,
+			TOTP: f.TOTP, Passkeys: f.Passkeys}
+		if !m.User.LastLoginAt.IsZero() {
+			at := m.User.LastLoginAt.UTC()
+			j.LastSignInAt = &at
+		}
+		items = append(items, j)
 	}
 	web.WritePage(h.s, w, r, items, next)
 	return nil

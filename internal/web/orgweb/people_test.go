@@ -15,6 +15,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
+	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
 
@@ -123,6 +124,20 @@ func TestMembersShowSecondFactorsAndLastSignIn(t *testing.T) {
 		}
 		if row := memberRowHTML(t, body, f.ownerID); !strings.Contains(row, "authenticator app") || !strings.Contains(row, owner.LastLoginAt.UTC().Format("2 Jan 2006")) {
 			t.Errorf("owner's row = %s, want the authenticator app and the last sign-in %v", row, owner.LastLoginAt)
+		}
+		var api web.List[memberJSON]
+		webtest.DecodeJSON200(t, f.owner, "/api/v1/orgs/riverside/members", &api)
+		for _, m := range api.Items {
+			switch m.UserID {
+			case f.ownerID:
+				if !m.TOTP || m.Passkeys != 0 || m.LastSignInAt == nil {
+					t.Errorf("API: owner = %+v, want the authenticator app and a last sign-in", m)
+				}
+			case f.lena:
+				if m.TOTP || m.Passkeys != 0 || m.LastSignInAt != nil {
+					t.Errorf("API: Lena = %+v, want no second factor and no sign-in", m)
+				}
+			}
 		}
 		if row := memberRowHTML(t, body, f.lena); !strings.Contains(row, `<span class="pill bad">none</span>`) || !strings.Contains(row, ">never<") {
 			t.Errorf("Lena's row = %s, want no second factor and never signed in", row)

@@ -147,6 +147,7 @@ func TestBrowserLandmarksAndContrast(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".banner.emergency")),
 	)
 	pages := []string{"/", "/orgs/riverside", "/orgs/riverside/members", "/orgs/riverside/audit", "/orgs/riverside/emergency",
+		"/orgs/riverside/assessments", "/orgs/riverside/evidence", "/orgs/riverside/profile",
 		"/account", "/account/mfa", "/account/passkeys", "/catalog", "/notifications"}
 	for _, path := range pages {
 		a := auditPage(t, b, s.URL, path)

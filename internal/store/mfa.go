@@ -432,3 +432,41 @@ func (db *DB) ResetMFA(ctx context.Context, actor Actor, userID int64) error {
 			Summary: fmt.Sprintf("reset the second factor of %s: authenticator app, passkeys and recovery codes removed, sessions ended", u.Email)})
 	})
 }
+
+// Factors says which second factors one user holds, as the members page
+// shows them.
+type Factors struct {
+	TOTP     bool // a confirmed authenticator app
+	Passkeys int
+}
+
+// None reports whether the user holds no second factor.
+func (f Factors) None() bool { return !f.TOTP && f.Passkeys == 0 }
+
+// FactorsOf returns the second factors of each of the given users; a user
+// without any is absent from the map. It reads two indexed lookups per
+// batch of IDs, never the whole tables.
+func (db *DB) FactorsOf(ctx context.Context, userIDs []int64) (map[int64]Factors, error) {
+	out := map[int64]Factors{}
+	err := db.view(ctx, func(tx *Tx) error {
+		err := tx.byIDs(ctx, `SELECT user_id, 'totp' FROM totp_credentials WHERE confirmed_at IS NOT NULL AND user_id IN `, userIDs,
+			func(id int64, _ string) {
+				f := out[id]
+				f.TOTP = true
+				out[id] = f
+			})
+		if err != nil {
+			return err
+		}
+		return tx.byIDs(ctx, `SELECT user_id, name FROM webauthn_credentials WHERE user_id IN `, userIDs,
+			func(id int64, _ string) {
+				f := out[id]
+				f.Passkeys++
+				out[id] = f
+			})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("second factors of %d users: %w", len(userIDs), err)
+	}
+	return out, nil
+}

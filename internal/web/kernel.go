@@ -119,14 +119,20 @@ const invitationLifetime = identity.InvitationLifetime
 // InvitationURL is the link of an invitation secret, built from the public
 // address or the one the request came to.
 func (s *Server) InvitationURL(r *http.Request, secret string) string {
+	return s.SiteURL(r) + "/invite/" + secret
+}
+
+// SiteURL is the address people reach this Safeguard at: the configured
+// public URL, or the one the request came to.
+func (s *Server) SiteURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL + "/invite/" + secret
+		return s.cfg.PublicURL
 	}
 	scheme := "http"
 	if clientOf(r.Context()).Secure {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host + "/invite/" + secret
+	return scheme + "://" + r.Host
 }
 
 // Invite creates an account invitation (choose a password) for userID and

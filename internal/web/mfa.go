@@ -370,6 +370,12 @@ type recoveryView struct {
 	Codes    []string
 	Enrolled bool // right after enrolling, rather than regenerating
 	Next     string
+	// Email, Site and MadeAt say on the printed or downloaded sheet which
+	// account, on which Safeguard, the codes belong to, and when they were
+	// made (a newer set replaces them).
+	Email  string
+	Site   string
+	MadeAt time.Time
 }
 
 // newRecoveryCodes makes a set of recovery codes and their hashes.
@@ -389,6 +395,7 @@ func newRecoveryCodes() (codes, hashes []string, err error) {
 }
 
 func (s *Server) renderRecovery(w http.ResponseWriter, r *http.Request, v *recoveryView) {
+	v.Email, v.Site, v.MadeAt = PrincipalOf(r.Context()).User.Email, s.SiteURL(r), s.db.Now()
 	v.Page = Page{Title: "Your recovery codes", Breadcrumbs: []Crumb{{Label: "Account", URL: "/account"}, {Label: "Two-step sign-in", URL: "/account/mfa"}, {Label: "Recovery codes"}}}
 	s.render(w, r, http.StatusOK, "mfa_recovery", v)
 }

@@ -178,6 +178,7 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 	webtest.RenderZeroValues(t, s, New().Templates(), map[string]web.PageData{
 		"org":           &orgView{},
 		"members":       &membersView{},
+		"member_remove": &removeView{},
 		"security":      &securityView{},
 		"emergency":     &emergencyView{},
 		"notifications": &notificationsView{},

@@ -87,9 +87,11 @@ func (h *Handler) renderOrg(w http.ResponseWriter, r *http.Request, status int, 
 type membersView struct {
 	web.Page
 	Org       identity.Org
-	Members   []store.Member
+	Members   []memberRow
 	CanManage bool
 	Roles     []identity.Role
+	// Explained says what each role may do (roles.go).
+	Explained []roleExplained
 	Problems  validate.Error
 	Form      memberRequest
 	Invite    string // the invitation link, shown once
@@ -101,8 +103,18 @@ type membersView struct {
 	NextURL string
 }
 
+// memberRow is one member with the second factors they hold.
+type memberRow struct {
+	store.Member
+	Factors store.Factors
+}
+
 func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request) error {
-	return h.renderMembers(w, r, http.StatusOK, &membersView{})
+	v := &membersView{}
+	if r.URL.Query().Get("removed") == "1" {
+		v.Notice = "The member was removed. Their account stays, and what they did stays in the audit log; you can invite them again."
+	}
+	return h.renderMembers(w, r, http.StatusOK, v)
 }
 
 func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status int, v *membersView) error {
@@ -115,9 +127,21 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.User.ID
+	}
+	factors, err := h.s.DB().FactorsOf(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	v.Members = make([]memberRow, len(members))
+	for i, m := range members {
+		v.Members[i] = memberRow{Member: m, Factors: factors[m.User.ID]}
+	}
 	v.NextURL = web.NextPageURL(r, next)
 	v.Page = web.Page{Title: "Members of " + a.Org.Name, Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Members"})}
-	v.Org, v.Members, v.Roles = a.Org, members, identity.Roles
+	v.Org, v.Roles, v.Explained = a.Org, identity.Roles, explainRoles()
 	v.CanManage = a.Allows(identity.PermOrgManage)
 	if v.Invitations, err = h.s.DB().OrgInvitations(r.Context(), a.Org.ID); err != nil {
 		return err
@@ -141,6 +165,11 @@ type memberJSON struct {
 	Role     string    `json:"role"`
 	Disabled bool      `json:"disabled"`
 	Since    time.Time `json:"since"`
+	// TOTP and Passkeys are the second factors the member holds;
+	// LastSignInAt is null for someone who never signed in.
+	TOTP         bool       `json:"totp"`
+	Passkeys     int        `json:"passkeys"`
+	LastSignInAt *time.Time `json:"last_sign_in_at"`
 }
 
 // invitationJSON answers an invitation to join. It is the same whether or
@@ -249,16 +278,42 @@ func (h *Handler) memberRole(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// removeView asks to confirm removing a member.
+type removeView struct {
+	web.Page
+	Org    identity.Org
+	Member identity.User
+	Role   identity.Role
+}
+
+// memberRemove removes a member once the remover has confirmed it: a form
+// without confirm=yes (the Remove button of the members page, when no
+// script has asked already) gets the confirmation page, whose button
+// confirms.
 func (h *Handler) memberRemove(w http.ResponseWriter, r *http.Request) error {
 	a := web.OrgOf(r.Context())
 	id, err := h.memberTarget(r)
 	if err != nil {
 		return err
 	}
+	if r.PostFormValue("confirm") != "yes" {
+		m, err := h.s.DB().Membership(r.Context(), a.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		u, err := h.s.DB().User(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		h.s.Render(w, r, http.StatusOK, "member_remove", &removeView{
+			Page: web.Page{Title: "Remove a member", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Members", URL: "/orgs/" + a.Org.Slug + "/members"}, web.Crumb{Label: "Remove a member"})},
+			Org:  a.Org, Member: u, Role: m.Role})
+		return nil
+	}
 	if err := h.s.DB().RemoveMember(r.Context(), h.s.Actor(r), a.Org.ID, id); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members", http.StatusSeeOther)
+	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members?removed=1", http.StatusSeeOther)
 	return nil
 }
 
@@ -352,9 +407,24 @@ func (h *Handler) apiMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.User.ID
+	}
+	factors, err := h.s.DB().FactorsOf(r.Context(), ids)
+	if err != nil {
+		return err
+	}
 	items := make([]memberJSON, 0, len(members))
 	for _, m := range members {
-		items = append(items, memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At})
+		f := factors[m.User.ID]
+		j := memberJSON{UserID: m.User.ID, Email: m.User.Email, Name: m.User.Name, Role: string(m.Role), Disabled: !m.User.Active(), Since: m.At,
+			TOTP: f.TOTP, Passkeys: f.Passkeys}
+		if !m.User.LastLoginAt.IsZero() {
+			at := m.User.LastLoginAt.UTC()
+			j.LastSignInAt = &at
+		}
+		items = append(items, j)
 	}
 	web.WritePage(h.s, w, r, items, next)
 	return nil

@@ -446,13 +446,17 @@ func (db *DB) SetOrgSecurity(ctx context.Context, actor Actor, orgID int64, s Or
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `UPDATE orgs SET idle_timeout_seconds = ?, require_mfa = ? WHERE id = ?`,
-			int64(s.IdleTimeout/time.Second), s.RequireMFA, orgID); err != nil {
-			return err
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "org.security", Object: fmt.Sprintf("org:%d", orgID),
-			Summary: fmt.Sprintf("idle timeout %s, MFA required: %t", s.IdleTimeout, s.RequireMFA)})
+		return tx.setOrgSecurity(ctx, actor, orgID, s)
 	})
+}
+
+func (tx *Tx) setOrgSecurity(ctx context.Context, actor Actor, orgID int64, s OrgSecurity) error {
+	if _, err := tx.exec(ctx, `UPDATE orgs SET idle_timeout_seconds = ?, require_mfa = ? WHERE id = ?`,
+		int64(s.IdleTimeout/time.Second), s.RequireMFA, orgID); err != nil {
+		return err
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "org.security", Object: fmt.Sprintf("org:%d", orgID),
+		Summary: fmt.Sprintf("idle timeout %s, MFA required: %t", s.IdleTimeout, s.RequireMFA)})
 }
 
 // UserOrgPolicy is what the user's organisations ask of the user's sessions:

@@ -152,6 +152,19 @@ func (db *DB) UserEmails(ctx context.Context, ids []int64) (map[int64]string, er
 	return out, nil
 }
 
+// UserNames returns the names of the users with the given IDs (empty where
+// a user gave none); IDs with no user are left out.
+func (db *DB) UserNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.byIDs(ctx, `SELECT id, name FROM users WHERE id IN `, ids, func(id int64, name string) { out[id] = name })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	return out, nil
+}
+
 // SetPassword stores a new password hash. mustChange marks a one-time
 // password set by someone else. Every session of the user except keepSession
 // (0 for none) ends, as do open invitations.

@@ -141,6 +141,8 @@ func parseViews(static *staticFiles, caps []Capability) (*views, error) {
 	funcs := template.FuncMap{
 		"static": static.url,
 		"deref":  func(b *bool) bool { return b != nil && *b },
+		// outcome is an addressable decision's outcome in words.
+		"outcome": OutcomeLabel,
 	}
 	maps.Copy(funcs, timeFuncs(time.UTC))
 	// The layout and the partials (files starting with "_") are shared by

@@ -48,6 +48,9 @@ type OrgContext struct {
 // Viewer is what the layout shows of the signed-in user and what its forms
 // and scripts need.
 type Viewer struct {
+	// ID keys the drafts the idle-logout script keeps in the browser, so
+	// that one person's unsaved text is never offered to another.
+	ID          int64
 	Name        string
 	Email       string
 	Admin       bool
@@ -222,6 +225,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if pr := PrincipalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
 		p.Viewer = &Viewer{
+			ID:          pr.User.ID,
 			Name:        pr.User.Name,
 			Email:       pr.User.Email,
 			Admin:       pr.User.Admin,

@@ -21,7 +21,7 @@ var Actor = store.Actor{Name: "demo:loader"}
 // Orgs are the demo's organisations: a two-clinic family practice (a covered
 // entity) and the billing company that serves it (a business associate).
 var Orgs = []identity.Org{
-	{Slug: "riverside", Name: "Riverside Family Practice", Kind: identity.KindProvider},
+	{Slug: "riverside", Name: "Riverside Family Practice", Kind: identity.KindProvider, TimeZone: "America/New_York"},
 	{Slug: "harbor-billing", Name: "Harbor Medical Billing", Kind: identity.KindBusinessAssociate},
 }
 

@@ -13,6 +13,9 @@ func TestOrgValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatalf("Validate(%+v) = %v, want nil", good, err)
 	}
+	if ny := (Org{Slug: "ok", Name: "x", Kind: KindProvider, TimeZone: "America/New_York"}); ny.Validate() != nil || ny.Location().String() != "America/New_York" {
+		t.Errorf("Validate(%+v) = %v, Location() = %v, want nil, America/New_York", ny, ny.Validate(), ny.Location())
+	}
 	tests := []struct {
 		name  string
 		org   Org
@@ -26,6 +29,8 @@ func TestOrgValidate(t *testing.T) {
 		{"no name", Org{Slug: "ok", Kind: KindProvider}, "name"},
 		{"long name", Org{Slug: "ok", Name: strings.Repeat("é", 201), Kind: KindProvider}, "name"},
 		{"bad kind", Org{Slug: "ok", Name: "x", Kind: "hospital"}, "kind"},
+		{"unknown zone", Org{Slug: "ok", Name: "x", Kind: KindProvider, TimeZone: "Mars/Olympus_Mons"}, "time_zone"},
+		{"server's zone", Org{Slug: "ok", Name: "x", Kind: KindProvider, TimeZone: "Local"}, "time_zone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,10 +33,13 @@ type OrgJSON struct {
 	Slug string `json:"slug"`
 	Name string `json:"name"`
 	Kind string `json:"kind"`
-	Role string `json:"role,omitempty"`
+	// TimeZone is the zone the organisation's pages show times in; the API
+	// gives every time in UTC.
+	TimeZone string `json:"time_zone"`
+	Role     string `json:"role,omitempty"`
 }
 
 // JSON returns o's wire form with the caller's role (empty for none).
 func (o Org) JSON(role Role) OrgJSON {
-	return OrgJSON{ID: o.ID, Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), Role: string(role)}
+	return OrgJSON{ID: o.ID, Slug: o.Slug, Name: o.Name, Kind: string(o.Kind), TimeZone: o.TimeZone, Role: string(role)}
 }

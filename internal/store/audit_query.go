@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
 )
 
 // AuditFilter selects entries of the audit log. Zero fields match anything.
@@ -17,10 +18,16 @@ type AuditFilter struct {
 	Actor  string // exact
 	Action string // exact, or a prefix ending in "." ("auth.")
 	Object string // exact
-	From   time.Time
-	To     time.Time // exclusive
-	Before int64     // only entries with seq below this (the paging cursor)
-	Limit  int
+	// ActorEmail and ObjectEmail name a person by email, as the pages show
+	// them, in place of Actor or Object ("user:12"). The query finds the
+	// person itself: in an organisation's log, only among its members and
+	// those who have acted in it, so that a filter never tells whether
+	// someone of another organisation has an account.
+	ActorEmail, ObjectEmail string
+	From                    time.Time
+	To                      time.Time // exclusive
+	Before                  int64     // only entries with seq below this (the paging cursor)
+	Limit                   int
 	// NoReads leaves out the log's record of its own reading (ReadAction),
 	// so that a reviewer sees the changes among many reads.
 	NoReads bool
@@ -129,6 +136,23 @@ func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) 
 	if f.Actor != "" {
 		add("actor = ?", f.Actor)
 	}
+	// personSQL is the "user:<id>" of the person with an email: of any
+	// user deployment-wide, of a member or a past actor in an
+	// organisation's log.
+	personSQL := func(col, email string) {
+		q := `SELECT 'user:' || u.id FROM users u WHERE u.email = ?`
+		a := []any{identity.NormalizeEmail(email)}
+		if f.OrgID != 0 {
+			q += ` AND (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ? AND m.user_id = u.id)
+				OR EXISTS (SELECT 1 FROM audit_log p WHERE p.org_id = ? AND p.actor = 'user:' || u.id))`
+			a = append(a, f.OrgID, f.OrgID)
+		}
+		where = append(where, col+" = ("+q+")")
+		args = append(args, a...)
+	}
+	if f.ActorEmail != "" {
+		personSQL("actor", f.ActorEmail)
+	}
 	ranged := !f.From.IsZero() || !f.To.IsZero()
 	prefix := strings.HasSuffix(f.Action, ".")
 	if prefix && actions == nil {
@@ -144,6 +168,9 @@ func auditSearchSQL(f AuditFilter, limit int, actions []string) (string, []any) 
 	}
 	if f.Object != "" {
 		add("object = ?", f.Object)
+	}
+	if f.ObjectEmail != "" {
+		personSQL("object", f.ObjectEmail)
 	}
 	if !f.From.IsZero() || !f.To.IsZero() {
 		// Both bounds, even when one is open: with one bound the planners

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/validate"
 )
 
 // CreateOrg validates o and stores it as a new organisation, returning it with
@@ -19,8 +21,8 @@ func (db *DB) CreateOrg(ctx context.Context, actor Actor, o identity.Org) (ident
 	}
 	err := db.update(ctx, func(tx *Tx) error {
 		o.CreatedAt = tx.now
-		id, err := tx.insert(ctx, `INSERT INTO orgs (slug, name, kind, created_at) VALUES (?, ?, ?, ?)`,
-			o.Slug, o.Name, string(o.Kind), o.CreatedAt)
+		id, err := tx.insert(ctx, `INSERT INTO orgs (slug, name, kind, time_zone, created_at) VALUES (?, ?, ?, ?, ?)`,
+			o.Slug, o.Name, string(o.Kind), o.TimeZone, o.CreatedAt)
 		if isUniqueViolation(err) {
 			return conflictf("Organisation %q already exists.", o.Slug)
 		} else if err != nil {
@@ -38,12 +40,12 @@ func (db *DB) CreateOrg(ctx context.Context, actor Actor, o identity.Org) (ident
 	return o, nil
 }
 
-const orgColumns = `id, slug, name, kind, created_at`
+const orgColumns = `id, slug, name, kind, time_zone, created_at`
 
 func scanOrg(row interface{ Scan(...any) error }) (identity.Org, error) {
 	var o identity.Org
 	var kind string
-	err := row.Scan(&o.ID, &o.Slug, &o.Name, &kind, timeValue{&o.CreatedAt})
+	err := row.Scan(&o.ID, &o.Slug, &o.Name, &kind, &o.TimeZone, timeValue{&o.CreatedAt})
 	o.Kind = identity.OrgKind(kind)
 	return o, err
 }
@@ -63,6 +65,69 @@ func (db *DB) Org(ctx context.Context, slug string) (identity.Org, error) {
 		return identity.Org{}, fmt.Errorf("organisation %q: %w", slug, err)
 	}
 	return o, nil
+}
+
+// SetOrgTimeZone changes the time zone orgID's pages show times in. A name
+// that is not a known IANA zone is a validate.Error on "time_zone" and
+// changes nothing.
+func (db *DB) SetOrgTimeZone(ctx context.Context, actor Actor, orgID int64, zone string) error {
+	zone = strings.TrimSpace(zone)
+	if err := identity.CheckTimeZone(zone); err != nil {
+		return err
+	}
+	if err := db.update(ctx, func(tx *Tx) error { return tx.setOrgTimeZone(ctx, actor, orgID, zone) }); err != nil {
+		return fmt.Errorf("set time zone of organisation %d: %w", orgID, err)
+	}
+	return nil
+}
+
+// SetOrgSettings changes orgID's security settings and time zone together:
+// both or, when either is invalid, neither.
+func (db *DB) SetOrgSettings(ctx context.Context, actor Actor, orgID int64, sec OrgSecurity, zone string) error {
+	zone = strings.TrimSpace(zone)
+	problems := validate.Error{}
+	for _, err := range []error{identity.CheckIdleTimeout(sec.IdleTimeout), identity.CheckTimeZone(zone)} {
+		var p validate.Error
+		if errors.As(err, &p) {
+			for field, problem := range p {
+				problems.Add(field, problem)
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	err := db.update(ctx, func(tx *Tx) error {
+		if err := tx.setOrgSecurity(ctx, actor, orgID, sec); err != nil {
+			return err
+		}
+		return tx.setOrgTimeZone(ctx, actor, orgID, zone)
+	})
+	if err != nil {
+		return fmt.Errorf("change settings of organisation %d: %w", orgID, err)
+	}
+	return nil
+}
+
+// setOrgTimeZone records a change of zone; setting the zone the
+// organisation already has records nothing.
+func (tx *Tx) setOrgTimeZone(ctx context.Context, actor Actor, orgID int64, zone string) error {
+	var was string
+	if err := tx.queryRow(ctx, `SELECT time_zone FROM orgs WHERE id = ?`, orgID).Scan(&was); errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	if was == zone {
+		return nil
+	}
+	if _, err := tx.exec(ctx, `UPDATE orgs SET time_zone = ? WHERE id = ?`, zone, orgID); err != nil {
+		return err
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "org.time_zone", Object: fmt.Sprintf("org:%d", orgID),
+		Summary: fmt.Sprintf("time zone changed from %s to %s", was, zone)})
 }
 
 // OrgQuery chooses the organisations OrgPage lists.
@@ -98,7 +163,7 @@ func (db *DB) OrgPage(ctx context.Context, q OrgQuery, p Page) ([]OrgEntry, *Key
 		for rows.Next() {
 			var e OrgEntry
 			var kind, role string
-			if err := rows.Scan(&e.ID, &e.Slug, &e.Name, &kind, timeValue{&e.CreatedAt}, &role); err != nil {
+			if err := rows.Scan(&e.ID, &e.Slug, &e.Name, &kind, &e.TimeZone, timeValue{&e.CreatedAt}, &role); err != nil {
 				return err
 			}
 			e.Kind, e.Role = identity.OrgKind(kind), identity.Role(role)
@@ -115,7 +180,7 @@ func (db *DB) OrgPage(ctx context.Context, q OrgQuery, p Page) ([]OrgEntry, *Key
 
 // orgPageSQL is OrgPage's query, apart so that a test can check its plan.
 func orgPageSQL(q OrgQuery, after Key, size int) (string, []any) {
-	cols := `o.id, o.slug, o.name, o.kind, o.created_at`
+	cols := `o.id, o.slug, o.name, o.kind, o.time_zone, o.created_at`
 	query := `SELECT ` + cols + `, COALESCE(m.role, '') FROM orgs o LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ? WHERE`
 	if q.MemberOnly {
 		query = `SELECT ` + cols + `, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? AND`

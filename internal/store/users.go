@@ -152,6 +152,19 @@ func (db *DB) UserEmails(ctx context.Context, ids []int64) (map[int64]string, er
 	return out, nil
 }
 
+// UserNames returns the names of the users with the given IDs (empty where
+// a user gave none); IDs with no user are left out.
+func (db *DB) UserNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := db.view(ctx, func(tx *Tx) error {
+		return tx.byIDs(ctx, `SELECT id, name FROM users WHERE id IN `, ids, func(id int64, name string) { out[id] = name })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	return out, nil
+}
+
 // SetPassword stores a new password hash. mustChange marks a one-time
 // password set by someone else. Every session of the user except keepSession
 // (0 for none) ends, as do open invitations.
@@ -446,13 +459,17 @@ func (db *DB) SetOrgSecurity(ctx context.Context, actor Actor, orgID int64, s Or
 		return err
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `UPDATE orgs SET idle_timeout_seconds = ?, require_mfa = ? WHERE id = ?`,
-			int64(s.IdleTimeout/time.Second), s.RequireMFA, orgID); err != nil {
-			return err
-		}
-		return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "org.security", Object: fmt.Sprintf("org:%d", orgID),
-			Summary: fmt.Sprintf("idle timeout %s, MFA required: %t", s.IdleTimeout, s.RequireMFA)})
+		return tx.setOrgSecurity(ctx, actor, orgID, s)
 	})
+}
+
+func (tx *Tx) setOrgSecurity(ctx context.Context, actor Actor, orgID int64, s OrgSecurity) error {
+	if _, err := tx.exec(ctx, `UPDATE orgs SET idle_timeout_seconds = ?, require_mfa = ? WHERE id = ?`,
+		int64(s.IdleTimeout/time.Second), s.RequireMFA, orgID); err != nil {
+		return err
+	}
+	return tx.appendAudit(ctx, actor, audit.Entry{OrgID: orgID, Action: "org.security", Object: fmt.Sprintf("org:%d", orgID),
+		Summary: fmt.Sprintf("idle timeout %s, MFA required: %t", s.IdleTimeout, s.RequireMFA)})
 }
 
 // UserOrgPolicy is what the user's organisations ask of the user's sessions:

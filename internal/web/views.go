@@ -9,10 +9,12 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -46,6 +48,9 @@ type OrgContext struct {
 // Viewer is what the layout shows of the signed-in user and what its forms
 // and scripts need.
 type Viewer struct {
+	// ID keys the drafts the idle-logout script keeps in the browser, so
+	// that one person's unsaved text is never offered to another.
+	ID          int64
 	Name        string
 	Email       string
 	Admin       bool
@@ -63,27 +68,93 @@ type Crumb struct {
 
 // views holds each page's template, parsed once at start.
 type views struct {
+	// pages are never executed: the pages of each time zone are clones of
+	// them whose time functions show that zone (html/template cannot clone a
+	// template once it has run).
 	pages map[string]*template.Template
+
+	mu    sync.Mutex
+	zones map[string]*zoneViews // by IANA name
+}
+
+// zoneViews are the pages of one time zone, cloned when first shown.
+type zoneViews struct {
+	loc   *time.Location
+	pages map[string]*template.Template
+}
+
+// timeFuncs are the template functions that show a time: in loc, with the
+// zone's abbreviation, so that a page never leaves its reader guessing.
+// <time datetime> attributes and exports stay UTC.
+func timeFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		// date is a time to the minute: "4 Nov 2025 16:24 EST".
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2 Jan 2006 15:04 MST")
+		},
+		// stamp is a time to the second, for the audit log:
+		// "2025-11-04 16:24:05 EST".
+		"stamp": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(loc).Format("2006-01-02 15:04:05 MST")
+		},
+	}
+}
+
+// page returns the named page showing times in the zone called zone (UTC
+// when empty or unknown).
+func (v *views) page(name, zone string) (*template.Template, error) {
+	if zone == "" {
+		zone = "UTC"
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	zv := v.zones[zone]
+	if zv == nil {
+		loc, err := time.LoadLocation(zone)
+		if err != nil || zone == "Local" {
+			loc, zone = time.UTC, "UTC"
+		}
+		if zv = v.zones[zone]; zv == nil {
+			zv = &zoneViews{loc: loc, pages: map[string]*template.Template{}}
+			v.zones[zone] = zv
+		}
+	}
+	if t := zv.pages[name]; t != nil {
+		return t, nil
+	}
+	master, ok := v.pages[name]
+	if !ok {
+		return nil, fmt.Errorf("no template %q", name)
+	}
+	t, err := master.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("clone template %q for %s: %w", name, zone, err)
+	}
+	zv.pages[name] = t.Funcs(timeFuncs(zv.loc))
+	return zv.pages[name], nil
 }
 
 func parseViews(static *staticFiles, caps []Capability) (*views, error) {
 	funcs := template.FuncMap{
 		"static": static.url,
 		"deref":  func(b *bool) bool { return b != nil && *b },
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.UTC().Format("2 Jan 2006 15:04 UTC")
-		},
+		// outcome is an addressable decision's outcome in words.
+		"outcome": OutcomeLabel,
 	}
+	maps.Copy(funcs, timeFuncs(time.UTC))
 	// The layout and the partials (files starting with "_") are shared by
 	// every page.
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
-	v := &views{pages: map[string]*template.Template{}}
+	v := &views{pages: map[string]*template.Template{}, zones: map[string]*zoneViews{}}
 	kernel, err := fs.Sub(assets, "templates")
 	if err != nil {
 		return nil, err
@@ -154,6 +225,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if pr := PrincipalOf(r.Context()); pr != nil && pr.Session != nil && p.Viewer == nil {
 		p.Viewer = &Viewer{
+			ID:          pr.User.ID,
 			Name:        pr.User.Name,
 			Email:       pr.User.Email,
 			Admin:       pr.User.Admin,
@@ -170,12 +242,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		}
 		p.Viewer.Unread = n
 	}
-	t, ok := s.views.pages[name]
+	zone := ""
+	if a := OrgOf(r.Context()); a != nil {
+		zone = a.Org.TimeZone
+	}
 	var buf bytes.Buffer
-	var err error
-	if !ok {
-		err = fmt.Errorf("no template %q", name)
-	} else {
+	t, err := s.views.page(name, zone)
+	if err == nil {
 		err = t.ExecuteTemplate(&buf, "layout.html", data)
 	}
 	if err != nil {

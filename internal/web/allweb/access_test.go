@@ -113,6 +113,7 @@ var routePermissions = map[string]identity.Permission{
 	"POST /orgs/{org}/members/{user}/role":   identity.PermOrgManage,
 	"POST /orgs/{org}/members/{user}/remove": identity.PermOrgManage,
 	"GET /orgs/{org}/settings/security":      identity.PermOrgSettings,
+	"PATCH /api/v1/orgs/{org}":               identity.PermOrgSettings,
 	"POST /orgs/{org}/settings/security":     identity.PermOrgSettings,
 	"POST /orgs/{org}/emergency":             identity.PermOrgRead,
 	"GET /orgs/{org}/emergency":              identity.PermOrgRead,

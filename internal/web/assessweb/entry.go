@@ -114,6 +114,18 @@ func (h *Handler) renderEntry(w http.ResponseWriter, r *http.Request, status int
 		}
 		v.DVersionsNextURL = web.NextPageURLOf(r, "decisions", next, "decisions-h")
 	}
+	// The versions were saved by "user:12": the page names the people.
+	var actors []string
+	for _, ver := range v.Versions {
+		actors = append(actors, ver.UpdatedBy)
+	}
+	people, err := h.s.People(r.Context(), actors...)
+	if err != nil {
+		return err
+	}
+	for i := range v.Versions {
+		v.Versions[i].UpdatedBy = people.Name(v.Versions[i].UpdatedBy)
+	}
 	h.s.Render(w, r, status, "assess_entry", v)
 	return nil
 }

@@ -213,6 +213,20 @@ func (h *Handler) renderEvidenceItem(w http.ResponseWriter, r *http.Request, sta
 		return err
 	}
 	v.Uses, v.UsesNextURL = uses, web.NextPageURL(r, next)
+	// Who added, uploaded and retired are recorded as "user:12": the page
+	// names the people.
+	actors := []string{e.CreatedBy, e.RetiredBy}
+	for _, ver := range v.Versions {
+		actors = append(actors, ver.UploadedBy)
+	}
+	people, err := h.s.People(r.Context(), actors...)
+	if err != nil {
+		return err
+	}
+	e.CreatedBy, e.RetiredBy = people.Name(e.CreatedBy), people.Name(e.RetiredBy)
+	for i := range v.Versions {
+		v.Versions[i].UploadedBy = people.Name(v.Versions[i].UploadedBy)
+	}
 	h.s.Render(w, r, status, "evidence_item", v)
 	return nil
 }

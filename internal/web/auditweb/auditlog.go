@@ -28,13 +28,24 @@ type auditView struct {
 	Entry    *auditRow
 	Proof    *proofView
 	Verify   verifyStatus
+	// People are the organisation's members, offered by the actor filter
+	// (the organisation's log only).
+	People []person
 }
 
-// auditRow is an entry as the page shows it.
+// person is a member the actor filter offers: the email it takes, and the
+// name it shows.
+type person struct{ Email, Name string }
+
+// auditRow is an entry as the page shows it: people by name and email,
+// stored keys in words. The API gives the entry as recorded.
 type auditRow struct {
 	audit.Entry
-	Who string // the actor, with the user's email where there is one
-	Org string
+	Who         string // the actor
+	ActionLabel string // the action in words, "" where there is none
+	What        string // the object
+	Said        string // the summary
+	Org         string
 }
 
 // auditForm is the filter form as typed.
@@ -64,6 +75,14 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Erro
 		Object: strings.TrimSpace(q.Get("object")), From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")),
 		HideReads: q.Get("reads") == "hide"}
 	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Object: form.Object, Limit: 100, NoReads: form.HideReads}
+	// The pages show people by email, so the filter takes one: the store
+	// finds the person (in the organisation only).
+	if strings.Contains(form.Actor, "@") {
+		f.Actor, f.ActorEmail = "", form.Actor
+	}
+	if strings.Contains(form.Object, "@") {
+		f.Object, f.ObjectEmail = "", form.Object
+	}
 	problems := validate.Error{}
 	if v := q.Get("reads"); v != "" && v != "hide" {
 		problems.Add("reads", `must be "hide" or left out`)
@@ -110,24 +129,20 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, auditForm, validate.Erro
 	return f, form, problems
 }
 
-// auditRows adds the people behind user actors and the organisations'
-// slugs, looking up only those the entries name.
+// auditRows names the people behind the entries' actors and in their
+// objects and summaries, and gives the organisations' slugs, looking up
+// only those the entries name.
 func (h *Handler) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow, error) {
-	var userIDs, orgIDs []int64
+	var orgIDs []int64
+	var texts []string
 	for _, e := range entries {
-		base, _, _ := strings.Cut(e.Actor, "/")
-		if id, ok := strings.CutPrefix(base, "user:"); ok {
-			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-				userIDs = append(userIDs, n)
-			}
-		}
+		texts = append(texts, e.Actor, e.Object, e.Summary)
 		if e.OrgID != 0 {
 			orgIDs = append(orgIDs, e.OrgID)
 		}
 	}
-	slices.Sort(userIDs)
 	slices.Sort(orgIDs)
-	emails, err := h.s.DB().UserEmails(r.Context(), slices.Compact(userIDs))
+	people, err := h.s.People(r.Context(), texts...)
 	if err != nil {
 		return nil, err
 	}
@@ -137,20 +152,23 @@ func (h *Handler) auditRows(r *http.Request, entries []audit.Entry) ([]auditRow,
 	}
 	rows := make([]auditRow, len(entries))
 	for i, e := range entries {
-		who := e.Actor
-		base, rest, _ := strings.Cut(e.Actor, "/")
-		if id, ok := strings.CutPrefix(base, "user:"); ok {
-			n, err := strconv.ParseInt(id, 10, 64)
-			if email, found := emails[n]; err == nil && found {
-				who = email
-				if rest != "" {
-					who += " (" + rest + ")"
-				}
-			}
-		}
-		rows[i] = auditRow{Entry: e, Who: who, Org: slugs[e.OrgID]}
+		rows[i] = auditRow{Entry: e, Who: people.NameEmail(e.Actor), ActionLabel: actionLabel(e.Action),
+			What: people.Text(e.Object), Said: people.Text(e.Summary), Org: slugs[e.OrgID]}
 	}
 	return rows, nil
+}
+
+// members are the people the organisation's actor filter offers.
+func (h *Handler) members(r *http.Request, orgID int64) ([]person, error) {
+	ms, _, err := h.s.DB().MemberPage(r.Context(), orgID, store.Page{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]person, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, person{Email: m.User.Email, Name: m.User.Name})
+	}
+	return out, nil
 }
 
 // recordRead records a read of the audit log (store.AuditRead): one entry
@@ -215,6 +233,11 @@ func (h *Handler) auditList(w http.ResponseWriter, r *http.Request, orgID int64,
 		return err
 	}
 	v.Filter = form
+	if orgID != 0 {
+		if v.People, err = h.members(r, orgID); err != nil {
+			return err
+		}
+	}
 	if v.Verify, err = h.verifyStatusFor(r); err != nil {
 		return err
 	}

@@ -117,10 +117,10 @@ func TestAuditLogPages(t *testing.T) {
 		}
 		// The page can leave the reads out, and says so in its form.
 		w = again.Get(t, "/orgs/riverside/audit?reads=hide")
-		if w.Code != 200 || strings.Contains(w.Body.String(), ">audit.read<") || !strings.Contains(w.Body.String(), `value="hide" checked`) {
-			t.Errorf("audit page with reads=hide = %d, shows audit.read or forgets the choice", w.Code)
+		if w.Code != 200 || strings.Contains(w.Body.String(), ">Audit log read<") || !strings.Contains(w.Body.String(), `value="hide" checked`) {
+			t.Errorf("audit page with reads=hide = %d, shows the reads or forgets the choice", w.Code)
 		}
-		if w := again.Get(t, "/orgs/riverside/audit"); !strings.Contains(w.Body.String(), ">audit.read<") {
+		if w := again.Get(t, "/orgs/riverside/audit"); !strings.Contains(w.Body.String(), ">Audit log read<") {
 			t.Errorf("audit page without the filter does not show the reads")
 		}
 		if w := again.Do(t, "GET", "/api/v1/orgs/riverside/audit?reads=all", "application/json", nil); w.Code != 422 {

@@ -133,6 +133,12 @@ func (h *Handler) renderEmergency(w http.ResponseWriter, r *http.Request, status
 	now := h.s.DB().Now()
 	p := web.PrincipalOf(r.Context())
 	canReview := a.Allows(identity.PermOrgSecurity) && a.Emergency == nil
+	// Who ended it is recorded as "user:12": the page names the person.
+	people, err := h.s.People(r.Context(), e.EndedBy)
+	if err != nil {
+		return err
+	}
+	e.EndedBy = people.Name(e.EndedBy)
 	h.s.Render(w, r, status, "emergency", &emergencyView{
 		Page: web.Page{Title: "Emergency access", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Emergency access", URL: "/orgs/" + a.Org.Slug + "/emergency"},
 			web.Crumb{Label: fmt.Sprintf("#%d", e.ID)})},

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -314,51 +313,6 @@ func (h *Handler) memberRemove(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/members?removed=1", http.StatusSeeOther)
-	return nil
-}
-
-// securityView is an organisation's security settings.
-type securityView struct {
-	web.Page
-	Org         identity.Org
-	Security    store.OrgSecurity
-	IdleMinutes int
-	Problems    validate.Error
-	Saved       bool
-}
-
-func (h *Handler) securityPage(w http.ResponseWriter, r *http.Request) error {
-	a := web.OrgOf(r.Context())
-	sec, err := h.s.DB().OrgSecurity(r.Context(), a.Org.ID)
-	if err != nil {
-		return err
-	}
-	h.s.Render(w, r, http.StatusOK, "security", &securityView{Page: web.Page{Title: "Security settings", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Security settings"})},
-		Org: a.Org, Security: sec, IdleMinutes: int(sec.IdleTimeout / time.Minute), Saved: r.URL.Query().Get("saved") == "1"})
-	return nil
-}
-
-func (h *Handler) securitySubmit(w http.ResponseWriter, r *http.Request) error {
-	a := web.OrgOf(r.Context())
-	sec := store.OrgSecurity{RequireMFA: r.PostFormValue("require_mfa") == "on"}
-	minutes := strings.TrimSpace(r.PostFormValue("idle_minutes"))
-	if minutes != "" && minutes != "0" {
-		n, err := strconv.Atoi(minutes)
-		if err != nil {
-			n = -1
-		}
-		sec.IdleTimeout = time.Duration(n) * time.Minute
-	}
-	if err := h.s.DB().SetOrgSecurity(r.Context(), h.s.Actor(r), a.Org.ID, sec); err != nil {
-		var problems validate.Error
-		if errors.As(err, &problems) {
-			h.s.Render(w, r, http.StatusUnprocessableEntity, "security", &securityView{Page: web.Page{Title: "Security settings", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Security settings"})},
-				Org: a.Org, Security: sec, Problems: problems})
-			return nil
-		}
-		return err
-	}
-	http.Redirect(w, r, "/orgs/"+a.Org.Slug+"/settings/security?saved=1", http.StatusSeeOther)
 	return nil
 }
 

@@ -48,6 +48,7 @@ func (h *Handler) Register(s *web.Server) {
 	s.Route("POST /orgs/{org}/emergency/{id}/review", security, h.emergencyReview)
 	s.Route("GET /api/v1/orgs", signedIn, h.apiOrgs)
 	s.Route("GET /api/v1/orgs/{org}", read, h.apiOrg)
+	s.Route("PATCH /api/v1/orgs/{org}", settings, h.apiOrgUpdate)
 	s.Route("GET /api/v1/orgs/{org}/members", read, h.apiMembers)
 	s.Route("POST /api/v1/orgs/{org}/members", manage, h.apiMemberAdd)
 }

@@ -119,7 +119,10 @@ func (h *Handler) renderSSOSettings(w http.ResponseWriter, r *http.Request, org 
 	switch {
 	case err == nil:
 		c := p.Config
-		v.Configured, v.UpdatedAt, v.UpdatedBy = true, p.UpdatedAt, p.UpdatedBy
+		v.Configured, v.UpdatedAt = true, p.UpdatedAt
+		if v.UpdatedBy, err = h.personName(r, p.UpdatedBy); err != nil {
+			return err
+		}
 		v.Form = ssoForm{Enabled: c.Enabled, Issuer: c.Issuer, ClientID: c.ClientID, Scopes: strings.Join(c.Scopes, " "),
 			GroupsClaim: c.GroupsClaim, RoleMap: c.RoleMap.String(), DefaultRole: string(c.DefaultRole), JIT: c.JIT,
 			AllowedDomains: strings.Join(c.AllowedDomains, " "), TrustMFA: c.TrustMFA}
@@ -154,7 +157,10 @@ func (h *Handler) saveSSOSettings(w http.ResponseWriter, r *http.Request, org id
 		return err
 	}
 	v.Configured = err == nil
-	v.UpdatedAt, v.UpdatedBy = existing.UpdatedAt, existing.UpdatedBy
+	v.UpdatedAt = existing.UpdatedAt
+	if v.UpdatedBy, err = h.personName(r, existing.UpdatedBy); err != nil {
+		return err
+	}
 
 	problems := validate.Error{}
 	cfg := identity.SSOConfig{OrgID: org.ID, Enabled: form.Enabled, Issuer: form.Issuer, ClientID: form.ClientID,
@@ -234,4 +240,14 @@ func (h *Handler) settingsView(r *http.Request, org identity.Org, admin bool) *s
 		v.Action = "/admin/orgs/" + org.Slug + "/sso"
 	}
 	return v
+}
+
+// personName is who changed the settings as the page shows them: recorded
+// as "user:12", shown by name.
+func (h *Handler) personName(r *http.Request, actor string) (string, error) {
+	people, err := h.s.People(r.Context(), actor)
+	if err != nil {
+		return "", err
+	}
+	return people.Name(actor), nil
 }

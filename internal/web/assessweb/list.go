@@ -44,18 +44,26 @@ const copyChoices = 20
 func (h *Handler) assessItemOf(slug string, a assess.Assessment, copyFrom string) assessItem {
 	return assessItem{ID: a.ID, Name: a.Name, URL: fmt.Sprintf("/orgs/%s/assessments/%d", slug, a.ID),
 		Status: a.Status.Label(), Final: a.Status == assess.StatusFinal, Started: web.Day(a.StartedAt), Due: web.Day(a.DueAt),
-		FinalOn: web.Day(a.FinalisedAt), Entries: len(a.Entries), Selected: strconv.FormatInt(a.ID, 10) == copyFrom}
+		FinalOn: web.Day(a.FinalisedAt), Entries: toAnswer(a), Selected: strconv.FormatInt(a.ID, 10) == copyFrom}
+}
+
+// toAnswer is the number of entries of a that need an answer, as its
+// overview counts them.
+func toAnswer(a assess.Assessment) int {
+	standards, specifications := a.ToAnswer()
+	return standards + specifications
 }
 
 type assessItem struct {
-	ID       int64
-	Name     string
-	URL      string
-	Status   string
-	Final    bool
-	Started  string
-	Due      string
-	FinalOn  string
+	ID      int64
+	Name    string
+	URL     string
+	Status  string
+	Final   bool
+	Started string
+	Due     string
+	FinalOn string
+	// Entries is the number of entries to answer.
 	Entries  int
 	Selected bool
 }

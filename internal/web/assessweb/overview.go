@@ -20,18 +20,29 @@ import (
 type assessmentView struct {
 	web.Page
 	assessBase
-	Chart    web.PostureChartView
-	Overall  assess.Counts
-	Answered int
-	Blockers []blockerItem
-	// BlockerGroups are the blockers by category, in the rule's order.
+	Chart   web.PostureChartView
+	Overall assess.Counts
+	// Standards and Specifications are the entries to answer by kind;
+	// Through are the standards answered only through their
+	// specifications, which have no answer of their own.
+	Standards, Specifications, Through int
+	// ToAnswerText names the entries to answer by kind; Applicable counts
+	// those not marked not applicable.
+	ToAnswerText string
+	Applicable   int
+	// BlockerGroups are the blockers by category, in the rule's order,
+	// each entry once with all its problems.
 	BlockerGroups []blockerGroup
-	Reviews       []reviewItem
-	Decisions     []web.OutcomeCount
-	Notice        string
-	Problem       string
-	DeleteNote    string
-	CanDelete     bool
+	// BlockedEntries and BlockedReviews count the entries and the category
+	// reviews that block sign-off.
+	BlockedEntries, BlockedReviews int
+	BlockedText                    string
+	Reviews                        []reviewItem
+	Decisions                      []web.OutcomeCount
+	Notice                         string
+	Problem                        string
+	DeleteNote                     string
+	CanDelete                      bool
 	// ConfirmProblem is set when a deletion was not confirmed.
 	ConfirmProblem string
 	// SignOffProblems are the sign-off form's field problems (attest,
@@ -44,14 +55,20 @@ type assessmentView struct {
 	Steps          []stepItem
 }
 
-type blockerItem struct {
-	assess.Blocker
-	URL string
-}
-
 type blockerGroup struct {
 	Title string
-	Items []blockerItem
+	Items []blockedItem
+}
+
+// blockedItem is one entry, or one category's review, that blocks
+// sign-off, with each of its problems.
+type blockedItem struct {
+	Citation, Title, URL string
+	Problems             []blockerProblem
+}
+
+type blockerProblem struct {
+	Text, URL string
 }
 
 type reviewItem struct {
@@ -96,26 +113,13 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 	pos := assess.PostureOf(sh, now)
 	v.Chart = h.s.PostureChart("Posture of "+a.Name+" by category", pos)
 	v.Overall = pos.Overall
-	v.Answered = pos.Overall.Entries - pos.Overall.Unanswered
+	v.Standards, v.Specifications = a.ToAnswer()
+	v.Through = len(a.Entries) - v.Standards - v.Specifications
+	v.ToAnswerText = counted(v.Standards, "standard", "standards") + " and " + counted(v.Specifications, "implementation specification", "implementation specifications")
+	v.Applicable = pos.Overall.Entries - pos.Overall.NotApplicable
 	v.Decisions = web.DecisionCounts(pos.Overall)
-	for _, b := range assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews) {
-		u := v.Base + "#review-" + string(b.Category)
-		if b.Citation != "" {
-			u = v.Base + "/entries/" + b.Citation + "#" + map[string]string{"status": "response-h", "na_reason": "response-h", "decision": "decision-h"}[b.Field]
-		}
-		v.Blockers = append(v.Blockers, blockerItem{Blocker: b, URL: u})
-	}
-	for _, c := range a.Categories() {
-		g := blockerGroup{Title: h.s.CategoryTitle(c)}
-		for _, b := range v.Blockers {
-			if b.Category == c {
-				g.Items = append(g.Items, b)
-			}
-		}
-		if len(g.Items) > 0 {
-			v.BlockerGroups = append(v.BlockerGroups, g)
-		}
-	}
+	v.BlockerGroups, v.BlockedEntries, v.BlockedReviews = h.blockerGroups(sh, v.Base)
+	v.BlockedText = blockedText(v.BlockedEntries, v.BlockedReviews)
 	for _, c := range a.Categories() {
 		it := reviewItem{Category: c, Title: h.s.CategoryTitle(c), Anchor: "review-" + string(c)}
 		for _, rv := range sh.Reviews {
@@ -219,7 +223,8 @@ func (h *Handler) finaliseAssessment(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		v := &assessmentView{Problem: fmt.Sprintf("The assessment cannot be signed off yet: %d items need attention. They are listed under “What blocks sign-off”.", len(nr.Blockers))}
+		_, entries, reviews := h.blockerGroups(sh, "")
+		v := &assessmentView{Problem: "The assessment cannot be signed off yet: " + blockedText(entries, reviews) + ". They are listed under “What blocks sign-off”."}
 		return h.renderAssessment(w, r, http.StatusUnprocessableEntity, sh, v)
 	}
 	if err != nil {
@@ -262,4 +267,81 @@ func (h *Handler) deleteAssessment(w http.ResponseWriter, r *http.Request) error
 	}
 	http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/assessments", http.StatusSeeOther)
 	return nil
+}
+
+// blockerGroups lists what blocks the sign-off of sh by category, each
+// entry once with all its problems, and counts the entries and the
+// category reviews concerned.
+func (h *Handler) blockerGroups(sh assess.Sheet, base string) (groups []blockerGroup, entries, reviews int) {
+	a := sh.Assessment
+	blocked := assess.GroupBlockers(assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews))
+	for _, c := range a.Categories() {
+		g := blockerGroup{Title: h.s.CategoryTitle(c)}
+		for _, eb := range blocked {
+			if eb.Category != c {
+				continue
+			}
+			if eb.Citation == "" {
+				reviews++
+				g.Items = append(g.Items, blockedItem{Title: g.Title, URL: base + "#review-" + string(c),
+					Problems: []blockerProblem{{Text: "have not been reviewed by the security official", URL: base + "#review-" + string(c)}}})
+				continue
+			}
+			entries++
+			e, _ := a.Entry(eb.Citation)
+			it := blockedItem{Citation: e.Citation, Title: e.Title, URL: base + "/entries/" + e.Citation}
+			for _, b := range eb.Blockers {
+				it.Problems = append(it.Problems, blockerProblem{Text: blockerText(sh, b), URL: it.URL + "#" + blockerAnchor(b.Field)})
+			}
+			g.Items = append(g.Items, it)
+		}
+		if len(g.Items) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	return groups, entries, reviews
+}
+
+// blockerText says what blocks sign-off about an entry, the entry itself
+// being named beside it.
+func blockerText(sh assess.Sheet, b assess.Blocker) string {
+	switch b.Field {
+	case "status":
+		return "has no answer"
+	case "na_reason":
+		return "is marked not applicable without a reason"
+	case "decision":
+		if _, ok := sh.Decision(b.Citation); !ok {
+			return "has no documented decision (addressable, §164.306(d)(3))"
+		}
+	}
+	return b.Reason
+}
+
+// blockerAnchor is the part of the entry page that answers a blocker.
+func blockerAnchor(field string) string {
+	if field == "decision" {
+		return "decision-h"
+	}
+	return "response-h"
+}
+
+// blockedText says how many entries and category reviews block sign-off.
+func blockedText(entries, reviews int) string {
+	var parts []string
+	if entries > 0 {
+		parts = append(parts, counted(entries, "entry needs", "entries need")+" attention")
+	}
+	if reviews > 0 {
+		parts = append(parts, counted(reviews, "category review is", "category reviews are")+" still to do")
+	}
+	return strings.Join(parts, " and ")
+}
+
+// counted is n followed by the word for one or for several.
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

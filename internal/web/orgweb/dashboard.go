@@ -25,7 +25,9 @@ type dashboard struct {
 	Past        []assessLink
 	// MorePast says there are older assessments than Past shows.
 	MorePast bool
-	Blockers int
+	// BlockedEntries and BlockedReviews count the entries and the category
+	// reviews that block sign-off, as the assessment's overview does.
+	BlockedEntries, BlockedReviews int
 }
 
 // pastShown is how many assessments before the current one the start page
@@ -83,7 +85,13 @@ func (h *Handler) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
 	d.Chart = h.s.PostureChart("Posture of "+sh.Assessment.Name+" by category", pos)
 	d.Overall = pos.Overall
 	d.Decisions = web.DecisionCounts(pos.Overall)
-	d.Blockers = len(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews))
+	for _, eb := range assess.GroupBlockers(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews)) {
+		if eb.Citation == "" {
+			d.BlockedReviews++
+		} else {
+			d.BlockedEntries++
+		}
+	}
 	for _, e := range sh.Assessment.Entries {
 		resp, ok := sh.Response(e.Citation)
 		if !e.Assessable() || !ok || resp.TargetDate.IsZero() || !resp.TargetDate.Before(now) || resp.Status == assess.Implemented || resp.Status == assess.NotApplicable {

@@ -21,12 +21,17 @@ type guidedStep struct {
 	Standard string
 	Title    string
 	Entries  []assess.EntrySnapshot
-	Done     bool
-	URL      string
-	Current  bool
+	// Done says that nothing about the standard's entries blocks sign-off
+	// (see assess.Blockers): each is answered, and each addressable one
+	// has a complete decision that agrees with its answer.
+	Done    bool
+	URL     string
+	Current bool
 }
 
+// guidedSteps groups the entries to answer by standard, in the rule's order.
 func guidedSteps(sh assess.Sheet, base string) []guidedStep {
+	blocked := blockedEntries(sh)
 	var out []guidedStep
 	idx := map[string]int{}
 	for _, e := range sh.Assessment.Entries {
@@ -45,8 +50,19 @@ func guidedSteps(sh assess.Sheet, base string) []guidedStep {
 			out = append(out, guidedStep{Standard: std, Title: title, Done: true, URL: base + "/guided?standard=" + url.QueryEscape(std)})
 		}
 		out[i].Entries = append(out[i].Entries, e)
-		if r, ok := sh.Response(e.Citation); !ok || r.Status == "" {
+		if len(blocked[e.Citation]) > 0 {
 			out[i].Done = false
+		}
+	}
+	return out
+}
+
+// blockedEntries is what blocks sign-off about each entry of sh.
+func blockedEntries(sh assess.Sheet) map[string][]assess.Blocker {
+	out := map[string][]assess.Blocker{}
+	for _, eb := range assess.GroupBlockers(assess.Blockers(sh.Assessment, sh.Responses, sh.Decisions, sh.Reviews)) {
+		if eb.Citation != "" {
+			out[eb.Citation] = eb.Blockers
 		}
 	}
 	return out
@@ -61,6 +77,7 @@ type guidedView struct {
 	Number    int
 	Guidance  catalog.Guidance
 	Items     []guidedItem
+	Contents  []contentsItem
 	Answered  int
 	Total     int
 	Percent   int
@@ -69,7 +86,23 @@ type guidedView struct {
 	Problem   string
 	Summary   []summaryItem
 	Notice    string
-	Next      string
+	// Next and Prev are the standards after and before this one ("" for
+	// none); NextTitle and PrevTitle their titles.
+	Next, NextTitle, NextURL string
+	Prev, PrevTitle, PrevURL string
+	// Unfinished is set when "Save and continue" stayed on the standard
+	// because entries of it are not finished: they are marked beside
+	// their fields.
+	Unfinished bool
+}
+
+// contentsItem is one entry of the standard in the list at its top: where
+// it stands and what it still needs.
+type contentsItem struct {
+	Anchor, Citation, Title string
+	Status                  string
+	Needs                   string
+	Done                    bool
 }
 
 type guidedItem struct {
@@ -82,6 +115,8 @@ type guidedItem struct {
 	Digest, DDigest   string
 	// Conflict says who saved the entry after the page was opened.
 	Conflict string
+	// Other are what keeps the entry unfinished that no field shows.
+	Other []string
 }
 
 func (h *Handler) guidedPage(w http.ResponseWriter, r *http.Request) error {
@@ -90,12 +125,14 @@ func (h *Handler) guidedPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &guidedView{}
-	if q := r.URL.Query(); q.Get("saved") != "" {
+	q := r.URL.Query()
+	if q.Get("saved") != "" {
 		v.Notice = "Saved " + q.Get("saved") + "."
 	} else if q.Get("unchanged") != "" {
 		v.Notice = "Nothing had changed in " + q.Get("unchanged") + ", so nothing was saved."
 	}
-	return h.renderGuided(w, r, http.StatusOK, sh, v, r.URL.Query().Get("standard"), nil)
+	v.Unfinished = q.Get("unfinished") != ""
+	return h.renderGuided(w, r, http.StatusOK, sh, v, q.Get("standard"), nil)
 }
 
 func (h *Handler) renderGuided(w http.ResponseWriter, r *http.Request, status int, sh assess.Sheet, v *guidedView, standard string, failed []guidedItem) error {
@@ -126,10 +163,15 @@ func (h *Handler) renderGuided(w http.ResponseWriter, r *http.Request, status in
 	v.Number = v.Index + 1
 	v.Step = v.Steps[v.Index]
 	if v.Index+1 < len(v.Steps) {
-		v.Next = v.Steps[v.Index+1].Standard
+		st := v.Steps[v.Index+1]
+		v.Next, v.NextTitle, v.NextURL = st.Standard, st.Title, st.URL
+	}
+	if v.Index > 0 {
+		st := v.Steps[v.Index-1]
+		v.Prev, v.PrevTitle, v.PrevURL = st.Standard, st.Title, st.URL
 	}
 	pos := assess.PostureOf(sh, h.s.DB().Now().UTC())
-	v.Total, v.Answered = pos.Overall.Entries, pos.Overall.Entries-pos.Overall.Unanswered
+	v.Total, v.Answered = pos.Overall.Entries, pos.Overall.Answered()
 	if v.Total > 0 {
 		v.Percent = v.Answered * 100 / v.Total
 	}
@@ -139,6 +181,17 @@ func (h *Handler) renderGuided(w http.ResponseWriter, r *http.Request, status in
 		}
 	}
 	v.Guidance = h.catalogEntry(a, v.Step.Standard).Guidance
+	blocked := blockedEntries(sh)
+	for _, e := range v.Step.Entries {
+		resp, _ := sh.Response(e.Citation)
+		c := contentsItem{Anchor: anchorOf(e.Citation), Citation: e.Citation, Title: e.Title, Status: resp.Status.Label(), Done: len(blocked[e.Citation]) == 0}
+		var needs []string
+		for _, b := range blocked[e.Citation] {
+			needs = append(needs, needOf(sh, e, b))
+		}
+		c.Needs = strings.Join(needs, " and ")
+		v.Contents = append(v.Contents, c)
+	}
 	evidence, err := h.s.DB().EvidenceList(r.Context(), o.Org.ID)
 	if err != nil {
 		return err
@@ -154,11 +207,114 @@ func (h *Handler) renderGuided(w http.ResponseWriter, r *http.Request, status in
 				Version: resp.Version, Digest: responseDigest(resp, true), DVersion: d.Version, DDigest: decisionDigest(d)}
 			withEvidence(&it.Resp, evidence)
 			it.Decision = h.decisionFormOf(e, prefix, d, &d, nil, v.CanWrite)
+			if v.Unfinished && v.CanWrite {
+				markUnfinished(&it, sh, e, blocked[e.Citation])
+			}
 			v.Items = append(v.Items, it)
+		}
+	}
+	if v.Unfinished && v.CanWrite && failed == nil {
+		var open []string
+		for j, it := range v.Items {
+			if c := v.Contents[j]; !c.Done {
+				open = append(open, c.Citation)
+				v.Summary = append(v.Summary, summaryItem{Href: "#" + firstMark(it), Entry: c.Citation + " " + c.Title, Text: "still needs " + c.Needs})
+			}
+		}
+		if len(open) > 0 {
+			v.Problem = "This standard is not finished yet: " + needAttention(len(open)) + ", marked below. Finish what is marked and save again, or choose “Skip for now” to come back to it later."
+		} else {
+			v.Unfinished = false
 		}
 	}
 	h.s.Render(w, r, status, "assess_guided", v)
 	return nil
+}
+
+// needOf says what an entry still needs for blocker b.
+func needOf(sh assess.Sheet, e assess.EntrySnapshot, b assess.Blocker) string {
+	switch b.Field {
+	case "status":
+		return "an answer"
+	case "na_reason":
+		return "the reason it does not apply"
+	case "decision":
+		d, ok := sh.Decision(e.Citation)
+		switch {
+		case !ok:
+			return "a decision"
+		case assess.ValidateDecision(e, d) != nil:
+			return "a complete decision"
+		}
+		return "a decision that agrees with the answer"
+	}
+	return b.Reason
+}
+
+// markUnfinished marks, beside their fields, what keeps the entry of it
+// unfinished: the blockers of the entry, as the rules of the domain
+// describe them.
+func markUnfinished(it *guidedItem, sh assess.Sheet, e assess.EntrySnapshot, blockers []assess.Blocker) {
+	for _, b := range blockers {
+		switch {
+		case b.Field == "status":
+			it.Resp.Problems = addProblem(it.Resp.Problems, "status", "is not chosen yet: say how far this is in place")
+		case b.Field == "na_reason" && it.Resp.NACondition != "":
+			it.Resp.Problems = addProblem(it.Resp.Problems, "na_reason", "is missing: say why this does not apply to you")
+		case b.Field == "decision" && it.Decision != nil:
+			d, ok := sh.Decision(e.Citation)
+			r, _ := sh.Response(e.Citation)
+			switch {
+			case !ok:
+				it.Decision.Problems = addProblem(it.Decision.Problems, "outcome", "is not recorded yet: an addressable specification needs a documented decision (§164.306(d)(3))")
+			case assess.ValidateDecision(e, d) != nil:
+				for f, m := range problemsOf(assess.ValidateDecision(e, d)) {
+					it.Decision.Problems = addProblem(it.Decision.Problems, f, m)
+				}
+				for i, fc := range it.Decision.Factors {
+					it.Decision.Factors[i].Problem = it.Decision.Problems["factors."+fc.ID]
+				}
+			default:
+				for f, m := range assess.CheckAgreement(d, r) {
+					it.Decision.Problems = addProblem(it.Decision.Problems, f, m)
+				}
+			}
+		default:
+			it.Other = append(it.Other, b.Reason)
+		}
+	}
+}
+
+func addProblem(p validate.Error, field, msg string) validate.Error {
+	if p == nil {
+		p = validate.Error{}
+	}
+	p.Add(field, msg)
+	return p
+}
+
+// firstMark is the id of the first field of a guided entry marked as
+// needing attention, or the entry itself.
+func firstMark(it guidedItem) string {
+	for _, f := range []string{"status", "na_reason", "narrative", "owner", "target_date"} {
+		if _, ok := it.Resp.Problems[f]; ok {
+			return guidedFieldID(it.Resp.Prefix, it, assess.PartResponse, f)
+		}
+	}
+	if it.Decision != nil {
+		keys := make([]string, 0, len(it.Decision.Problems))
+		for f := range it.Decision.Problems {
+			keys = append(keys, f)
+		}
+		if len(keys) > 0 {
+			slices.Sort(keys)
+			if slices.Contains(keys, "outcome") {
+				return guidedFieldID(it.Resp.Prefix, it, assess.PartDecision, "outcome")
+			}
+			return guidedFieldID(it.Resp.Prefix, it, assess.PartDecision, keys[0])
+		}
+	}
+	return it.Resp.Anchor
 }
 
 func (h *Handler) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
@@ -203,17 +359,9 @@ func (h *Handler) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if problems == nil {
-		// Continue at the next standard that still has unanswered entries;
-		// after the last, the overview says what still blocks sign-off.
-		done := "&saved=" + url.QueryEscape(standard)
-		if n == 0 {
-			done = "&unchanged=" + url.QueryEscape(standard)
-		}
-		next := base + "?done=guided"
-		if r.PostFormValue("stay") != "" {
-			next = base + "/guided?standard=" + url.QueryEscape(standard) + done
-		} else if j := slices.IndexFunc(steps[i+1:], func(st guidedStep) bool { return !st.Done }); j >= 0 {
-			next = base + "/guided?standard=" + url.QueryEscape(steps[i+1+j].Standard) + done
+		next, err := h.guidedNext(r, a, base, i, n)
+		if err != nil {
+			return err
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
@@ -264,6 +412,49 @@ func (h *Handler) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 		return guidedFieldID(fmt.Sprintf("s%d-", j), items[j], part, field)
 	})
 	return h.renderGuided(w, r, http.StatusUnprocessableEntity, sh, v, standard, items)
+}
+
+// guidedNext is where guided mode goes after the standard at index i was
+// saved (n entries written): to the same standard with "Save"; to the one
+// before with "Save and go back"; past it with "Skip for now". "Save and
+// continue" stays on a standard that is not finished, its unfinished
+// entries marked beside their fields, and otherwise moves on to the next
+// unfinished standard; after the last, the overview says what still
+// blocks sign-off.
+func (h *Handler) guidedNext(r *http.Request, a assess.Assessment, base string, i, n int) (string, error) {
+	sh, err := h.s.DB().AssessmentSheet(r.Context(), web.OrgOf(r.Context()).Org.ID, a.ID)
+	if err != nil {
+		return "", err
+	}
+	steps := guidedSteps(sh, base)
+	if i >= len(steps) {
+		return base + "?done=guided", nil
+	}
+	standard := steps[i].Standard
+	// The page opened next says what was saved; that nothing was, only
+	// where it stays.
+	at := func(j int) string {
+		u := base + "/guided?standard=" + url.QueryEscape(steps[j].Standard)
+		switch {
+		case n > 0:
+			u += "&saved=" + url.QueryEscape(standard)
+		case j == i:
+			u += "&unchanged=" + url.QueryEscape(standard)
+		}
+		return u
+	}
+	switch {
+	case r.PostFormValue("stay") != "":
+		return at(i), nil
+	case r.PostFormValue("go") == "previous" && i > 0:
+		return at(i - 1), nil
+	case r.PostFormValue("go") != "skip" && !steps[i].Done:
+		return at(i) + "&unfinished=1", nil
+	}
+	if j := slices.IndexFunc(steps[i+1:], func(st guidedStep) bool { return !st.Done }); j >= 0 {
+		return at(i + 1 + j), nil
+	}
+	return base + "?done=guided", nil
 }
 
 // guidedFieldID is the id of the element of a guided-mode entry that shows

@@ -46,6 +46,8 @@ type tableRow struct {
 	Version  int
 	Digest   string
 	Conflict string
+	// Other are the row's problems with fields the table does not show.
+	Other []string
 }
 
 // tableName is the prefix of the names of an entry's fields in the table.
@@ -106,6 +108,7 @@ func (h *Handler) renderTable(w http.ResponseWriter, r *http.Request, status int
 			}
 			row.Form.Questions = nil
 			row.Form.Problems = p.Response
+			row.Other = otherProblems(e, p)
 			row.Version, row.Digest = l.Version, l.Digest
 			row.Conflict = conflictNote(p, theirsIn(sh, e.Citation))
 			if e.Requirement == catalog.Addressable {
@@ -127,8 +130,11 @@ func (h *Handler) renderTable(w http.ResponseWriter, r *http.Request, status int
 }
 
 // tableFieldID is the id of the element of a table row that shows field.
-func tableFieldID(e assess.EntrySnapshot, _ assess.Part, field string) string {
+func tableFieldID(e assess.EntrySnapshot, part assess.Part, field string) string {
 	id := "f-" + anchorOf(e.Citation)
+	if part == assess.PartDecision && field != "conflict" {
+		return id + "-other"
+	}
 	switch field {
 	case "conflict", "status", "narrative", "owner":
 		return id + "-" + field
@@ -140,7 +146,38 @@ func tableFieldID(e assess.EntrySnapshot, _ assess.Part, field string) string {
 		}
 		return id + "-status"
 	}
-	return anchorOf(e.Citation)
+	return id + "-other"
+}
+
+// otherProblems are the problems of p with fields a row of the table does
+// not show (the guided answers, linked evidence, the decision), said in
+// the row all the same.
+func otherProblems(e assess.EntrySnapshot, p assess.EntryProblem) []string {
+	var out []string
+	for _, part := range []assess.Part{assess.PartResponse, assess.PartDecision} {
+		fields := p.Response
+		if part == assess.PartDecision {
+			fields = p.Decision
+		}
+		keys := make([]string, 0, len(fields))
+		for f := range fields {
+			if part == assess.PartDecision || tableFieldID(e, part, f) == "f-"+anchorOf(e.Citation)+"-other" {
+				keys = append(keys, f)
+			}
+		}
+		slices.Sort(keys)
+		for _, f := range keys {
+			out = append(out, upperFirst(fieldName(f))+" "+fields[f]+".")
+		}
+	}
+	return out
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func (h *Handler) tableSubmit(w http.ResponseWriter, r *http.Request) error {

@@ -32,9 +32,9 @@ func (c Counts) Answered() int { return c.Entries - c.Unanswered }
 // implemented: what risk management has to plan for.
 func (c Counts) Gaps() int { return c.NotImplemented + c.Partial }
 
-// EntryBlockers is everything that blocks sign-off about one entry, or
+// BlockerGroup is everything that blocks sign-off about one entry, or
 // about the review of one category (Citation is empty then).
-type EntryBlockers struct {
+type BlockerGroup struct {
 	Citation string           `json:"citation,omitempty"`
 	Category catalog.Category `json:"category"`
 	Blockers []Blocker        `json:"blockers"`
@@ -43,15 +43,15 @@ type EntryBlockers struct {
 // GroupBlockers gathers bs by entry, in the order each entry first
 // appears: an entry with several problems (no answer and no decision) is
 // one item, and so is each category's missing review.
-func GroupBlockers(bs []Blocker) []EntryBlockers {
-	var out []EntryBlockers
+func GroupBlockers(bs []Blocker) []BlockerGroup {
+	var out []BlockerGroup
 	for _, b := range bs {
-		i := slices.IndexFunc(out, func(g EntryBlockers) bool {
+		i := slices.IndexFunc(out, func(g BlockerGroup) bool {
 			return g.Citation == b.Citation && (b.Citation != "" || g.Category == b.Category)
 		})
 		if i < 0 {
 			i = len(out)
-			out = append(out, EntryBlockers{Citation: b.Citation, Category: b.Category})
+			out = append(out, BlockerGroup{Citation: b.Citation, Category: b.Category})
 		}
 		out[i].Blockers = append(out[i].Blockers, b)
 	}

@@ -238,6 +238,8 @@ func needOf(sh assess.Sheet, e assess.EntrySnapshot, b assess.Blocker) string {
 		return "an answer"
 	case "na_reason":
 		return "the reason it does not apply"
+	case "plan":
+		return "an owner and a target date for the gap"
 	case "decision":
 		d, ok := sh.Decision(e.Citation)
 		switch {
@@ -261,6 +263,14 @@ func markUnfinished(it *guidedItem, sh assess.Sheet, e assess.EntrySnapshot, blo
 			it.Resp.Problems = addProblem(it.Resp.Problems, "status", "is not chosen yet: say how far this is in place")
 		case b.Field == "na_reason" && it.Resp.NACondition != "":
 			it.Resp.Problems = addProblem(it.Resp.Problems, "na_reason", "is missing: say why this does not apply to you")
+		case b.Field == "plan":
+			r, _ := sh.Response(e.Citation)
+			if r.Owner == "" {
+				it.Resp.Problems = addProblem(it.Resp.Problems, "owner", "is needed: name who closes this gap (§164.308(a)(1)(ii)(B))")
+			}
+			if r.TargetDate.IsZero() {
+				it.Resp.Problems = addProblem(it.Resp.Problems, "target_date", "is needed: say by when the gap will be closed")
+			}
 		case b.Field == "decision" && it.Decision != nil:
 			d, ok := sh.Decision(e.Citation)
 			r, _ := sh.Response(e.Citation)

@@ -310,6 +310,10 @@ func blockerText(sh assess.Sheet, b assess.Blocker) string {
 		return "has no answer"
 	case "na_reason":
 		return "is marked not applicable without a reason"
+	case "plan":
+		if r, ok := sh.Response(b.Citation); ok {
+			return "is " + strings.ToLower(r.Status.Label()) + ": the gap needs an owner and a target date in the plan (§164.308(a)(1)(ii)(B))"
+		}
 	case "decision":
 		if _, ok := sh.Decision(b.Citation); !ok {
 			return "has no documented decision (addressable, §164.306(d)(3))"

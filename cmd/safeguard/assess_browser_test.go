@@ -357,7 +357,7 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
 	)
 	enrolTOTP(t, b)
-	b.Do(chromedp.WaitVisible(chromedp.CSS("form.signout")))
+	b.Do(chromedp.WaitNotPresent(chromedp.CSS("#recovery-codes")), chromedp.WaitVisible(chromedp.CSS("form.signout")))
 
 	// The overview lists exactly what blocks sign-off, each with a link.
 	b.Do(chromedp.Navigate(s.URL+overview), chromedp.WaitVisible(chromedp.CSS("#blockers")))
@@ -452,6 +452,9 @@ func TestBrowserAssessSignOff(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#totp-begin")),
 	)
 	enrolTOTP(t, b)
+	// Enrolment ends on a page of its own; wait for it before moving on, or
+	// the navigation below races it.
+	b.Do(chromedp.WaitNotPresent(chromedp.CSS("#recovery-codes")), chromedp.WaitVisible(chromedp.CSS("form.signout")))
 	b.Do(chromedp.Navigate(s.URL+overview), chromedp.WaitVisible(chromedp.CSS("#attestation-text")))
 	if text := b.Text("#attestation-text"); !strings.Contains(text, "not the risk analysis") {
 		t.Errorf("attestation %q", text)

@@ -106,6 +106,7 @@ func Verify(records iter.Seq2[Record, error], opts VerifyOptions) (Report, error
 		// names as previous is elsewhere (reordered) or gone (removed).
 		pending *Problem
 		want    Hash
+		scratch []byte // reused by every rehash
 	)
 	// checkTo checks the checkpoints of tree size n, once n entries are in.
 	checkTo := func(n int64) *Problem {
@@ -154,7 +155,8 @@ func Verify(records iter.Seq2[Record, error], opts VerifyOptions) (Report, error
 		if rep.Problem != nil {
 			return rep, nil
 		}
-		h, err := r.Rehash()
+		var h Hash
+		h, scratch, err = r.rehash(scratch)
 		if err != nil || h != r.Hash {
 			rep.Problem = &Problem{Seq: r.Seq, Kind: ChangedEntry, Detail: "its content does not match its hash"}
 			return rep, nil

@@ -255,8 +255,14 @@ func (tx *Tx) auditRecords(ctx context.Context, from, to int64) iter.Seq2[audit.
 			return
 		}
 		defer rows.Close()
+		// The hashes are copied into fixed arrays at once, so the driver's
+		// buffers are read in place (RawBytes) rather than copied twice.
+		var prev, hash sql.RawBytes
 		for rows.Next() {
-			r, err := scanAuditRecord(rows)
+			var r audit.Record
+			err := rows.Scan(&r.Seq, timeValue{&r.At}, &r.OrgID, &r.Actor, &r.Action, &r.Object, &r.Source, &r.RequestID, &r.Summary, &r.Version, &prev, &hash)
+			copy(r.PrevHash[:], prev)
+			copy(r.Hash[:], hash)
 			if err != nil {
 				yield(r, fmt.Errorf("read audit log: %w", err))
 				return

@@ -223,6 +223,22 @@ func TestEvidenceSearchScoped(t *testing.T) {
 			t.Errorf("after detach the response links %v", r.EvidenceIDs)
 		}
 
+		// Guided mode checks posted evidence against the organisation's own
+		// too (it reads only the evidence posted, not all of it).
+		guided := fmt.Sprintf("/orgs/riverside/assessments/%d/guided", a.ID)
+		form = url.Values{"standard": {"164.308(a)(7)"}, "s1-status": {"implemented"}, "s1-narrative": {"Nightly backups to the cloud, tested monthly."},
+			"s1-evidence_offered": {"1"}, "s1-evidence": {itoa64(theirs.ID)}}
+		webtest.WantPage(t, webtest.PostForm(t, priya, guided, form), http.StatusUnprocessableEntity, "must be evidence of this organisation")
+		form.Set("s1-evidence", itoa64(ours[5].ID))
+		form.Set("skip", "1")
+		if w := webtest.PostForm(t, priya, guided, form); w.Code != http.StatusSeeOther && w.Code != http.StatusOK {
+			t.Errorf("guided save with our evidence = %d", w.Code)
+		}
+		sh, _ = db.AssessmentSheet(ctx, org.ID, a.ID)
+		if r, _ := sh.Response("164.308(a)(7)(ii)(A)"); !slices.Equal(r.EvidenceIDs, []int64{ours[5].ID}) {
+			t.Errorf("after the guided save the response links %v", r.EvidenceIDs)
+		}
+
 		// A plain-form upload from the entry page comes back to it, with
 		// the new evidence offered to attach; anywhere else it is not sent.
 		w = webtest.FormPost(t, priya, "/orgs/riverside/evidence", map[string]string{"title": "Restore test", "kind": "file", "return_to": "/orgs/riverside/assessments/" + itoa64(a.ID) + "/entries/164.308(a)(7)(ii)(A)"}, "restore.txt", []byte("Restored the EHR export on 2 March.\n"))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
@@ -192,7 +193,14 @@ func (h *Handler) renderGuided(w http.ResponseWriter, r *http.Request, status in
 		c.Needs = strings.Join(needs, " and ")
 		v.Contents = append(v.Contents, c)
 	}
-	evidence, err := h.s.DB().EvidenceList(r.Context(), o.Org.ID)
+	// Only the evidence the step's responses link is shown (more is
+	// attached on an entry's page), so only that is read.
+	var linkedIDs []int64
+	for _, e := range v.Step.Entries {
+		resp, _ := sh.Response(e.Citation)
+		linkedIDs = append(linkedIDs, resp.EvidenceIDs...)
+	}
+	evidence, err := h.s.DB().EvidenceByIDs(r.Context(), o.Org.ID, linkedIDs)
 	if err != nil {
 		return err
 	}
@@ -341,7 +349,17 @@ func (h *Handler) guidedSubmit(w http.ResponseWriter, r *http.Request) error {
 	if i < 0 {
 		return validate.Error{"standard": "is not a standard of this assessment"}
 	}
-	evidence, err := h.s.DB().EvidenceList(r.Context(), o.Org.ID)
+	// The evidence posted back is checked against the organisation's
+	// evidence with those IDs, not against all of it.
+	var posted []int64
+	for j := range steps[i].Entries {
+		for _, v := range r.PostForm[fmt.Sprintf("s%d-evidence", j)] {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+				posted = append(posted, id)
+			}
+		}
+	}
+	evidence, err := h.s.DB().EvidenceByIDs(r.Context(), o.Org.ID, posted)
 	if err != nil {
 		return err
 	}

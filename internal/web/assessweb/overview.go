@@ -78,6 +78,9 @@ type reviewItem struct {
 	Review   *assess.CategoryReview
 	Note     string
 	Problem  string
+	// Blocked counts the category's entries that still need attention; a
+	// review is recorded only when none does.
+	Blocked int
 }
 
 type stepItem struct {
@@ -120,8 +123,16 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 	v.Decisions = web.DecisionCounts(pos.Overall)
 	v.BlockerGroups, v.BlockedEntries, v.BlockedReviews = h.blockerGroups(sh, v.Base)
 	v.BlockedText = blockedText(v.BlockedEntries, v.BlockedReviews)
+	blockers := assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews)
 	for _, c := range a.Categories() {
 		it := reviewItem{Category: c, Title: h.s.CategoryTitle(c), Anchor: "review-" + string(c)}
+		seen := map[string]bool{}
+		for _, b := range assess.EntryBlockers(blockers, c) {
+			if !seen[b.Citation] {
+				seen[b.Citation] = true
+				it.Blocked++
+			}
+		}
 		for _, rv := range sh.Reviews {
 			if rv.Category == c {
 				it.Review = &rv

@@ -68,6 +68,15 @@ func TestAssessmentPages(t *testing.T) {
 		if err != nil || len(as) != 1 {
 			t.Fatalf("assessments %v %v", as, err)
 		}
+		// The gates show on the page: nothing to submit or review yet, and
+		// a submit posted anyway is refused with the reason.
+		w = sam.Get(t, base)
+		webtest.WantPage(t, w, 200, `id="submit-waits"`, `id="review-technical-waits"`)
+		if strings.Contains(w.Body.String(), `id="submit-review"`) || strings.Contains(w.Body.String(), `id="review-technical-submit"`) {
+			t.Error("an incomplete assessment offers to submit it or review a category")
+		}
+		webtest.WantPage(t, webtest.PostForm(t, priya, base+"/submit", nil), 422, "Not submitted")
+		webtest.WantPage(t, webtest.PostForm(t, sam, base+"/reviews/technical", nil), 422, "was not recorded")
 		id := as[0].ID
 		webtest.WantPage(t, priya.Get(t, base), 200, "What blocks sign-off", "has no answer", `<svg class="posture-chart" role="img"`, "<desc")
 

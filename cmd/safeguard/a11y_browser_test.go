@@ -97,7 +97,9 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	const email = "tom.becker@audit.example"
 	browserSignIn(b, s.URL, email, demoPassword(t, s.Stdout.String(), email), "/")
 	b.Do(chromedp.EmulateViewport(390, 844))
-	for _, path := range []string{"/orgs/riverside", "/orgs/riverside/members", "/orgs/riverside/audit", "/account", "/"} {
+	for _, path := range []string{"/orgs/riverside", "/orgs/riverside/members", "/orgs/riverside/audit", "/account", "/",
+		"/orgs/riverside/profile", "/orgs/riverside/assessments", "/orgs/riverside/assessments/2", "/orgs/riverside/assessments/2/table",
+		"/orgs/riverside/assessments/2/entries/164.312(a)(2)(iv)", "/orgs/riverside/assessments/compare", "/orgs/riverside/evidence"} {
 		a := auditPage(t, b, s.URL, path)
 		if a.ScrollWidth > a.InnerWidth {
 			t.Errorf("%s at 390 px: scroll width %d > window width %d (the page scrolls sideways)", path, a.ScrollWidth, a.InnerWidth)

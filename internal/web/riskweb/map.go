@@ -271,6 +271,11 @@ func DrawMap(assets []risk.Asset, flows []risk.Flow, opt MapOptions) (Map, error
 		case opt.GroupBy == GroupByPlace:
 			if p, ok := byID[a.PlaceID]; ok && a.PlaceID != 0 && p.Kind.Class() == risk.ClassPlace {
 				g = placeGroup(p)
+			} else if a.Hosting == risk.HostingCloud || a.Hosting == risk.HostingBusinessAssociate {
+				// A hosted system has no room of its own: it groups with the
+				// others hosted the same way.
+				label := map[risk.Hosting]string{risk.HostingCloud: "Cloud services", risk.HostingBusinessAssociate: "Run by business associates"}[a.Hosting]
+				g = groupOf("h:"+string(a.Hosting), label, 1, "")
 			} else {
 				g = groupOf("none", "No place recorded", 1, "")
 			}

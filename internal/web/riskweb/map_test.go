@@ -107,7 +107,7 @@ func TestDrawMap(t *testing.T) {
 	if _, ok := d.boxes["Main clinic"]; ok {
 		t.Error("a place is drawn as a box, want it as its group's frame")
 	}
-	for _, g := range []string{"Main clinic", "Server closet (in Main clinic)", "No place recorded", "Outside parties"} {
+	for _, g := range []string{"Main clinic", "Server closet (in Main clinic)", "Cloud services", "Outside parties"} {
 		if !strings.Contains(d.texts, g) {
 			t.Errorf("group %q missing", g)
 		}

@@ -94,7 +94,7 @@ func (f flowForm) flow() (risk.Flow, validate.Error) {
 	if len(p) == 0 {
 		return out, nil
 	}
-	maps(p, out.Validate())
+	addProblems(p, out.Validate())
 	return out, p
 }
 

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/problem"
@@ -287,7 +288,7 @@ func (h *Handler) inventoryCreate(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 	} else {
-		maps(problems, asset.Validate())
+		addProblems(problems, asset.Validate())
 	}
 	if problems != nil {
 		return h.renderInventory(w, r, http.StatusUnprocessableEntity, form, problems)
@@ -296,8 +297,8 @@ func (h *Handler) inventoryCreate(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// maps adds the field problems of err to p.
-func maps(p validate.Error, err error) {
+// addProblems adds the field problems of err to p.
+func addProblems(p validate.Error, err error) {
 	var v validate.Error
 	if errors.As(err, &v) {
 		for f, m := range v {
@@ -330,7 +331,7 @@ type assetView struct {
 // historyRow is one saved version of an asset, for people.
 type historyRow struct {
 	Version int
-	SavedAt string
+	SavedAt time.Time
 	SavedBy string
 	Summary string
 }
@@ -417,7 +418,7 @@ func (h *Handler) renderAsset(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	for i, ver := range hist {
-		row := historyRow{Version: ver.Asset.Version, SavedAt: ver.SavedAt.Format("2006-01-02T15:04:05Z"), SavedBy: people.Name(ver.SavedBy)}
+		row := historyRow{Version: ver.Asset.Version, SavedAt: ver.SavedAt, SavedBy: people.Name(ver.SavedBy)}
 		if i+1 < len(hist) {
 			row.Summary = changesBetween(hist[i+1].Asset, ver.Asset)
 		} else if ver.Asset.Version == 1 {
@@ -482,7 +483,7 @@ func (h *Handler) assetSubmit(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	} else {
-		maps(problems, asset.Validate())
+		addProblems(problems, asset.Validate())
 	}
 	if problems != nil {
 		return h.renderAsset(w, r, http.StatusUnprocessableEntity, &form, problems, "")

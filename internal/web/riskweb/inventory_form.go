@@ -162,3 +162,21 @@ func readAssetFilter(r *http.Request) (assetFilterForm, store.AssetFilter, error
 	}
 	return f, out, p.Err()
 }
+
+// assetFormData is what the asset form's fields show (the partial
+// inventory_asset_fields).
+type assetFormData struct {
+	Form     assetForm
+	Problems validate.Error
+	Choices  assetChoices
+}
+
+// AssetForm is the add form's data.
+func (v *inventoryView) AssetForm() assetFormData {
+	return assetFormData{Form: v.Form, Problems: v.Problems, Choices: v.Choices}
+}
+
+// AssetForm is the edit form's data.
+func (v *assetView) AssetForm() assetFormData {
+	return assetFormData{Form: v.Form, Problems: v.Problems, Choices: v.Choices}
+}

@@ -2,6 +2,8 @@ package riskweb
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,6 +103,8 @@ type threatsView struct {
 	Sources         []option
 	Form            threatForm
 	Problems        validate.Error
+	// EntriesProblem gathers the problems with the citations typed.
+	EntriesProblem string
 	// Added is the key just added.
 	Added string
 }
@@ -122,6 +126,15 @@ func (h *Handler) renderThreats(w http.ResponseWriter, r *http.Request, status i
 	v := &threatsView{
 		Page: web.Page{Title: "Threats and vulnerabilities", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "ePHI inventory", URL: "/orgs/" + a.Org.Slug + "/inventory"}, web.Crumb{Label: "Threats and vulnerabilities"})},
 		Org:  a.Org, CanWrite: a.Allows(identity.PermOrgWrite), Form: form, Problems: problems, Added: r.URL.Query().Get("added"),
+	}
+	var entries []string
+	for _, k := range slices.Sorted(maps.Keys(problems)) {
+		if k == "entries" || strings.HasPrefix(k, "entries.") {
+			entries = append(entries, problems[k])
+		}
+	}
+	if len(entries) > 0 {
+		v.EntriesProblem = "The parts of the rule: " + strings.Join(entries, "; ") + "."
 	}
 	for _, s := range risk.Sources() {
 		v.Sources = append(v.Sources, option{string(s), s.Label()})

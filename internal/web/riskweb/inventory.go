@@ -119,15 +119,6 @@ var criticalityOptions = []option{{"low", "Low"}, {"medium", "Medium"}, {"high",
 
 var lifecycleOptions = []option{{"planned", "Planned"}, {"active", "In use"}, {"retired", "Retired"}}
 
-func labelOf(opts []option, v string) string {
-	for _, o := range opts {
-		if o.Value == v {
-			return o.Label
-		}
-	}
-	return v
-}
-
 // assetChoices are what the asset form offers: the members who may own an
 // asset and the places an asset may be in.
 type assetChoices struct {

@@ -16,12 +16,12 @@ import (
 type assetForm struct {
 	Name, Kind, OwnerID, PlaceID, Location string
 	// EPHI is the kinds of ePHI, one a line (or separated by commas).
-	EPHI, Records                  string
-	Use                            risk.Use
-	AtRest, Hosting, Vendor        string
-	Criticality, Lifecycle, Notes  string
-	Reviewed                       string // YYYY-MM-DD
-	Version                        string
+	EPHI, Records                 string
+	Use                           risk.Use
+	AtRest, Hosting, Vendor       string
+	Criticality, Lifecycle, Notes string
+	Reviewed                      string // YYYY-MM-DD
+	Version                       string
 }
 
 func readAssetForm(r *http.Request) assetForm {
@@ -29,7 +29,7 @@ func readAssetForm(r *http.Request) assetForm {
 	return assetForm{
 		Name: f.Get("name"), Kind: f.Get("kind"), OwnerID: f.Get("owner_id"), PlaceID: f.Get("place_id"),
 		Location: f.Get("location"), EPHI: f.Get("ephi"), Records: f.Get("records"),
-		Use: risk.Use{Creates: f.Get("creates") != "", Receives: f.Get("receives") != "", Maintains: f.Get("maintains") != "", Transmits: f.Get("transmits") != ""},
+		Use:    risk.Use{Creates: f.Get("creates") != "", Receives: f.Get("receives") != "", Maintains: f.Get("maintains") != "", Transmits: f.Get("transmits") != ""},
 		AtRest: f.Get("encrypted_at_rest"), Hosting: f.Get("hosting"), Vendor: f.Get("vendor"),
 		Criticality: f.Get("criticality"), Lifecycle: f.Get("lifecycle"), Notes: f.Get("notes"),
 		Reviewed: f.Get("last_reviewed"), Version: f.Get("version"),

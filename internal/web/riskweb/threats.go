@@ -3,9 +3,9 @@ package riskweb
 import (
 	"errors"
 	"maps"
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 

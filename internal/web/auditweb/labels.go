@@ -80,6 +80,17 @@ var actionLabels = map[string]string{
 	"user.invite":              "Account invitation sent",
 	"user.invite_accept":       "Account invitation accepted",
 	"user.password":            "Password changed",
+
+	// The risk analysis's inventory.
+	"risk.asset.create":         "Asset added to the inventory",
+	"risk.asset.delete":         "Asset deleted from the inventory",
+	"risk.asset.import":         "Assets imported into the inventory",
+	"risk.asset.update":         "Asset changed",
+	"risk.flow.create":          "Data flow added",
+	"risk.flow.delete":          "Data flow deleted",
+	"risk.flow.update":          "Data flow changed",
+	"risk.threat.create":        "Own threat added",
+	"risk.vulnerability.create": "Own vulnerability added",
 }
 
 // actionLabel is action as a person reads it, "" where it has no label

@@ -183,6 +183,7 @@ var routePermissions = map[string]identity.Permission{
 	"GET /api/v1/catalog/{citation}":     identity.PermSignedIn,
 	// The risk analysis's inventory (riskweb: inventory*.go, flows.go, threats.go).
 	"GET /orgs/{org}/inventory":                  identity.PermOrgRead,
+	"GET /orgs/{org}/map":                        identity.PermOrgRead,
 	"POST /orgs/{org}/inventory":                 identity.PermOrgWrite,
 	"GET /orgs/{org}/inventory/{id}":             identity.PermOrgRead,
 	"POST /orgs/{org}/inventory/{id}":            identity.PermOrgWrite,

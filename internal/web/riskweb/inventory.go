@@ -35,6 +35,7 @@ func (h *Handler) registerInventory(s *web.Server) {
 	s.Route("DELETE "+api+"/assets/{id}", write, h.apiAssetDelete)
 	s.Route("GET "+api+"/assets/{id}/history", read, h.apiAssetHistory)
 
+	s.Route("GET "+page+"/map", read, h.mapPage)
 	s.Route("GET "+page+"/flows", read, h.flowsPage)
 	s.Route("POST "+page+"/flows", write, h.flowCreate)
 	s.Route("POST "+page+"/flows/{id}/delete", write, h.flowDelete)
@@ -217,8 +218,8 @@ type inventoryView struct {
 	Choices  assetChoices
 	Form     assetForm
 	Problems validate.Error
-	// Map is the data-flow map, drawn on the server as SVG (empty until
-	// the map is wired in).
+	// Map is the data-flow map, drawn on the server as SVG, for an
+	// inventory small enough to show it whole (inlineMapLimit).
 	Map template.HTML
 }
 
@@ -256,6 +257,9 @@ func (h *Handler) renderInventory(w http.ResponseWriter, r *http.Request, status
 		v.Counts = append(v.Counts, classCount{Class: c, Label: classLabel(c), Count: counts[c],
 			URL: "/orgs/" + a.Org.Slug + "/inventory?class=" + string(c)})
 		v.Total += counts[c]
+	}
+	if v.Map, err = h.inlineMap(r, a.Org, v.Total); err != nil {
+		return err
 	}
 	if v.CanWrite {
 		if v.Choices, err = h.assetChoices(r, a.Org.ID); err != nil {

@@ -32,6 +32,7 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"inventory_item": &assetView{},
 		"flows":          &flowsView{},
 		"threats":        &threatsView{},
+		"risk_map":       &mapView{},
 	})
 }
 

@@ -75,14 +75,23 @@ type MapFlow struct {
 
 // String is f in a sentence, for a list.
 func (f MapFlow) String() string {
-	s := fmt.Sprintf("%s → %s, by %s: %s in transit", f.From, f.To, strings.ToLower(f.Channel), strings.ToLower(f.Encryption))
+	s := fmt.Sprintf("%s → %s, by %s: %s in transit", f.From, f.To, lowerFirst(f.Channel), strings.ToLower(f.Encryption))
 	if f.Encryption == risk.EncryptionUnknown.Label() {
-		s = fmt.Sprintf("%s → %s, by %s: not known whether encrypted in transit", f.From, f.To, strings.ToLower(f.Channel))
+		s = fmt.Sprintf("%s → %s, by %s: not known whether encrypted in transit", f.From, f.To, lowerFirst(f.Channel))
 	}
 	if f.Exposed {
 		s = "⚠ " + s
 	}
 	return s
+}
+
+// lowerFirst lowers a label's first letter for use inside a sentence,
+// unless it begins an acronym ("HL7 or other interface", "SFTP or …").
+func lowerFirst(s string) string {
+	if len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z' {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // Map is a drawn data-flow map and its text alternative.

@@ -134,7 +134,7 @@ func TestDrawMap(t *testing.T) {
 	}
 	want := []string{
 		"Cloud EHR → Old backup drive, by courier or removable media: not known whether encrypted in transit",
-		"Cloud EHR → Quest lab, by hl7 or other interface: encrypted in transit",
+		"Cloud EHR → Quest lab, by HL7 or other interface: encrypted in transit",
 		"⚠ Fax line <old> → Billing & Co, by email: not encrypted in transit",
 	}
 	for _, w := range want {

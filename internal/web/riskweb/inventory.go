@@ -192,6 +192,11 @@ func (h *Handler) assetRows(r *http.Request, slug string, list []risk.Asset) ([]
 		if a.OwnerID != 0 {
 			out[i].Owner = people.Name(fmt.Sprintf("user:%d", a.OwnerID))
 		}
+		if a.Kind.Class() == risk.ClassPlace && !a.Use.Any() && a.Records == 0 {
+			// A building or room is not encrypted or unencrypted; what is
+			// kept in it is, and is listed as its own asset.
+			out[i].AtRest = "—"
+		}
 	}
 	return out, nil
 }

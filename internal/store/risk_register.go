@@ -704,3 +704,50 @@ func (db *DB) TopRisks(ctx context.Context, orgID int64, n int) ([]risk.Risk, er
 	}
 	return out, nil
 }
+
+// Choice is one option of a form's select: a value and what people read.
+type Choice struct {
+	ID    int64  `json:"id,omitempty"`
+	Key   string `json:"key,omitempty"`
+	Label string `json:"label"`
+}
+
+// RiskChoices are the organisation's own records a risk names, for the
+// register's forms and filters and to show names instead of IDs: its assets
+// (by name) and the threats and vulnerabilities it added (keys "org:<id>").
+type RiskChoices struct {
+	Assets          []Choice
+	Threats         []Choice
+	Vulnerabilities []Choice
+}
+
+// RiskChoices reads the organisation's assets, own threats and own
+// vulnerabilities as choices.
+func (db *DB) RiskChoices(ctx context.Context, orgID int64) (RiskChoices, error) {
+	var c RiskChoices
+	scan := func(prefix string) func(scanner) (Choice, error) {
+		return func(s scanner) (Choice, error) {
+			var ch Choice
+			err := s.Scan(&ch.ID, &ch.Label)
+			if prefix != "" {
+				ch.Key = prefix + strconv.FormatInt(ch.ID, 10)
+			}
+			return ch, err
+		}
+	}
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		if c.Assets, err = queryAll(ctx, tx, scan(""), `SELECT id, name FROM assets WHERE org_id = ? ORDER BY name, id`, orgID); err != nil {
+			return err
+		}
+		if c.Threats, err = queryAll(ctx, tx, scan("org:"), `SELECT id, title FROM risk_threats WHERE org_id = ? ORDER BY title, id`, orgID); err != nil {
+			return err
+		}
+		c.Vulnerabilities, err = queryAll(ctx, tx, scan("org:"), `SELECT id, title FROM risk_vulnerabilities WHERE org_id = ? ORDER BY title, id`, orgID)
+		return err
+	})
+	if err != nil {
+		return RiskChoices{}, fmt.Errorf("risk choices of org %d: %w", orgID, err)
+	}
+	return c, nil
+}

@@ -266,7 +266,7 @@ type planView struct {
 	Statuses []option
 	Overdue  bool
 	NextURL  string
-	MyTasks bool
+	MyTasks  bool
 }
 
 func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int64) string, canWrite func(int64) bool, back string) []taskRow {

@@ -24,13 +24,16 @@ type riskJSON struct {
 		Current  string `json:"current"`
 		Target   string `json:"target,omitempty"`
 	} `json:"levels"`
-	ScaleName string `json:"scale_name"`
-	URL       string `json:"url"`
+	ScaleName          string `json:"scale_name"`
+	ThreatTitle        string `json:"threat_title"`
+	VulnerabilityTitle string `json:"vulnerability_title"`
+	URL                string `json:"url"`
 }
 
 func (n *regNames) riskJSON(r risk.Risk) riskJSON {
 	sc := n.scaleOf(r)
-	out := riskJSON{Risk: r, ScaleName: sc.Name, URL: riskURL(n.org.Slug, r.ID)}
+	out := riskJSON{Risk: r, ScaleName: sc.Name, URL: riskURL(n.org.Slug, r.ID),
+		ThreatTitle: n.threat(r.Threat), VulnerabilityTitle: n.vulnerability(r.Vulnerability)}
 	out.Levels.Inherent, out.Levels.Current = levelOf(sc, r.Inherent).Label, levelOf(sc, r.Current).Label
 	if !r.Target.Zero() {
 		out.Levels.Target = levelOf(sc, r.Target).Label

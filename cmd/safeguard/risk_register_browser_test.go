@@ -106,5 +106,20 @@ func TestBrowserRiskRegister(t *testing.T) {
 	if p := b.Text("main"); !strings.Contains(p, "No task is overdue") {
 		t.Errorf("the plan still counts an overdue task: %q", p[:min(len(p), 300)])
 	}
+	// At 390 px no page of the register scrolls sideways.
+	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/risks"), chromedp.WaitVisible(chromedp.CSS("table.risk-register")))
+	riskPage := b.Eval(`document.querySelector("table.risk-register td a").getAttribute("href")`)
+	b.Do(chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{"/orgs/riverside/risks", riskPage, "/orgs/riverside/risks/new", "/orgs/riverside/plan", "/tasks", "/orgs/riverside/risk-scale"} {
+		a := auditPage(t, b, s.URL, path)
+		if a.ScrollWidth > a.InnerWidth || len(a.Scrollers) > 0 {
+			t.Errorf("%s at 390 px scrolls sideways: width %d > %d, or parts %q", path, a.ScrollWidth, a.InnerWidth, a.Scrollers)
+		}
+		if len(a.Outside) > 0 {
+			t.Errorf("%s: content outside any landmark: %q", path, a.Outside)
+		}
+	}
+	b.Do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(s.URL+riskPage), chromedp.WaitVisible(chromedp.CSS("#tasks-h")))
+	shoot(t, b, "risk-item", "h1", "#rating-current", "#tasks-h")
 	checkNoBrowserProblems(t, b)
 }

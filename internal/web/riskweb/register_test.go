@@ -341,7 +341,7 @@ func TestRegisterPages(t *testing.T) {
 		}
 		w = webtest.PostForm(t, f.sam, page+"/risk-scale", url.Values{"name": {"Ours"}, "likelihood": {"Low | rare\nHigh | often"}, "impact": {"Low\nHigh"},
 			"levels": {"Fine | #00ff00\nBad | red"}, "matrix_1_1": {"0"}, "matrix_1_2": {"1"}, "matrix_2_1": {"1"}, "matrix_2_2": {"1"}})
-		webtest.WantPage(t, w, 422, "levels.2.colour")
+		webtest.WantPage(t, w, 422, "The colour of level 2 must be a colour like #c62828")
 		w = webtest.PostForm(t, f.sam, page+"/risk-scale", url.Values{"preset": {"5x5"}})
 		if w.Code != 303 {
 			t.Fatalf("choose 5 × 5 = %d", w.Code)

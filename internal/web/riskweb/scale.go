@@ -3,7 +3,9 @@ package riskweb
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -114,7 +116,9 @@ type scaleView struct {
 	Impact     []string
 	CanEdit    bool
 	Problems   validate.Error
-	Likelihood string // the edit form's lines, "Label | meaning"
+	// ProblemList is Problems in words, in a stable order.
+	ProblemList []string
+	Likelihood  string // the edit form's lines, "Label | meaning"
 	ImpactText string
 	Levels     string // "Label | #colour"
 	Name       string
@@ -136,6 +140,9 @@ func (h *Handler) renderScale(w http.ResponseWriter, r *http.Request, status int
 		Org: a.Org, Scale: sc, CanEdit: a.Allows(identity.PermOrgSecurity), Problems: problems, Name: sc.Name, Saved: r.URL.Query().Get("saved") != ""}
 	for _, g := range sc.Impact {
 		v.Impact = append(v.Impact, g.Label)
+	}
+	for _, k := range slices.Sorted(maps.Keys(problems)) {
+		v.ProblemList = append(v.ProblemList, scaleFieldWords(k)+" "+problems[k])
 	}
 	for l := len(sc.Likelihood); l >= 1; l-- {
 		row := scaleRow{Likelihood: sc.Likelihood[l-1].Label}
@@ -174,6 +181,28 @@ func (h *Handler) renderScale(w http.ResponseWriter, r *http.Request, status int
 	}
 	h.s.Render(w, r, status, "risk_scale", v)
 	return nil
+}
+
+// scaleFieldWords names a field of a scale for people: "levels.2.colour"
+// is "The colour of level 2".
+func scaleFieldWords(k string) string {
+	parts := strings.Split(k, ".")
+	axis := map[string]string{"likelihood": "likelihood grade", "impact": "impact grade", "levels": "level"}
+	switch {
+	case len(parts) == 3 && parts[0] == "matrix":
+		return fmt.Sprintf("The cell of likelihood grade %s and impact grade %s", parts[1], parts[2])
+	case len(parts) == 2 && parts[0] == "matrix":
+		return fmt.Sprintf("The row of likelihood grade %s", parts[1])
+	case len(parts) == 3 && axis[parts[0]] != "":
+		return fmt.Sprintf("The %s of %s %s", parts[2], axis[parts[0]], parts[1])
+	case k == "name":
+		return "The name"
+	case k == "scale":
+		return "The scale:"
+	case k == "preset":
+		return "The choice"
+	}
+	return "The " + strings.ReplaceAll(k, "_", " ")
 }
 
 // scaleSubmit takes a preset (preset=3x3|5x5) or the edit form.

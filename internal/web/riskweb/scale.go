@@ -110,20 +110,20 @@ type scaleRow struct {
 
 type scaleView struct {
 	web.Page
-	Org        identity.Org
-	Scale      risk.Scale
-	Rows       []scaleRow
-	Impact     []string
-	CanEdit    bool
-	Problems   validate.Error
+	Org      identity.Org
+	Scale    risk.Scale
+	Rows     []scaleRow
+	Impact   []string
+	CanEdit  bool
+	Problems validate.Error
 	// ProblemList is Problems in words, in a stable order.
 	ProblemList []string
 	Likelihood  string // the edit form's lines, "Label | meaning"
-	ImpactText string
-	Levels     string // "Label | #colour"
-	Name       string
-	Other      int // risks rated on an earlier scale
-	Saved      bool
+	ImpactText  string
+	Levels      string // "Label | #colour"
+	Name        string
+	Other       int // risks rated on an earlier scale
+	Saved       bool
 }
 
 func (h *Handler) scalePage(w http.ResponseWriter, r *http.Request) error {

@@ -223,16 +223,16 @@ func taskStatusLabel(s risk.TaskStatus) string {
 	return string(s)
 }
 
-type option struct {
+type regOption struct {
 	Value    string
 	Label    string
 	Selected bool
 }
 
-func taskStatusOptions(sel risk.TaskStatus) []option {
-	var out []option
+func taskStatusOptions(sel risk.TaskStatus) []regOption {
+	var out []regOption
 	for _, s := range risk.TaskStatuses() {
-		out = append(out, option{Value: string(s), Label: taskStatusLabel(s), Selected: s == sel})
+		out = append(out, regOption{Value: string(s), Label: taskStatusLabel(s), Selected: s == sel})
 	}
 	return out
 }
@@ -245,7 +245,7 @@ type taskList struct {
 	ShowOrg      bool
 	Filtered     bool
 	CSRF         string
-	StatusChoice []option
+	StatusChoice []regOption
 }
 
 // csrfOf is the token a list's forms send back.
@@ -262,8 +262,8 @@ type planView struct {
 	List   taskList
 	Counts store.PlanCounts
 	// Filter is what the list is filtered by.
-	Owners   []option
-	Statuses []option
+	Owners   []regOption
+	Statuses []regOption
 	Overdue  bool
 	NextURL  string
 	MyTasks  bool
@@ -306,11 +306,11 @@ func (h *Handler) planPage(w http.ResponseWriter, r *http.Request) error {
 	write := a.Allows(identity.PermOrgWrite)
 	v.List = taskList{Tasks: h.taskRows(r, ts, n.person, func(int64) bool { return write }, r.URL.RequestURI()), ShowRisk: true,
 		Filtered: r.URL.RawQuery != "", CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
-	v.Owners = []option{{Value: "", Label: "Anyone"}}
+	v.Owners = []regOption{{Value: "", Label: "Anyone"}}
 	for _, m := range n.members {
-		v.Owners = append(v.Owners, option{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == f.OwnerID})
+		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == f.OwnerID})
 	}
-	v.Statuses = append([]option{{Value: "", Label: "Any status"}}, taskStatusOptions(f.Status)...)
+	v.Statuses = append([]regOption{{Value: "", Label: "Any status"}}, taskStatusOptions(f.Status)...)
 	if f.Status == "" {
 		v.Statuses[0].Selected = true
 	}

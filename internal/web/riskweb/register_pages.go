@@ -71,7 +71,7 @@ type registerView struct {
 	LevelCounts []levelCount
 	Plan        store.PlanCounts
 	// The filter form's choices, each with the one chosen selected.
-	Levels, Assets, Threats, Owners, Statuses, Categories, Sorts []option
+	Levels, Assets, Threats, Owners, Statuses, Categories, Sorts []regOption
 	// Cell describes a heat-map cell the list is filtered by ("" for none).
 	Cell     string
 	Filtered bool
@@ -177,35 +177,35 @@ func categoryLabel(c catalog.Category) string {
 }
 
 func (v *registerView) filterOptions(n *regNames, f store.RiskFilter) {
-	any := func(label string, none bool) []option { return []option{{Value: "", Label: label, Selected: none}} }
+	any := func(label string, none bool) []regOption { return []regOption{{Value: "", Label: label, Selected: none}} }
 	v.Levels = any("Any level", f.Level == 0)
 	for i := len(n.scale.Levels) - 1; i >= 0; i-- {
-		v.Levels = append(v.Levels, option{Value: strconv.Itoa(i + 1), Label: n.scale.Levels[i].Label, Selected: f.Level == i+1})
+		v.Levels = append(v.Levels, regOption{Value: strconv.Itoa(i + 1), Label: n.scale.Levels[i].Label, Selected: f.Level == i+1})
 	}
 	v.Assets = any("Any asset", f.AssetID == 0)
 	for _, c := range n.choices.Assets {
-		v.Assets = append(v.Assets, option{Value: itoa(c.ID), Label: c.Label, Selected: c.ID == f.AssetID})
+		v.Assets = append(v.Assets, regOption{Value: itoa(c.ID), Label: c.Label, Selected: c.ID == f.AssetID})
 	}
 	v.Threats = any("Any threat", f.Threat == "")
 	for _, t := range n.lib.Threats {
-		v.Threats = append(v.Threats, option{Value: t.Key, Label: t.Title, Selected: t.Key == f.Threat})
+		v.Threats = append(v.Threats, regOption{Value: t.Key, Label: t.Title, Selected: t.Key == f.Threat})
 	}
 	for _, c := range n.choices.Threats {
-		v.Threats = append(v.Threats, option{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == f.Threat})
+		v.Threats = append(v.Threats, regOption{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == f.Threat})
 	}
 	v.Owners = any("Anyone", f.OwnerID == 0)
 	for _, m := range n.members {
-		v.Owners = append(v.Owners, option{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == f.OwnerID})
+		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == f.OwnerID})
 	}
 	v.Statuses = any("Any status", f.Status == "")
 	for _, s := range risk.Statuses() {
-		v.Statuses = append(v.Statuses, option{Value: string(s), Label: statusLabel(s), Selected: s == f.Status})
+		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: statusLabel(s), Selected: s == f.Status})
 	}
 	v.Categories = any("Any category", f.Category == "")
 	for _, c := range []catalog.Category{catalog.Administrative, catalog.Physical, catalog.Technical, catalog.Organizational, catalog.Documentation} {
-		v.Categories = append(v.Categories, option{Value: string(c), Label: categoryLabel(c), Selected: c == f.Category})
+		v.Categories = append(v.Categories, regOption{Value: string(c), Label: categoryLabel(c), Selected: c == f.Category})
 	}
-	v.Sorts = []option{{Value: "", Label: "Highest level first", Selected: f.Sort == "" || f.Sort == store.SortLevel},
+	v.Sorts = []regOption{{Value: "", Label: "Highest level first", Selected: f.Sort == "" || f.Sort == store.SortLevel},
 		{Value: store.SortTitle, Label: "Title, A to Z", Selected: f.Sort == store.SortTitle},
 		{Value: store.SortUpdated, Label: "Last changed first", Selected: f.Sort == store.SortUpdated}}
 }
@@ -280,14 +280,14 @@ type riskView struct {
 	Ratings  []ratingField
 	Current  levelLabel
 	Assets   []checkOption
-	Threats  []option
-	Vulns    []option
+	Threats  []regOption
+	Vulns    []regOption
 	Measures []checkOption
-	Owners   []option
-	Statuses []option
+	Owners   []regOption
+	Statuses []regOption
 	// Strategies and Approvers for the treatment.
-	Strategies []option
-	Approvers  []option
+	Strategies []regOption
+	Approvers  []regOption
 	Expires    string
 	ApprovedAt time.Time
 	Approver   string
@@ -296,7 +296,7 @@ type riskView struct {
 	CanWrite  bool
 	Tasks     taskList
 	TaskForm  taskForm
-	TaskOwner []option
+	TaskOwner []regOption
 	History   []versionRow
 	Saved     bool
 }
@@ -364,41 +364,41 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 	for _, c := range n.choices.Assets {
 		v.Assets = append(v.Assets, checkOption{Value: itoa(c.ID), Label: c.Label, Checked: slices.Contains(rk.AssetIDs, c.ID)})
 	}
-	v.Threats = []option{{Value: "", Label: "Choose a threat", Selected: rk.Threat == ""}}
+	v.Threats = []regOption{{Value: "", Label: "Choose a threat", Selected: rk.Threat == ""}}
 	for _, t := range n.lib.Threats {
-		v.Threats = append(v.Threats, option{Value: t.Key, Label: t.Title + " (" + t.Source.Label() + ")", Selected: t.Key == rk.Threat})
+		v.Threats = append(v.Threats, regOption{Value: t.Key, Label: t.Title + " (" + t.Source.Label() + ")", Selected: t.Key == rk.Threat})
 	}
 	for _, c := range n.choices.Threats {
-		v.Threats = append(v.Threats, option{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == rk.Threat})
+		v.Threats = append(v.Threats, regOption{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == rk.Threat})
 	}
-	v.Vulns = []option{{Value: "", Label: "Choose a vulnerability", Selected: rk.Vulnerability == ""}}
+	v.Vulns = []regOption{{Value: "", Label: "Choose a vulnerability", Selected: rk.Vulnerability == ""}}
 	for _, vu := range n.lib.Vulnerabilities {
-		v.Vulns = append(v.Vulns, option{Value: vu.Key, Label: vu.Title, Selected: vu.Key == rk.Vulnerability})
+		v.Vulns = append(v.Vulns, regOption{Value: vu.Key, Label: vu.Title, Selected: vu.Key == rk.Vulnerability})
 	}
 	for _, c := range n.choices.Vulnerabilities {
-		v.Vulns = append(v.Vulns, option{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == rk.Vulnerability})
+		v.Vulns = append(v.Vulns, regOption{Value: c.Key, Label: c.Label + " (our own)", Selected: c.Key == rk.Vulnerability})
 	}
 	for _, e := range n.prof.Entries() {
 		v.Measures = append(v.Measures, checkOption{Value: e.Citation, Label: "§" + e.Citation + " " + e.Title, Checked: slices.Contains(rk.Measures, e.Citation)})
 	}
-	v.Owners = []option{{Value: "", Label: "No one yet", Selected: rk.OwnerID == 0}}
+	v.Owners = []regOption{{Value: "", Label: "No one yet", Selected: rk.OwnerID == 0}}
 	for _, m := range n.members {
-		v.Owners = append(v.Owners, option{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == rk.OwnerID})
+		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == rk.OwnerID})
 	}
 	for _, s := range risk.Statuses() {
-		v.Statuses = append(v.Statuses, option{Value: string(s), Label: statusLabel(s), Selected: s == rk.Status || rk.Status == "" && s == risk.StatusOpen})
+		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: statusLabel(s), Selected: s == rk.Status || rk.Status == "" && s == risk.StatusOpen})
 	}
-	v.Strategies = []option{{Value: "", Label: "Not decided yet", Selected: rk.Treatment.Strategy == ""}}
+	v.Strategies = []regOption{{Value: "", Label: "Not decided yet", Selected: rk.Treatment.Strategy == ""}}
 	for _, s := range risk.Strategies() {
-		v.Strategies = append(v.Strategies, option{Value: string(s), Label: s.Label(), Selected: s == rk.Treatment.Strategy})
+		v.Strategies = append(v.Strategies, regOption{Value: string(s), Label: s.Label(), Selected: s == rk.Treatment.Strategy})
 	}
 	var approver int64
 	if acc := rk.Treatment.Acceptance; acc != nil {
 		approver, v.Expires, v.ApprovedAt, v.Approver = acc.ApproverID, regDateValue(acc.Expires), acc.ApprovedAt, n.person(acc.ApproverID)
 	}
-	v.Approvers = []option{{Value: "", Label: "Choose who approves", Selected: approver == 0}}
+	v.Approvers = []regOption{{Value: "", Label: "Choose who approves", Selected: approver == 0}}
 	for _, m := range n.approvers() {
-		v.Approvers = append(v.Approvers, option{Value: itoa(m.User.ID), Label: memberName(m.User) + " (" + m.Role.Label() + ")", Selected: m.User.ID == approver})
+		v.Approvers = append(v.Approvers, regOption{Value: itoa(m.User.ID), Label: memberName(m.User) + " (" + m.Role.Label() + ")", Selected: m.User.ID == approver})
 	}
 	if rk.ID != 0 {
 		ts, _, err := h.s.DB().Tasks(r.Context(), n.org.ID, store.TaskFilter{RiskID: rk.ID}, store.Page{Limit: store.MaxPageLimit})
@@ -426,9 +426,9 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 	if tf != nil {
 		v.TaskForm = *tf
 	}
-	v.TaskOwner = []option{{Value: "", Label: "Choose who does it"}}
+	v.TaskOwner = []regOption{{Value: "", Label: "Choose who does it"}}
 	for _, m := range n.members {
-		v.TaskOwner = append(v.TaskOwner, option{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == v.TaskForm.In.OwnerID})
+		v.TaskOwner = append(v.TaskOwner, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == v.TaskForm.In.OwnerID})
 	}
 	v.Saved = r.URL.Query().Get("saved") != "" && status == http.StatusOK
 	h.s.Render(w, r, status, "risk_item", v)

@@ -100,7 +100,7 @@ type scaleCell struct {
 	Value int
 	Name  string
 	// Options are the levels the cell's select offers.
-	Options []option
+	Options []regOption
 }
 
 type scaleRow struct {
@@ -155,7 +155,7 @@ func (h *Handler) renderScale(w http.ResponseWriter, r *http.Request, status int
 				c.Level = levelLabel{Label: sc.Levels[c.Value].Label, Colour: sc.Levels[c.Value].Colour}
 			}
 			for k, lv := range sc.Levels {
-				c.Options = append(c.Options, option{Value: fmt.Sprint(k), Label: lv.Label, Selected: k == c.Value})
+				c.Options = append(c.Options, regOption{Value: fmt.Sprint(k), Label: lv.Label, Selected: k == c.Value})
 			}
 			row.Cells = append(row.Cells, c)
 		}

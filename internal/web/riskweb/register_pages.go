@@ -177,7 +177,9 @@ func categoryLabel(c catalog.Category) string {
 }
 
 func (v *registerView) filterOptions(n *regNames, f store.RiskFilter) {
-	any := func(label string, none bool) []regOption { return []regOption{{Value: "", Label: label, Selected: none}} }
+	any := func(label string, none bool) []regOption {
+		return []regOption{{Value: "", Label: label, Selected: none}}
+	}
 	v.Levels = any("Any level", f.Level == 0)
 	for i := len(n.scale.Levels) - 1; i >= 0; i-- {
 		v.Levels = append(v.Levels, regOption{Value: strconv.Itoa(i + 1), Label: n.scale.Levels[i].Label, Selected: f.Level == i+1})

@@ -33,6 +33,10 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"flows":          &flowsView{},
 		"threats":        &threatsView{},
 		"risk_map":       &mapView{},
+		"risk_register":  &registerView{},
+		"risk_item":      &riskView{},
+		"risk_plan":      &planView{},
+		"risk_scale":     &scaleView{},
 	})
 }
 

@@ -35,6 +35,8 @@ type riskRow struct {
 // heatTable is a heat map's counts as an accessible table: likelihood
 // rows from the highest, impact columns from the lowest.
 type heatTable struct {
+	// SVG is the heat map drawn (DrawHeatMap); the table is its text form.
+	SVG    template.HTML
 	Title  string
 	Which  string
 	Impact []string
@@ -62,11 +64,9 @@ type levelCount struct {
 
 type registerView struct {
 	web.Page
-	Org   identity.Org
-	Rows  []riskRow
-	Scale risk.Scale
-	// HeatMap is the drawing of the heat maps (SVG), when there is one.
-	HeatMap     template.HTML
+	Org         identity.Org
+	Rows        []riskRow
+	Scale       risk.Scale
 	Maps        []heatTable
 	LevelCounts []levelCount
 	Plan        store.PlanCounts
@@ -109,7 +109,11 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		v.Maps = append(v.Maps, heatTableOf(hm, base))
+		t := heatTableOf(hm, base)
+		t.SVG = DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
+		}, t.Title)
+		v.Maps = append(v.Maps, t)
 		if which == "current" {
 			for i, c := range hm.LevelCounts() {
 				v.LevelCounts = append(v.LevelCounts, levelCount{Level: levelLabel{Label: hm.Scale.Levels[i].Label, Colour: hm.Scale.Levels[i].Colour},

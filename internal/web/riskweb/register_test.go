@@ -307,7 +307,7 @@ func TestRegisterPages(t *testing.T) {
 		}
 		riskPath := strings.Split(w.Header().Get("Location"), "?")[0]
 		w = f.lena.Get(t, page+"/risks")
-		webtest.WantPage(t, w, 200, "Laptop stolen from a car", "Front desk laptop", "Theft of a device", "priya", `id="heat-current"`,
+		webtest.WantPage(t, w, 200, "Laptop stolen from a car", "Front desk laptop", "Theft of a device", "priya", `id="heat-current"`, `class="risk-heatmap"`, `id="heat-map-inherent"`,
 			`href="/orgs/riverside/risks?which=current&amp;likelihood=1&amp;impact=1"`)
 		if !regexp.MustCompile(`<svg class="risk-swatch"[^>]*><rect [^>]*fill="#2e7d32"/></svg> Low`).MatchString(w.Body.String()) {
 			t.Errorf("the level is not shown as a coloured label with text")

@@ -33,6 +33,8 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"flows":          &flowsView{},
 		"threats":        &threatsView{},
 		"risk_map":       &mapView{},
+		// import*.go
+		"inventory_import": &importView{},
 	})
 }
 

@@ -104,8 +104,8 @@ func (m postedMapping) mapping() (map[assetfile.Column]string, []assetfile.Probl
 	return out, probs
 }
 
-// importSubmit checks an uploaded file (action "check") or imports it
-// (action "import"), with the mapping the page chose if it gave one.
+// importSubmit checks an uploaded file (step "check") or imports it
+// (step "import"), with the mapping the page chose if it gave one.
 func (h *Handler) importSubmit(w http.ResponseWriter, r *http.Request) error {
 	a := web.OrgOf(r.Context())
 	form := web.UploadOf(r.Context())
@@ -123,7 +123,7 @@ func (h *Handler) importSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	v.Filename = file.Filename
-	dry := form.Fields.Get("action") != "import"
+	dry := form.Fields.Get("step") != "import"
 	posted := readPostedMapping(form)
 	mapping, mapProbs := posted.mapping()
 	if posted.headers == nil {

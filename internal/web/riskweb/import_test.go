@@ -89,7 +89,7 @@ func TestImportPage(t *testing.T) {
 		webtest.WantPage(t, f.priya.Get(t, path), http.StatusOK, "Import assets", "template.xlsx")
 		data := writeFile(t, "assets.csv", goodCSV)
 
-		w := webtest.FormPost(t, f.priya, path, map[string]string{"action": "check"}, "assets.csv", data)
+		w := webtest.FormPost(t, f.priya, path, map[string]string{"step": "check"}, "assets.csv", data)
 		webtest.WantPage(t, w, http.StatusOK, "Every row can be imported: 3 assets", "Import 3 assets",
 			`name="header.2" value="Owner (email)"`, `<option value="owner" selected>`)
 		if n := countAssets(t, db, f.org.ID); n != 0 {
@@ -97,7 +97,7 @@ func TestImportPage(t *testing.T) {
 		}
 
 		// The import sends the file again with the mapping the page showed.
-		fields := map[string]string{"action": "import"}
+		fields := map[string]string{"step": "import"}
 		for i, h := range []string{"Asset name", "Type", "Owner (email)", "Encrypted at rest", "Approximate records"} {
 			fields[fmt.Sprintf("header.%d", i)] = h
 			fields[fmt.Sprintf("field.%d", i)] = []string{"name", "kind", "owner", "encrypted_at_rest", "records"}[i]
@@ -132,7 +132,7 @@ func TestImportBadRows(t *testing.T) {
 			"Mystery box,spaceship,,no,1\n"+
 			"Their laptop,laptop,eve@example.org,no,5\n"+
 			"Old drive,removable media,,maybe,-4\n")
-		w := webtest.FormPost(t, f.priya, path, map[string]string{"action": "check"}, "bad.csv", data)
+		w := webtest.FormPost(t, f.priya, path, map[string]string{"step": "check"}, "bad.csv", data)
 		webtest.WantPage(t, w, http.StatusOK, "problems stop the import", "would add 1 asset",
 			`<td data-label="Row">3</td>`, "spaceship", // row 3: the type
 			`<td data-label="Row">4</td>`, "no member of this organisation has the email eve@example.org",
@@ -142,7 +142,7 @@ func TestImportBadRows(t *testing.T) {
 		}
 
 		// Asking to import anyway saves nothing, and says so.
-		w = webtest.FormPost(t, f.priya, path, map[string]string{"action": "import"}, "bad.csv", data)
+		w = webtest.FormPost(t, f.priya, path, map[string]string{"step": "import"}, "bad.csv", data)
 		webtest.WantPage(t, w, http.StatusUnprocessableEntity, "Nothing was imported")
 		if n := countAssets(t, db, f.org.ID); n != 0 {
 			t.Fatalf("assets after a refused import = %d, want 0", n)
@@ -164,13 +164,13 @@ func TestImportBadRows(t *testing.T) {
 		// Leaving out the Encrypted and Records columns and fixing the
 		// rest by mapping: a file whose only bad column is left out.
 		data = writeFile(t, "fixable.csv", "Name,Type,Encrypted\nCloud EHR,ehr,yes\nOld drive,removable media,maybe\n")
-		w = webtest.FormPost(t, f.priya, path, map[string]string{"action": "check"}, "fixable.csv", data)
+		w = webtest.FormPost(t, f.priya, path, map[string]string{"step": "check"}, "fixable.csv", data)
 		webtest.WantPage(t, w, http.StatusOK, "1 problem stops the import")
 		mapping := map[string]string{"header.0": "Name", "field.0": "name", "header.1": "Type", "field.1": "kind", "header.2": "Encrypted", "field.2": ""}
-		mapping["action"] = "check"
+		mapping["step"] = "check"
 		w = webtest.FormPost(t, f.priya, path, mapping, "fixable.csv", data)
 		webtest.WantPage(t, w, http.StatusOK, "Every row can be imported: 2 assets", `name="field.2"`)
-		mapping["action"] = "import"
+		mapping["step"] = "import"
 		if w = webtest.FormPost(t, f.priya, path, mapping, "fixable.csv", data); w.Code != http.StatusSeeOther {
 			t.Fatalf("import with the mapping = %d: %.400s", w.Code, w.Body.String())
 		}
@@ -179,13 +179,13 @@ func TestImportBadRows(t *testing.T) {
 		}
 
 		// Two columns chosen for one field is a problem, not a guess.
-		mapping = map[string]string{"action": "check", "header.0": "Name", "field.0": "name", "header.1": "Type", "field.1": "name", "header.2": "Encrypted", "field.2": ""}
+		mapping = map[string]string{"step": "check", "header.0": "Name", "field.0": "name", "header.1": "Type", "field.1": "name", "header.2": "Encrypted", "field.2": ""}
 		w = webtest.FormPost(t, f.priya, path, mapping, "fixable.csv", data)
 		webtest.WantPage(t, w, http.StatusUnprocessableEntity, "choose one of them")
 
 		// No file, and a file that is not a spreadsheet.
-		webtest.WantPage(t, webtest.FormPost(t, f.priya, path, map[string]string{"action": "check"}, "", nil), http.StatusUnprocessableEntity, "Choose the file to import")
-		w = webtest.FormPost(t, f.priya, path, map[string]string{"action": "check"}, "x.xlsx", []byte("PK\x03\x04 not really"))
+		webtest.WantPage(t, webtest.FormPost(t, f.priya, path, map[string]string{"step": "check"}, "", nil), http.StatusUnprocessableEntity, "Choose the file to import")
+		w = webtest.FormPost(t, f.priya, path, map[string]string{"step": "check"}, "x.xlsx", []byte("PK\x03\x04 not really"))
 		webtest.WantPage(t, w, http.StatusUnprocessableEntity, "not an XLSX workbook")
 	})
 }
@@ -252,7 +252,7 @@ func TestImportTenThousandRows(t *testing.T) {
 	if len(out.Items) != 10_000 || countAllAssets(t, db, f.org.ID) != 10_000 {
 		t.Fatalf("imported %d", len(out.Items))
 	}
-	w := webtest.FormPost(t, f.priya, "/orgs/riverside/inventory/import", map[string]string{"action": "check"}, "big.csv", data)
+	w := webtest.FormPost(t, f.priya, "/orgs/riverside/inventory/import", map[string]string{"step": "check"}, "big.csv", data)
 	webtest.WantPage(t, w, http.StatusOK, "Every row can be imported: 10000 assets")
 }
 
@@ -286,7 +286,7 @@ func TestImportAccess(t *testing.T) {
 		if w := c.who.Get(t, "/orgs/riverside/inventory/import"); w.Code != c.want {
 			t.Errorf("%s GET import = %d, want %d", c.name, w.Code, c.want)
 		}
-		if w := webtest.FormPost(t, c.who, "/orgs/riverside/inventory/import", map[string]string{"action": "import"}, "assets.csv", data); w.Code != c.want {
+		if w := webtest.FormPost(t, c.who, "/orgs/riverside/inventory/import", map[string]string{"step": "import"}, "assets.csv", data); w.Code != c.want {
 			t.Errorf("%s POST import = %d, want %d", c.name, w.Code, c.want)
 		}
 		if w := sendFile(t, c.who, "/api/v1/orgs/riverside/assets/import", "text/csv", data); w.Code != c.want {

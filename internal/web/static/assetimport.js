@@ -30,7 +30,7 @@
     const importing = submitter && submitter.value === "import";
     status.textContent = importing ? "Importing…" : "Checking the file…";
     try {
-      const resp = await fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "text/html" } });
+      const resp = await fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "text/html" } });
       if (resp.redirected) {
         window.location.assign(resp.url);
         return;

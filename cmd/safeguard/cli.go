@@ -68,6 +68,7 @@ func (m *Main) commands() map[string]command {
 		"catalog": {"browse the Security Rule catalogue (list, show, diff, faq, search, export, import)", m.runCatalog},
 		"audit":   {"verify, checkpoint, prove and export the tamper-evident audit log", m.runAudit},
 		"assess":  {"list, show and export compliance assessments (list|show|export)", m.runAssess},
+		"risk":    {"list, export and import the ePHI inventory (list|export|import)", m.runRisk},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
 	}

@@ -231,6 +231,9 @@ type RouteSpec struct {
 	// Upload routes stream a multipart body themselves (see uploadRoute):
 	// its CSRF token is read as the stream arrives, not by authorize.
 	Upload bool
+	// File routes take a file as the body itself up to MaxBody (see
+	// FileRoute); a form body only up to defaultMaxBody.
+	File bool
 }
 
 // handle registers h at pattern behind the one authorisation check every

@@ -15,9 +15,10 @@ import (
 const defaultMaxBody = 1 << 20
 
 // bodyLimit is the largest body rt accepts for r: the route's own limit
-// for an upload's multipart body, the default for everything else.
+// for an upload's multipart body or a file route's file, the default for
+// everything else.
 func (rt RouteSpec) bodyLimit(r *http.Request) int64 {
-	if rt.MaxBody > 0 && (!rt.Upload || isMultipart(r)) {
+	if rt.MaxBody > 0 && (!rt.Upload || isMultipart(r)) && !(rt.File && isForm(r)) {
 		return rt.MaxBody
 	}
 	return defaultMaxBody

@@ -100,6 +100,14 @@ func (s *Server) UploadRoute(pattern string, perm identity.Permission, h func(ht
 	})
 }
 
+// FileRoute registers a route whose body is a file sent as it is (an
+// import's CSV or XLSX, as text/csv), up to UploadLimit. A form body is
+// held to the default limit (it would be parsed into memory), for the
+// handler to refuse.
+func (s *Server) FileRoute(pattern string, perm identity.Permission, h func(http.ResponseWriter, *http.Request) error) {
+	s.addRoute(s.mux, RouteSpec{Pattern: pattern, Perm: perm, MaxBody: s.UploadLimit(), File: true}, h)
+}
+
 // readUpload reads a multipart upload as it arrives. Text fields are kept
 // (formSlack bytes in all); the part named "file" is streamed into a spool
 // and refused with 413 once it passes the evidence limit. When csrf is

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -432,4 +433,20 @@ func manyKinds() string {
 		fmt.Fprintf(&b, "kind %d;", i)
 	}
 	return b.String()
+}
+
+func TestParseMapping(t *testing.T) {
+	got, err := ParseMapping("Device=name, Sort = kind,Who=Owner (email)")
+	want := map[Column]string{ColName: "Device", ColKind: "Sort", ColOwner: "Who"}
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("ParseMapping = %v, %v, want %v", got, err, want)
+	}
+	for _, bad := range []string{"Device", "Device=spaceship", "=name", "A=name,B=name"} {
+		if _, err := ParseMapping(bad); err == nil {
+			t.Errorf("ParseMapping(%q) = nil error", bad)
+		}
+	}
+	if got, err := ParseMapping(" "); got != nil || err != nil {
+		t.Errorf("ParseMapping(blank) = %v, %v", got, err)
+	}
 }

@@ -66,6 +66,9 @@ type Result struct {
 	Columns map[Column]string `json:"columns"`
 	// Ignored lists the headers that fill no column.
 	Ignored []string `json:"ignored,omitempty"`
+	// Headers is the file's header row, trimmed, in its order (for a
+	// mapping to be chosen column by column).
+	Headers []string `json:"headers,omitempty"`
 }
 
 // OK reports whether every row can be imported.
@@ -238,6 +241,9 @@ func (rd *reader) row(n int, cells []string) bool {
 
 func (rd *reader) headerRow(cells []string) {
 	rd.header = slices.Clone(cells)
+	for _, h := range cells {
+		rd.res.Headers = append(rd.res.Headers, strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+	}
 	detected := detect(cells)
 	for c, h := range rd.opt.Mapping {
 		if !known(c) {

@@ -232,6 +232,15 @@ var routePermissions = map[string]identity.Permission{
 	"POST /api/v1/orgs/{org}/threats":            identity.PermOrgWrite,
 	"GET /api/v1/orgs/{org}/vulnerabilities":     identity.PermOrgRead,
 	"POST /api/v1/orgs/{org}/vulnerabilities":    identity.PermOrgWrite,
+	// Importing and exporting the inventory (riskweb: import*.go).
+	"GET /orgs/{org}/inventory/import":        identity.PermOrgWrite,
+	"POST /orgs/{org}/inventory/import":       identity.PermOrgWrite,
+	"GET /orgs/{org}/inventory/export.csv":    identity.PermOrgRead,
+	"GET /orgs/{org}/inventory/export.xlsx":   identity.PermOrgRead,
+	"GET /orgs/{org}/inventory/template.csv":  identity.PermOrgRead,
+	"GET /orgs/{org}/inventory/template.xlsx": identity.PermOrgRead,
+	"POST /api/v1/orgs/{org}/assets/import":   identity.PermOrgWrite,
+	"GET /api/v1/orgs/{org}/assets/export":    identity.PermOrgRead,
 }
 
 // endsSession marks routes that sign the caller out, which get a fresh

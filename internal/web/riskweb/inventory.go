@@ -220,6 +220,8 @@ type inventoryView struct {
 	Filter   assetFilterForm
 	// Filtered is set when the list is narrowed by a filter.
 	Filtered bool
+	// Imported is how many assets an import just added.
+	Imported int
 	Choices  assetChoices
 	Form     assetForm
 	Problems validate.Error
@@ -250,6 +252,9 @@ func (h *Handler) renderInventory(w http.ResponseWriter, r *http.Request, status
 		Page: web.Page{Title: "ePHI inventory", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "ePHI inventory"})},
 		Org:  a.Org, CanWrite: a.Allows(identity.PermOrgWrite), Filter: fq, Filtered: filter != store.AssetFilter{},
 		NextURL: web.NextPageURL(r, next), Form: form, Problems: problems,
+	}
+	if n, err := strconv.Atoi(r.URL.Query().Get("imported")); err == nil && n > 0 {
+		v.Imported = n
 	}
 	if v.Rows, err = h.assetRows(r, a.Org.Slug, list); err != nil {
 		return err

@@ -37,6 +37,8 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"risk_item":      &riskView{},
 		"risk_plan":      &planView{},
 		"risk_scale":     &scaleView{},
+		// import*.go
+		"inventory_import": &importView{},
 	})
 }
 

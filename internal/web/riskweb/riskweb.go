@@ -36,5 +36,6 @@ func (h *Handler) Templates() fs.FS { return web.TemplatesIn(templates) }
 func (h *Handler) Register(s *web.Server) {
 	h.s = s
 	h.registerInventory(s)
+	h.registerImport(s)
 	h.registerRegister(s)
 }

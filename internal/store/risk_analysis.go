@@ -362,12 +362,26 @@ func asSentence(s string) string {
 	return s
 }
 
-// AnalysisDue lists why a new risk analysis is due at now (risk.Due): the
+// AnalysisDue is why a new risk analysis is due and when the inventory and
+// the data-flow map are next to be reviewed.
+type AnalysisDue struct {
+	Triggers []risk.Trigger `json:"triggers"`
+	// InEffect is the analysis signed off last, nil when none was.
+	InEffect *AnalysisRecord `json:"in_effect,omitempty"`
+	// InventoryReview is when the asset reviewed longest ago is next due
+	// (a year after its review; an asset never reviewed is due now); zero
+	// with no assets. MapReview is a year after the map was last signed
+	// off with an analysis (now when it never was).
+	InventoryReview time.Time `json:"inventory_review,omitzero"`
+	MapReview       time.Time `json:"map_review"`
+}
+
+// AnalysisDue tells why a new risk analysis is due at now (risk.Due): the
 // analysis in effect, if any, against the organisation's whole inventory
 // as it stands. proposed is true under the proposed rule's profile, where
 // assets not reviewed for a year are named too.
-func (db *DB) AnalysisDue(ctx context.Context, orgID int64, now time.Time, proposed bool) ([]risk.Trigger, *AnalysisRecord, error) {
-	var last *AnalysisRecord
+func (db *DB) AnalysisDue(ctx context.Context, orgID int64, now time.Time, proposed bool) (AnalysisDue, error) {
+	var d AnalysisDue
 	var assets []risk.Asset
 	err := db.view(ctx, func(tx *Tx) error {
 		a, ok, err := tx.inEffect(ctx, orgID)
@@ -375,17 +389,32 @@ func (db *DB) AnalysisDue(ctx context.Context, orgID int64, now time.Time, propo
 			return err
 		}
 		if ok {
-			last = &a
+			d.InEffect = &a
 		}
 		assets, err = queryAll(ctx, tx, scanAsset, `SELECT `+assetColumns+` FROM assets WHERE org_id = ? ORDER BY name, id`, orgID)
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("risk analysis due: %w", err)
+		return AnalysisDue{}, fmt.Errorf("risk analysis due: %w", err)
 	}
 	var in *risk.Analysis
-	if last != nil {
-		in = &last.Analysis
+	d.MapReview = now
+	if d.InEffect != nil {
+		in = &d.InEffect.Analysis
+		d.MapReview = d.InEffect.FinalisedAt.AddDate(1, 0, 0)
 	}
-	return risk.Due(in, assets, now, proposed), last, nil
+	d.Triggers = risk.Due(in, assets, now, proposed)
+	for _, a := range assets {
+		if a.Lifecycle == risk.LifecycleRetired {
+			continue
+		}
+		next := now
+		if !a.Reviewed.IsZero() {
+			next = a.Reviewed.AddDate(1, 0, 0)
+		}
+		if d.InventoryReview.IsZero() || next.Before(d.InventoryReview) {
+			d.InventoryReview = next
+		}
+	}
+	return d, nil
 }

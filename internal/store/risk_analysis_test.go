@@ -108,17 +108,21 @@ func TestRiskAnalysisLifecycle(t *testing.T) {
 
 		// Nothing has changed since: only a year passing makes it due.
 		db.Now = realNow
-		due, inEffect, err := db.AnalysisDue(ctx, f.org.ID, time.Now(), false)
-		if err != nil || inEffect == nil || inEffect.ID != last.ID {
-			t.Fatalf("AnalysisDue = %v, %v, %v, want the signed-off one in effect", due, inEffect, err)
+		d, err := db.AnalysisDue(ctx, f.org.ID, time.Now(), false)
+		if err != nil || d.InEffect == nil || d.InEffect.ID != last.ID {
+			t.Fatalf("AnalysisDue = %+v, %v, want the signed-off one in effect", d, err)
 		}
-		if len(due) != 1 || due[0].Kind != "annual" {
-			t.Errorf("AnalysisDue = %+v, want only the year passed", due)
+		if len(d.Triggers) != 1 || d.Triggers[0].Kind != "annual" {
+			t.Errorf("AnalysisDue = %+v, want only the year passed", d.Triggers)
+		}
+		if want := d.InEffect.FinalisedAt.AddDate(1, 0, 0); !d.MapReview.Equal(want) || d.InventoryReview.IsZero() {
+			t.Errorf("reviews due: map %v (want %v), inventory %v", d.MapReview, want, d.InventoryReview)
 		}
 		if _, err := store.AddAssetForTest(ctx, db, f.org.ID, "New tablet"); err != nil {
 			t.Fatal(err)
 		}
-		due, _, _ = db.AnalysisDue(ctx, f.org.ID, time.Now(), false)
+		d, _ = db.AnalysisDue(ctx, f.org.ID, time.Now(), false)
+		due := d.Triggers
 		if len(due) != 2 || due[1].Kind != "new_system" || !strings.Contains(due[1].Reason, "New tablet") {
 			t.Errorf("AnalysisDue after a new asset = %+v, want the year and the new system", due)
 		}
@@ -159,18 +163,18 @@ func TestRiskAnalysisLifecycle(t *testing.T) {
 		}
 
 		// Drafts go at any time; the list pages newest first.
-		d, err := db.CreateAnalysis(ctx, actor, f.org.ID, risk.Analysis{Name: "Draft", Scope: "x"}, false)
+		draft, err := db.CreateAnalysis(ctx, actor, f.org.ID, risk.Analysis{Name: "Draft", Scope: "x"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		list, more, err := db.Analyses(ctx, f.org.ID, store.Page{Limit: 1})
-		if err != nil || len(list) != 1 || list[0].ID != d.ID || more == nil || list[0].Snapshot != nil {
+		if err != nil || len(list) != 1 || list[0].ID != draft.ID || more == nil || list[0].Snapshot != nil {
 			t.Fatalf("Analyses(limit 1) = %+v, %v, %v, want the draft and a next page", list, more, err)
 		}
 		if rest, more, err := db.Analyses(ctx, f.org.ID, store.Page{After: *more, Limit: 1}); err != nil || len(rest) != 1 || rest[0].ID != next.ID || more != nil {
 			t.Errorf("Analyses(page 2) = %+v, %v, %v, want the 2026 one and no more", rest, more, err)
 		}
-		if err := db.DeleteAnalysis(ctx, actor, f.org.ID, d.ID); err != nil {
+		if err := db.DeleteAnalysis(ctx, actor, f.org.ID, draft.ID); err != nil {
 			t.Errorf("DeleteAnalysis(draft) = %v", err)
 		}
 		logged := auditActions(t, db, f.org.ID)

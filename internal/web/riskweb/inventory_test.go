@@ -39,6 +39,8 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"risk_scale":     &scaleView{},
 		// import*.go
 		"inventory_import": &importView{},
+		// analysis*.go
+		"risk_analyses": &analysesView{}, "risk_analysis": &analysisView{}, "risk_analysis_compare": &compareView{},
 	})
 }
 

@@ -38,4 +38,5 @@ func (h *Handler) Register(s *web.Server) {
 	h.registerInventory(s)
 	h.registerImport(s)
 	h.registerRegister(s)
+	h.registerAnalyses(s)
 }

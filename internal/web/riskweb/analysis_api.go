@@ -147,7 +147,7 @@ func (h *Handler) readComparison(r *http.Request) (comparison, []store.AnalysisR
 		case errors.Is(err, store.ErrNotFound):
 			p.Add(field, "must be one of the organisation's risk analyses")
 		case err == nil && an.Status != risk.AnalysisFinal:
-			p.Add(field, fmt.Sprintf("is %q, a draft: only signed-off analyses can be compared", an.Name))
+			p.Add(field, fmt.Sprintf("is “%s”, a draft: only signed-off analyses can be compared", an.Name))
 		case err == nil:
 			return &an
 		}

@@ -91,6 +91,16 @@ var actionLabels = map[string]string{
 	"risk.flow.update":          "Data flow changed",
 	"risk.threat.create":        "Own threat added",
 	"risk.vulnerability.create": "Own vulnerability added",
+	"risk.scale.create":         "Rating scale added",
+	"risk.scale.set":            "Rating scale changed",
+	"risk.risk.create":          "Risk added to the register",
+	"risk.risk.update":          "Risk changed",
+	"risk.risk.rerate":          "Risks re-rated on a new scale",
+	"risk.task.create":          "Plan task added",
+	"risk.task.update":          "Plan task changed",
+	"risk.analysis.create":      "Risk analysis started",
+	"risk.analysis.finalise":    "Risk analysis signed off",
+	"risk.analysis.delete":      "Risk analysis deleted",
 }
 
 // actionLabel is action as a person reads it, "" where it has no label

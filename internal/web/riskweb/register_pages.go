@@ -35,7 +35,7 @@ type riskRow struct {
 // heatTable is a heat map's counts as an accessible table: likelihood
 // rows from the highest, impact columns from the lowest.
 type heatTable struct {
-	// SVG is the heat map drawn (DrawHeatMap); the table is its text form.
+	// SVG is the heat map drawn (web.DrawHeatMap); the table is its text form.
 	SVG    template.HTML
 	Title  string
 	Which  string
@@ -110,7 +110,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
 		}, t.Title)
 		v.Maps = append(v.Maps, t)

@@ -130,7 +130,7 @@ var riversideRisks = []demoRisk{
 		likelihoodWhy: "Billing companies are frequent targets; Harbor holds every patient's insurance details.",
 		impactWhy:     "Demographics and insurance of about 6,000 patients; Harbor notifies and pays under the BAA and the cyber policy.",
 		owner:         ownerMaria, status: risk.StatusTreated,
-		treatment:     risk.Treatment{Strategy: risk.StrategyTransfer, Party: "Harbor Medical Billing (BAA) and the practice's cyber insurance with Beacon Mutual"}},
+		treatment: risk.Treatment{Strategy: risk.StrategyTransfer, Party: "Harbor Medical Billing (BAA) and the practice's cyber insurance with Beacon Mutual"}},
 	{title: "Power failure at Main Street takes the server closet down", assets: []string{"Main Street clinic", "Server closet", "Shared drive (file server)"}, threat: "power_failure", vuln: upsKey,
 		measures: []string{"164.308(a)(7)(ii)(C)"}, note: "Paper downtime forms; the EHR is reachable from Oak Avenue.",
 		inherent: rt(2, 2), current: rt(2, 2), target: rt(2, 1),

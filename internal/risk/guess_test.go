@@ -35,3 +35,12 @@ func TestKindFromName(t *testing.T) {
 		}
 	}
 }
+
+// A suggestion's reason reads as a sentence whatever the encryption state.
+func TestSuggestReasonUnknownEncryption(t *testing.T) {
+	flows := []Flow{{ID: 7, From: Endpoint{Party: "ECG machine"}, To: Endpoint{Party: "EHR"}, Channel: "lan", InTransit: EncryptionUnknown}}
+	got := Suggest(Library{}, nil, flows, nil, nil)
+	if len(got) != 1 || got[0].Reason != "ePHI goes by local network and is not known to be encrypted in transit." {
+		t.Errorf("Suggest(unknown encryption) = %+v", got)
+	}
+}

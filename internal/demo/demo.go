@@ -95,6 +95,9 @@ func Load(ctx context.Context, db *store.DB, hasher *identity.Hasher, keys *cryp
 	if err := loadInventory(ctx, db, ids["riverside"]); err != nil {
 		return nil, err
 	}
+	if err := loadRegister(ctx, db, ids["riverside"]); err != nil {
+		return nil, err
+	}
 	if err := loadAnalyses(ctx, db, ids["riverside"]); err != nil {
 		return nil, err
 	}

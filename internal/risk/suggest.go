@@ -54,7 +54,7 @@ func Suggest(lib Library, assets []Asset, flows []Flow, sheet *assess.Sheet, tak
 			t, _ := lib.Threat(threat)
 			add(Suggestion{Key: fmt.Sprintf("asset:%d:%s", a.ID, threat), Title: fmt.Sprintf("%s of %s", t.Title, a.Name),
 				AssetIDs: []int64{a.ID}, Threat: threat, Vulnerability: "no_encryption_at_rest",
-				Reason:  fmt.Sprintf("%s holds ePHI and is %s.", a.Name, strings.ToLower(a.AtRest.Label())),
+				Reason:  fmt.Sprintf("%s holds ePHI and is %s.", a.Name, exposure(a.AtRest)),
 				Entries: []string{"164.312(a)(2)(iv)", "164.310(d)(1)"}})
 		}
 	}
@@ -71,7 +71,7 @@ func Suggest(lib Library, assets []Asset, flows []Flow, sheet *assess.Sheet, tak
 		add(Suggestion{Key: fmt.Sprintf("flow:%d", f.ID),
 			Title:    fmt.Sprintf("Interception of ePHI sent from %s to %s", f.From.Name(names), f.To.Name(names)),
 			AssetIDs: ids, Threat: "interception", Vulnerability: "no_encryption_in_transit",
-			Reason:  fmt.Sprintf("ePHI goes by %s and is %s in transit.", strings.ToLower(f.Channel.Label()), strings.ToLower(f.InTransit.Label())),
+			Reason:  fmt.Sprintf("ePHI goes by %s and is %s in transit.", strings.ToLower(f.Channel.Label()), exposure(f.InTransit)),
 			Entries: []string{"164.312(e)(1)", "164.312(e)(2)(ii)"}})
 	}
 	if sheet == nil {
@@ -103,4 +103,13 @@ func Suggest(lib Library, assets []Asset, flows []Flow, sheet *assess.Sheet, tak
 		add(s)
 	}
 	return out
+}
+
+// exposure is an encryption state that leaves data readable, in words that
+// follow "is" ("not known to be encrypted").
+func exposure(e Encryption) string {
+	if e == EncryptionUnknown {
+		return "not known to be encrypted"
+	}
+	return strings.ToLower(e.Label())
 }

@@ -141,6 +141,7 @@ var routePermissions = map[string]identity.Permission{
 
 	"GET /orgs/{org}/profile":                                       identity.PermOrgRead,
 	"POST /orgs/{org}/profile":                                      identity.PermOrgWrite,
+	"POST /orgs/{org}/profile/systems":                              identity.PermOrgWrite,
 	"GET /orgs/{org}/assessments":                                   identity.PermOrgRead,
 	"POST /orgs/{org}/assessments":                                  identity.PermOrgWrite,
 	"GET /orgs/{org}/assessments/compare":                           identity.PermOrgRead,

@@ -52,6 +52,7 @@ func (h *Handler) Register(s *web.Server) {
 	const page = "/orgs/{org}"
 	s.Route("GET "+page+"/profile", read, h.profilePage)
 	s.Route("POST "+page+"/profile", write, h.profileSubmit)
+	s.Route("POST "+page+"/profile/systems", write, h.profileSystemsSubmit)
 	s.Route("GET "+page+"/assessments", read, h.assessmentsPage)
 	s.Route("POST "+page+"/assessments", write, h.assessmentCreate)
 	s.Route("GET "+page+"/assessments/compare", read, h.comparePage)

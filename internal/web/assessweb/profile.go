@@ -7,6 +7,7 @@ import (
 
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/validate"
 	"github.com/safeguard-health/safeguard/internal/web"
@@ -33,7 +34,14 @@ type profileView struct {
 	Problems    validate.Error
 	Saved       bool
 	Triggers    []assess.Trigger
+	// Missing are the systems listed that the ePHI inventory does not
+	// hold yet, with the kind each would be added as.
+	Missing []missingSystem
+	// Added counts the systems just added to the inventory.
+	Added int
 }
+
+type missingSystem struct{ Name, Kind string }
 
 type kindOption struct {
 	Value, Label string
@@ -47,6 +55,9 @@ func (h *Handler) profilePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := &profileView{P: p, Saved: r.URL.Query().Get("saved") == "1", Locations: strings.Join(p.Locations, "\n"), Systems: strings.Join(p.Systems, "\n")}
+	if n, err := strconv.Atoi(r.URL.Query().Get("added")); err == nil && n > 0 {
+		v.Added = n
+	}
 	v.Official.From = dateValue(h.s.DB().Now())
 	return h.renderProfile(w, r, http.StatusOK, v)
 }
@@ -79,7 +90,26 @@ func (h *Handler) renderProfile(w http.ResponseWriter, r *http.Request, status i
 	if v.Triggers, err = h.s.DB().Triggers(r.Context(), stored); err != nil {
 		return err
 	}
+	missing, err := h.s.DB().ProfileSystemsMissing(r.Context(), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	for _, name := range missing {
+		v.Missing = append(v.Missing, missingSystem{Name: name, Kind: risk.KindFromName(name).Label()})
+	}
 	h.s.Render(w, r, status, "assess_profile", v)
+	return nil
+}
+
+// profileSystemsSubmit adds the profile's systems that the inventory does
+// not hold yet to it, each of the kind its name suggests.
+func (h *Handler) profileSystemsSubmit(w http.ResponseWriter, r *http.Request) error {
+	o := web.OrgOf(r.Context())
+	added, err := h.s.DB().AddProfileSystems(r.Context(), h.s.Actor(r), o.Org.ID)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/orgs/"+o.Org.Slug+"/profile?added="+strconv.Itoa(len(added))+"#systems-inventory", http.StatusSeeOther)
 	return nil
 }
 

@@ -28,6 +28,8 @@ type dashboard struct {
 	// BlockedEntries and BlockedReviews count the entries and the category
 	// reviews that block sign-off, as the assessment's overview does.
 	BlockedEntries, BlockedReviews int
+	// Risks is the risk register's summary (dashboard_risk.go).
+	Risks *riskDashboard
 }
 
 // pastShown is how many assessments before the current one the start page
@@ -63,6 +65,9 @@ func (h *Handler) dashboard(r *http.Request, orgID int64) (*dashboard, error) {
 	}
 	now := h.s.DB().Now().UTC()
 	d := &dashboard{Slug: o.Org.Slug, Profile: p, Triggers: triggers, MorePast: more != nil}
+	if d.Risks, err = h.riskDashboard(r, orgID, o.Org.Slug); err != nil {
+		return nil, err
+	}
 	if cur, ok := p.Official(); ok {
 		d.Official = cur.Name
 	}

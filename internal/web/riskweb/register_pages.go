@@ -35,7 +35,7 @@ type riskRow struct {
 // heatTable is a heat map's counts as an accessible table: likelihood
 // rows from the highest, impact columns from the lowest.
 type heatTable struct {
-	// SVG is the heat map drawn (DrawHeatMap); the table is its text form.
+	// SVG is the heat map drawn (web.DrawHeatMap); the table is its text form.
 	SVG    template.HTML
 	Title  string
 	Which  string
@@ -77,6 +77,9 @@ type registerView struct {
 	Filtered bool
 	NextURL  string
 	CanWrite bool
+	// Suggestions are the risks the inventory and assessment point to
+	// (suggest.go).
+	Suggestions suggestionList
 }
 
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
@@ -110,7 +113,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
 		}, t.Title)
 		v.Maps = append(v.Maps, t)
@@ -123,6 +126,9 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v.Plan, err = h.s.DB().PlanCounts(r.Context(), a.Org.ID, time.Now()); err != nil {
+		return err
+	}
+	if v.Suggestions, err = h.suggestionListOf(r, n, v.CanWrite); err != nil {
 		return err
 	}
 	v.filterOptions(n, f)
@@ -305,6 +311,9 @@ type riskView struct {
 	TaskOwner []regOption
 	History   []versionRow
 	Saved     bool
+	// Suggested is why the new risk was suggested (suggest.go), when it
+	// comes from a suggestion.
+	Suggested string
 }
 
 func (h *Handler) riskNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -313,6 +322,14 @@ func (h *Handler) riskNewPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rk := risk.Risk{ScaleID: n.scale.ID}
+	if key := r.URL.Query().Get("suggestion"); key != "" {
+		var s *risk.Suggestion
+		if rk, s, err = h.suggested(r, n, key); err != nil {
+			return err
+		} else if s == nil {
+			return &web.HTTPError{Code: http.StatusNotFound, Msg: "There is no such suggestion: it may already be in the register."}
+		}
+	}
 	if id := r.URL.Query().Get("asset"); id != "" {
 		if v, err := strconv.ParseInt(id, 10, 64); err == nil {
 			rk.AssetIDs = []int64{v}
@@ -437,6 +454,15 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		v.TaskOwner = append(v.TaskOwner, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == v.TaskForm.In.OwnerID})
 	}
 	v.Saved = r.URL.Query().Get("saved") != "" && status == http.StatusOK
+	if v.New && rk.Suggestion != "" {
+		_, s, err := h.suggested(r, n, rk.Suggestion)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			v.Suggested = s.Reason
+		}
+	}
 	h.s.Render(w, r, status, "risk_item", v)
 	return nil
 }
@@ -485,7 +511,7 @@ func (h *Handler) riskCreateSubmit(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	in, p := readRiskForm(r, risk.Risk{ScaleID: n.scale.ID})
+	in, p := readRiskForm(r, risk.Risk{ScaleID: n.scale.ID, Suggestion: r.PostFormValue("suggestion")})
 	saved, err := h.saveFormRisk(r, n, in, p, nil)
 	var problems validate.Error
 	if errors.As(err, &problems) {

@@ -1,4 +1,4 @@
-package riskweb
+package web
 
 import (
 	"encoding/xml"

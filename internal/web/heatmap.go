@@ -1,4 +1,4 @@
-package riskweb
+package web
 
 import (
 	"fmt"
@@ -11,7 +11,8 @@ import (
 	"github.com/safeguard-health/safeguard/internal/risk"
 )
 
-// The heat map: the organisation's likelihood × impact matrix drawn as SVG,
+// The heat map (moved here from riskweb so that the organisation dashboard
+// draws it too): the organisation's likelihood × impact matrix drawn as SVG,
 // each cell in its level's colour with the number of risks rated there, and
 // a link to the register filtered by the cell. It is a pure function of the
 // scale and the counts (which the store aggregates in SQL), so a page, the

@@ -1,0 +1,90 @@
+package orgweb
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/web"
+)
+
+// The risk part of the organisation's start page: its highest risks, the
+// current heat map, and what the plan has overdue or expiring — all counted
+// in SQL (store.TopRisks, HeatMap, PlanCounts), with links to the register
+// and the plan.
+
+// topRisksShown is how many of the highest risks the start page names.
+const topRisksShown = 5
+
+type riskDashboard struct {
+	// Total counts the risks that are not closed.
+	Total int
+	Top   []topRisk
+	// HeatMap is the current heat map, each cell linked to its risks.
+	HeatMap     template.HTML
+	Plan        store.PlanCounts
+	RegisterURL string
+	PlanURL     string
+}
+
+type topRisk struct {
+	Title, URL string
+	Level      string
+	Colour     string
+	Assets     string
+}
+
+func (h *Handler) riskDashboard(r *http.Request, orgID int64, slug string) (*riskDashboard, error) {
+	ctx := r.Context()
+	db := h.s.DB()
+	base := "/orgs/" + slug + "/risks"
+	d := &riskDashboard{RegisterURL: base, PlanURL: "/orgs/" + slug + "/plan"}
+	hm, err := db.HeatMap(ctx, orgID, "current")
+	if err != nil {
+		return nil, err
+	}
+	d.Total = hm.Total + hm.OtherScales
+	d.HeatMap = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		return fmt.Sprintf("%s?which=current&likelihood=%d&impact=%d#list-h", base, l, i)
+	}, "Current risk (with the measures in place)")
+	if d.Plan, err = db.PlanCounts(ctx, orgID, db.Now()); err != nil {
+		return nil, err
+	}
+	top, err := db.TopRisks(ctx, orgID, topRisksShown)
+	if err != nil {
+		return nil, err
+	}
+	scales, err := db.Scales(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, rk := range top {
+		ids = append(ids, rk.AssetIDs...)
+	}
+	names, err := db.AssetNames(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, rk := range top {
+		t := topRisk{Title: rk.Title, URL: fmt.Sprintf("%s/%d", base, rk.ID), Level: "Not rated", Colour: "#9e9e9e"}
+		sc := hm.Scale
+		for _, s := range scales {
+			if s.ID == rk.ScaleID {
+				sc = s
+			}
+		}
+		if lv, ok := sc.Level(rk.Current); ok {
+			t.Level, t.Colour = sc.Levels[lv].Label, sc.Levels[lv].Colour
+		}
+		for i, id := range rk.AssetIDs {
+			if i > 0 {
+				t.Assets += ", "
+			}
+			t.Assets += names[id]
+		}
+		d.Top = append(d.Top, t)
+	}
+	return d, nil
+}

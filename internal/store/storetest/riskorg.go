@@ -57,7 +57,7 @@ func RiskOrg(ctx context.Context, db *store.DB, actor store.Actor, orgID int64, 
 		}
 		a := risk.Asset{Name: fmt.Sprintf("%s %05d", kind.Label(), i), Kind: kind, OwnerID: owner(i),
 			Use: risk.Use{Creates: i%2 == 0, Maintains: i%3 == 0, Transmits: i%5 == 0}, Records: (i % 7) * 100,
-			AtRest: []risk.Encryption{risk.EncryptionYes, risk.EncryptionNo, risk.EncryptionPartial, risk.EncryptionUnknown}[i%4],
+			AtRest:  []risk.Encryption{risk.EncryptionYes, risk.EncryptionNo, risk.EncryptionPartial, risk.EncryptionUnknown}[i%4],
 			Hosting: []risk.Hosting{risk.HostingOnSite, risk.HostingCloud, risk.HostingBusinessAssociate}[i%3]}
 		if a.Hosting == risk.HostingBusinessAssociate {
 			a.Vendor = fmt.Sprintf("Vendor %02d", i%40)

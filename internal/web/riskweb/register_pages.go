@@ -313,11 +313,11 @@ type riskView struct {
 	// ManyAssets is set when the inventory is too large to list: the form
 	// shows the risk's assets and takes more by number.
 	ManyAssets bool
-	Threats  []regOption
-	Vulns    []regOption
-	Measures []checkOption
-	Owners   []regOption
-	Statuses []regOption
+	Threats    []regOption
+	Vulns      []regOption
+	Measures   []checkOption
+	Owners     []regOption
+	Statuses   []regOption
 	// Strategies and Approvers for the treatment.
 	Strategies []regOption
 	Approvers  []regOption

@@ -516,7 +516,6 @@ var pages = []page{
 		}
 		return fmt.Sprintf("/orgs/%s/risks/%d", v.org, v.risk)
 	}},
-	{"new risk page", func(v vars) string { return "/orgs/" + v.org + "/risks/new" }},
 	{"plan page", func(v vars) string { return "/orgs/" + v.org + "/plan" }},
 	{"tasks API", func(v vars) string { return "/api/v1/orgs/" + v.org + "/tasks" }},
 	{"my tasks page", func(v vars) string { return "/tasks" }},

@@ -747,7 +747,9 @@ func (db *DB) Flows(ctx context.Context, orgID int64, f FlowFilter, p Page) ([]r
 	query := `SELECT ` + flowColumns + ` FROM flows WHERE org_id = ?`
 	args := []any{orgID}
 	if f.AssetID != 0 {
-		query += ` AND (from_asset_id = ? OR to_asset_id = ?)`
+		// Two lookups, one on each end's index: an OR of the two columns
+		// makes the planners read the organisation's flows in ID order.
+		query += ` AND id IN (SELECT id FROM flows WHERE from_asset_id = ? UNION ALL SELECT id FROM flows WHERE to_asset_id = ?)`
 		args = append(args, f.AssetID, f.AssetID)
 	}
 	if f.Channel != "" {

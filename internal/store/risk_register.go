@@ -716,13 +716,20 @@ type Choice struct {
 // register's forms and filters and to show names instead of IDs: its assets
 // (by name) and the threats and vulnerabilities it added (keys "org:<id>").
 type RiskChoices struct {
+	// Assets are the first ChoiceAssets assets by name; MoreAssets is set
+	// when the inventory has more, and a form asks for them otherwise.
 	Assets          []Choice
+	MoreAssets      bool
 	Threats         []Choice
 	Vulnerabilities []Choice
 }
 
-// RiskChoices reads the organisation's assets, own threats and own
-// vulnerabilities as choices.
+// ChoiceAssets bounds the assets RiskChoices lists: a larger inventory is
+// not offered as one list.
+const ChoiceAssets = 200
+
+// RiskChoices reads the organisation's assets (up to ChoiceAssets), own
+// threats and own vulnerabilities as choices.
 func (db *DB) RiskChoices(ctx context.Context, orgID int64) (RiskChoices, error) {
 	var c RiskChoices
 	scan := func(prefix string) func(scanner) (Choice, error) {
@@ -737,8 +744,11 @@ func (db *DB) RiskChoices(ctx context.Context, orgID int64) (RiskChoices, error)
 	}
 	err := db.view(ctx, func(tx *Tx) error {
 		var err error
-		if c.Assets, err = queryAll(ctx, tx, scan(""), `SELECT id, name FROM assets WHERE org_id = ? ORDER BY name, id`, orgID); err != nil {
+		if c.Assets, err = queryAll(ctx, tx, scan(""), `SELECT id, name FROM assets WHERE org_id = ? ORDER BY name, id LIMIT ?`, orgID, ChoiceAssets+1); err != nil {
 			return err
+		}
+		if len(c.Assets) > ChoiceAssets {
+			c.Assets, c.MoreAssets = c.Assets[:ChoiceAssets], true
 		}
 		if c.Threats, err = queryAll(ctx, tx, scan("org:"), `SELECT id, title FROM risk_threats WHERE org_id = ? ORDER BY title, id`, orgID); err != nil {
 			return err

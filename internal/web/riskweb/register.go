@@ -1,7 +1,9 @@
 package riskweb
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -104,6 +106,8 @@ func regInt(p validate.Error, field, v string) int64 {
 // instead of keys and IDs: the scales, the threat library and the
 // organisation's own threats, its assets and its members.
 type regNames struct {
+	ctx     context.Context
+	db      *store.DB
 	org     identity.Org
 	scale   risk.Scale
 	scales  map[int64]risk.Scale
@@ -118,7 +122,7 @@ type regNames struct {
 func (h *Handler) regNames(r *http.Request) (*regNames, error) {
 	ctx := r.Context()
 	a := web.OrgOf(ctx)
-	n := &regNames{org: a.Org, scales: map[int64]risk.Scale{}, assets: map[int64]string{}, people: map[int64]string{}}
+	n := &regNames{ctx: ctx, db: h.s.DB(), org: a.Org, scales: map[int64]risk.Scale{}, assets: map[int64]string{}, people: map[int64]string{}}
 	var err error
 	if n.scale, err = h.s.DB().OrgScale(ctx, a.Org.ID); err != nil {
 		return nil, err
@@ -197,7 +201,32 @@ func (n *regNames) vulnerability(key string) string {
 	return key
 }
 
+// loadAssets reads the names of the assets among ids not yet known (the
+// choices list at most store.ChoiceAssets), in one query.
+func (n *regNames) loadAssets(ids []int64) error {
+	var missing []int64
+	for _, id := range ids {
+		if _, ok := n.assets[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	names, err := n.db.AssetNames(n.ctx, n.org.ID, missing)
+	if err != nil {
+		return err
+	}
+	maps.Copy(n.assets, names)
+	return nil
+}
+
+// assetNames are the names of assets ids, read if not yet known (a page
+// listing many risks calls loadAssets first, for one query).
 func (n *regNames) assetNames(ids []int64) []string {
+	// Should reading fail, the names show as numbers, as an asset deleted
+	// since does; the lists call loadAssets first and report it.
+	_ = n.loadAssets(ids)
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if name, ok := n.assets[id]; ok {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
@@ -80,6 +81,19 @@ type registerView struct {
 	// Suggestions are the risks the inventory and assessment point to
 	// (suggest.go).
 	Suggestions suggestionList
+	// ManyAssets is set when the inventory is too large to offer every
+	// asset in the filter: it offers the one filtered by, reached from the
+	// asset's page.
+	ManyAssets bool
+}
+
+// riskAssetIDs are the assets the risks concern.
+func riskAssetIDs(rs []risk.Risk) []int64 {
+	var out []int64
+	for _, r := range rs {
+		out = append(out, r.AssetIDs...)
+	}
+	return out
 }
 
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
@@ -98,6 +112,9 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	rs, next, err := h.s.DB().Risks(r.Context(), a.Org.ID, f, pg)
 	if err != nil {
+		return err
+	}
+	if err := n.loadAssets(riskAssetIDs(rs)); err != nil {
 		return err
 	}
 	v := &registerView{Page: web.Page{Title: "Risk register", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Risk register"})},
@@ -195,8 +212,15 @@ func (v *registerView) filterOptions(n *regNames, f store.RiskFilter) {
 		v.Levels = append(v.Levels, regOption{Value: strconv.Itoa(i + 1), Label: n.scale.Levels[i].Label, Selected: f.Level == i+1})
 	}
 	v.Assets = any("Any asset", f.AssetID == 0)
-	for _, c := range n.choices.Assets {
-		v.Assets = append(v.Assets, regOption{Value: itoa(c.ID), Label: c.Label, Selected: c.ID == f.AssetID})
+	v.ManyAssets = n.choices.MoreAssets
+	if v.ManyAssets {
+		if f.AssetID != 0 {
+			v.Assets = append(v.Assets, regOption{Value: itoa(f.AssetID), Label: n.assetNames([]int64{f.AssetID})[0], Selected: true})
+		}
+	} else {
+		for _, c := range n.choices.Assets {
+			v.Assets = append(v.Assets, regOption{Value: itoa(c.ID), Label: c.Label, Selected: c.ID == f.AssetID})
+		}
 	}
 	v.Threats = any("Any threat", f.Threat == "")
 	for _, t := range n.lib.Threats {
@@ -292,11 +316,14 @@ type riskView struct {
 	Ratings  []ratingField
 	Current  levelLabel
 	Assets   []checkOption
-	Threats  []regOption
-	Vulns    []regOption
-	Measures []checkOption
-	Owners   []regOption
-	Statuses []regOption
+	// ManyAssets is set when the inventory is too large to list: the form
+	// shows the risk's assets and takes more by number.
+	ManyAssets bool
+	Threats    []regOption
+	Vulns      []regOption
+	Measures   []checkOption
+	Owners     []regOption
+	Statuses   []regOption
 	// Strategies and Approvers for the treatment.
 	Strategies []regOption
 	Approvers  []regOption
@@ -384,8 +411,15 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		ratingFieldOf(sc, "current", "Current risk", "With the measures in place today.", rk.Current, false),
 		ratingFieldOf(sc, "target", "Target risk (optional)", "Where the treatment should bring it.", rk.Target, true),
 	}
-	for _, c := range n.choices.Assets {
-		v.Assets = append(v.Assets, checkOption{Value: itoa(c.ID), Label: c.Label, Checked: slices.Contains(rk.AssetIDs, c.ID)})
+	if v.ManyAssets = n.choices.MoreAssets; v.ManyAssets {
+		// Too many to list: the risk's own, ticked, and a field for more.
+		for i, name := range n.assetNames(rk.AssetIDs) {
+			v.Assets = append(v.Assets, checkOption{Value: itoa(rk.AssetIDs[i]), Label: name, Checked: true})
+		}
+	} else {
+		for _, c := range n.choices.Assets {
+			v.Assets = append(v.Assets, checkOption{Value: itoa(c.ID), Label: c.Label, Checked: slices.Contains(rk.AssetIDs, c.ID)})
+		}
 	}
 	v.Threats = []regOption{{Value: "", Label: "Choose a threat", Selected: rk.Threat == ""}}
 	for _, t := range n.lib.Threats {
@@ -487,6 +521,15 @@ func readRiskForm(r *http.Request, prev risk.Risk) (risk.Risk, validate.Error) {
 		if id := regInt(p, "asset_ids", v); id != 0 {
 			rk.AssetIDs = append(rk.AssetIDs, id)
 		}
+	}
+	// A large inventory's form takes more assets by number.
+	for _, v := range strings.FieldsFunc(f.Get("more_asset_ids"), func(c rune) bool { return c == ',' || c == ' ' || c == ';' }) {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			p.Add("asset_ids", fmt.Sprintf("%q is not an asset number: type the numbers of the assets, such as 12 40", v))
+			continue
+		}
+		rk.AssetIDs = append(rk.AssetIDs, id)
 	}
 	rk.Measures = f["measures"]
 	rating := func(name string) risk.Rating {

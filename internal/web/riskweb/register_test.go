@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 	"github.com/safeguard-health/safeguard/internal/web"
@@ -353,4 +354,43 @@ func TestRegisterPages(t *testing.T) {
 			t.Errorf("another organisation's risk page = %d, want 404", w.Code)
 		}
 	})
+}
+
+// TestRegisterLargeInventory: beyond store.ChoiceAssets assets, the risk
+// form and the register's filter do not list the inventory (which made the
+// pages read every asset), yet show the names of the risks' assets, and the
+// form takes more assets by number.
+func TestRegisterLargeInventory(t *testing.T) {
+	dsn := storetest.SQLiteURL(t)
+	f := newRegFixture(t, dsn)
+	var many []risk.Asset
+	for i := range store.ChoiceAssets + 50 {
+		many = append(many, risk.Asset{Name: fmt.Sprintf("Workstation %03d", i), Kind: "workstation"})
+	}
+	saved, err := f.db.CreateAssets(context.Background(), store.Actor{Name: "test"}, f.org.ID, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := saved[len(saved)-1]
+	const page = "/orgs/riverside"
+	w := f.priya.Get(t, page+"/risks/new")
+	webtest.WantPage(t, w, 200, "Assets, by number", `name="more_asset_ids"`)
+	if strings.Contains(w.Body.String(), "Workstation 000") {
+		t.Error("the form of a large inventory lists its assets")
+	}
+	webtest.WantPage(t, f.priya.Get(t, fmt.Sprintf("%s/risks/new?asset=%d", page, last.ID)), 200, last.Name, `name="asset_ids" value="`+fmt.Sprint(last.ID)+`" checked`)
+	form := url.Values{"title": {"Workstations unpatched"}, "more_asset_ids": {fmt.Sprintf("%d, nope", f.laptop)}, "threat": {"ransomware"}, "vulnerability": {"unsupported_os"},
+		"inherent_likelihood": {"3"}, "inherent_impact": {"3"}, "current_likelihood": {"2"}, "current_impact": {"3"},
+		"likelihood_rationale": {"x"}, "impact_rationale": {"y"}}
+	webtest.WantPage(t, webtest.PostForm(t, f.priya, page+"/risks", form), 422, "&#34;nope&#34; is not an asset number")
+	form.Set("more_asset_ids", fmt.Sprintf("%d %d", f.laptop, last.ID))
+	if w := webtest.PostForm(t, f.priya, page+"/risks", form); w.Code != 303 {
+		t.Fatalf("POST risk = %d %s", w.Code, w.Body)
+	}
+	w = f.lena.Get(t, page+"/risks")
+	webtest.WantPage(t, w, 200, "Workstations unpatched", "Front desk laptop", last.Name, "the inventory is too large to list here")
+	if strings.Contains(w.Body.String(), "Workstation 000") {
+		t.Error("the register's filter lists a large inventory")
+	}
+	webtest.WantPage(t, f.lena.Get(t, fmt.Sprintf("%s/risks?asset=%d", page, last.ID)), 200, "Workstations unpatched", `<option value="`+fmt.Sprint(last.ID)+`" selected>`+last.Name)
 }

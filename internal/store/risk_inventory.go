@@ -511,6 +511,35 @@ func (db *DB) AssetNames(ctx context.Context, orgID int64, ids []int64) (map[int
 	return out, nil
 }
 
+// AssetsByID returns the organisation's assets among ids (at most
+// MaxPageLimit of them), in no particular order; another organisation's
+// IDs are left out.
+func (db *DB) AssetsByID(ctx context.Context, orgID int64, ids []int64) ([]risk.Asset, error) {
+	want := slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return id <= 0 })
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if len(want) > MaxPageLimit {
+		want = want[:MaxPageLimit]
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	args := []any{orgID}
+	for _, id := range want {
+		args = append(args, id)
+	}
+	var out []risk.Asset
+	err := db.view(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, scanAsset, `SELECT `+assetColumns+` FROM assets WHERE org_id = ? AND id IN (?`+strings.Repeat(", ?", len(want)-1)+`)`, args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("assets by id: %w", err)
+	}
+	return out, nil
+}
+
 // AssetHistory returns a page of the saved versions of an asset, newest
 // first, and the key of the next (older) page, or nil on the last.
 func (db *DB) AssetHistory(ctx context.Context, orgID, id int64, p Page) ([]AssetVersion, *Key, error) {

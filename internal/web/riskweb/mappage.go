@@ -3,6 +3,7 @@ package riskweb
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
@@ -58,19 +59,60 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Focus = id
 	}
-	assets, complete, err := h.mapAssets(r, a.Org.ID, store.AssetFilter{EPHIOnly: v.OnlyEPHI})
+	counts, err := h.s.DB().AssetCounts(r.Context(), a.Org.ID)
 	if err != nil {
 		return err
 	}
-	v.Assets, v.Count = assets, len(assets)
-	if !complete && v.Focus == 0 && !v.Exposure {
+	for _, n := range counts {
+		v.Count += n
+	}
+	var assets []risk.Asset
+	var flows []risk.Flow
+	switch {
+	case v.Focus != 0:
+		// One asset and its neighbours: its flows and the assets at their
+		// other ends (with the places they are in), read by index however
+		// large the inventory.
+		if assets, flows, err = h.neighbourhood(r, a.Org.ID, v.Focus); err != nil {
+			return err
+		}
+		if len(assets) == 0 {
+			v.Problem = "The asset to focus on is not an asset of this organisation."
+			v.Focus = 0
+		}
+	case v.Count > mapAssetLimit && !v.Exposure:
 		v.TooMany = true
+	default:
+		complete := false
+		f := store.AssetFilter{EPHIOnly: v.OnlyEPHI, Unencrypted: v.Exposure}
+		if assets, complete, err = h.mapAssets(r, a.Org.ID, f); err != nil {
+			return err
+		}
+		if !complete {
+			v.TooMany = true
+			break
+		}
+		if flows, err = h.mapFlows(r, a.Org.ID, store.FlowFilter{Unencrypted: v.Exposure}); err != nil {
+			return err
+		}
+		if v.Exposure {
+			// The ends of unencrypted flows are drawn even when the asset
+			// itself is encrypted.
+			if assets, err = h.withEnds(r, a.Org.ID, assets, flows); err != nil {
+				return err
+			}
+		}
+	}
+	if v.Count <= inlineMapLimit*4 {
+		// Offer every asset to focus on while the list stays short; a
+		// larger inventory focuses from an asset's own page.
+		if v.Assets, _, err = h.mapAssets(r, a.Org.ID, store.AssetFilter{}); err != nil {
+			return err
+		}
+	}
+	if v.TooMany {
 		h.s.Render(w, r, http.StatusOK, "risk_map", v)
 		return nil
-	}
-	flows, err := h.mapFlows(r, a.Org.ID)
-	if err != nil {
-		return err
 	}
 	m, err := DrawMap(assets, flows, MapOptions{Title: "Where " + a.Org.Name + "'s ePHI lives and moves", GroupBy: GroupBy(v.GroupBy),
 		OnlyEPHI: v.OnlyEPHI, OnlyExposed: v.Exposure, Focus: v.Focus})
@@ -84,6 +126,59 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// neighbourhood reads asset id, its flows, the assets at their other ends
+// and the places those are in.
+func (h *Handler) neighbourhood(r *http.Request, orgID, id int64) ([]risk.Asset, []risk.Flow, error) {
+	flows, err := h.mapFlows(r, orgID, store.FlowFilter{AssetID: id})
+	if err != nil {
+		return nil, nil, err
+	}
+	assets, err := h.withEnds(r, orgID, nil, append(flows, risk.Flow{From: risk.Endpoint{AssetID: id}}))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.ContainsFunc(assets, func(a risk.Asset) bool { return a.ID == id }) {
+		return nil, nil, nil
+	}
+	return assets, flows, nil
+}
+
+// withEnds adds to assets the assets at the ends of flows, and the places
+// they are in, that it lacks.
+func (h *Handler) withEnds(r *http.Request, orgID int64, assets []risk.Asset, flows []risk.Flow) ([]risk.Asset, error) {
+	have := map[int64]bool{}
+	for _, a := range assets {
+		have[a.ID] = true
+	}
+	var want []int64
+	for _, f := range flows {
+		for _, e := range []risk.Endpoint{f.From, f.To} {
+			if e.AssetID != 0 && !have[e.AssetID] {
+				want = append(want, e.AssetID)
+				have[e.AssetID] = true
+			}
+		}
+	}
+	for range 2 { // the ends, then the places they are in
+		if len(want) == 0 {
+			break
+		}
+		more, err := h.s.DB().AssetsByID(r.Context(), orgID, want)
+		if err != nil {
+			return nil, err
+		}
+		assets = append(assets, more...)
+		want = want[:0]
+		for _, a := range more {
+			if a.PlaceID != 0 && !have[a.PlaceID] {
+				want = append(want, a.PlaceID)
+				have[a.PlaceID] = true
+			}
+		}
+	}
+	return assets, nil
+}
+
 // inlineMap draws the inventory page's map when the inventory is small.
 func (h *Handler) inlineMap(r *http.Request, org identity.Org, total int) (template.HTML, error) {
 	if total == 0 || total > inlineMapLimit {
@@ -93,7 +188,7 @@ func (h *Handler) inlineMap(r *http.Request, org identity.Org, total int) (templ
 	if err != nil {
 		return "", err
 	}
-	flows, err := h.mapFlows(r, org.ID)
+	flows, err := h.mapFlows(r, org.ID, store.FlowFilter{})
 	if err != nil {
 		return "", err
 	}
@@ -125,13 +220,13 @@ func (h *Handler) mapAssets(r *http.Request, orgID int64, f store.AssetFilter) (
 	}
 }
 
-// mapFlows reads the organisation's flows, page by page, up to four per
-// asset drawn at most.
-func (h *Handler) mapFlows(r *http.Request, orgID int64) ([]risk.Flow, error) {
+// mapFlows reads the organisation's flows matching f, page by page, up
+// to four per asset drawn at most.
+func (h *Handler) mapFlows(r *http.Request, orgID int64, f store.FlowFilter) ([]risk.Flow, error) {
 	var out []risk.Flow
 	p := store.Page{Limit: store.MaxPageLimit}
 	for {
-		list, next, err := h.s.DB().Flows(r.Context(), orgID, store.FlowFilter{}, p)
+		list, next, err := h.s.DB().Flows(r.Context(), orgID, f, p)
 		if err != nil {
 			return nil, err
 		}

@@ -64,3 +64,38 @@ func TestMapPage(t *testing.T) {
 		}
 	})
 }
+
+// A large inventory: the unfiltered map is refused with a way forward,
+// without reading every asset; an asset's neighbourhood is drawn from its
+// flows however far down the inventory it sits.
+func TestMapPageLargeInventory(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := newInventoryFixture(t, db)
+	ctx := context.Background()
+	actor := store.Actor{Name: "test"}
+	many := make([]risk.Asset, mapAssetLimit+1)
+	for i := range many {
+		many[i] = risk.Asset{Name: fmt.Sprintf("Workstation %04d", i), Kind: "workstation", AtRest: risk.EncryptionYes}
+	}
+	saved, err := db.CreateAssets(ctx, actor, f.org.ID, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := saved[len(saved)-1] // last by name: beyond what an unfiltered read would reach
+	if _, err := db.CreateFlow(ctx, actor, f.org.ID, risk.Flow{From: risk.Endpoint{AssetID: last.ID}, To: risk.Endpoint{Party: "Valley Labs"}, Channel: "hl7", InTransit: risk.EncryptionNo}); err != nil {
+		t.Fatal(err)
+	}
+	w := f.lena.Get(t, "/orgs/riverside/map")
+	webtest.WantPage(t, w, http.StatusOK, `id="map-too-many"`, fmt.Sprintf("holds %d assets", len(many)))
+	if strings.Contains(w.Body.String(), "<svg") || strings.Contains(w.Body.String(), `id="m-focus"`) {
+		t.Error("the map of a large inventory is drawn, or offers every asset to focus on")
+	}
+	w = f.lena.Get(t, fmt.Sprintf("/orgs/riverside/map?focus=%d", last.ID))
+	webtest.WantPage(t, w, http.StatusOK, `class="risk-map"`, last.Name, "Valley Labs")
+	if strings.Contains(w.Body.String(), "Workstation 0000") {
+		t.Error("the focused map draws assets the focus does not exchange ePHI with")
+	}
+	w = f.lena.Get(t, "/orgs/riverside/map?exposed=1")
+	webtest.WantPage(t, w, http.StatusOK, `class="risk-map"`, last.Name, "Valley Labs")
+	webtest.WantPage(t, f.lena.Get(t, fmt.Sprintf("/orgs/riverside/inventory/%d", last.ID)), http.StatusOK, `id="show-on-map"`)
+}

@@ -37,8 +37,12 @@ type Suggestion struct {
 //     vulnerability of the library that name its entry where one does.
 func Suggest(lib Library, assets []Asset, flows []Flow, sheet *assess.Sheet, taken []string) []Suggestion {
 	out := []Suggestion{}
+	used := make(map[string]bool, len(taken))
+	for _, k := range taken {
+		used[k] = true
+	}
 	add := func(s Suggestion) {
-		if !slices.Contains(taken, s.Key) {
+		if !used[s.Key] {
 			out = append(out, s)
 		}
 	}

@@ -22,6 +22,9 @@ import (
 // folding the rest away.
 const suggestionsShown = 10
 
+// suggestionsListed bounds the suggestions one page renders.
+const suggestionsListed = 100
+
 // suggestPage bounds what is read for suggestions: one page of the assets
 // and one of the flows that are exposed.
 const suggestPage = store.MaxPageLimit
@@ -42,6 +45,10 @@ type suggestionRow struct {
 type suggestionList struct {
 	Shown []suggestionRow
 	More  []suggestionRow
+	// Unlisted counts the suggestions beyond suggestionsListed, which the
+	// page does not render: a hospital's inventory can point to thousands,
+	// and they come up as the ones listed are added.
+	Unlisted int
 	// Sheet names the assessment the gaps come from ("" for none).
 	Sheet string
 }
@@ -60,11 +67,16 @@ func (h *Handler) suggestions(ctx context.Context, orgID int64, lib risk.Library
 	}
 	// The flows' ends are named after their assets, which need not be
 	// among the exposed ones read above.
+	have := make(map[int64]bool, len(assets))
+	for _, a := range assets {
+		have[a.ID] = true
+	}
 	var ends []int64
 	for _, f := range flows {
 		for _, e := range []risk.Endpoint{f.From, f.To} {
-			if e.AssetID != 0 && !slices.ContainsFunc(assets, func(a risk.Asset) bool { return a.ID == e.AssetID }) {
+			if e.AssetID != 0 && !have[e.AssetID] {
 				ends = append(ends, e.AssetID)
+				have[e.AssetID] = true
 			}
 		}
 	}
@@ -117,6 +129,18 @@ func (h *Handler) suggestionListOf(r *http.Request, n *regNames, canWrite bool) 
 	var l suggestionList
 	if sheet != nil {
 		l.Sheet = sheet.Assessment.Name
+	}
+	if len(ss) > suggestionsListed {
+		l.Unlisted = len(ss) - suggestionsListed
+		ss = ss[:suggestionsListed]
+	}
+	// One read for the names of every listed suggestion's assets.
+	var ids []int64
+	for _, s := range ss {
+		ids = append(ids, s.AssetIDs...)
+	}
+	if err := n.loadAssets(ids); err != nil {
+		return suggestionList{}, err
 	}
 	for i, s := range ss {
 		row := suggestionRow{Title: s.Title, Reason: s.Reason, Assets: n.assetNames(s.AssetIDs)}

@@ -38,5 +38,6 @@ func (h *Handler) Register(s *web.Server) {
 	h.registerInventory(s)
 	h.registerImport(s)
 	h.registerRegister(s)
+	h.registerRerate(s)
 	h.registerAnalyses(s)
 }

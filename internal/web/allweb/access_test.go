@@ -170,6 +170,7 @@ var routePermissions = map[string]identity.Permission{
 	"POST /orgs/{org}/risk-scale":                                      identity.PermOrgSecurity,
 	"GET /orgs/{org}/risk-scale/rerate":                                identity.PermOrgRead,
 	"POST /orgs/{org}/risk-scale/rerate":                               identity.PermOrgSecurity,
+	"GET /orgs/{org}/tasks/{id}/done":                                  identity.PermOrgWrite,
 	"GET /tasks":                                                       identity.PermSignedIn,
 	"GET /api/v1/orgs/{org}/risks":                                     identity.PermOrgRead,
 	"POST /api/v1/orgs/{org}/risks":                                    identity.PermOrgWrite,

@@ -2,25 +2,13 @@ package riskweb
 
 import (
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
-	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/webtest"
 )
-
-func TestRerateTemplateZeroValues(t *testing.T) {
-	s := webtest.NewServer(t, storetest.SQLite(t), web.Config{Capabilities: []web.Capability{New()}})
-	b, err := fs.ReadFile(New().Templates(), "risk_rerate.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	webtest.RenderZeroValues(t, s, fstest.MapFS{"risk_rerate.html": &fstest.MapFile{Data: b}}, map[string]web.PageData{"risk_rerate": &rerateView{}})
-}
 
 // TestRerate re-rates risks after a change from 3 × 3 to 5 × 5: the API
 // suggests the nearest grades, the page shows them in words, a bad or

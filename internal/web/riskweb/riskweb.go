@@ -39,5 +39,6 @@ func (h *Handler) Register(s *web.Server) {
 	h.registerImport(s)
 	h.registerRegister(s)
 	h.registerRerate(s)
+	h.registerTaskEvidence(s)
 	h.registerAnalyses(s)
 }

@@ -23,18 +23,20 @@ import (
 // start of the risk analysis of §164.308(a)(1)(ii)(A).
 func (m *Main) runRisk(ctx context.Context, args []string) error {
 	const synopsis = "risk list|export|import --org SLUG [flags] [FILE]"
-	const desc = "List an organisation's ePHI inventory (its assets), export it as a spreadsheet,\n" +
+	const desc = "List an organisation's ePHI inventory (its assets, or its data flows, risks or\n" +
+		"the tasks of its risk management plan), export the assets as a spreadsheet,\n" +
 		"or import assets from one (CSV or XLSX, the template's columns or a mapping).\n" +
 		"An import checks every row first and adds every asset or none: each row it\n" +
 		"cannot import is printed with its column and why. Owners are given as the\n" +
 		"email address of a member of the organisation.\n\n" +
-		"  risk list   --org SLUG [--format table|json|csv]\n" +
+		"  risk list   --org SLUG [--what assets|flows|risks|tasks] [--format table|json|csv]\n" +
 		"  risk export --org SLUG --format csv|xlsx -o FILE\n" +
 		"  risk import --org SLUG FILE [--dry-run] [--map \"Header=field,...\"]"
 	sub, rest := subcommand(args)
 	fs := m.newFlagSet("risk "+sub, synopsis, desc)
 	f := addInstanceFlags(fs, defaultDataDir)
 	org := fs.String("org", "", "the organisation's slug")
+	what := fs.String("what", "assets", "list: assets, flows, risks or tasks")
 	format := fs.String("format", "", "list: table, json or csv (default table); export: csv or xlsx (default: from the file's name)")
 	out := fs.String("o", "", "export: the file to write (- for standard output)")
 	dry := fs.Bool("dry-run", false, "import: check the file and say what would be added, saving nothing")
@@ -48,6 +50,11 @@ func (m *Main) runRisk(ctx context.Context, args []string) error {
 		*format = cmpOr(*format, "table")
 		if err := checkFormat(*format, "table", "json", "csv"); err != nil {
 			return err
+		}
+		switch *what {
+		case "assets", "flows", "risks", "tasks":
+		default:
+			return usagef("risk list: --what must be assets, flows, risks or tasks")
 		}
 		if err := noArgs(fs); err != nil {
 			return err
@@ -94,6 +101,14 @@ func (m *Main) runRisk(ctx context.Context, args []string) error {
 		}
 		switch sub {
 		case "list":
+			switch *what {
+			case "flows":
+				return m.flowList(ctx, in.db, o, *format)
+			case "risks":
+				return m.riskRegisterList(ctx, in.db, o, ms, *format)
+			case "tasks":
+				return m.taskList(ctx, in.db, o, ms, *format)
+			}
 			return m.riskList(ctx, in.db, o, ms, *format)
 		case "export":
 			return m.riskExport(ctx, in.db, o, ms, assetfile.Format(*format), *out)

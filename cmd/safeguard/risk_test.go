@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,9 +132,32 @@ func TestRiskCLI(t *testing.T) {
 		t.Error("no risk.asset.import entry by cli:tester in the audit log")
 	}
 
+	// The register, the plan and the flows: names, not IDs.
+	out, errOut, code = run(t, nil, "risk", "list", "--org", "riverside", "--data", dir, "--what", "risks")
+	for _, want := range []string{"LEVEL", "Theft of the unencrypted 2016 backup drive", "External backup drive (2016)", "Theft of a device", "sam.okafor@riverside.example", "treated"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("risk list --what risks = %d, want %q in %.600s %s", code, want, out, errOut)
+		}
+	}
+	var risks []riskLine
+	out, _, code = run(t, nil, "risk", "list", "--org", "riverside", "--data", dir, "--what", "risks", "--format", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &risks) != nil || len(risks) == 0 || risks[0].Level == "" || risks[0].Level == "not rated" || len(risks[0].Assets) == 0 {
+		t.Errorf("risk list --what risks json = %d %.300s", code, out)
+	}
+	out, _, code = run(t, nil, "risk", "list", "--org", "riverside", "--data", dir, "--what", "tasks", "--format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "id,task,risk,owner,due,status,overdue\n") ||
+		!regexp.MustCompile(`Keep a weekly copy off site[^\n]*,Ransomware locks[^\n]*,sam\.okafor@riverside\.example,\d{4}-\d\d-\d\d,todo,yes`).MatchString(out) {
+		t.Errorf("risk list --what tasks csv = %d %.800s", code, out)
+	}
+	out, _, code = run(t, nil, "risk", "list", "--org", "riverside", "--data", dir, "--what", "flows")
+	if code != 0 || !strings.Contains(out, "ENCRYPTED IN TRANSIT") || !strings.Contains(out, "Fax-to-email service") {
+		t.Errorf("risk list --what flows = %d %.600s", code, out)
+	}
+
 	// Usage mistakes.
 	for _, args := range [][]string{
 		{"risk", "list", "--data", dir},
+		{"risk", "list", "--org", "riverside", "--data", dir, "--what", "people"},
 		{"risk", "frobnicate", "--org", "riverside", "--data", dir},
 		{"risk", "export", "--org", "riverside", "--data", dir},
 		{"risk", "export", "--org", "riverside", "--data", dir, "--format", "pdf", "-o", "x.pdf"},

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/web"
 )
@@ -26,6 +27,64 @@ type riskDashboard struct {
 	Plan        store.PlanCounts
 	RegisterURL string
 	PlanURL     string
+	// Changes are the changes since the last signed-off analysis; nil
+	// when none was signed off.
+	Changes *riskChanges
+}
+
+// liveCompareLimit bounds the start page's comparison: an organisation with
+// more risks or assets than this (a hospital) gets a link to the analyses
+// page instead of a comparison read on every visit.
+const liveCompareLimit = 2000
+
+// riskChanges counts what changed since the last signed-off analysis
+// (risk.Compare of its snapshot and the live state).
+type riskChanges struct {
+	Analysis    string
+	AnalysisURL string
+	AnalysesURL string
+	Since       string
+	// TooLarge is set when the organisation is too large to compare here.
+	TooLarge                     bool
+	New, Closed, Raised, Lowered int
+	AssetsAdded, AssetsRemoved   int
+}
+
+// Any reports whether anything changed.
+func (c riskChanges) Any() bool {
+	return c.New+c.Closed+c.Raised+c.Lowered+c.AssetsAdded+c.AssetsRemoved > 0
+}
+
+// changesSinceLast compares the organisation's last signed-off analysis
+// with the live state; nil when none was signed off.
+func (h *Handler) changesSinceLast(r *http.Request, orgID int64, slug string) (*riskChanges, error) {
+	ctx := r.Context()
+	db := h.s.DB()
+	last, ok, err := db.LastAnalysis(ctx, orgID)
+	if err != nil || !ok || last.Status != risk.AnalysisFinal || last.Snapshot == nil {
+		return nil, err
+	}
+	c := &riskChanges{Analysis: last.Name, AnalysisURL: fmt.Sprintf("/orgs/%s/analyses/%d", slug, last.ID), AnalysesURL: "/orgs/" + slug + "/analyses",
+		Since: last.FinalisedAt.Format("2 January 2006")}
+	live, ok, err := db.LiveSnapshot(ctx, orgID, liveCompareLimit)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		c.TooLarge = true
+		return c, nil
+	}
+	cmp := risk.Compare(*last.Snapshot, live)
+	c.New, c.Closed, c.Raised, c.Lowered = cmp.New, cmp.Closed, cmp.Raised, cmp.Lowered
+	for _, a := range cmp.Assets {
+		switch a.Kind {
+		case "added":
+			c.AssetsAdded++
+		case "removed":
+			c.AssetsRemoved++
+		}
+	}
+	return c, nil
 }
 
 type topRisk struct {
@@ -40,6 +99,10 @@ func (h *Handler) riskDashboard(r *http.Request, orgID int64, slug string) (*ris
 	db := h.s.DB()
 	base := "/orgs/" + slug + "/risks"
 	d := &riskDashboard{RegisterURL: base, PlanURL: "/orgs/" + slug + "/plan"}
+	var err error
+	if d.Changes, err = h.changesSinceLast(r, orgID, slug); err != nil {
+		return nil, err
+	}
 	hm, err := db.HeatMap(ctx, orgID, "current")
 	if err != nil {
 		return nil, err

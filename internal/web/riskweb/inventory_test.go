@@ -41,6 +41,8 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"inventory_import": &importView{},
 		// analysis*.go
 		"risk_analyses": &analysesView{}, "risk_analysis": &analysisView{}, "risk_analysis_compare": &compareView{},
+		// rerate.go, task_evidence.go
+		"risk_rerate": &rerateView{}, "risk_task_done": &taskDoneView{},
 	})
 }
 

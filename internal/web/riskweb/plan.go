@@ -206,6 +206,10 @@ type taskRow struct {
 	RiskURL   string
 	UpdateURL string
 	CanWrite  bool
+	// Evidence is the evidence linked to the task; DoneURL the page that
+	// marks it done with evidence.
+	Evidence []taskEvidence
+	DoneURL  string
 }
 
 // taskStatusLabel is a task status for people.
@@ -269,15 +273,19 @@ type planView struct {
 	MyTasks  bool
 }
 
-func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int64) string, canWrite func(int64) bool, back string) []taskRow {
+func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int64) string, canWrite func(int64) bool, back string) ([]taskRow, error) {
 	now := time.Now()
 	out := make([]taskRow, len(ts))
 	for i, t := range ts {
+		base := "/orgs/" + t.OrgSlug + "/tasks/" + itoa(t.ID)
 		out[i] = taskRow{PlanTask: t, Owner: names(t.OwnerID), DueText: web.Day(t.Due), Overdue: t.Overdue(now), Status: taskStatusLabel(t.Status),
-			RiskURL: riskURL(t.OrgSlug, t.RiskID), UpdateURL: "/orgs/" + t.OrgSlug + "/tasks/" + itoa(t.ID) + "?return=" + url.QueryEscape(back),
-			CanWrite: canWrite(t.OrgID)}
+			RiskURL: riskURL(t.OrgSlug, t.RiskID), UpdateURL: base + "?return=" + url.QueryEscape(back),
+			DoneURL: base + "/done?return=" + url.QueryEscape(back), CanWrite: canWrite(t.OrgID)}
 	}
-	return out
+	if err := h.taskEvidence(r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (h *Handler) planPage(w http.ResponseWriter, r *http.Request) error {
@@ -304,8 +312,11 @@ func (h *Handler) planPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	write := a.Allows(identity.PermOrgWrite)
-	v.List = taskList{Tasks: h.taskRows(r, ts, n.person, func(int64) bool { return write }, r.URL.RequestURI()), ShowRisk: true,
-		Filtered: r.URL.RawQuery != "", CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
+	rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return write }, r.URL.RequestURI())
+	if err != nil {
+		return err
+	}
+	v.List = taskList{Tasks: rows, ShowRisk: true, Filtered: r.URL.RawQuery != "", CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
 	v.Owners = []regOption{{Value: "", Label: "Anyone"}}
 	for _, m := range n.members {
 		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == f.OwnerID})
@@ -339,8 +350,11 @@ func (h *Handler) myTasksPage(w http.ResponseWriter, r *http.Request) error {
 	me := memberName(p.User)
 	v := &planView{Page: web.Page{Title: "My tasks", Breadcrumbs: []web.Crumb{{Label: "Organisations", URL: "/"}, {Label: "My tasks"}}},
 		NextURL: web.NextPageURL(r, next), MyTasks: true}
-	v.List = taskList{Tasks: h.taskRows(r, ts, func(int64) string { return me }, func(org int64) bool { return writes[org] }, "/tasks"),
-		ShowRisk: true, ShowOrg: true, CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
+	rows, err := h.taskRows(r, ts, func(int64) string { return me }, func(org int64) bool { return writes[org] }, "/tasks")
+	if err != nil {
+		return err
+	}
+	v.List = taskList{Tasks: rows, ShowRisk: true, ShowOrg: true, CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
 	h.s.Render(w, r, http.StatusOK, "risk_plan", v)
 	return nil
 }
@@ -392,6 +406,15 @@ func (h *Handler) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) error
 	in := inputOf(old.Task)
 	in.Status = risk.TaskStatus(r.PostFormValue("status"))
 	p := validate.Error{}
+	if r.PostFormValue("evidence_offered") != "" {
+		// The done page's checkboxes: the evidence linked from now on.
+		in.EvidenceIDs = []int64{}
+		for _, v := range r.PostForm["evidence"] {
+			if id := regInt(p, "evidence_ids", v); id > 0 {
+				in.EvidenceIDs = append(in.EvidenceIDs, id)
+			}
+		}
+	}
 	if v := r.PostFormValue("version"); v != "" {
 		in.Version = int(regInt(p, "version", v))
 	}
@@ -399,6 +422,15 @@ func (h *Handler) taskUpdateSubmit(w http.ResponseWriter, r *http.Request) error
 		_, err = h.saveTask(r, n, id, in)
 	} else {
 		err = p
+	}
+	if err != nil && r.PostFormValue("evidence_offered") != "" {
+		var problems validate.Error
+		switch {
+		case errors.As(err, &problems):
+			return h.renderTaskDone(w, r, old, in.EvidenceIDs, http.StatusUnprocessableEntity, taskProblemWords(problems))
+		case errors.Is(err, store.ErrConflict):
+			return h.renderTaskDone(w, r, old, in.EvidenceIDs, http.StatusConflict, conflictMessage(err))
+		}
 	}
 	if err != nil {
 		return err

@@ -462,8 +462,11 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		if err != nil {
 			return err
 		}
-		v.Tasks = taskList{Tasks: h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, riskURL(n.org.Slug, rk.ID)+"#tasks"),
-			CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
+		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, riskURL(n.org.Slug, rk.ID)+"#tasks")
+		if err != nil {
+			return err
+		}
+		v.Tasks = taskList{Tasks: rows, CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
 		vs, _, err := h.s.DB().RiskHistory(r.Context(), n.org.ID, rk.ID, store.Page{Limit: 20})
 		if err != nil {
 			return err

@@ -38,5 +38,7 @@ func (h *Handler) Register(s *web.Server) {
 	h.registerInventory(s)
 	h.registerImport(s)
 	h.registerRegister(s)
+	h.registerRerate(s)
+	h.registerTaskEvidence(s)
 	h.registerAnalyses(s)
 }

@@ -23,11 +23,12 @@ import (
 const suggestionsShown = 10
 
 // suggestionsListed bounds the suggestions one page renders.
-const suggestionsListed = 100
+const suggestionsListed = 25
 
-// suggestPage bounds what is read for suggestions: one page of the assets
-// and one of the flows that are exposed.
-const suggestPage = store.MaxPageLimit
+// suggestPage bounds what is read for suggestions: the first hundred
+// exposed assets and flows (by name and by age). A hospital with more sees
+// the rest come up as these are added to the register.
+const suggestPage = 100
 
 // suggestionRow is one suggestion as the register shows it.
 type suggestionRow struct {

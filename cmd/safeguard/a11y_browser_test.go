@@ -99,7 +99,11 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	b.Do(chromedp.EmulateViewport(390, 844))
 	for _, path := range []string{"/orgs/riverside", "/orgs/riverside/members", "/orgs/riverside/audit", "/account", "/",
 		"/orgs/riverside/profile", "/orgs/riverside/assessments", "/orgs/riverside/assessments/2", "/orgs/riverside/assessments/2/table",
-		"/orgs/riverside/assessments/2/entries/164.312(a)(2)(iv)", "/orgs/riverside/assessments/compare", "/orgs/riverside/evidence"} {
+		"/orgs/riverside/assessments/2/entries/164.312(a)(2)(iv)", "/orgs/riverside/assessments/compare", "/orgs/riverside/evidence",
+		// The risk analysis.
+		"/orgs/riverside/inventory", "/orgs/riverside/inventory/5", "/orgs/riverside/flows", "/orgs/riverside/map", "/orgs/riverside/threats",
+		"/orgs/riverside/risks", "/orgs/riverside/risks/1", "/orgs/riverside/plan", "/tasks", "/orgs/riverside/risk-scale",
+		"/orgs/riverside/risk-scale/rerate", "/orgs/riverside/analyses", "/orgs/riverside/analyses/1", "/orgs/riverside/analyses/compare"} {
 		a := auditPage(t, b, s.URL, path)
 		if a.ScrollWidth > a.InnerWidth {
 			t.Errorf("%s at 390 px: scroll width %d > window width %d (the page scrolls sideways)", path, a.ScrollWidth, a.InnerWidth)
@@ -150,7 +154,9 @@ func TestBrowserLandmarksAndContrast(t *testing.T) {
 	)
 	pages := []string{"/", "/orgs/riverside", "/orgs/riverside/members", "/orgs/riverside/audit", "/orgs/riverside/emergency",
 		"/orgs/riverside/assessments", "/orgs/riverside/evidence", "/orgs/riverside/profile",
-		"/account", "/account/mfa", "/account/passkeys", "/catalog", "/notifications"}
+		"/account", "/account/mfa", "/account/passkeys", "/catalog", "/notifications",
+		"/orgs/riverside/inventory", "/orgs/riverside/map", "/orgs/riverside/risks", "/orgs/riverside/risks/1",
+		"/orgs/riverside/plan", "/tasks", "/orgs/riverside/analyses", "/orgs/riverside/analyses/1"}
 	for _, path := range pages {
 		a := auditPage(t, b, s.URL, path)
 		if len(a.Outside) > 0 {

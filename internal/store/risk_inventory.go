@@ -543,35 +543,17 @@ func (db *DB) AssetsByID(ctx context.Context, orgID int64, ids []int64) ([]risk.
 // AssetHistory returns a page of the saved versions of an asset, newest
 // first, and the key of the next (older) page, or nil on the last.
 func (db *DB) AssetHistory(ctx context.Context, orgID, id int64, p Page) ([]AssetVersion, *Key, error) {
-	size := p.size()
-	query := `SELECT data, saved_at, saved_by FROM asset_versions WHERE asset_id = ?`
-	args := []any{id}
-	if !p.After.IsZero() {
-		query += ` AND version < ?`
-		args = append(args, p.After.ID)
-	}
-	query += ` ORDER BY version DESC LIMIT ?`
-	args = append(args, size+1)
-	var out []AssetVersion
-	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.asset(ctx, orgID, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = queryAll(ctx, tx, func(s scanner) (AssetVersion, error) {
-			var v AssetVersion
-			var data string
-			if err := s.Scan(&data, timeValue{&v.SavedAt}, &v.SavedBy); err != nil {
-				return v, err
-			}
-			return v, json.Unmarshal([]byte(data), &v.Asset)
-		}, query, args...)
+	vs, next, err := savedVersions[risk.Asset](ctx, db, "asset_versions", "asset_id", id, p, func(tx *Tx) error {
+		_, err := tx.asset(ctx, orgID, id)
 		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("history of asset %d: %w", id, err)
 	}
-	out, next := cut(out, size, func(v AssetVersion) Key { return Key{ID: int64(v.Asset.Version)} })
+	out := make([]AssetVersion, len(vs))
+	for i, v := range vs {
+		out[i] = AssetVersion{Asset: v.Record, SavedAt: v.SavedAt, SavedBy: v.SavedBy}
+	}
 	return out, next, nil
 }
 
@@ -810,8 +792,37 @@ func (db *DB) Flows(ctx context.Context, orgID int64, f FlowFilter, p Page) ([]r
 // FlowHistory returns a page of the saved versions of a flow, newest
 // first, and the key of the next (older) page, or nil on the last.
 func (db *DB) FlowHistory(ctx context.Context, orgID, id int64, p Page) ([]FlowVersion, *Key, error) {
+	vs, next, err := savedVersions[risk.Flow](ctx, db, "flow_versions", "flow_id", id, p, func(tx *Tx) error {
+		_, err := tx.flow(ctx, orgID, id)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("history of flow %d: %w", id, err)
+	}
+	out := make([]FlowVersion, len(vs))
+	for i, v := range vs {
+		out[i] = FlowVersion{Flow: v.Record, SavedAt: v.SavedAt, SavedBy: v.SavedBy}
+	}
+	return out, next, nil
+}
+
+// savedVersion is one saved version of a record of the risk analysis, as
+// its version table keeps it: the record (stored as JSON), its number, when
+// and by whom.
+type savedVersion[T any] struct {
+	Record  T
+	Version int
+	SavedAt time.Time
+	SavedBy string
+}
+
+// savedVersions reads a page of the versions of record id from table
+// (columns version, data, saved_at, saved_by; keyCol names the record),
+// newest first, once owned has checked in the same read that the record
+// belongs to the organisation. The version number is the key of the page.
+func savedVersions[T any](ctx context.Context, db *DB, table, keyCol string, id int64, p Page, owned func(*Tx) error) ([]savedVersion[T], *Key, error) {
 	size := p.size()
-	query := `SELECT data, saved_at, saved_by FROM flow_versions WHERE flow_id = ?`
+	query := `SELECT version, data, saved_at, saved_by FROM ` + table + ` WHERE ` + keyCol + ` = ?`
 	args := []any{id}
 	if !p.After.IsZero() {
 		query += ` AND version < ?`
@@ -819,26 +830,26 @@ func (db *DB) FlowHistory(ctx context.Context, orgID, id int64, p Page) ([]FlowV
 	}
 	query += ` ORDER BY version DESC LIMIT ?`
 	args = append(args, size+1)
-	var out []FlowVersion
+	var out []savedVersion[T]
 	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.flow(ctx, orgID, id); err != nil {
+		if err := owned(tx); err != nil {
 			return err
 		}
 		var err error
-		out, err = queryAll(ctx, tx, func(s scanner) (FlowVersion, error) {
-			var v FlowVersion
+		out, err = queryAll(ctx, tx, func(s scanner) (savedVersion[T], error) {
+			var v savedVersion[T]
 			var data string
-			if err := s.Scan(&data, timeValue{&v.SavedAt}, &v.SavedBy); err != nil {
+			if err := s.Scan(&v.Version, &data, timeValue{&v.SavedAt}, &v.SavedBy); err != nil {
 				return v, err
 			}
-			return v, json.Unmarshal([]byte(data), &v.Flow)
+			return v, json.Unmarshal([]byte(data), &v.Record)
 		}, query, args...)
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("history of flow %d: %w", id, err)
+		return nil, nil, err
 	}
-	out, next := cut(out, size, func(v FlowVersion) Key { return Key{ID: int64(v.Flow.Version)} })
+	out, next := cut(out, size, func(v savedVersion[T]) Key { return Key{ID: int64(v.Version)} })
 	return out, next, nil
 }
 

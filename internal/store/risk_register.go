@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -579,40 +578,20 @@ type RiskVersion struct {
 // RiskHistory returns a page of the saved versions of a risk, newest first,
 // and the key of the next (older) page, or nil on the last.
 func (db *DB) RiskHistory(ctx context.Context, orgID, id int64, p Page) ([]RiskVersion, *Key, error) {
-	size := p.size()
-	query := `SELECT version, data, saved_at, saved_by FROM risk_versions WHERE risk_id = ?`
-	args := []any{id}
-	if !p.After.IsZero() {
-		query += ` AND version < ?`
-		args = append(args, p.After.ID)
-	}
-	query += ` ORDER BY version DESC LIMIT ?`
-	args = append(args, size+1)
-	var out []RiskVersion
-	err := db.view(ctx, func(tx *Tx) error {
-		if _, err := tx.risk(ctx, orgID, id); err != nil {
-			return err
-		}
-		var err error
-		out, err = queryAll(ctx, tx, func(s scanner) (RiskVersion, error) {
-			var v RiskVersion
-			var n int
-			var data string
-			if err := s.Scan(&n, &data, timeValue{&v.SavedAt}, &v.SavedBy); err != nil {
-				return v, err
-			}
-			if err := json.Unmarshal([]byte(data), &v.Risk); err != nil {
-				return v, err
-			}
-			v.Risk.Version = n
-			return v, nil
-		}, query, args...)
+	// The number is the version column's: a version's data is written
+	// before it carries its own number.
+	vs, next, err := savedVersions[risk.Risk](ctx, db, "risk_versions", "risk_id", id, p, func(tx *Tx) error {
+		_, err := tx.risk(ctx, orgID, id)
 		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("history of risk %d: %w", id, err)
 	}
-	out, next := cut(out, size, func(v RiskVersion) Key { return Key{ID: int64(v.Risk.Version)} })
+	out := make([]RiskVersion, len(vs))
+	for i, v := range vs {
+		out[i] = RiskVersion{Risk: v.Record, SavedAt: v.SavedAt, SavedBy: v.SavedBy}
+		out[i].Risk.Version = v.Version
+	}
 	return out, next, nil
 }
 

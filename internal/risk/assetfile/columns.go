@@ -1,6 +1,6 @@
 // Package assetfile reads and writes the ePHI inventory as a spreadsheet
 // (CSV or XLSX): the import with its column mapping and dry run, the export,
-// and the empty template whose columns follow the asset list of HHS's
+// and the empty template with columns modelled on the asset list of HHS's
 // Security Risk Assessment Tool (issue 13).
 //
 // Read never saves anything: it is the dry run. It returns every asset it

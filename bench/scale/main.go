@@ -392,7 +392,16 @@ func fillAudit(ctx context.Context, db *store.DB, riverside int64, orgs, entries
 	var clock atomic.Int64
 	step := end.Sub(begin) / time.Duration(max(1, missing/50))
 	from := end.Add(-time.Duration(max(1, missing/50)) * step)
-	db.Now = func() time.Time { return from.Add(time.Duration(clock.Add(1)) * step) }
+	// The clock moves one step per call of db.Now, which a write makes
+	// more than once: it stops at end, so that no entry is dated in the
+	// future (the entries past that point share end's time).
+	db.Now = func() time.Time {
+		t := from.Add(time.Duration(clock.Add(1)) * step)
+		if t.After(end) {
+			return end
+		}
+		return t
+	}
 	actions := []string{"assess.response", "assess.decision", "auth.login", "auth.logout", "auth.mfa.verify", "evidence.upload",
 		"evidence.download", "member.add", "org.update", "token.create", "assess.review", "audit.read"}
 	err = parallel(64, missing, func(i int) error {

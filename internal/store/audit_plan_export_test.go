@@ -53,7 +53,7 @@ func WalksDateRangeForTest(ctx context.Context, db *DB, f AuditFilter) (bool, er
 	var walk *dateWalk
 	err := db.view(ctx, func(tx *Tx) error {
 		var err error
-		walk, err = tx.walkDateRange(ctx, f)
+		walk, err = tx.walkDateRange(ctx, f, f.Limit)
 		return err
 	})
 	return walk != nil, err

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +53,7 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 				return err
 			}
 		}
-		walk, err := tx.walkDateRange(ctx, f)
+		walk, err := tx.walkDateRange(ctx, f, limit)
 		if err != nil {
 			return err
 		}
@@ -91,44 +90,42 @@ func (db *DB) AuditSearch(ctx context.Context, f AuditFilter) ([]audit.Entry, bo
 // on it is used.
 type dateWalk struct{ expr string }
 
-// walkProbe bounds the probes of walkDateRange.
-const walkProbe = 2000
-
 // walkDateRange decides how to read a date range filter (alone, or with
-// the organisation and the reads left out). The at index holds a range in
-// time order, but the page is newest by seq, and at (a transaction's start)
-// is not ordered with seq: a dense range is read whole from the index and
-// sorted (80,000 entries in the last hours take tens of milliseconds). When
-// fewer than walkProbe entries are newer than the range and the range holds
-// at least walkProbe entries, walking the log newest first by seq finds
-// the newest matches after at most about walkProbe others (on a later page,
-// from the cursor on). Both counts are index ranges cut at walkProbe rows.
-func (tx *Tx) walkDateRange(ctx context.Context, f AuditFilter) (*dateWalk, error) {
+// the organisation, the cursor and the reads left out). The at index holds
+// a range in time order, but a page is the newest by seq, and at (a
+// transaction's start, or a back-dated record's date) is not ordered with
+// seq: a dense range is read whole from the index and sorted (80,000
+// entries in the last day take tens of milliseconds). One probe reads the
+// newest entries by seq (before the cursor), at most four pages' worth
+// through the seq index: when a page's worth of them is in the range, a
+// walk newest first finds the page within those rows, and is chosen.
+func (tx *Tx) walkDateRange(ctx context.Context, f AuditFilter, limit int) (*dateWalk, error) {
 	if f.From.IsZero() || f.Actor != "" || f.ActorEmail != "" || f.Action != "" || f.Object != "" || f.ObjectEmail != "" {
 		return nil, nil
 	}
-	scope, args := "", []any{}
+	inner, args := "", []any{}
+	var where []string
 	if f.OrgID != 0 {
-		scope, args = "org_id = ? AND ", []any{f.OrgID}
+		where, args = append(where, "org_id = ?"), append(args, f.OrgID)
 	}
-	count := func(cond string, a ...any) (int, error) {
-		var n int
-		err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_log WHERE `+scope+cond+` LIMIT ?) AS p`,
-			append(append(slices.Clone(args), a...), walkProbe)...).Scan(&n)
-		return n, err
+	if f.Before > 0 {
+		where, args = append(where, "seq < ?"), append(args, f.Before)
 	}
-	if !f.To.IsZero() {
-		newer, err := count("at >= ?", f.To.UTC())
-		if err != nil || newer >= walkProbe {
-			return nil, err
-		}
+	if f.NoReads {
+		where, args = append(where, "action <> ?"), append(args, ReadAction)
 	}
+	if len(where) > 0 {
+		inner = " WHERE " + strings.Join(where, " AND ")
+	}
+	window := min(4*(limit+1), 2000)
 	to := f.To
 	if to.IsZero() {
 		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	in, err := count("at >= ? AND at < ?", f.From.UTC(), to.UTC())
-	if err != nil || in < walkProbe {
+	var in int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM (SELECT at FROM audit_log`+inner+` ORDER BY seq DESC LIMIT ?) AS p WHERE at >= ? AND at < ?`,
+		append(args, window, f.From.UTC(), to.UTC())...).Scan(&in)
+	if err != nil || in < limit+1 {
 		return nil, err
 	}
 	if tx.db.dialect == Postgres {

@@ -56,8 +56,11 @@ type assessmentView struct {
 }
 
 type blockerGroup struct {
-	Title string
-	Items []blockedItem
+	Category catalog.Category
+	Title    string
+	Items    []blockedItem
+	// Entries counts the items that are entries (not the review).
+	Entries int
 }
 
 // blockedItem is one entry, or one category's review, that blocks
@@ -123,14 +126,11 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 	v.Decisions = web.DecisionCounts(pos.Overall)
 	v.BlockerGroups, v.BlockedEntries, v.BlockedReviews = h.blockerGroups(sh, v.Base)
 	v.BlockedText = blockedText(v.BlockedEntries, v.BlockedReviews)
-	blockers := assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews)
 	for _, c := range a.Categories() {
 		it := reviewItem{Category: c, Title: h.s.CategoryTitle(c), Anchor: "review-" + string(c)}
-		seen := map[string]bool{}
-		for _, b := range assess.EntryBlockers(blockers, c) {
-			if !seen[b.Citation] {
-				seen[b.Citation] = true
-				it.Blocked++
+		for _, g := range v.BlockerGroups {
+			if g.Category == c {
+				it.Blocked = g.Entries
 			}
 		}
 		for _, rv := range sh.Reviews {
@@ -287,7 +287,7 @@ func (h *Handler) blockerGroups(sh assess.Sheet, base string) (groups []blockerG
 	a := sh.Assessment
 	blocked := assess.GroupBlockers(assess.Blockers(a, sh.Responses, sh.Decisions, sh.Reviews))
 	for _, c := range a.Categories() {
-		g := blockerGroup{Title: h.s.CategoryTitle(c)}
+		g := blockerGroup{Category: c, Title: h.s.CategoryTitle(c)}
 		for _, eb := range blocked {
 			if eb.Category != c {
 				continue
@@ -299,6 +299,7 @@ func (h *Handler) blockerGroups(sh assess.Sheet, base string) (groups []blockerG
 				continue
 			}
 			entries++
+			g.Entries++
 			e, _ := a.Entry(eb.Citation)
 			it := blockedItem{Citation: e.Citation, Title: e.Title, URL: base + "/entries/" + e.Citation}
 			for _, b := range eb.Blockers {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"hash/fnv"
 	"html/template"
 	"math"
 	"strconv"
@@ -51,12 +50,12 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 	width := gridX + ni*hmCellW + 8
 	legendRows := legendLayout(s.Levels, width-gridX)
 	height := hmTop + nl*hmCellH + hmBelow + len(legendRows)*hmLegendH + 8
-	id := "heatmap-" + shortHash(title+"\x00"+s.Name)
+	id := "heatmap-" + SVGID(title+"\x00"+s.Name)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="risk-heatmap" role="group" aria-labelledby="%s-title %s-desc" viewBox="0 0 %d %d" width="%d" height="%d" font-family="system-ui, sans-serif">`, id, id, width, height, width, height)
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, id, esc(title))
-	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, id, esc(heatDesc(s, counts)))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, id, SVGEscape(title))
+	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, id, SVGEscape(heatDesc(s, counts)))
 
 	// Likelihood runs up the left side, highest grade at the top.
 	axisY := hmTop + nl*hmCellH/2
@@ -65,7 +64,7 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 		y := hmTop + (nl-l)*hmCellH
 		label := s.Likelihood[l-1].Label
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" dominant-baseline="middle" font-size="12" fill="#222">%s</text>`,
-			gridX-8, y+hmCellH/2, esc(fit(label, hmLabelW-12)))
+			gridX-8, y+hmCellH/2, SVGEscape(fit(label, hmLabelW-12)))
 		for i := 1; i <= ni; i++ {
 			x := gridX + (i-1)*hmCellW
 			n := cellCount(counts, l, i)
@@ -79,13 +78,13 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 				href = link(l, i)
 			}
 			if href != "" {
-				fmt.Fprintf(&b, `<a href="%s" aria-label="%s">`, esc(href), esc(cellTitle))
+				fmt.Fprintf(&b, `<a href="%s" aria-label="%s">`, SVGEscape(href), SVGEscape(cellTitle))
 			} else {
-				fmt.Fprintf(&b, `<g role="img" aria-label="%s">`, esc(cellTitle))
+				fmt.Fprintf(&b, `<g role="img" aria-label="%s">`, SVGEscape(cellTitle))
 			}
-			fmt.Fprintf(&b, `<title>%s</title>`, esc(cellTitle))
+			fmt.Fprintf(&b, `<title>%s</title>`, SVGEscape(cellTitle))
 			fmt.Fprintf(&b, `<rect class="cell" x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff" stroke-width="2" data-likelihood="%d" data-impact="%d"/>`,
-				x, y, hmCellW, hmCellH, esc(colour), l, i)
+				x, y, hmCellW, hmCellH, SVGEscape(colour), l, i)
 			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" dominant-baseline="middle" font-size="20" font-weight="700" fill="%s">%d</text>`,
 				x+hmCellW/2, y+hmCellH/2, textOn(colour), n)
 			if href != "" {
@@ -101,7 +100,7 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 	for i := 1; i <= ni; i++ {
 		x := gridX + (i-1)*hmCellW + hmCellW/2
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="#222">%s</text>`,
-			x, baseY+16, esc(fit(s.Impact[i-1].Label, hmCellW-6)))
+			x, baseY+16, SVGEscape(fit(s.Impact[i-1].Label, hmCellW-6)))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" font-weight="600" fill="#222">Impact</text>`,
 		gridX+ni*hmCellW/2, baseY+36)
@@ -111,8 +110,8 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 	for r, row := range legendRows {
 		for _, it := range row {
 			y := ly + r*hmLegendH
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, esc(it.colour))
-			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#222">%s</text>`, gridX+it.x+20, y+12, esc(it.label))
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, SVGEscape(it.colour))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#222">%s</text>`, gridX+it.x+20, y+12, SVGEscape(it.label))
 		}
 	}
 	b.WriteString(`</svg>`)
@@ -222,24 +221,4 @@ func fit(s string, w int) string {
 		return s
 	}
 	return strings.TrimSpace(string(r[:max-1])) + "…"
-}
-
-// esc escapes s for SVG text and attributes, dropping the control
-// characters XML does not allow.
-func esc(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
-			return -1
-		}
-		return r
-	}, s)
-	return template.HTMLEscapeString(s) // strings.Map turned invalid UTF-8 into U+FFFD
-}
-
-// shortHash names an SVG's ids after its content, so that two drawings on
-// one page do not share ids and the same drawing keeps its ids.
-func shortHash(s string) string {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return strconv.FormatUint(uint64(h.Sum32()), 36)
 }

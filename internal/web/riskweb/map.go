@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/risk"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // The data-flow map: where ePHI lives and how it moves, drawn on the server
@@ -593,13 +594,13 @@ const (
 )
 
 func drawMapSVG(opt MapOptions, gs []*group, arrows []arrow, desc string) string {
-	id := "flowmap-" + shortHash(fmt.Sprintf("%s\x00%s\x00%d\x00%d", opt.Title, opt.GroupBy, len(gs), len(arrows)))
+	id := "flowmap-" + web.SVGID(fmt.Sprintf("%s\x00%s\x00%d\x00%d", opt.Title, opt.GroupBy, len(gs), len(arrows)))
 	h := mapHeight(gs)
 	var b strings.Builder
 	b.Grow(4096 + 700*len(arrows) + 600*len(gs))
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="risk-map" role="img" aria-labelledby="%s-title %s-desc" viewBox="0 0 %d %s" width="%d" height="%s" font-family="system-ui, sans-serif" font-size="12">`,
 		id, id, mapWidth, f1(h), mapWidth, f1(h))
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, esc(opt.Title), id, esc(desc))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, web.SVGEscape(opt.Title), id, web.SVGEscape(desc))
 	fmt.Fprintf(&b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker>`, id, colourLine)
 	fmt.Fprintf(&b, `<marker id="%s-arrow-warn" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker></defs>`, id, colourWarn)
 
@@ -624,7 +625,7 @@ func drawMapSVG(opt MapOptions, gs []*group, arrows []arrow, desc string) string
 		fmt.Fprintf(&b, `<g class="group"><rect x="%s" y="%s" width="%s" height="%s" rx="6" fill="%s" stroke="%s"%s/>`,
 			f1(g.x), f1(g.y), f1(g.w), f1(g.h), fill, stroke, dash)
 		fmt.Fprintf(&b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text></g>`,
-			f1(g.x+groupPad), f1(g.y+17), colourText, esc(fitW(label, g.w-2*groupPad)))
+			f1(g.x+groupPad), f1(g.y+17), colourText, web.SVGEscape(fitW(label, g.w-2*groupPad)))
 		for _, n := range g.nodes {
 			drawBox(&b, n)
 		}
@@ -649,9 +650,9 @@ func drawBox(b *strings.Builder, n *node) {
 	}
 	title := n.name + " — " + n.sub
 	fmt.Fprintf(b, `<g class="%s"><title>%s</title><rect class="asset-box" x="%s" y="%s" width="%s" height="%s" rx="%s" fill="%s" stroke="%s" stroke-width="%s"/>`,
-		class, esc(title), f1(n.x), f1(n.y), f1(n.w), f1(n.h), rx, fill, stroke, width)
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.x+8), f1(n.y+19), colourText, esc(fitW(n.name, n.w-16)))
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.x+8), f1(n.y+37), subFill, esc(fitW(n.sub, n.w-16)))
+		class, web.SVGEscape(title), f1(n.x), f1(n.y), f1(n.w), f1(n.h), rx, fill, stroke, width)
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.x+8), f1(n.y+19), colourText, web.SVGEscape(fitW(n.name, n.w-16)))
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.x+8), f1(n.y+37), subFill, web.SVGEscape(fitW(n.sub, n.w-16)))
 }
 
 func drawArrow(b, labels *strings.Builder, id string, a arrow) {
@@ -693,14 +694,14 @@ func drawArrow(b, labels *strings.Builder, id string, a arrow) {
 		fmt.Fprintf(b, `<g class="%s" data-count="%d">`, class, a.count)
 	}
 	fmt.Fprintf(b, `<title>%s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%s"%s marker-end="url(#%s)"/></g>`,
-		esc(a.title), f1(x1), f1(y1), f1(x2), f1(y2), stroke, width, dash, marker)
+		web.SVGEscape(a.title), f1(x1), f1(y1), f1(x2), f1(y2), stroke, width, dash, marker)
 	mx, my := (x1+x2)/2, (y1+y2)/2
 	fill := colourText
 	if a.exposed > 0 {
 		fill = colourWarn
 	}
 	fmt.Fprintf(labels, `<text class="flow-label" x="%s" y="%s" text-anchor="middle" font-size="11" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
-		f1(mx), f1(my-3), fill, esc(text))
+		f1(mx), f1(my-3), fill, web.SVGEscape(text))
 }
 
 func transitShort(e risk.Encryption) string {

@@ -160,19 +160,15 @@ func (ms cliMembers) emailOf(id int64) string { return ms.email[id] }
 
 // allAssets reads the whole inventory, a page at a time.
 func allAssets(ctx context.Context, db *store.DB, orgID int64) ([]risk.Asset, error) {
-	var out []risk.Asset
-	var after store.Key
-	for {
-		list, next, err := db.Assets(ctx, orgID, store.AssetFilter{}, store.Page{Limit: store.MaxPageLimit, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-		if next == nil {
-			return out, nil
-		}
-		after = *next
-	}
+	return collect(func(p store.Page) ([]risk.Asset, *store.Key, error) {
+		return db.Assets(ctx, orgID, store.AssetFilter{}, p)
+	})
+}
+
+// collect reads every page of a list (store.Collect, unbounded).
+func collect[T any](list func(store.Page) ([]T, *store.Key, error)) ([]T, error) {
+	rows, _, err := store.Collect(list, 0)
+	return rows, err
 }
 
 func (m *Main) riskList(ctx context.Context, db *store.DB, o identity.Org, ms cliMembers, format string) error {

@@ -18,23 +18,6 @@ import (
 // the register and the plan, with names instead of IDs (asset names, the
 // threat's title, owners' email addresses, levels in words).
 
-// allOf reads every page of a store list.
-func allOf[T any](list func(store.Page) ([]T, *store.Key, error)) ([]T, error) {
-	out := []T{}
-	var after store.Key
-	for {
-		items, next, err := list(store.Page{Limit: store.MaxPageLimit, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
-		if next == nil {
-			return out, nil
-		}
-		after = *next
-	}
-}
-
 // assetNamesOf are the names of the organisation's assets by ID.
 func assetNamesOf(ctx context.Context, db *store.DB, orgID int64) (map[int64]string, error) {
 	list, err := allAssets(ctx, db, orgID)
@@ -93,7 +76,7 @@ func (m *Main) flowList(ctx context.Context, db *store.DB, o identity.Org, forma
 	if err != nil {
 		return err
 	}
-	flows, err := allOf(func(p store.Page) ([]risk.Flow, *store.Key, error) { return db.Flows(ctx, o.ID, store.FlowFilter{}, p) })
+	flows, err := collect(func(p store.Page) ([]risk.Flow, *store.Key, error) { return db.Flows(ctx, o.ID, store.FlowFilter{}, p) })
 	if err != nil {
 		return err
 	}
@@ -149,7 +132,7 @@ func (m *Main) riskRegisterList(ctx context.Context, db *store.DB, o identity.Or
 	for _, t := range append(lib.Threats, own...) {
 		threats[t.Key] = t.Title
 	}
-	rs, err := allOf(func(p store.Page) ([]risk.Risk, *store.Key, error) { return db.Risks(ctx, o.ID, store.RiskFilter{}, p) })
+	rs, err := collect(func(p store.Page) ([]risk.Risk, *store.Key, error) { return db.Risks(ctx, o.ID, store.RiskFilter{}, p) })
 	if err != nil {
 		return err
 	}
@@ -184,7 +167,7 @@ type taskLine struct {
 }
 
 func (m *Main) taskList(ctx context.Context, db *store.DB, o identity.Org, ms cliMembers, format string) error {
-	ts, err := allOf(func(p store.Page) ([]store.PlanTask, *store.Key, error) {
+	ts, err := collect(func(p store.Page) ([]store.PlanTask, *store.Key, error) {
 		return db.Tasks(ctx, o.ID, store.TaskFilter{}, p)
 	})
 	if err != nil {

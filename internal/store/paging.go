@@ -93,3 +93,26 @@ func (tx *Tx) byIDs(ctx context.Context, query string, ids []int64, fn func(id i
 	}
 	return nil
 }
+
+// Collect reads every page of a list, up to max rows (0: no bound), with
+// the largest page the store serves; complete is false when rows were left
+// beyond max. It is for the few places that need a list whole: exports, the
+// CLI, a bounded drawing.
+func Collect[T any](list func(Page) ([]T, *Key, error), max int) (rows []T, complete bool, err error) {
+	rows = []T{}
+	p := Page{Limit: MaxPageLimit}
+	for {
+		items, next, err := list(p)
+		if err != nil {
+			return nil, false, err
+		}
+		rows = append(rows, items...)
+		if next == nil {
+			return rows, true, nil
+		}
+		if max > 0 && len(rows) >= max {
+			return rows, false, nil
+		}
+		p.After = *next
+	}
+}

@@ -71,3 +71,20 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		}
 	})
 }
+
+func TestCollect(t *testing.T) {
+	pages := [][]int{{1, 2}, {3, 4}, {5}}
+	list := func(p store.Page) ([]int, *store.Key, error) {
+		i := int(p.After.ID)
+		if i+1 < len(pages) {
+			return pages[i], &store.Key{ID: int64(i + 1)}, nil
+		}
+		return pages[i], nil, nil
+	}
+	if got, complete, err := store.Collect(list, 0); err != nil || !complete || len(got) != 5 {
+		t.Errorf("Collect(all) = %v, %v, %v", got, complete, err)
+	}
+	if got, complete, err := store.Collect(list, 3); err != nil || complete || len(got) != 4 {
+		t.Errorf("Collect(max 3) = %v, %v, %v; want the first two pages, incomplete", got, complete, err)
+	}
+}

@@ -172,19 +172,10 @@ func formatOf(contentType, name string, head []byte) assetfile.Format {
 
 // allAssets reads the organisation's whole inventory a page at a time.
 func (h *Handler) allAssets(ctx context.Context, orgID int64) ([]risk.Asset, error) {
-	var out []risk.Asset
-	var after store.Key
-	for {
-		list, next, err := h.s.DB().Assets(ctx, orgID, store.AssetFilter{}, store.Page{Limit: store.MaxPageLimit, After: after})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-		if next == nil {
-			return out, nil
-		}
-		after = *next
-	}
+	list, _, err := store.Collect(func(p store.Page) ([]risk.Asset, *store.Key, error) {
+		return h.s.DB().Assets(ctx, orgID, store.AssetFilter{}, p)
+	}, 0)
+	return list, err
 }
 
 // writeExport writes the organisation's inventory in format f as a

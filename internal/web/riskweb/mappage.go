@@ -199,41 +199,19 @@ func (h *Handler) inlineMap(r *http.Request, org identity.Org, total int) (templ
 	return m.SVG, nil
 }
 
-// mapAssets reads up to mapAssetLimit assets, page by page; complete is
+// mapAssets reads up to mapAssetLimit assets matching f; complete is
 // false when there are more.
 func (h *Handler) mapAssets(r *http.Request, orgID int64, f store.AssetFilter) ([]risk.Asset, bool, error) {
-	var out []risk.Asset
-	p := store.Page{Limit: store.MaxPageLimit}
-	for {
-		list, next, err := h.s.DB().Assets(r.Context(), orgID, f, p)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, list...)
-		if next == nil {
-			return out, true, nil
-		}
-		if len(out) >= mapAssetLimit {
-			return out, false, nil
-		}
-		p.After = *next
-	}
+	return store.Collect(func(p store.Page) ([]risk.Asset, *store.Key, error) {
+		return h.s.DB().Assets(r.Context(), orgID, f, p)
+	}, mapAssetLimit)
 }
 
-// mapFlows reads the organisation's flows matching f, page by page, up
-// to four per asset drawn at most.
+// mapFlows reads the organisation's flows matching f, up to four per asset
+// drawn at most.
 func (h *Handler) mapFlows(r *http.Request, orgID int64, f store.FlowFilter) ([]risk.Flow, error) {
-	var out []risk.Flow
-	p := store.Page{Limit: store.MaxPageLimit}
-	for {
-		list, next, err := h.s.DB().Flows(r.Context(), orgID, f, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list...)
-		if next == nil || len(out) >= 4*mapAssetLimit {
-			return out, nil
-		}
-		p.After = *next
-	}
+	list, _, err := store.Collect(func(p store.Page) ([]risk.Flow, *store.Key, error) {
+		return h.s.DB().Flows(r.Context(), orgID, f, p)
+	}, 4*mapAssetLimit)
+	return list, err
 }

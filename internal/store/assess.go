@@ -979,8 +979,8 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 		if err != nil {
 			return err
 		}
-		var members int
-		if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = ?`, orgID).Scan(&members); err != nil {
+		members, err := tx.memberCount(ctx, orgID)
+		if err != nil {
 			return err
 		}
 		so.Actor = cmpOr(so.Actor, actor.Name)
@@ -1007,6 +1007,27 @@ func (db *DB) FinaliseAssessment(ctx context.Context, actor Actor, orgID, id int
 		return assess.Assessment{}, fmt.Errorf("finalise assessment: %w", err)
 	}
 	return a, nil
+}
+
+// NeedsSecondReviewer reports whether signing off an assessment of the
+// organisation needs a reviewer other than the signer: its profile's review
+// rule, applied to its number of members (assess.ReviewRule).
+func (db *DB) NeedsSecondReviewer(ctx context.Context, orgID int64) (bool, error) {
+	var need bool
+	err := db.view(ctx, func(tx *Tx) error {
+		var rule string
+		err := tx.queryRow(ctx, `SELECT review_rule FROM org_profiles WHERE org_id = ?`, orgID).Scan(&rule)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		n, err := tx.memberCount(ctx, orgID)
+		need = assess.ReviewRule(rule).NeedsSecondReviewer(n)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("sign-off rule of org %d: %w", orgID, err)
+	}
+	return need, nil
 }
 
 // CopyAssessment starts a new draft, a (made by assess.New, usually against

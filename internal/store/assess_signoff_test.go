@@ -83,6 +83,9 @@ func TestSignOffGates(t *testing.T) {
 		if _, err := db.FinaliseAssessment(ctx, ana, org.ID, a.ID, assess.SignOff{By: "Ana", Attested: true}); !errors.As(err, &v) || v["reviewers"] == "" {
 			t.Fatalf("FinaliseAssessment by the only reviewer = %v, want a problem with reviewers", err)
 		}
+		if need, err := db.NeedsSecondReviewer(ctx, org.ID); err != nil || !need {
+			t.Errorf("NeedsSecondReviewer(two members, automatic) = %v, %v; want true", need, err)
+		}
 		// Rule "any": the only reviewer may sign off.
 		p, err := db.OrgProfile(ctx, org.ID)
 		if err != nil {
@@ -121,6 +124,9 @@ func TestSignOffGates(t *testing.T) {
 		p.ReviewRule = assess.ReviewRuleAny
 		if _, err := db.UpdateOrgProfile(ctx, ana, org.ID, p, nil); err != nil {
 			t.Fatal(err)
+		}
+		if need, err := db.NeedsSecondReviewer(ctx, org.ID); err != nil || need {
+			t.Errorf("NeedsSecondReviewer(rule any) = %v, %v; want false", need, err)
 		}
 		db.Now = func() time.Time { return time.Now().AddDate(0, 0, 1) }
 		if _, err := db.FinaliseAssessment(ctx, ana, org.ID, b.ID, assess.SignOff{By: "Ana", Attested: true}); err != nil {

@@ -319,12 +319,20 @@ func (db *DB) MemberPage(ctx context.Context, orgID int64, p Page) ([]Member, *K
 func (db *DB) MemberCount(ctx context.Context, orgID int64) (int, error) {
 	var n int
 	err := db.view(ctx, func(tx *Tx) error {
-		return tx.queryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = ?`, orgID).Scan(&n)
+		var err error
+		n, err = tx.memberCount(ctx, orgID)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count members of org %d: %w", orgID, err)
 	}
 	return n, nil
+}
+
+func (tx *Tx) memberCount(ctx context.Context, orgID int64) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM memberships WHERE org_id = ?`, orgID).Scan(&n)
+	return n, err
 }
 
 func scanMember(row interface{ Scan(...any) error }) (Member, error) {

@@ -146,15 +146,10 @@ func (h *Handler) renderAssessment(w http.ResponseWriter, r *http.Request, statu
 	}
 	v.Attestation = assess.Attestation
 	if a.Status == assess.StatusInReview {
-		p, err := h.s.DB().OrgProfile(r.Context(), a.OrgID)
-		if err != nil {
+		var err error
+		if v.SecondReviewer, err = h.s.DB().NeedsSecondReviewer(r.Context(), a.OrgID); err != nil {
 			return err
 		}
-		n, err := h.s.DB().MemberCount(r.Context(), a.OrgID)
-		if err != nil {
-			return err
-		}
-		v.SecondReviewer = p.ReviewRule.NeedsSecondReviewer(n)
 	}
 	v.CanDelete = v.CanSec
 	if until, kept := assess.RetainedUntil(a, now); kept {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -34,7 +35,8 @@ func runCatalogCLI(t *testing.T, env map[string]string, args ...string) (stdout,
 // elsewhere.
 func sharedDataFile(t *testing.T, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", name)
+	dir := cmp.Or(os.Getenv("SAFEGUARD_SHARED_DATA"), filepath.Join("..", "..", "..", "shared", "data"))
+	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("shared data %s: %v", path, err)

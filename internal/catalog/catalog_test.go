@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,7 +15,8 @@ import (
 // skips it elsewhere.
 func sharedData(t testing.TB, name string) string {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "data", filepath.FromSlash(name))
+	dir := cmp.Or(os.Getenv("SAFEGUARD_SHARED_DATA"), filepath.Join("..", "..", "..", "shared", "data"))
+	path := filepath.Join(dir, filepath.FromSlash(name))
 	if _, err := os.Stat(path); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("shared data %s: %v", path, err)

@@ -19,7 +19,11 @@ type Model struct {
 	// Draft is true when the report shows work that is not signed off (the
 	// current state, or a draft assessment or analysis): every page says
 	// DRAFT.
-	Draft       bool   `json:"draft"`
+	Draft bool `json:"draft"`
+	// Part is what the report holds: the whole report (PartFull), the cover
+	// and one-page executive summary (PartSummary), or one asset with its
+	// flows, risks and tasks (PartAsset: Assets holds that asset first).
+	Part        Part   `json:"part"`
 	PreparedBy  string `json:"prepared_by"`
 	Title       string `json:"title"`
 	Org         Org    `json:"organisation"`
@@ -55,6 +59,16 @@ type Model struct {
 	OpenItems []OpenItem  `json:"open_items"`
 	Audit     *Checkpoint `json:"audit_checkpoint,omitempty"`
 }
+
+// Part is what a report holds.
+type Part string
+
+// The parts a report can hold.
+const (
+	PartFull    Part = "full"
+	PartSummary Part = "summary"
+	PartAsset   Part = "asset"
+)
 
 // Org is the organisation reported on.
 type Org struct {

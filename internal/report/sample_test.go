@@ -44,7 +44,7 @@ func sampleModel() *Model {
 		return r
 	}
 	m := &Model{
-		Generated: at("2026-12-04T15:30:00Z"), Zone: ny, ZoneName: "America/New_York",
+		Generated: at("2026-12-04T15:30:00Z"), Zone: ny, Part: PartFull, ZoneName: "America/New_York",
 		PreparedBy: "Maria Lopez", Title: "HIPAA Security Rule risk analysis and compliance report",
 		Org: Org{Slug: "riverside", Name: "Riverside Family Practice", LegalName: "Riverside Family Practice, P.C.",
 			Kind: "Covered entity — health care provider", Workforce: 14, Patients: 6200,

@@ -41,7 +41,8 @@ type pdfDoc struct {
 
 	y      float64 // top of the next line, mm
 	widths map[fontKey]*[256]int
-	cw     *[256]int // glyph widths of the current font
+	cur    fontState // the font fpdf draws with
+	cw     *[256]int // glyph widths of the font measured with
 	fs     float64   // current font size, mm
 
 	risks      map[int64]int // Model.Risks index by id, built on first use
@@ -117,8 +118,8 @@ func WritePDF(w io.Writer, m *Model) error {
 func (d *pdfDoc) drawHeader() {
 	f := d.f
 	// fpdf restores its font after the hook; keep ours in step with it.
-	cw, fs := d.cw, d.fs
-	defer func() { d.cw, d.fs = cw, fs }()
+	cw, fs, cur := d.cw, d.fs, d.cur
+	defer func() { d.cw, d.fs, d.cur = cw, fs, cur }()
 	if d.m.Draft {
 		f.TransformBegin()
 		f.TransformRotate(50, pdfPageW/2, pdfPageH/2)
@@ -162,13 +163,8 @@ func (d *pdfDoc) footers() {
 	f := d.f
 	n := f.PageCount()
 	for p := 1; p <= n; p++ {
-		f.SetPage(p)
-		// A page's content stream starts with fpdf's idea of the current
-		// font and colours, which belong to whatever page was written
-		// last; set them explicitly so they reach this page's stream.
-		d.setFont("Courier", "", 7.5)
+		d.revisit(p)
 		d.setFont("Helvetica", "", 8)
-		f.SetFontSize(8)
 		d.fillColour(colWhite)
 		d.textColour(colMuted)
 		d.drawColour(colRule)
@@ -183,6 +179,17 @@ func (d *pdfDoc) footers() {
 		}
 	}
 	f.SetPage(n)
+}
+
+// revisit makes page p current again to draw on it. fpdf's idea of the
+// current font and colours belongs to whatever page was written last, so
+// the font is forgotten (and set again by the next setFont) and the
+// colours must be set before use.
+func (d *pdfDoc) revisit(p int) {
+	d.f.SetPage(p)
+	d.cur = fontState{}
+	d.f.SetFont("Courier", "", 7)
+	d.fillColour(colWhite)
 }
 
 // keepContents keeps the pages for the table of contents, written at the
@@ -204,7 +211,7 @@ func (d *pdfDoc) contents() {
 	}
 	f := d.f
 	idx := 0
-	f.SetPage(d.tocPages[idx])
+	d.revisit(d.tocPages[idx])
 	d.y = pdfTop
 	d.setFont("Helvetica", "B", 16)
 	d.textColour(colHeading)
@@ -218,7 +225,7 @@ func (d *pdfDoc) contents() {
 			if idx >= len(d.tocPages) {
 				break
 			}
-			f.SetPage(d.tocPages[idx])
+			d.revisit(d.tocPages[idx])
 			d.y = pdfTop
 		}
 		indent, style, size := 0.0, "B", 10.5
@@ -226,7 +233,7 @@ func (d *pdfDoc) contents() {
 			indent, style, size = 7, "", 9.5
 		}
 		d.setFont("Helvetica", style, size)
-		f.SetFontSize(size)
+		d.fillColour(colWhite)
 		d.textColour(colInk)
 		title := d.e.enc(e.title)
 		page := fmt.Sprint(e.page)

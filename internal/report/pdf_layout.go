@@ -158,15 +158,38 @@ func cp1252Fallback(r rune) string {
 // fontKey names one of the core fonts in one style.
 type fontKey struct{ family, style string }
 
-// setFont selects a font and remembers its glyph widths for line breaking.
+// fontState is a font in one style and size.
+type fontState struct {
+	fontKey
+	size float64
+}
+
+// setFont selects a font for drawing and for measuring. fpdf writes a
+// font change into the page each time it is asked, so a change to the
+// font already in use is skipped.
 func (d *pdfDoc) setFont(family, style string, size float64) {
+	d.measureFont(family, style, size)
+	st := fontState{fontKey{family, style}, size}
+	if st == d.cur {
+		return
+	}
+	d.cur = st
 	d.f.SetFont(family, style, size)
+}
+
+// measureFont selects a font for measuring text only.
+func (d *pdfDoc) measureFont(family, style string, size float64) {
 	k := fontKey{family, style}
 	cw, ok := d.widths[k]
 	if !ok {
 		cw = new([256]int)
+		cur := d.cur
+		d.f.SetFont(family, style, size)
 		for c := 1; c < 256; c++ {
 			cw[c] = d.f.GetStringSymbolWidth(string([]byte{byte(c)}))
+		}
+		if cur.family != "" {
+			d.f.SetFont(cur.family, cur.style, cur.size)
 		}
 		d.widths[k] = cw
 	}
@@ -354,6 +377,7 @@ type cell struct {
 	mark bool   // printed red and bold: exposed, overdue, expired
 	bold bool
 	mono bool
+	span int // columns covered; 0 or 1 is one
 }
 
 func c(s string) cell { return cell{text: s} }
@@ -397,7 +421,7 @@ func (t *table) lineH() float64 { return t.size / ptPerMM * 1.3 }
 
 func (t *table) headerLines() [][]string {
 	d := t.d
-	d.setFont("Helvetica", "B", t.size)
+	d.measureFont("Helvetica", "B", t.size)
 	out := make([][]string, len(t.cols))
 	for i, col := range t.cols {
 		out[i] = d.split(d.e.enc(col.title), col.width-2*cellPadX)
@@ -455,6 +479,32 @@ func (t *table) cellFont(col column, cl cell) (string, string) {
 	return "Helvetica", ""
 }
 
+// spans gives the columns the cells of a row cover: a cell covers span
+// columns (one by default), and a lone cell covers the whole width.
+func (t *table) spans(cells []cell) []column {
+	cols := make([]column, 0, len(cells))
+	ci := 0
+	for _, cl := range cells {
+		if ci >= len(t.cols) {
+			break
+		}
+		span := max(cl.span, 1)
+		if len(cells) == 1 {
+			span = len(t.cols)
+		}
+		col := t.cols[ci]
+		if span > 1 {
+			col = column{width: col.width}
+			for k := 1; k < span && ci+k < len(t.cols); k++ {
+				col.width += t.cols[ci+k].width
+			}
+		}
+		cols = append(cols, col)
+		ci += span
+	}
+	return cols
+}
+
 // row draws one row; a single cell spans the whole width.
 func (t *table) row(cells ...cell) {
 	t.rowIn(pdfBottom, true, cells...)
@@ -468,18 +518,13 @@ func (t *table) rowWithin(limit float64, cells ...cell) bool {
 
 func (t *table) rowIn(limit float64, breaks bool, cells ...cell) bool {
 	d := t.d
-	cols := t.cols
-	if len(cells) == 1 && len(cols) > 1 {
-		cols = []column{{width: pdfWidth}}
-	}
-	if len(cells) > len(cols) {
-		cells = cells[:len(cols)]
-	}
+	cols := t.spans(cells)
+	cells = cells[:len(cols)]
 	lines := make([][]string, len(cols))
 	n := 1
 	for i := range cells {
 		family, style := t.cellFont(cols[i], cells[i])
-		d.setFont(family, style, t.size)
+		d.measureFont(family, style, t.size)
 		lines[i] = d.split(d.e.enc(cells[i].text), cols[i].width-2*cellPadX)
 		n = max(n, len(lines[i]))
 	}
@@ -571,4 +616,20 @@ func (t *table) pair(label, value string) {
 		return
 	}
 	t.row(c(label), c(value))
+}
+
+// pairs adds two labels and values side by side on a four-column table.
+func (t *table) pairs(l1, v1, l2, v2 string) {
+	if strings.TrimSpace(v1) == "" && strings.TrimSpace(v2) == "" {
+		return
+	}
+	t.row(c(l1), c(v1), c(l2), c(v2))
+}
+
+// wide adds a label and a value that covers the rest of the row.
+func (t *table) wide(label, value string) {
+	if strings.TrimSpace(value) == "" {
+		return
+	}
+	t.row(c(label), cell{text: value, span: len(t.cols) - 1})
 }

@@ -535,24 +535,13 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 	d.section(pdfSecRiskDetail)
 	for _, r := range risks {
 		d.heading(fmt.Sprintf("Risk %d: %s", r.ID, r.Title), 2)
-		t := d.kv(8)
-		t.pair("Assets", strings.Join(r.Assets, "; "))
+		// Short facts two to a row, long texts across the page: 20,000
+		// risks must not take 20,000 pages.
+		t := d.table(8, false, column{width: 15, bold: true}, column{width: 35}, column{width: 15, bold: true}, column{width: 35})
 		threat := r.Threat
 		if r.ThreatSource != "" {
 			threat += " (" + r.ThreatSource + ")"
 		}
-		t.pair("Threat", threat)
-		t.pair("Vulnerability", r.Vulnerability)
-		t.pair("Measures in place", orNone(strings.Join(r.Measures, "\n")))
-		t.pair("How they work", r.MeasuresNote)
-		t.pair("Inherent", ratingLong(r.Inherent))
-		t.pair("Current", ratingLong(r.Current))
-		t.pair("Target", ratingLong(r.Target))
-		t.pair("Rated on", r.OtherScale)
-		t.pair("Why this likelihood", r.LikelihoodWhy)
-		t.pair("Why this impact", r.ImpactWhy)
-		t.pair("Owner", r.Owner)
-		t.pair("Identified", m.Date(r.Identified))
 		treatment := r.Strategy
 		if treatment == "" {
 			treatment = "Not decided"
@@ -560,8 +549,17 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 		if r.Party != "" {
 			treatment += ", to " + r.Party
 		}
-		t.pair("Status and treatment", r.Status+"; "+treatment)
-		t.pair("Treatment note", r.TreatmentNote)
+		t.pairs("Assets", strings.Join(r.Assets, "; "), "Owner", r.Owner)
+		t.pairs("Threat", threat, "Vulnerability", r.Vulnerability)
+		t.pairs("Inherent", ratingLong(r.Inherent), "Current", ratingLong(r.Current))
+		t.pairs("Target", ratingLong(r.Target), "Identified", m.Date(r.Identified))
+		t.pairs("Status", r.Status, "Treatment", treatment)
+		t.wide("Measures in place", orNone(strings.Join(r.Measures, "\n")))
+		t.wide("How they work", r.MeasuresNote)
+		t.wide("Rated on", r.OtherScale)
+		t.wide("Why this likelihood", r.LikelihoodWhy)
+		t.wide("Why this impact", r.ImpactWhy)
+		t.wide("Treatment note", r.TreatmentNote)
 		if a := r.Acceptance; a != nil {
 			s := fmt.Sprintf("Accepted by %s", a.Approver)
 			if !a.ApprovedAt.IsZero() {
@@ -572,9 +570,9 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 				s += "\n" + a.Reason
 			}
 			if a.Expired {
-				t.row(c("Acceptance"), cell{text: "EXPIRED. " + s, mark: true})
+				t.row(c("Acceptance"), cell{text: "EXPIRED. " + s, mark: true, span: 3})
 			} else {
-				t.pair("Acceptance", s)
+				t.wide("Acceptance", s)
 			}
 		}
 		d.gap(1.5)

@@ -11,7 +11,9 @@ func TestPDFDump(t *testing.T) {
 		t.Skip()
 	}
 	m := sampleModel()
+	if os.Getenv("PDF_BIG") != "" {
+		m = bigModel(10000, 20000)
+	}
 	m.Draft = os.Getenv("PDF_DRAFT") != ""
-	m.Risks[0].Title = "Łódź “quoted” ≥ §5 — 日本語 ✓"
 	os.WriteFile(out, renderPDF(t, m), 0o644)
 }

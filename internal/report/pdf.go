@@ -42,6 +42,7 @@ type pdfDoc struct {
 	y      float64 // top of the next line, mm
 	widths map[fontKey]*[256]int
 	cur    fontState // the font fpdf draws with
+	text   *rgb      // the text colour fpdf draws with, nil unknown
 	cw     *[256]int // glyph widths of the font measured with
 	fs     float64   // current font size, mm
 
@@ -59,11 +60,8 @@ func WritePDF(w io.Writer, m *Model) error {
 	if m == nil {
 		return errors.New("write pdf: no report model")
 	}
-	f := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "Letter"})
-	f.SetMargins(pdfMarginL, pdfTop, pdfMarginR)
-	// Every page break is ours: tables repeat their header row and keep
-	// the cells of a row together, which fpdf's automatic break cannot.
-	f.SetAutoPageBreak(false, 0)
+	d := newPDFDoc(m)
+	f := d.f
 	f.SetCreationDate(m.Generated)
 	f.SetModificationDate(m.Generated)
 	f.SetCatalogSort(true)
@@ -71,14 +69,6 @@ func WritePDF(w io.Writer, m *Model) error {
 	f.SetAuthor(m.PreparedBy, true)
 	f.SetTitle(m.Title, true)
 	f.SetSubject(m.Org.Name, true)
-
-	d := &pdfDoc{f: f, m: m, e: newEncoder(f), widths: map[fontKey]*[256]int{}}
-	d.header = m.Org.Name
-	if m.Title != "" {
-		d.header += " — " + m.Title
-	}
-	d.dateLine = "Generated " + m.DateTime(m.Generated)
-	f.SetHeaderFunc(d.drawHeader)
 
 	d.cover()
 	switch m.Part {
@@ -112,14 +102,31 @@ func WritePDF(w io.Writer, m *Model) error {
 	return nil
 }
 
+// newPDFDoc starts an empty document for m.
+func newPDFDoc(m *Model) *pdfDoc {
+	f := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "mm", SizeStr: "Letter"})
+	f.SetMargins(pdfMarginL, pdfTop, pdfMarginR)
+	// Every page break is ours: tables repeat their header row and keep
+	// the cells of a row together, which fpdf's automatic break cannot.
+	f.SetAutoPageBreak(false, 0)
+	d := &pdfDoc{f: f, m: m, e: newEncoder(f), widths: map[fontKey]*[256]int{}}
+	d.header = m.Org.Name
+	if m.Title != "" {
+		d.header += " — " + m.Title
+	}
+	d.dateLine = "Generated " + m.DateTime(m.Generated)
+	f.SetHeaderFunc(d.drawHeader)
+	return d
+}
+
 // drawHeader is fpdf's header hook: the running header on every page and,
 // for a draft, the DRAFT mark — drawn first, so it lies under the page's
 // content.
 func (d *pdfDoc) drawHeader() {
 	f := d.f
 	// fpdf restores its font after the hook; keep ours in step with it.
-	cw, fs, cur := d.cw, d.fs, d.cur
-	defer func() { d.cw, d.fs, d.cur = cw, fs, cur }()
+	cw, fs, cur, text := d.cw, d.fs, d.cur, d.text
+	defer func() { d.cw, d.fs, d.cur, d.text = cw, fs, cur, text }()
 	if d.m.Draft {
 		f.TransformBegin()
 		f.TransformRotate(50, pdfPageW/2, pdfPageH/2)
@@ -195,8 +202,15 @@ func (d *pdfDoc) revisit(p int) {
 // keepContents keeps the pages for the table of contents, written at the
 // end when every section's page is known.
 func (d *pdfDoc) keepContents() {
-	lines := 16 + len(d.m.Posture) // sections and catalogue categories
-	perPage := 31 // lines of 7 mm between the title and the bottom margin
+	cats := map[string]bool{}
+	for _, p := range d.m.Posture {
+		cats[p.Category] = true
+	}
+	for _, e := range d.m.Entries {
+		cats[e.Category] = true
+	}
+	lines := 18 + len(cats) // sections, their parts, catalogue categories
+	perPage := 31           // lines of 7 mm between the title and the bottom margin
 	for i := 0; i*perPage < lines; i++ {
 		d.newPage()
 		d.tocPages = append(d.tocPages, d.f.PageNo())

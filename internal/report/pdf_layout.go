@@ -244,7 +244,15 @@ func (d *pdfDoc) split(s string, w float64) []string {
 	return lines
 }
 
-func (d *pdfDoc) textColour(c rgb) { d.f.SetTextColor(c.r, c.g, c.b) }
+// textColour sets the text colour; fpdf writes nothing for it until text
+// is drawn, so setting the colour in use again is skipped.
+func (d *pdfDoc) textColour(c rgb) {
+	if d.text != nil && *d.text == c {
+		return
+	}
+	d.text = &c
+	d.f.SetTextColor(c.r, c.g, c.b)
+}
 func (d *pdfDoc) fillColour(c rgb) { d.f.SetFillColor(c.r, c.g, c.b) }
 func (d *pdfDoc) drawColour(c rgb) { d.f.SetDrawColor(c.r, c.g, c.b) }
 
@@ -397,7 +405,7 @@ type table struct {
 
 const (
 	cellPadX = 1.2
-	cellPadY = 0.9
+	cellPadY = 0.75
 )
 
 func (d *pdfDoc) table(size float64, header bool, cols ...column) *table {

@@ -328,9 +328,9 @@ func (d *pdfDoc) inventory(assets []Asset) {
 	d.para(fmt.Sprintf("%d asset(s) create, receive, maintain or transmit ePHI or house it. %d hold ePHI not encrypted at rest; they are marked EXPOSED.",
 		len(assets), exposed), "", 9.5)
 	t := d.table(7.5, true,
-		column{title: "Asset", width: 24}, column{title: "ePHI (records)", width: 18}, column{title: "Use", width: 13},
-		column{title: "Encrypted at rest", width: 10}, column{title: "Hosting", width: 13}, column{title: "Owner / place", width: 15},
-		column{title: "Criticality / lifecycle", width: 11}, column{title: "Reviewed", width: 10})
+		column{title: "Asset", width: 23}, column{title: "ePHI (records)", width: 17}, column{title: "Use", width: 16},
+		column{title: "Encrypted at rest", width: 9}, column{title: "Hosting", width: 13}, column{title: "Owner / place", width: 15},
+		column{title: "Criticality / lifecycle", width: 10}, column{title: "Reviewed", width: 9})
 	for _, a := range assets {
 		d.assetRow(t, a)
 	}
@@ -442,6 +442,12 @@ func (d *pdfDoc) entry(e Entry) {
 	d.heading("§"+e.Citation+" "+e.Title, 2)
 	t := d.kv(8.5)
 	kind := e.Kind
+	switch e.Kind {
+	case "specification":
+		kind = "Implementation specification"
+	case "standard":
+		kind = "Standard"
+	}
 	if e.Requirement != "" {
 		kind += ", " + e.Requirement
 	}
@@ -723,8 +729,8 @@ func (d *pdfDoc) checkpoint() {
 	ct := d.table(8, false, column{width: 100, mono: true})
 	ct.row(cell{text: strings.TrimRight(cp.Text, "\n"), mono: true})
 	d.gap(3)
-	d.para("To re-verify, save the checkpoint text above to a file and run \"safeguard audit verify --checkpoint FILE\" against the organisation's "+
-		"Safeguard data: it recomputes the tree from the log and fails unless the log still holds these "+strconv.FormatInt(cp.TreeSize, 10)+
+	d.para("To re-verify, save the checkpoint text above to a file and run \"safeguard audit verify --checkpoint FILE\" with the --data or --db of the "+
+		"Safeguard installation that made this report: it recomputes the tree from the log and fails unless the log still holds these "+strconv.FormatInt(cp.TreeSize, 10)+
 		" entries with this root hash, signed by key "+cp.KeyID+".", "", 9.5)
 }
 

@@ -93,9 +93,7 @@ func TestPDFSampleText(t *testing.T) {
 		m.Evidence[0].SHA256, m.Audit.Root, m.Audit.Signature, m.Audit.KeyID,
 		"Page 1 of ", "Generated 4 Dec 2026 10:30 EST",
 	}
-	for _, s := range m.Org.Sites {
-		want = append(want, s)
-	}
+	want = append(want, m.Org.Sites...)
 	for _, e := range m.Entries {
 		want = append(want, e.Citation)
 	}
@@ -108,9 +106,7 @@ func TestPDFSampleText(t *testing.T) {
 	for _, e := range m.Evidence {
 		want = append(want, e.Title)
 	}
-	for _, s := range m.MapText {
-		want = append(want, s)
-	}
+	want = append(want, m.MapText...)
 	for _, s := range want {
 		if !strings.Contains(all, collapse(s)) {
 			t.Errorf("the PDF text lacks %q", s)
@@ -267,6 +263,52 @@ func TestPDFNoModel(t *testing.T) {
 	if err := WritePDF(&bytes.Buffer{}, nil); err == nil {
 		t.Error("WritePDF(nil) = nil error, want one")
 	}
+	for _, p := range []Part{PartFull, PartSummary, PartAsset, ""} {
+		var b bytes.Buffer
+		if err := WritePDF(&b, &Model{Part: p}); err != nil || !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) {
+			t.Errorf("WritePDF(empty model, part %q) = %v", p, err)
+		}
+	}
+}
+
+// TestPDFRowTallerThanPage puts a narrative longer than a page in a table
+// cell: it must come out whole, over several pages.
+func TestPDFRowTallerThanPage(t *testing.T) {
+	m := sampleModel()
+	long := strings.Repeat(longJustification+" ", 3) + "END-OF-NARRATIVE"
+	m.Entries[0].Narrative = long
+	pages := pdfText(t, renderPDF(t, m))
+	if body := bodyText(m, pages); !strings.Contains(body, collapse(long)) {
+		t.Error("the PDF text lacks the whole narrative that is taller than a page")
+	}
+	n := 0
+	for _, p := range pages {
+		if strings.Contains(p, "The practice weighed") {
+			n++
+		}
+	}
+	if n < 3 {
+		t.Errorf("the long narrative and rationale cover %d pages, want at least 3", n)
+	}
+}
+
+// TestPDFHeatMapWhole starts a heat map near the bottom of a page: it
+// must move whole to the next page.
+func TestPDFHeatMapWhole(t *testing.T) {
+	m := sampleModel()
+	m.Scale.Likelihood = append(m.Scale.Likelihood, m.Scale.Likelihood[:2]...) // five rows
+	m.Scale.Impact = append(m.Scale.Impact, m.Scale.Impact[:2]...)
+	d := newPDFDoc(m)
+	d.newPage()
+	h := d.gridHeight()
+	d.y = pdfBottom - h + 10
+	d.heatMap("Inherent risk", m.Inherent)
+	if got := d.f.PageCount(); got != 2 {
+		t.Errorf("heat map of height %.0f mm started %.0f mm above the bottom: %d pages, want 2", h, h-10, got)
+	}
+	if d.y > pdfBottom {
+		t.Errorf("heat map ends at %.1f mm, below the bottom margin %.1f mm", d.y, pdfBottom)
+	}
 }
 
 func TestPDFBigModel(t *testing.T) {
@@ -279,6 +321,34 @@ func TestPDFBigModel(t *testing.T) {
 	t.Logf("2,000 assets, 4,000 risks: %d bytes in %v", len(pdf), time.Since(start))
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatal("not a PDF")
+	}
+	// Every page of the register repeats the table's header row.
+	pages := pdfText(t, pdf)
+	in := false
+	n := 0
+	for i, p := range pages {
+		switch {
+		case strings.Contains(p, "Risk register\n"):
+			in = true
+		case strings.Contains(p, "Heat maps"), strings.Contains(p, "Risk details\n"):
+			in = false
+		}
+		if !in {
+			continue
+		}
+		n++
+		if !strings.Contains(p, "Threat / vulnerability") {
+			t.Errorf("register page %d has no header row", i+1)
+		}
+	}
+	if n < 50 {
+		t.Errorf("the register covers %d pages, want many", n)
+	}
+	body := bodyText(m, pages)
+	for _, r := range []Risk{m.Risks[0], m.Risks[len(m.Risks)-1]} {
+		if !strings.Contains(body, r.Title) {
+			t.Errorf("the PDF text lacks %q", r.Title)
+		}
 	}
 }
 

@@ -49,6 +49,7 @@ type pdfDoc struct {
 	risks      map[int64]int // Model.Risks index by id, built on first use
 	evidenceIx map[int64]int
 
+	compact  bool // sections follow on without a new page
 	toc      []tocEntry
 	tocPages []int // pages kept for the contents, filled at the end
 	header   string

@@ -328,7 +328,10 @@ type tocEntry struct {
 // section starts a numbered top-level section on a new page and records
 // it for the contents, the PDF outline and the links.
 func (d *pdfDoc) section(title string) {
-	if d.f.PageNo() == 0 || d.y > pdfTop+0.01 {
+	switch {
+	case d.compact && d.f.PageNo() > 1:
+		d.gap(6)
+	case d.f.PageNo() == 0 || d.y > pdfTop+0.01:
 		d.newPage()
 	}
 	d.heading(title, 0)

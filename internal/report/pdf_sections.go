@@ -325,7 +325,7 @@ func (d *pdfDoc) inventory(assets []Asset) {
 			exposed++
 		}
 	}
-	d.para(fmt.Sprintf("%d asset(s) create, receive, maintain or transmit ePHI or house it. %d hold ePHI not encrypted at rest; they are marked EXPOSED.",
+	d.para(fmt.Sprintf("%d asset(s) create, receive, maintain or transmit ePHI, or house it. Holding ePHI not encrypted at rest (marked EXPOSED): %d.",
 		len(assets), exposed), "", 9.5)
 	t := d.table(7.5, true,
 		column{title: "Asset", width: 23}, column{title: "ePHI (records)", width: 17}, column{title: "Use", width: 16},
@@ -377,7 +377,7 @@ func (d *pdfDoc) flows(flows []Flow, mapText []string) {
 			exposed++
 		}
 	}
-	d.para(fmt.Sprintf("%d movement(s) of ePHI. %d are not encrypted in transit; they are marked EXPOSED.", len(flows), exposed), "", 9.5)
+	d.para(fmt.Sprintf("%d movement(s) of ePHI. Not encrypted in transit (marked EXPOSED): %d.", len(flows), exposed), "", 9.5)
 	if !d.dataFlowMap() && len(mapText) > 0 {
 		d.heading("The data-flow map in words", 1)
 		for _, s := range mapText {
@@ -543,7 +543,7 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 		d.heading(fmt.Sprintf("Risk %d: %s", r.ID, r.Title), 2)
 		// Short facts two to a row, long texts across the page: 20,000
 		// risks must not take 20,000 pages.
-		t := d.table(8, false, column{width: 15, bold: true}, column{width: 35}, column{width: 15, bold: true}, column{width: 35})
+		t := d.table(8, false, column{width: 17, bold: true}, column{width: 34}, column{width: 15, bold: true}, column{width: 34})
 		threat := r.Threat
 		if r.ThreatSource != "" {
 			threat += " (" + r.ThreatSource + ")"
@@ -594,10 +594,10 @@ func (d *pdfDoc) plan(tasks []Task) {
 			overdue++
 		}
 	}
-	d.para(fmt.Sprintf("%d task(s) treat the risks above; %d are overdue and marked OVERDUE.", len(tasks), overdue), "", 9.5)
+	d.para(fmt.Sprintf("%d task(s) treat the risks above; overdue (marked OVERDUE): %d.", len(tasks), overdue), "", 9.5)
 	t := d.table(7.5, true,
-		column{title: "ID", width: 5, align: "R"}, column{title: "Task", width: 32}, column{title: "Risk", width: 22},
-		column{title: "Owner", width: 12}, column{title: "Due", width: 10}, column{title: "Status", width: 10},
+		column{title: "ID", width: 5, align: "R"}, column{title: "Task", width: 30}, column{title: "Risk", width: 22},
+		column{title: "Owner", width: 12}, column{title: "Due", width: 11}, column{title: "Status", width: 11},
 		column{title: "Entries and evidence", width: 15})
 	for _, tk := range tasks {
 		title := tk.Title
@@ -744,6 +744,9 @@ func (d *pdfDoc) assetPart() {
 		return
 	}
 	a := m.Assets[0]
+	// One asset's report is short: its sections follow one another
+	// rather than each taking a new page.
+	d.compact = true
 	d.section("Asset: " + a.Name)
 	t := d.kv(9)
 	t.pair("Name", a.Name)

@@ -214,6 +214,9 @@ func (d *pdfDoc) keepContents() {
 	perPage := 31           // lines of 7 mm between the title and the bottom margin
 	for i := 0; i*perPage < lines; i++ {
 		d.newPage()
+		if i == 0 {
+			d.f.Bookmark(pdfSecContents, 0, pdfTop)
+		}
 		d.tocPages = append(d.tocPages, d.f.PageNo())
 	}
 	d.y = pdfBottom + 1 // the next section starts on a new page
@@ -231,7 +234,6 @@ func (d *pdfDoc) contents() {
 	d.setFont("Helvetica", "B", 16)
 	d.textColour(colHeading)
 	f.Text(pdfMarginL, d.baseline(d.y, d.lineH()), pdfSecContents)
-	f.Bookmark(pdfSecContents, 0, d.y)
 	d.y += d.lineH() + 4
 	const lh = 7.0
 	for _, e := range d.toc {

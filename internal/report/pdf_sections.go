@@ -42,7 +42,7 @@ func (d *pdfDoc) cover() {
 		t.pair("Workforce", strconv.Itoa(o.Workforce)+" people")
 	}
 	if o.Patients > 0 {
-		t.pair("Patients", strconv.Itoa(o.Patients))
+		t.pair("Patients", grouped(o.Patients))
 	}
 	t.pair("Security official", o.Official)
 	t.pair("Sites in scope", orNone(strings.Join(o.Sites, "\n")))
@@ -210,8 +210,9 @@ func (d *pdfDoc) summary() {
 			overdue++
 		}
 	}
-	t.rowWithin(pdfBottom, c("In numbers"), c(fmt.Sprintf("%d of %d catalogue entries implemented; %d assets, %d data flows, %d risks, %d tasks (%d overdue), %d evidence items, %d open items.",
-		impl, total, len(m.Assets), len(m.Flows), len(m.Risks), len(m.Tasks), overdue, len(m.Evidence), len(m.OpenItems))))
+	t.rowWithin(pdfBottom, c("In numbers"), c(fmt.Sprintf("%s of %s catalogue entries implemented; %s assets, %s data flows, %s risks, %s tasks (%s overdue), %s evidence items, %s open items.",
+		grouped(impl), grouped(total), grouped(len(m.Assets)), grouped(len(m.Flows)), grouped(len(m.Risks)), grouped(len(m.Tasks)),
+		grouped(overdue), grouped(len(m.Evidence)), grouped(len(m.OpenItems)))))
 	d.gap(1)
 	d.heading("Posture by safeguard category", 2)
 	d.postureChart()
@@ -343,7 +344,7 @@ func (d *pdfDoc) assetRow(t *table, a Asset) {
 	}
 	ephi := strings.Join(a.EPHI, ", ")
 	if a.Records > 0 {
-		ephi += fmt.Sprintf(" (%d)", a.Records)
+		ephi += " (" + grouped(a.Records) + ")"
 	}
 	hosting := a.Hosting
 	if a.Vendor != "" {
@@ -669,16 +670,24 @@ func (d *pdfDoc) evidence() {
 }
 
 // byteSize prints a size in bytes with thousands separators.
-func byteSize(n int64) string {
-	s := strconv.FormatInt(n, 10)
+func byteSize(n int64) string { return grouped(n) + " bytes" }
+
+// grouped prints n with thousands separators: 10,000.
+func grouped[T int | int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
 	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
 	for i, ch := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(ch)
 	}
-	return b.String() + " bytes"
+	return b.String()
 }
 
 var openKinds = map[string]string{
@@ -719,7 +728,7 @@ func (d *pdfDoc) checkpoint() {
 	d.para("Safeguard keeps an append-only audit log whose entries form a Merkle tree; a key held outside the database signs checkpoints of it. "+
 		"This is the latest checkpoint when the report was made.", "", 9.5)
 	t := d.kv(8.5)
-	t.pair("Tree size", strconv.FormatInt(cp.TreeSize, 10)+" entries")
+	t.pair("Tree size", grouped(cp.TreeSize)+" entries")
 	t.row(c("Root hash"), cell{text: cp.Root, mono: true})
 	t.pair("Key ID", cp.KeyID)
 	t.row(c("Signature"), cell{text: cp.Signature, mono: true})
@@ -755,7 +764,7 @@ func (d *pdfDoc) assetPart() {
 	t.pair("Place", joinNonEmpty("\n", a.Place, a.Location))
 	t.pair("ePHI", strings.Join(a.EPHI, ", "))
 	if a.Records > 0 {
-		t.pair("Records", strconv.Itoa(a.Records))
+		t.pair("Records", grouped(a.Records))
 	}
 	t.pair("Use", a.Use)
 	if a.Exposed {

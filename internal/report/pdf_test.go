@@ -209,42 +209,48 @@ func TestPDFSummaryOnePage(t *testing.T) {
 
 func TestPDFPagesDrawn(t *testing.T) {
 	tool := needTool(t, "pdftoppm")
-	m := sampleModel()
-	m.Draft = true
-	dir := t.TempDir()
-	in := filepath.Join(dir, "r.pdf")
-	if err := os.WriteFile(in, renderPDF(t, m), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(tool, "-r", "30", "-png", in, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, out)
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
-	if len(files) < 10 {
-		t.Fatalf("%d page images, want at least 10", len(files))
-	}
-	for _, name := range files {
-		img := readPNG(t, name)
-		b := img.Bounds()
-		// The body lies between the header (13 mm) and the footer (266 mm).
+	// Without the DRAFT mark no page may be blank; with it (drawn across
+	// the page) still nothing may reach the side margins.
+	for _, draft := range []bool{false, true} {
+		m := sampleModel()
+		m.Draft = draft
+		dir := t.TempDir()
+		in := filepath.Join(dir, "r.pdf")
+		if err := os.WriteFile(in, renderPDF(t, m), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(tool, "-r", "30", "-png", in, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v\n%s", err, out)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
+		if len(files) < 10 {
+			t.Fatalf("%d page images, want at least 10", len(files))
+		}
 		px := func(mm float64) int { return int(mm / 25.4 * 30) }
-		inked := 0
-		for y := px(15); y < px(262); y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				if !white(img, x, y) {
-					inked++
+		for _, name := range files {
+			img := readPNG(t, name)
+			b := img.Bounds()
+			if !draft {
+				// The body lies between the header (13 mm) and the footer (266 mm).
+				inked := 0
+				for y := px(15); y < px(262); y++ {
+					for x := b.Min.X; x < b.Max.X; x++ {
+						if !white(img, x, y) {
+							inked++
+						}
+					}
+				}
+				if inked < 100 {
+					t.Errorf("%s: %d inked pixels in the body, want a page that is not blank", filepath.Base(name), inked)
 				}
 			}
-		}
-		if inked < 100 {
-			t.Errorf("%s: %d inked pixels in the body, want a page that is not blank", filepath.Base(name), inked)
-		}
-		// Nothing in the side margins: 12 mm on each side of the page.
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := range px(12) {
-				if !white(img, b.Min.X+x, y) || !white(img, b.Max.X-1-x, y) {
-					t.Errorf("%s: ink in the margin at x=%d or %d, y=%d", filepath.Base(name), b.Min.X+x, b.Max.X-1-x, y)
-					return
+			// Nothing in the side margins: 12 mm on each side of the page.
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := range px(12) {
+					if !white(img, b.Min.X+x, y) || !white(img, b.Max.X-1-x, y) {
+						t.Errorf("draft=%v %s: ink in the margin at x=%d or %d, y=%d", draft, filepath.Base(name), b.Min.X+x, b.Max.X-1-x, y)
+						return
+					}
 				}
 			}
 		}

@@ -15,8 +15,8 @@ import (
 	"github.com/safeguard-health/safeguard/internal/risk"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
+//go:embed templates/html_*.html
+var htmlTemplateFS embed.FS
 
 // htmlTemplates are parsed once; each report executes a clone that carries
 // its own date functions (the model's time zone).
@@ -24,7 +24,7 @@ var htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 	"date":     func(time.Time) string { return "" },
 	"datetime": func(time.Time) string { return "" },
 	"iso":      func(time.Time) string { return "" },
-	"day":      day,
+	"day":      htmlDay,
 	"isoday": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -37,8 +37,8 @@ var htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 		slices.Reverse(r)
 		return r
 	},
-	"slug":     slug,
-	"openKind": openKind,
+	"slug":     htmlSlug,
+	"openKind": htmlOpenKind,
 	"assetTable": func(caption string, a []Asset) any {
 		return struct {
 			Caption string
@@ -63,12 +63,10 @@ var htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 			Tasks   []Task
 		}{caption, t}
 	},
-	"lv":    levelClass,
+	"lv":    htmlLevelClass,
 	"join":  strings.Join,
-	"bytes": humanBytes,
-	"inc":   func(i int) int { return i + 1 },
-	"lines": func(s string) []string { return strings.Split(s, "\n") },
-}).ParseFS(templateFS, "templates/*.html"))
+	"bytes": htmlBytes,
+}).ParseFS(htmlTemplateFS, "templates/html_*.html"))
 
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
 // inline SVG drawings, no scripts and nothing fetched. It reads on a phone
@@ -122,14 +120,14 @@ type htmlView struct {
 	M                 *Model
 	Full, Summary     bool
 	Asset             *Asset // PartAsset: the asset reported on
-	Colours           []colourClass
-	Contents          []contentsItem
-	Steps             []methodStep
-	Matrix            []matrixRow
+	Colours           []htmlColourClass
+	Contents          []htmlContentsItem
+	Steps             []htmlStep
+	Matrix            []htmlMatrixRow
 	Chart             template.HTML
 	Inherent, Current template.HTML
 	Map               template.HTML
-	Groups            []entryGroup
+	Groups            []htmlEntryGroup
 	Top               []Risk
 	Overdue           []Task
 	// Risks, Flows and Tasks are those shown: all of them, or the asset's.
@@ -140,54 +138,54 @@ type htmlView struct {
 	Gaps, Unanswered, Undecided int
 }
 
-type contentsItem struct{ ID, Label string }
+type htmlContentsItem struct{ ID, Label string }
 
-type methodStep struct{ Title, Text string }
+type htmlStep struct{ Title, Text string }
 
-type matrixRow struct {
+type htmlMatrixRow struct {
 	Likelihood risk.Grade
-	Cells      []matrixCell
+	Cells      []htmlMatrixCell
 }
 
-type matrixCell struct {
+type htmlMatrixCell struct {
 	Label, Class string
 }
 
-type entryGroup struct {
+type htmlEntryGroup struct {
 	ID, Label string
 	Entries   []Entry
 }
 
-type colourClass struct {
+type htmlColourClass struct {
 	Class      string
 	Background template.CSS
 	Text       template.CSS
 }
 
-var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+var htmlHexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-// levelClass is the CSS class painting a level's colour ("lv-2e7d32"), or
+// htmlLevelClass is the CSS class painting a level's colour ("lv-2e7d32"), or
 // "lv-none" for a colour that is not #rrggbb.
-func levelClass(colour string) string {
-	if !hexColour.MatchString(colour) {
+func htmlLevelClass(colour string) string {
+	if !htmlHexColour.MatchString(colour) {
 		return "lv-none"
 	}
 	return "lv-" + strings.ToLower(colour[1:])
 }
 
-// day formats a calendar date (a due date, a target date), which the
+// htmlDay formats a calendar date (a due date, a target date), which the
 // model holds as midnight UTC: shown in the organisation's zone it would
-// fall on the day before west of Greenwich.
-func day(t time.Time) string {
+// fall on the htmlDay before west of Greenwich.
+func htmlDay(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format("2 Jan 2006")
 }
 
-// slug makes s safe as a fragment identifier: letters and digits kept,
+// htmlSlug makes s safe as a fragment identifier: letters and digits kept,
 // everything else a hyphen ("164.312(a)(2)(iv)" → "164-312-a-2-iv").
-func slug(s string) string {
+func htmlSlug(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range s {
@@ -202,8 +200,8 @@ func slug(s string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-// openKind names a kind of open item in words.
-func openKind(k string) string {
+// htmlOpenKind names a kind of open item in words.
+func htmlOpenKind(k string) string {
 	switch k {
 	case "gap":
 		return "Gap"
@@ -221,8 +219,8 @@ func openKind(k string) string {
 	return k
 }
 
-// humanBytes is a file size in words ("47.1 KiB (48,213 bytes)").
-func humanBytes(n int64) string {
+// htmlBytes is a file size in words ("47.1 KiB (48,213 bytes)").
+func htmlBytes(n int64) string {
 	exact := strconv.FormatInt(n, 10)
 	for i := len(exact) - 3; i > 0; i -= 3 {
 		exact = exact[:i] + "," + exact[i:]
@@ -240,9 +238,9 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %s (%s bytes)", v, unit, exact)
 }
 
-// steps is the method in our words, after the steps HHS's guidance on risk
+// htmlSteps is the method in our words, after the htmlSteps HHS's guidance on risk
 // analysis describes.
-var steps = []methodStep{
+var htmlSteps = []htmlStep{
 	{"Scope", "Everything that creates, receives, maintains or transmits electronic protected health information (ePHI) is in scope: every system, device, place, workforce member and business associate, whatever the medium."},
 	{"Find the ePHI", "The inventory records where ePHI is stored and the data-flow map how it moves: between systems, to business associates and outside parties, and by which channel, with whether each is encrypted at rest and in transit."},
 	{"Threats and vulnerabilities", "For each asset, the threats that could reasonably be expected (natural, human, environmental) are paired with the weaknesses they could exploit."},
@@ -259,7 +257,7 @@ func newHTMLView(m *Model) (*htmlView, error) {
 	if m == nil {
 		return nil, fmt.Errorf("html report: no model")
 	}
-	v := &htmlView{M: m, Risks: m.Risks, Flows: m.Flows, Tasks: m.Tasks, Steps: steps}
+	v := &htmlView{M: m, Risks: m.Risks, Flows: m.Flows, Tasks: m.Tasks, Steps: htmlSteps}
 	switch m.Part {
 	case PartFull, "":
 		v.Full = true
@@ -276,7 +274,7 @@ func newHTMLView(m *Model) (*htmlView, error) {
 	v.colours()
 
 	if v.Full {
-		v.Contents = []contentsItem{{"scope", "Scope"}, {"method", "Method"}, {"summary", "Executive summary"},
+		v.Contents = []htmlContentsItem{{"scope", "Scope"}, {"method", "Method"}, {"summary", "Executive summary"},
 			{"inventory", "Inventory"}, {"flows", "Data flows and map"}, {"entries", "Assessment entries"},
 			{"decisions", "Addressable decision log"}, {"register", "Risk register"}, {"risk-details", "Risk details"},
 			{"plan", "Risk management plan"}, {"evidence", "Evidence index"}, {"open-items", "Open items"},
@@ -310,13 +308,13 @@ func newHTMLView(m *Model) (*htmlView, error) {
 		}
 	}
 	if v.Full {
-		sc := m.riskScale()
+		sc := htmlRiskScale(m)
 		for l := len(sc.Likelihood); l >= 1; l-- {
-			row := matrixRow{Likelihood: sc.Likelihood[l-1]}
+			row := htmlMatrixRow{Likelihood: sc.Likelihood[l-1]}
 			for i := 1; i <= len(sc.Impact); i++ {
-				c := matrixCell{Label: "—", Class: "lv-none"}
+				c := htmlMatrixCell{Label: "—", Class: "lv-none"}
 				if lv, ok := sc.Level(risk.Rating{Likelihood: l, Impact: i}); ok && lv < len(sc.Levels) {
-					c = matrixCell{Label: sc.Levels[lv].Label, Class: levelClass(sc.Levels[lv].Colour)}
+					c = htmlMatrixCell{Label: sc.Levels[lv].Label, Class: htmlLevelClass(sc.Levels[lv].Colour)}
 				}
 				row.Cells = append(row.Cells, c)
 			}
@@ -327,19 +325,19 @@ func newHTMLView(m *Model) (*htmlView, error) {
 			v.Current = draw.HeatMap(sc, m.Current.Counts, nil, "Current risk, with the measures in place")
 		}
 		v.Map = template.HTML(m.Map) // drawn by the server (draw.FlowMap), not user text
-		var groups []entryGroup
+		var groups []htmlEntryGroup
 		label := map[string]string{}
 		for _, p := range m.Posture {
 			label[p.Category] = p.Label
 		}
 		for _, e := range m.Entries {
-			i := slices.IndexFunc(groups, func(g entryGroup) bool { return g.ID == "cat-"+e.Category })
+			i := slices.IndexFunc(groups, func(g htmlEntryGroup) bool { return g.ID == "cat-"+e.Category })
 			if i < 0 {
 				l := label[e.Category]
 				if l == "" {
 					l = strings.ToUpper(e.Category[:min(1, len(e.Category))]) + e.Category[min(1, len(e.Category)):]
 				}
-				groups = append(groups, entryGroup{ID: "cat-" + e.Category, Label: l})
+				groups = append(groups, htmlEntryGroup{ID: "cat-" + e.Category, Label: l})
 				i = len(groups) - 1
 			}
 			groups[i].Entries = append(groups[i].Entries, e)
@@ -378,12 +376,12 @@ func (v *htmlView) assetOnly(a *Asset) {
 func (v *htmlView) colours() {
 	seen := map[string]bool{}
 	add := func(c string) {
-		if !hexColour.MatchString(c) || seen[strings.ToLower(c)] {
+		if !htmlHexColour.MatchString(c) || seen[strings.ToLower(c)] {
 			return
 		}
 		c = strings.ToLower(c)
 		seen[c] = true
-		v.Colours = append(v.Colours, colourClass{Class: levelClass(c), Background: template.CSS(c), Text: template.CSS(draw.TextOn(c))})
+		v.Colours = append(v.Colours, htmlColourClass{Class: htmlLevelClass(c), Background: template.CSS(c), Text: template.CSS(draw.TextOn(c))})
 	}
 	for _, l := range v.M.Scale.Levels {
 		add(l.Colour)
@@ -398,7 +396,7 @@ func (v *htmlView) colours() {
 	}
 }
 
-// riskScale is the model's scale as the risk package draws it.
-func (m *Model) riskScale() risk.Scale {
+// htmlRiskScale is the model's scale as the risk package draws it.
+func htmlRiskScale(m *Model) risk.Scale {
 	return risk.Scale{Name: m.Scale.Name, Likelihood: m.Scale.Likelihood, Impact: m.Scale.Impact, Levels: m.Scale.Levels, Matrix: m.Scale.Matrix}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"embed"
 	"fmt"
 	"html/template"
@@ -63,9 +64,10 @@ var htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 			Tasks   []Task
 		}{caption, t}
 	},
-	"lv":    htmlLevelClass,
-	"join":  strings.Join,
-	"bytes": htmlBytes,
+	"lv":     htmlLevelClass,
+	"rating": htmlRating,
+	"join":   strings.Join,
+	"bytes":  htmlBytes,
 }).ParseFS(htmlTemplateFS, "templates/html_*.html"))
 
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
@@ -109,7 +111,11 @@ func WriteHTML(w io.Writer, m *Model) error {
 			return template.HTML(`<a href="#evidence-` + strconv.FormatInt(id, 10) + `">` + text + `</a>`)
 		},
 	})
-	if err := t.ExecuteTemplate(w, "page", v); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10) // the template writes many small pieces
+	if err := t.ExecuteTemplate(bw, "page", v); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
 	return nil
@@ -217,6 +223,18 @@ func htmlOpenKind(k string) string {
 		return "Risk without a treatment decision"
 	}
 	return k
+}
+
+// htmlRating is a rating as a badge of its level's colour with its grades
+// in words, or "Not rated". It is built here rather than in a template:
+// the register calls it three times per risk.
+func htmlRating(r Rating) template.HTML {
+	if r.Likelihood < 1 || r.Impact < 1 || r.Level < 0 {
+		return `<span class="badge lv-none">Not rated</span>`
+	}
+	e := template.HTMLEscapeString
+	return template.HTML(`<span class="badge ` + htmlLevelClass(r.Colour) + `">` + e(r.LevelLabel) + `</span> <span class="muted">(likelihood ` +
+		e(r.LikelihoodLabel) + `, impact ` + e(r.ImpactLabel) + `)</span>`)
 }
 
 // htmlBytes is a file size in words ("47.1 KiB (48,213 bytes)").

@@ -66,7 +66,6 @@ func scanReport(row interface{ Scan(...any) error }) (StoredReport, error) {
 	return r, err
 }
 
-
 // SaveReport keeps a generated report, sealed, with its SHA-256 and a
 // retention date six years on; the audit entry commits with it.
 func (db *DB) SaveReport(ctx context.Context, actor Actor, keys *crypt.Keyring, orgID int64, f ReportFile) (StoredReport, error) {

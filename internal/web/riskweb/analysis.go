@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -424,7 +425,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 		v.Assets = append(v.Assets, row)
 	}
 	for _, f := range s.Flows {
-		line := fmt.Sprintf("%s → %s: %s", f.From.Name(names), f.To.Name(names), lowerFirst(describeTransit(f)))
+		line := fmt.Sprintf("%s → %s: %s", f.From.Name(names), f.To.Name(names), draw.LowerFirst(draw.DescribeTransit(f)))
 		if f.Frequency != "" {
 			line += ", " + f.Frequency
 		}

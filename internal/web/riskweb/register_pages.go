@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -36,7 +37,7 @@ type riskRow struct {
 // heatTable is a heat map's counts as an accessible table: likelihood
 // rows from the highest, impact columns from the lowest.
 type heatTable struct {
-	// SVG is the heat map drawn (web.DrawHeatMap); the table is its text form.
+	// SVG is the heat map drawn (draw.HeatMap); the table is its text form.
 	SVG    template.HTML
 	Title  string
 	Which  string
@@ -130,7 +131,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = draw.HeatMap(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
 		}, t.Title)
 		v.Maps = append(v.Maps, t)

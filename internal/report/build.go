@@ -43,10 +43,12 @@ type Source struct {
 	Evidence []EvidenceSource
 	// Checkpoint is the audit log's latest signed checkpoint, if any.
 	Checkpoint *audit.Checkpoint
-	// Map and MapText are the data-flow map drawn by the caller.
-	Map     string
-	MapText []string
 }
+
+// MapAssetLimit is the largest inventory whose data-flow map a report
+// draws; a larger one is described in words only (the map page draws
+// parts of it with filters).
+const MapAssetLimit = 400
 
 // EvidenceSource is one evidence item with its current version (zero for
 // links) and the audit entry that recorded that version.
@@ -74,7 +76,6 @@ func Build(src Source) (*Model, error) {
 		Org: Org{Slug: src.OrgSlug, Name: src.OrgName, LegalName: src.Profile.LegalName, Kind: src.OrgKind,
 			Workforce: src.Profile.Workforce, Patients: src.Profile.Patients,
 			Sites: slices.Clone(src.Profile.Locations), Systems: slices.Clone(src.Profile.Systems)},
-		Map: src.Map, MapText: src.MapText,
 	}
 	if off, ok := src.Profile.Official(); ok {
 		m.Org.Official = off.Name
@@ -82,6 +83,9 @@ func Build(src Source) (*Model, error) {
 	b := builder{src: src, m: m}
 	b.assessment()
 	b.analysis()
+	if err := b.drawMap(); err != nil {
+		return nil, err
+	}
 	b.evidence()
 	b.openItems()
 	if src.Checkpoint != nil {
@@ -353,6 +357,32 @@ func (b *builder) analysis() {
 			Owner: b.person(t.OwnerID), Due: t.Due, Status: t.Status.Label(), Entries: slices.Clone(t.Entries),
 			Evidence: slices.Clone(t.EvidenceIDs), DoneAt: t.DoneAt, Overdue: t.Overdue(b.src.Now)})
 	}
+}
+
+// drawMap draws the data-flow map of the inventory, grouped by place, or
+// says why there is none.
+func (b *builder) drawMap() error {
+	s, m := b.src.Snapshot, b.m
+	if len(s.Assets) == 0 {
+		return nil
+	}
+	if len(s.Assets) > MapAssetLimit {
+		m.MapText = []string{fmt.Sprintf("The inventory holds %d assets, too many to draw on one page: the map page of Safeguard draws it by place, by hosting or around one asset.", len(s.Assets))}
+		return nil
+	}
+	fm, err := draw.FlowMap(s.Assets, s.Flows, draw.MapOptions{Title: "Where " + m.Org.Name + "'s ePHI lives and moves"})
+	if err != nil {
+		return fmt.Errorf("build report: data-flow map: %w", err)
+	}
+	m.Map, m.MapLayout = string(fm.SVG), &fm.Layout
+	m.MapText = append(m.MapText, fm.Desc)
+	for _, f := range fm.Flows {
+		m.MapText = append(m.MapText, f.String())
+	}
+	if len(fm.Exposed) > 0 {
+		m.MapText = append(m.MapText, "Holding ePHI not known to be encrypted at rest: "+strings.Join(fm.Exposed, ", ")+".")
+	}
+	return nil
 }
 
 // evidence lists the evidence with the entries and tasks it supports.

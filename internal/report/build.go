@@ -12,6 +12,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/risk"
 )
 

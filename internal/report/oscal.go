@@ -1,15 +1,18 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
 )
@@ -24,29 +27,21 @@ import (
 // The subset of the OSCAL assessment-results and POA&M models Safeguard
 // writes.
 type (
-	oscalARDocument struct {
-		AR *oscalAR `json:"assessment-results"`
-	}
+	// oscalAR and oscalPOAM are the small fields of the documents; the
+	// results, observations, risks, findings and POA&M items are streamed
+	// after them (jsonStream).
 	oscalAR struct {
 		UUID       string           `json:"uuid"`
 		Metadata   oscalMetadata    `json:"metadata"`
 		ImportAP   oscalImport      `json:"import-ap"`
-		Results    []oscalResult    `json:"results"`
 		BackMatter *oscalBackMatter `json:"back-matter,omitempty"`
 	}
-	oscalPOAMDocument struct {
-		POAM *oscalPOAM `json:"plan-of-action-and-milestones"`
-	}
 	oscalPOAM struct {
-		UUID         string             `json:"uuid"`
-		Metadata     oscalMetadata      `json:"metadata"`
-		SystemID     *oscalSystemID     `json:"system-id,omitempty"`
-		LocalDefs    *oscalPOAMLocal    `json:"local-definitions,omitempty"`
-		Observations []oscalObservation `json:"observations,omitempty"`
-		Risks        []oscalRisk        `json:"risks,omitempty"`
-		Findings     []oscalFinding     `json:"findings,omitempty"`
-		Items        []oscalPOAMItem    `json:"poam-items"`
-		BackMatter   *oscalBackMatter   `json:"back-matter,omitempty"`
+		UUID       string           `json:"uuid"`
+		Metadata   oscalMetadata    `json:"metadata"`
+		SystemID   *oscalSystemID   `json:"system-id,omitempty"`
+		LocalDefs  *oscalPOAMLocal  `json:"local-definitions,omitempty"`
+		BackMatter *oscalBackMatter `json:"back-matter,omitempty"`
 	}
 	oscalMetadata struct {
 		Title        string           `json:"title"`
@@ -101,6 +96,8 @@ type (
 		Components []oscalComponent `json:"components,omitempty"`
 		Remarks    string           `json:"remarks,omitempty"`
 	}
+	// oscalResult is a result without its observations, risks and
+	// findings, which are streamed after it.
 	oscalResult struct {
 		UUID             string              `json:"uuid"`
 		Title            string              `json:"title"`
@@ -112,9 +109,6 @@ type (
 		ReviewedControls oscalReviewed       `json:"reviewed-controls"`
 		Attestations     []oscalAttestation  `json:"attestations,omitempty"`
 		AssessmentLog    *oscalAssessmentLog `json:"assessment-log,omitempty"`
-		Observations     []oscalObservation  `json:"observations,omitempty"`
-		Risks            []oscalRisk         `json:"risks,omitempty"`
-		Findings         []oscalFinding      `json:"findings,omitempty"`
 		Remarks          string              `json:"remarks,omitempty"`
 	}
 	oscalResultLocal struct {
@@ -384,13 +378,15 @@ type oscalWriter struct {
 	entryRisks    map[string][]int64
 	evidence      map[int64]bool
 	decisions     map[string]*Decision
+	// linked remembers the links made, so that each is made once.
+	linked map[citationLink]bool
 }
 
 func newOSCALWriter(m *Model) *oscalWriter {
 	o := &oscalWriter{
 		m: m, slug: m.Org.Slug, parties: map[string]string{}, assets: map[string]string{},
 		tasks: map[int64][]Task{}, entryEvidence: map[string][]int64{}, entryRisks: map[string][]int64{},
-		evidence: map[int64]bool{}, decisions: map[string]*Decision{},
+		evidence: map[int64]bool{}, decisions: map[string]*Decision{}, linked: map[citationLink]bool{},
 	}
 	o.orgParty = o.uuid("org", "")
 	o.partyList = append(o.partyList, oscalParty{UUID: o.orgParty, Type: "organization", Name: oscalString(cmp.Or(m.Org.LegalName, m.Org.Name, m.Org.Slug, "Organisation"))})
@@ -462,14 +458,23 @@ func newOSCALWriter(m *Model) *oscalWriter {
 	return o
 }
 
+// citationLink is a link from a citation to a risk or an evidence item.
+type citationLink struct {
+	citation string
+	evidence bool
+	id       int64
+}
+
 func (o *oscalWriter) linkRisk(citation string, id int64) {
-	if !slices.Contains(o.entryRisks[citation], id) {
+	if k := (citationLink{citation, false, id}); !o.linked[k] {
+		o.linked[k] = true
 		o.entryRisks[citation] = append(o.entryRisks[citation], id)
 	}
 }
 
 func (o *oscalWriter) linkEvidence(citation string, id int64) {
-	if !slices.Contains(o.entryEvidence[citation], id) {
+	if k := (citationLink{citation, true, id}); !o.linked[k] {
+		o.linked[k] = true
 		o.entryEvidence[citation] = append(o.entryEvidence[citation], id)
 	}
 }
@@ -499,7 +504,9 @@ func (o *oscalWriter) party(name string) string {
 // WriteAssessmentResults writes the report as an OSCAL 1.1.3 assessment
 // results document in JSON: one result with every catalogue entry of the
 // assessment as a finding on the catalogue control's statement, the
-// evidence as observations, and the risk register as risks.
+// evidence as observations, and the risk register as risks. The large
+// lists are written one item at a time, so a register of any size is never
+// held as a whole document in memory.
 func WriteAssessmentResults(w io.Writer, m *Model) error {
 	o := newOSCALWriter(m)
 	res := oscalResult{
@@ -530,25 +537,47 @@ func WriteAssessmentResults(w io.Writer, m *Model) error {
 	if comps := o.components(); len(comps) > 0 {
 		res.LocalDefs = &oscalResultLocal{Components: comps}
 	}
-	res.Observations = o.observations()
-	res.Risks = o.risks()
-	for _, e := range m.Entries {
-		res.Findings = append(res.Findings, o.finding(e))
-	}
-	doc := oscalARDocument{AR: &oscalAR{
+	plan := o.uuid("assessment-plan", o.assessmentKey())
+	head := oscalAR{
 		UUID:     o.uuid("assessment-results", o.assessmentKey()),
 		Metadata: o.metadata(cmp.Or(m.Title, "Security Rule assessment results")),
-		Results:  []oscalResult{res},
-	}}
-	plan := o.uuid("assessment-plan", o.assessmentKey())
-	doc.AR.ImportAP = oscalImport{Href: "#" + plan,
-		Remarks: "Safeguard keeps no separate OSCAL assessment plan: the back-matter resource describes the assessment's scope and method."}
-	doc.AR.BackMatter = o.backMatter(oscalResource{
-		UUID: plan, Title: "Assessment plan: " + cmp.Or(o.assessmentName(), "Security Rule assessment"),
-		Description: o.planDescription(),
-		Props:       propsOf("catalogue", m.CatalogName),
+		ImportAP: oscalImport{Href: "#" + plan,
+			Remarks: "Safeguard keeps no separate OSCAL assessment plan: the back-matter resource describes the assessment's scope and method."},
+		BackMatter: o.backMatter(oscalResource{
+			UUID: plan, Title: "Assessment plan: " + cmp.Or(o.assessmentName(), "Security Rule assessment"),
+			Description: o.planDescription(),
+			Props:       propsOf("catalogue", m.CatalogName),
+		}),
+	}
+
+	s := newJSONStream(w)
+	s.raw(`{"assessment-results":`)
+	s.open(head)
+	s.raw(`,"results":[`)
+	s.open(res)
+	s.array("observations", func(yield func(any) bool) {
+		for _, e := range m.Evidence {
+			if !yield(o.observation(e)) {
+				return
+			}
+		}
 	})
-	return encodeOSCAL(w, doc)
+	s.array("risks", func(yield func(any) bool) {
+		for _, r := range m.Risks {
+			if !yield(o.risk(r)) {
+				return
+			}
+		}
+	})
+	s.array("findings", func(yield func(any) bool) {
+		for _, e := range m.Entries {
+			if !yield(o.finding(e)) {
+				return
+			}
+		}
+	})
+	s.raw("}]}}\n")
+	return s.close()
 }
 
 // WritePOAM writes the report as an OSCAL 1.1.3 plan of action and
@@ -557,70 +586,186 @@ func WriteAssessmentResults(w io.Writer, m *Model) error {
 // findings and the evidence they rely on.
 func WritePOAM(w io.Writer, m *Model) error {
 	o := newOSCALWriter(m)
-	doc := oscalPOAMDocument{POAM: &oscalPOAM{
-		UUID:     o.uuid("poam", o.assessmentKey()),
-		Metadata: o.metadata("Plan of action and milestones: " + cmp.Or(m.Org.Name, m.Org.Slug, "organisation")),
-		SystemID: &oscalSystemID{IdentifierType: "https://ietf.org/rfc/rfc4122", ID: o.uuid("system", "")},
-	}}
-	p := doc.POAM
-	local := &oscalPOAMLocal{Components: o.components(), Remarks: o.planDescription()}
-	p.LocalDefs = local
-	p.Observations = o.observations()
-	p.Risks = o.risks()
+	head := oscalPOAM{
+		UUID:       o.uuid("poam", o.assessmentKey()),
+		Metadata:   o.metadata("Plan of action and milestones: " + cmp.Or(m.Org.Name, m.Org.Slug, "organisation")),
+		SystemID:   &oscalSystemID{IdentifierType: "https://ietf.org/rfc/rfc4122", ID: o.uuid("system", "")},
+		LocalDefs:  &oscalPOAMLocal{Components: o.components(), Remarks: o.planDescription()},
+		BackMatter: o.backMatter(),
+	}
+	var gaps []Entry
 	for _, e := range m.Entries {
-		if !isGap(e) {
-			continue
+		if isGap(e) {
+			gaps = append(gaps, e)
 		}
-		f := o.finding(e)
-		p.Findings = append(p.Findings, f)
-		item := oscalPOAMItem{
-			UUID:        o.uuid("poam-item", "gap/"+e.Citation),
-			Title:       "Gap: " + e.Citation + " " + e.Title,
-			Description: e.StatusLabel + ". " + e.Narrative,
-			Props: propsOf("kind", "gap", "citation", e.Citation, "control-id", catalog.OSCALControlID(e.Citation),
-				"status", e.Status, "owner", e.Owner, "target-date", oscalTime(e.Target)),
-			Findings:     []oscalRelFinding{{FindingUUID: f.UUID}},
-			Observations: f.Observations,
-			Risks:        f.Risks,
-		}
-		if d := o.decisions[e.Citation]; d != nil {
-			item.Remarks = decisionText(d, m)
-		}
-		p.Items = append(p.Items, item)
 	}
-	for _, r := range m.Risks {
-		if strings.EqualFold(r.Status, "closed") {
-			continue
+
+	s := newJSONStream(w)
+	s.raw(`{"plan-of-action-and-milestones":`)
+	s.open(head)
+	s.array("observations", func(yield func(any) bool) {
+		for _, e := range m.Evidence {
+			if !yield(o.observation(e)) {
+				return
+			}
 		}
-		item := oscalPOAMItem{
-			UUID:         o.uuid("poam-item", "risk/"+strconv.FormatInt(r.ID, 10)),
-			Title:        "Risk " + strconv.FormatInt(r.ID, 10) + ": " + r.Title,
-			Description:  riskDescription(r),
-			Props:        propsOf("kind", "risk", "risk-id", strconv.FormatInt(r.ID, 10), "status", r.Status, "strategy", r.Strategy, "owner", r.Owner),
-			Risks:        []oscalRelRisk{{RiskUUID: o.uuid("risk", strconv.FormatInt(r.ID, 10))}},
-			Observations: o.taskObservations(r.ID),
-			Remarks:      r.TreatmentNote,
+	})
+	s.array("risks", func(yield func(any) bool) {
+		for _, r := range m.Risks {
+			if !yield(o.risk(r)) {
+				return
+			}
 		}
-		p.Items = append(p.Items, item)
-	}
-	if len(p.Items) == 0 {
-		// The schema wants at least one item; say plainly there is nothing to do.
-		p.Items = []oscalPOAMItem{{
-			UUID:        o.uuid("poam-item", "none"),
-			Title:       "No open gaps or risks",
-			Description: "When the report was made, no catalogue entry was partially or not implemented and every risk of the register was closed.",
-		}}
-	}
-	p.BackMatter = o.backMatter()
-	return encodeOSCAL(w, doc)
+	})
+	s.array("findings", func(yield func(any) bool) {
+		for _, e := range gaps {
+			if !yield(o.finding(e)) {
+				return
+			}
+		}
+	})
+	items := 0
+	s.array("poam-items", func(yield func(any) bool) {
+		for _, e := range gaps {
+			items++
+			if !yield(o.gapItem(e)) {
+				return
+			}
+		}
+		for _, r := range m.Risks {
+			if strings.EqualFold(r.Status, "closed") {
+				continue
+			}
+			items++
+			if !yield(o.riskItem(r)) {
+				return
+			}
+		}
+		if items == 0 {
+			// The schema wants at least one item; say plainly there is
+			// nothing to do.
+			yield(oscalPOAMItem{
+				UUID:        o.uuid("poam-item", "none"),
+				Title:       "No open gaps or risks",
+				Description: "When the report was made, no catalogue entry was partially or not implemented and every risk of the register was closed.",
+			})
+		}
+	})
+	s.raw("}}\n")
+	return s.close()
 }
 
-func encodeOSCAL(w io.Writer, doc any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("write OSCAL: %w", err)
+func (o *oscalWriter) gapItem(e Entry) oscalPOAMItem {
+	f := o.finding(e)
+	item := oscalPOAMItem{
+		UUID:        o.uuid("poam-item", "gap/"+e.Citation),
+		Title:       "Gap: " + e.Citation + " " + e.Title,
+		Description: e.StatusLabel + ". " + e.Narrative,
+		Props: propsOf("kind", "gap", "citation", e.Citation, "control-id", catalog.OSCALControlID(e.Citation),
+			"status", e.Status, "owner", e.Owner, "target-date", oscalTime(e.Target)),
+		Findings:     []oscalRelFinding{{FindingUUID: f.UUID}},
+		Observations: f.Observations,
+		Risks:        f.Risks,
+	}
+	if d := o.decisions[e.Citation]; d != nil {
+		item.Remarks = decisionText(d, o.m)
+	}
+	return item
+}
+
+func (o *oscalWriter) riskItem(r Risk) oscalPOAMItem {
+	id := strconv.FormatInt(r.ID, 10)
+	return oscalPOAMItem{
+		UUID:         o.uuid("poam-item", "risk/"+id),
+		Title:        "Risk " + id + ": " + r.Title,
+		Description:  riskDescription(r),
+		Props:        propsOf("kind", "risk", "risk-id", id, "status", r.Status, "strategy", r.Strategy, "owner", r.Owner),
+		Risks:        []oscalRelRisk{{RiskUUID: o.uuid("risk", id)}},
+		Observations: o.taskObservations(r.ID),
+		Remarks:      r.TreatmentNote,
+	}
+}
+
+// jsonStream writes a JSON document piece by piece: an object whose small
+// fields are encoded at once (open), followed by large arrays written one
+// item at a time (array). The first error stops all writing.
+type jsonStream struct {
+	bw  *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	err error
+}
+
+func newJSONStream(w io.Writer) *jsonStream {
+	s := &jsonStream{bw: bufio.NewWriterSize(w, 64<<10)}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	return s
+}
+
+func (s *jsonStream) raw(text string) {
+	if s.err == nil {
+		_, s.err = s.bw.WriteString(text)
+	}
+}
+
+// encode writes v without the newline json.Encoder adds.
+func (s *jsonStream) encode(v any) []byte {
+	if s.err != nil {
+		return nil
+	}
+	s.buf.Reset()
+	if s.err = s.enc.Encode(v); s.err != nil {
+		return nil
+	}
+	return bytes.TrimSuffix(s.buf.Bytes(), []byte("\n"))
+}
+
+// open writes the object v without its closing brace, so that arrays can
+// follow; v must encode to an object with at least one field.
+func (s *jsonStream) open(v any) {
+	b := s.encode(v)
+	if s.err != nil {
+		return
+	}
+	if len(b) < 3 || b[len(b)-1] != '}' {
+		s.err = errors.New("open: not an object with fields")
+		return
+	}
+	_, s.err = s.bw.Write(b[:len(b)-1])
+}
+
+// array writes the field key with the items seq yields, one per line; an
+// empty sequence writes nothing, as OSCAL wants no empty arrays.
+func (s *jsonStream) array(key string, seq func(yield func(any) bool)) {
+	n := 0
+	seq(func(v any) bool {
+		b := s.encode(v)
+		if s.err != nil {
+			return false
+		}
+		if n == 0 {
+			s.raw(`,"` + key + `":[` + "\n")
+		} else {
+			s.raw(",\n")
+		}
+		n++
+		if s.err == nil {
+			_, s.err = s.bw.Write(b)
+		}
+		return s.err == nil
+	})
+	if n > 0 {
+		s.raw("]")
+	}
+}
+
+func (s *jsonStream) close() error {
+	if s.err == nil {
+		s.err = s.bw.Flush()
+	}
+	if s.err != nil {
+		return fmt.Errorf("write OSCAL: %w", s.err)
 	}
 	return nil
 }
@@ -936,14 +1081,6 @@ func componentState(lifecycle string) string {
 	return "other"
 }
 
-func (o *oscalWriter) observations() []oscalObservation {
-	var out []oscalObservation
-	for _, e := range o.m.Evidence {
-		out = append(out, o.observation(e))
-	}
-	return out
-}
-
 func (o *oscalWriter) observationUUID(id int64) string {
 	return o.uuid("evidence", strconv.FormatInt(id, 10))
 }
@@ -1069,14 +1206,6 @@ func decisionText(d *Decision, m *Model) string {
 	return b.String()
 }
 
-func (o *oscalWriter) risks() []oscalRisk {
-	out := make([]oscalRisk, 0, len(o.m.Risks))
-	for _, r := range o.m.Risks {
-		out = append(out, o.risk(r))
-	}
-	return out
-}
-
 func riskDescription(r Risk) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Threat: %s", cmp.Or(r.Threat, "not stated"))
@@ -1200,15 +1329,13 @@ func characterization(which string, r Rating, scale string, actor oscalActor) (o
 		Props:  propsOf("rating", which, "scale", scale),
 		Origin: oscalOrigin{Actors: []oscalActor{actor}},
 	}
-	grade := func(name, label string, n int) oscalFacet {
-		return oscalFacet{Name: name, System: oscalNS, Value: cmp.Or(oscalString(label), strconv.Itoa(n)),
-			Props: propsOf("grade", strconv.Itoa(n))}
-	}
-	ch.Facets = append(ch.Facets, grade("likelihood", r.LikelihoodLabel, r.Likelihood), grade("impact", r.ImpactLabel, r.Impact))
+	// A facet's value is the grade's or level's label; the plan describes
+	// the scale's labels in order.
+	ch.Facets = append(ch.Facets,
+		oscalFacet{Name: "likelihood", System: oscalNS, Value: cmp.Or(oscalString(r.LikelihoodLabel), strconv.Itoa(r.Likelihood))},
+		oscalFacet{Name: "impact", System: oscalNS, Value: cmp.Or(oscalString(r.ImpactLabel), strconv.Itoa(r.Impact))})
 	if r.Level >= 0 {
-		f := oscalFacet{Name: "level", System: oscalNS, Value: cmp.Or(oscalString(r.LevelLabel), strconv.Itoa(r.Level+1)),
-			Props: propsOf("level-index", strconv.Itoa(r.Level), "colour", r.Colour)}
-		ch.Facets = append(ch.Facets, f)
+		ch.Facets = append(ch.Facets, oscalFacet{Name: "level", System: oscalNS, Value: cmp.Or(oscalString(r.LevelLabel), strconv.Itoa(r.Level+1))})
 	}
 	return ch, true
 }
@@ -1374,7 +1501,28 @@ func appendProp(props []oscalProp, name, value string) []oscalProp {
 // oscalString makes s a valid OSCAL string value: one line, no space at
 // either end. Properties hold short values; every long text goes in a
 // description or remarks, which keep it whole.
-func oscalString(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oscalString(s string) string {
+	if isOneLine(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// isOneLine reports whether s is already what oscalString makes of it: no
+// space at either end, no white space but single spaces.
+func isOneLine(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return false
+			}
+		case unicode.IsSpace(r):
+			return false
+		}
+	}
+	return true
+}
 
 // oscalTime formats t in UTC as OSCAL wants; the zero time is "".
 func oscalTime(t time.Time) string {

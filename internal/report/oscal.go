@@ -1243,7 +1243,7 @@ func riskStatus(r Risk) string {
 func (o *oscalWriter) risk(r Risk) oscalRisk {
 	m := o.m
 	id := strconv.FormatInt(r.ID, 10)
-	or := oscalRisk{
+	out := oscalRisk{
 		UUID:        o.uuid("risk", id),
 		Title:       r.Title,
 		Description: riskDescription(r),
@@ -1255,7 +1255,7 @@ func (o *oscalWriter) risk(r Risk) oscalRisk {
 		Observations: o.taskObservations(r.ID),
 	}
 	for _, a := range r.Assets {
-		or.Props = appendProp(or.Props, "asset", a)
+		out.Props = appendProp(out.Props, "asset", a)
 	}
 	actor := oscalActor{Type: "party", ActorUUID: o.orgParty, RoleID: roleOrg}
 	if pid := o.party(r.Owner); pid != "" {
@@ -1267,43 +1267,40 @@ func (o *oscalWriter) risk(r Risk) oscalRisk {
 		r    Rating
 	}{{"inherent", r.Inherent}, {"current", r.Current}, {"target", r.Target}} {
 		if ch, ok := characterization(c.name, c.r, scale, actor); ok {
-			or.Chars = append(or.Chars, ch)
+			out.Chars = append(out.Chars, ch)
 		}
 	}
-	// Measures in place mitigate the risk; a measure that names a catalogue
-	// entry links to its control.
+	// Measures in place mitigate the risk to its assets; a measure that
+	// names a catalogue entry links to its control, and the note on how the
+	// measures are applied is a factor of its own.
+	var subjects []oscalSubjRef
+	for _, a := range r.Assets {
+		if cid, ok := o.assets[a]; ok {
+			subjects = append(subjects, oscalSubjRef{SubjectUUID: cid, Type: "component", Title: a})
+		}
+	}
 	for i, ms := range r.Measures {
-		mf := oscalMitigating{UUID: o.uuid("measure", id+"/"+strconv.Itoa(i)), Description: ms}
+		mf := oscalMitigating{UUID: o.uuid("measure", id+"/"+strconv.Itoa(i)), Description: ms, Subjects: subjects}
 		if c := measureCitation(ms); c != "" {
 			mf.Props = propsOf("citation", c, "control-id", catalog.OSCALControlID(c))
 		}
-		if i == len(r.Measures)-1 && r.MeasuresNote != "" {
-			mf.Description += "\n\n" + r.MeasuresNote
-		}
-		or.Mitigating = append(or.Mitigating, mf)
+		out.Mitigating = append(out.Mitigating, mf)
 	}
-	if len(r.Measures) == 0 && r.MeasuresNote != "" {
-		or.Mitigating = append(or.Mitigating, oscalMitigating{UUID: o.uuid("measure", id+"/note"), Description: r.MeasuresNote})
-	}
-	for _, a := range r.Assets {
-		if len(or.Mitigating) == 0 {
-			break
-		}
-		if cid, ok := o.assets[a]; ok {
-			or.Mitigating[0].Subjects = append(or.Mitigating[0].Subjects, oscalSubjRef{SubjectUUID: cid, Type: "component", Title: a})
-		}
+	if r.MeasuresNote != "" {
+		out.Mitigating = append(out.Mitigating, oscalMitigating{UUID: o.uuid("measure", id+"/note"),
+			Description: r.MeasuresNote, Props: propsOf("kind", "measures-note"), Subjects: subjects})
 	}
 	if resp, deadline, ok := o.remediation(r); ok {
-		or.Remediations = []oscalResponse{resp}
-		or.Deadline = oscalTime(deadline)
+		out.Remediations = []oscalResponse{resp}
+		out.Deadline = oscalTime(deadline)
 	}
 	if a := r.Acceptance; a != nil {
-		or.RiskLog = o.acceptanceLog(r)
-		if !a.Expires.IsZero() && or.Deadline == "" {
-			or.Deadline = oscalTime(a.Expires)
+		out.RiskLog = o.acceptanceLog(r)
+		if !a.Expires.IsZero() && out.Deadline == "" {
+			out.Deadline = oscalTime(a.Expires)
 		}
 	}
-	return or
+	return out
 }
 
 func riskStatement(r Risk) string {

@@ -580,3 +580,42 @@ func TestOSCALString(t *testing.T) {
 		}
 	}
 }
+
+// TestOSCALReferencesResolve checks that every UUID a document refers to
+// (observations, risks, findings, responses, parties, components, the
+// import-ap fragment) is defined in the same document.
+func TestOSCALReferencesResolve(t *testing.T) {
+	for _, mk := range []func() *Model{sampleModel, hostileModel} {
+		for _, w := range oscalWriters {
+			doc := decode(t, render(t, w.write, mk()))
+			defined := map[string]bool{}
+			walk(doc, nil, func(_ []string, k string, v any) {
+				if k == "uuid" {
+					defined[v.(string)] = true
+				}
+			})
+			refs := 0
+			ref := func(what, id string) {
+				refs++
+				if !defined[id] {
+					t.Errorf("%s: %s %s is not defined in the document", w.name, what, id)
+				}
+			}
+			walk(doc, nil, func(path []string, k string, v any) {
+				switch {
+				case k == "party-uuids":
+					for _, id := range v.([]any) {
+						ref(k, id.(string))
+					}
+				case k == "href" && len(path) > 0 && path[len(path)-1] == "import-ap":
+					ref(k, strings.TrimPrefix(v.(string), "#"))
+				case strings.HasSuffix(k, "-uuid") && k != "uuid":
+					ref(k, v.(string))
+				}
+			})
+			if refs < 10 {
+				t.Errorf("%s: only %d references checked", w.name, refs)
+			}
+		}
+	}
+}

@@ -395,7 +395,16 @@ func newOSCALWriter(m *Model) *oscalWriter {
 			o.assets[a.Name] = o.uuid("asset", strconv.FormatInt(a.ID, 10))
 		}
 	}
+	// A part of the report may hold tasks of risks it does not show; those
+	// link nothing, so that every reference resolves in the document.
+	shown := make(map[int64]bool, len(m.Risks))
+	for _, r := range m.Risks {
+		shown[r.ID] = true
+	}
 	for _, t := range m.Tasks {
+		if !shown[t.RiskID] {
+			continue
+		}
 		o.tasks[t.RiskID] = append(o.tasks[t.RiskID], t)
 		for _, c := range t.Entries {
 			o.linkRisk(c, t.RiskID)

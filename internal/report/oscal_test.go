@@ -151,6 +151,8 @@ func hostileModel() *Model {
 	m.Entries = append(m.Entries, Entry{Citation: "164.310(a)(2)(iii)", Title: "Access control and validation procedures", Kind: "specification",
 		Requirement: "addressable", Category: "physical", Standard: "164.310(a)(1)", Status: "not_applicable", StatusLabel: "Not applicable",
 		NAReason: "No\nfacility of our own."})
+	// A task of a risk the report does not show.
+	m.Tasks = append(m.Tasks, Task{ID: 99, RiskID: 404, Title: "Elsewhere", Owner: "Sam Okafor", Due: m.Generated, Status: "To do", Entries: []string{"164.312(b)"}})
 	return m
 }
 

@@ -60,8 +60,10 @@ const binderDesc = "An evidence binder is one zip file for an investigator or au
 	"manifest, nothing missing or extra, the checkpoint's signature, each entry's leaf\n" +
 	"hash and inclusion proof, and that each entry names its file's evidence version and\n" +
 	"SHA-256. Exit 0 when it holds, 1 naming the first problem, 2 on usage errors.\n" +
-	"Without --key the checkpoint is checked against the binder's own keys file; compare\n" +
-	"the fingerprint it prints with the one 'safeguard init' printed, or pass --key.\n\n" +
+	"Without --key the checkpoint is checked against the binder's own keys file, which\n" +
+	"proves the binder consistent but not where it came from: pin the first key with\n" +
+	"--trust-key FINGERPRINT (as 'safeguard init' printed it), or pass --key with the\n" +
+	"public keys file kept apart.\n\n" +
 	"Encryption (age, https://age-encryption.org): --passphrase-stdin reads a passphrase\n" +
 	"from the first line of standard input; --recipient encrypts to an age public key\n" +
 	"(age1...), which the holder of the matching identity file opens with --identity."
@@ -432,7 +434,7 @@ func (m *Main) verifyBinder(args []string) error {
 	identityFile := fs.String("identity", "", "decrypt the binder with this age identity file (AGE-SECRET-KEY-...)")
 	keyFile := fs.String("key", "", "check the checkpoint against this public keys file ("+auditPubKeysName+"), kept apart from the binder")
 	var pins fingerprints
-	fs.Var(&pins, "trust-key", "the fingerprint (sha256:...) of the first signing key, as init printed it (repeatable)")
+	fs.Var(&pins, "trust-key", "the fingerprint (sha256:...) of the first signing key, as init printed it; later keys must be endorsed by it (repeatable)")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -480,8 +482,6 @@ func (m *Main) verifyBinder(args []string) error {
 		if len(pinned) == 0 {
 			return fmt.Errorf("--key %s lists no key", *keyFile)
 		}
-	} else if len(pins) > 0 {
-		return usagef("report verify-binder: --trust-key needs --key")
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -537,11 +537,16 @@ func (m *Main) verifyBinder(args []string) error {
 	fmt.Fprintf(m.Stdout, "binder %s verified: %s (%s), made %s\n", file, man.Organisation.Name, man.Organisation.Slug, man.Created.Format(time.RFC3339))
 	fmt.Fprintf(m.Stdout, "  report %s, %d evidence files, %s; %d audit entries proved\n", man.Report, sum.Evidence, byteCount(sum.Bytes), sum.Entries)
 	fmt.Fprintf(m.Stdout, "  checkpoint: %d entries, root %s, signed by %s at %s\n", cp.TreeSize, cp.Root, cp.KeyID, cp.At.Format(time.RFC3339))
+	source := *keyFile
 	if sum.KeysFromBinder {
-		fmt.Fprintf(m.Stdout, "  keys: the binder's own %s (pass --key to check against keys kept apart); trusted: %s\n", report.BinderKeys, strings.Join(sum.Fingerprints, ", "))
-	} else {
-		fmt.Fprintf(m.Stdout, "  keys: %s; trusted: %s\n", *keyFile, strings.Join(sum.Fingerprints, ", "))
+		source = "the binder's own " + report.BinderKeys
 	}
+	if len(pins) > 0 {
+		source += ", first key pinned by --trust-key"
+	} else if sum.KeysFromBinder {
+		source += " (compare the first key's fingerprint with the one 'safeguard init' printed, or pass --trust-key or --key)"
+	}
+	fmt.Fprintf(m.Stdout, "  keys: %s; trusted: %s\n", source, strings.Join(sum.Fingerprints, ", "))
 	fmt.Fprintf(m.Stdout, "  checked in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }

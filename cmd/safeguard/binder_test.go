@@ -24,6 +24,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/report"
 	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
 
 // binderDemo is a data folder with the demo loaded under the folder's own
@@ -31,11 +32,20 @@ import (
 func binderDemo(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	if _, errOut, code := run(t, nil, "init", "--data", dir); code != 0 {
+	binderDemoAt(t, dir, filepath.Join(dir, dbFileName), nil)
+	return dir
+}
+
+// binderDemoAt initialises the data folder dir with the database dsn (extra
+// holds --db URL for PostgreSQL), loads the demo and then calls more, if
+// not nil, with the open store and keys.
+func binderDemoAt(t *testing.T, dir, dsn string, extra []string, more ...func(*store.DB, *crypt.Keyring)) {
+	t.Helper()
+	if _, errOut, code := run(t, nil, append([]string{"init", "--data", dir}, extra...)...); code != 0 {
 		t.Fatalf("init = %d %s", code, errOut)
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, dbFileName), store.Options{})
+	db, err := store.Open(ctx, dsn, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +57,9 @@ func binderDemo(t *testing.T) string {
 	if _, err := demo.Load(ctx, db, identity.NewHasher(1, 64, 1, 4), keys); err != nil {
 		t.Fatalf("demo.Load = %v", err)
 	}
-	return dir
+	for _, fn := range more {
+		fn(db, keys)
+	}
 }
 
 // runBinder runs `safeguard report ARGS` through the hook the report
@@ -144,7 +156,7 @@ func TestBinder(t *testing.T) {
 	t.Logf("demo binder: %d bytes, built in %s, verified in %s", st.Size(), built.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if code != 0 || !strings.Contains(stdout, "verified: Riverside Family Practice (riverside)") ||
 		!strings.Contains(stdout, "report report.json, 2 evidence files") || !strings.Contains(stdout, "3 audit entries proved") ||
-		!strings.Contains(stdout, "the binder's own audit-keys.pub") {
+		!strings.Contains(stdout, "keys: the binder's own audit-keys.pub (compare the first key's fingerprint") {
 		t.Fatalf("verify-binder = %d %q %q", code, stdout, errOut)
 	}
 	// Against the data folder's keys file, pinned to the first key.
@@ -153,8 +165,19 @@ func TestBinder(t *testing.T) {
 	kf, _ := audit.ParseKeyFile(kb)
 	fp := audit.Fingerprint(kf[0].Public)
 	stdout, errOut, code = runBinder(t, "", "verify-binder", out, "--key", keysFile, "--trust-key", fp)
-	if code != 0 || !strings.Contains(stdout, "keys: "+keysFile+"; trusted: "+fp) {
+	if code != 0 || !strings.Contains(stdout, "keys: "+keysFile+", first key pinned by --trust-key; trusted: "+fp) {
 		t.Fatalf("verify-binder --key = %d %q %q", code, stdout, errOut)
+	}
+	// The binder's own keys, pinned by fingerprint; and pinned to a key
+	// that did not sign it.
+	stdout, errOut, code = runBinder(t, "", "verify-binder", out, "--trust-key", fp)
+	if code != 0 || !strings.Contains(stdout, "keys: the binder's own audit-keys.pub, first key pinned by --trust-key; trusted: "+fp) {
+		t.Fatalf("verify-binder --trust-key = %d %q %q", code, stdout, errOut)
+	}
+	other, _ := audit.NewSigner()
+	stdout, _, code = runBinder(t, "", "verify-binder", out, "--trust-key", other.Fingerprint())
+	if code != 1 || !strings.Contains(stdout, "does not verify: audit-keys.pub: audit keys: pinned key missing (no key in the public keys file has the fingerprint "+other.Fingerprint()) {
+		t.Errorf("verify-binder --trust-key OTHER = %d %q", code, stdout)
 	}
 
 	files, order := zipFiles(t, out)
@@ -262,6 +285,13 @@ func TestBinderEncrypted(t *testing.T) {
 		stdout != "binder "+enc+" does not verify: the passphrase does not open it\n" {
 		t.Errorf("verify-binder (wrong passphrase) = %d %q", code, stdout)
 	}
+	damaged, _ := os.ReadFile(enc)
+	damaged[len(damaged)/2] ^= 1
+	bad := filepath.Join(tmp, "damaged.zip.age")
+	os.WriteFile(bad, damaged, 0o600)
+	if stdout, _, code := runBinder(t, "correct horse battery staple\n", "verify-binder", bad, "--passphrase-stdin"); code != 1 || !strings.Contains(stdout, "does not verify") {
+		t.Errorf("verify-binder (damaged ciphertext) = %d %q", code, stdout)
+	}
 	if _, errOut, code := runBinder(t, "", "verify-binder", enc); code != 2 || !strings.Contains(errOut, "is encrypted: pass --passphrase-stdin or --identity FILE") {
 		t.Errorf("verify-binder (no passphrase) = %d %q", code, errOut)
 	}
@@ -301,7 +331,7 @@ func TestBinderUsage(t *testing.T) {
 		{[]string{"binder", "--org", "riverside", "-o", "x.zip", "--passphrase-stdin"}, "standard input holds no passphrase"},
 		{[]string{"verify-binder"}, "want one FILE"},
 		{[]string{"verify-binder", "a.zip", "--passphrase-stdin", "--identity", "k"}, "not both"},
-		{[]string{"verify-binder", "a.zip", "--trust-key", "sha256:" + strings.Repeat("a", 64)}, "--trust-key needs --key"},
+		{[]string{"verify-binder", "a.zip", "--trust-key", "sha256:xyz"}, "invalid value"},
 	}
 	for _, tt := range tests {
 		_, errOut, code := runBinder(t, "", tt.args...)
@@ -331,5 +361,72 @@ func TestBinderFailureLeavesNothing(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
 		t.Errorf("left behind: %v", entries)
+	}
+}
+
+// TestBinderVersions puts a later version and retired evidence in the
+// binder, and keeps each organisation's binder to its own evidence, on
+// SQLite and on PostgreSQL.
+func TestBinderVersions(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		name := map[bool]string{false: "sqlite", true: "postgres"}[pg]
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			dsn, extra := filepath.Join(dir, dbFileName), []string(nil)
+			if pg {
+				dsn = storetest.PostgresURL(t)
+				extra = []string{"--db", dsn}
+			}
+			v2 := []byte("asset_tag,device\nRFP-009,Laptop (new)\n")
+			binderDemoAt(t, dir, dsn, extra, func(db *store.DB, keys *crypt.Keyring) {
+				ctx := context.Background()
+				o, err := db.Org(ctx, "riverside")
+				if err != nil {
+					t.Fatal(err)
+				}
+				actor := store.Actor{Name: "user:1"}
+				if _, err := db.AddEvidenceVersion(ctx, actor, keys, o.ID, 2, store.EvidenceFile{Filename: "device inventory 2027.csv", Data: v2}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := db.RetireEvidence(ctx, actor, o.ID, 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			tmp := t.TempDir()
+			for _, org := range []string{"riverside", "harbor-billing"} {
+				out := filepath.Join(tmp, org+".zip")
+				args := append([]string{"binder", "--org", org, "-o", out, "--data", dir}, extra...)
+				if stdout, errOut, code := runBinder(t, "", args...); code != 0 {
+					t.Fatalf("binder %s = %d %q %q", org, code, stdout, errOut)
+				}
+				if stdout, errOut, code := runBinder(t, "", "verify-binder", out); code != 0 {
+					t.Fatalf("verify-binder %s = %d %q %q", org, code, stdout, errOut)
+				}
+			}
+			files, _ := zipFiles(t, filepath.Join(tmp, "riverside.zip"))
+			var man report.Manifest
+			json.Unmarshal(files[report.BinderManifest], &man)
+			got := map[string]report.ManifestFile{}
+			for _, f := range man.Files {
+				got[f.Name] = f
+			}
+			inv := got["evidence/2-v2-device_inventory_2027.csv"]
+			if inv.Audit == nil || inv.Audit.Action != "evidence.version" || inv.Version != 2 || !bytes.Equal(files[inv.Name], v2) {
+				t.Errorf("version 2 in the manifest = %+v", inv)
+			}
+			if pol := got["evidence/1-v1-information-security-policy.txt"]; !pol.Retired || pol.Audit == nil {
+				t.Errorf("retired policy in the manifest = %+v", pol)
+			}
+			files, _ = zipFiles(t, filepath.Join(tmp, "harbor-billing.zip"))
+			json.Unmarshal(files[report.BinderManifest], &man)
+			if len(man.Files) != 3 || man.Organisation.Slug != "harbor-billing" {
+				t.Errorf("harbor-billing binder = %+v", man)
+			}
+			for name := range files {
+				if strings.HasPrefix(name, "evidence/") {
+					t.Errorf("harbor-billing binder holds %s", name)
+				}
+			}
+		})
 	}
 }

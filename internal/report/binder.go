@@ -183,7 +183,11 @@ func (b *BinderWriter) add(f ManifestFile, data []byte) error {
 	}
 	sum := sha256.Sum256(data)
 	f.SHA256, f.Size = hex.EncodeToString(sum[:]), int64(len(data))
-	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: b.m.Created})
+	method := zip.Store
+	if compressible(f) {
+		method = zip.Deflate
+	}
+	w, err := b.zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: method, Modified: b.m.Created})
 	if err != nil {
 		return fmt.Errorf("binder: %s: %w", f.Name, err)
 	}
@@ -194,6 +198,20 @@ func (b *BinderWriter) add(f ManifestFile, data []byte) error {
 	b.bytes += f.Size
 	b.m.Files = append(b.m.Files, f)
 	return nil
+}
+
+// compressible reports whether f is worth deflating: text is; PDFs, images
+// and office files are compressed already, and deflating them again costs
+// most of the time of writing a large binder for a gain of a few percent.
+func compressible(f ManifestFile) bool {
+	switch f.Kind {
+	case FileCheckpoint, FileKeys:
+		return true
+	case FileReport:
+		return path.Ext(f.Name) != ".pdf"
+	}
+	ct := f.ContentType
+	return strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/xml")
 }
 
 // AddReport adds the report document.

@@ -129,11 +129,11 @@ func sampleBinder(t *testing.T) ([]byte, *binderLog) {
 	if err := w.AddReport(doc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.AddEvidence(BinderEvidence{ID: 3, Title: "Policy", Version: 1, FileName: "policy.txt", AuditSeq: up3,
+	if _, err := w.AddEvidence(BinderEvidence{ID: 3, Title: "Policy", Version: 1, FileName: "policy.txt", ContentType: "text/plain; charset=utf-8", AuditSeq: up3,
 		LinkedEntries: []string{"164.308(a)(2)"}}, policy); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.AddEvidence(BinderEvidence{ID: 5, Title: "Inventory", Version: 2, FileName: "inv.csv", AuditSeq: v5}, inventory2); err != nil {
+	if _, err := w.AddEvidence(BinderEvidence{ID: 5, Title: "Inventory", Version: 2, FileName: "inv.csv", ContentType: "application/pdf", AuditSeq: v5}, inventory2); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(l.seal(t, rep, up3, v5)); err != nil {
@@ -213,6 +213,15 @@ func TestBinderRoundTrip(t *testing.T) {
 		if i >= len(want) || f.Name != want[i] {
 			t.Errorf("file %d = %s, want %v", i, f.Name, want)
 		}
+	}
+	// Text is deflated; files compressed already are stored as they are.
+	zr, _ := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	methods := map[string]uint16{}
+	for _, f := range zr.File {
+		methods[f.Name] = f.Method
+	}
+	if methods["evidence/3-v1-policy.txt"] != zip.Deflate || methods["evidence/5-v2-inv.csv"] != zip.Store || methods[BinderManifest] != zip.Deflate {
+		t.Errorf("zip methods = %v", methods)
 	}
 	// With the keys file pinned apart, and with a pinned file of another key.
 	kf, _ := audit.ParseKeyFile(l.keys)

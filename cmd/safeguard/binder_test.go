@@ -333,6 +333,9 @@ func TestBinderUsage(t *testing.T) {
 		{[]string{"verify-binder", "a.zip", "--passphrase-stdin", "--identity", "k"}, "not both"},
 		{[]string{"verify-binder", "a.zip", "--trust-key", "sha256:xyz"}, "invalid value"},
 	}
+	if stdout, _, code := runBinder(t, "", "binder", "--help"); code != 0 || !strings.HasPrefix(stdout, "Usage: safeguard report binder --org SLUG -o FILE.zip") {
+		t.Errorf("report binder --help = %d %q", code, stdout)
+	}
 	for _, tt := range tests {
 		_, errOut, code := runBinder(t, "", tt.args...)
 		if code != 2 || !strings.Contains(errOut, tt.want) {

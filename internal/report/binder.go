@@ -491,6 +491,10 @@ func VerifyBinder(r io.ReaderAt, size int64, pinned audit.KeyFile, pins []string
 		var keep bytes.Buffer
 		var w io.Writer = h
 		if f.Kind == FileCheckpoint || f.Kind == FileKeys {
+			if f.Size > 1<<20 {
+				rc.Close()
+				return sum, bad(f.Name, 0, "is %d bytes according to the manifest; a %s file is a few hundred", f.Size, f.Kind)
+			}
 			w = io.MultiWriter(h, &keep)
 		}
 		n, err := io.Copy(w, io.LimitReader(rc, f.Size+1))

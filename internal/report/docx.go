@@ -794,13 +794,6 @@ func docxPrefix(p, s string) string {
 	return p + s
 }
 
-func docxRating(r Rating) string {
-	if r.Likelihood == 0 || r.Level < 0 {
-		return "Not rated"
-	}
-	return r.LevelLabel + " (likelihood " + r.LikelihoodLabel + ", impact " + r.ImpactLabel + ")"
-}
-
 // details writes every risk in full.
 func (d *docxWriter) details(risks []Risk) {
 	m := d.m

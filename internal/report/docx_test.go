@@ -430,7 +430,9 @@ func TestDOCXParts(t *testing.T) {
 
 func BenchmarkDOCX(b *testing.B) {
 	m := officeLargeModel(10000, 20000)
+	base := officeBaseline(b, m)
 	b.ReportAllocs()
+	b.ResetTimer()
 	var n int
 	for b.Loop() {
 		var buf bytes.Buffer
@@ -440,4 +442,5 @@ func BenchmarkDOCX(b *testing.B) {
 		n = buf.Len()
 	}
 	b.ReportMetric(float64(n), "bytes/file")
+	reportRatio(b, base)
 }

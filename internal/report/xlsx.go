@@ -68,7 +68,8 @@ func WriteWorkbook(w io.Writer, m *Model) (err error) {
 			return fmt.Errorf("sheet %s: %w", t.name, err)
 		}
 	}
-	f.SetActiveSheet(0)
+	// The Method sheet is the active one from the start. Setting it now
+	// would make excelize read every streamed sheet back into memory.
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:       xlClean(m.Title),
 		Subject:     xlClean(m.Org.Name),
@@ -90,10 +91,14 @@ type xlWriter struct {
 	head, title, draft, label, text, wrap, date, dateTime, number int
 	fills                                                         map[string]int
 	header, footer                                                string
+	evidence                                                      map[int64]string // id → title
 }
 
 func newXLWriter(f *excelize.File, m *Model) (*xlWriter, error) {
-	x := &xlWriter{f: f, m: m, fills: map[string]int{}}
+	x := &xlWriter{f: f, m: m, fills: map[string]int{}, evidence: make(map[int64]string, len(m.Evidence))}
+	for _, e := range m.Evidence {
+		x.evidence[e.ID] = e.Title
+	}
 	top := func(wrap bool) *excelize.Alignment {
 		return &excelize.Alignment{Vertical: "top", WrapText: wrap}
 	}
@@ -867,8 +872,8 @@ func (x *xlWriter) evidenceNames(ids []int64) string {
 	names := make([]string, 0, len(ids))
 	for _, id := range ids {
 		n := "Evidence " + strconv.FormatInt(id, 10)
-		if e, ok := x.m.EvidenceByID(id); ok {
-			n += ": " + e.Title
+		if title, ok := x.evidence[id]; ok {
+			n += ": " + title
 		}
 		names = append(names, n)
 	}

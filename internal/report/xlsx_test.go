@@ -68,6 +68,9 @@ func TestWorkbookSheets(t *testing.T) {
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Fatalf("GetSheetList() = %q, want %q", got, want)
 	}
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("GetActiveSheetIndex() = %d, want 0 (Method)", got)
+	}
 	rows := map[string]int{
 		SheetRegister: len(m.Risks), SheetPlan: len(m.Tasks), SheetDecisions: len(m.Decisions),
 		SheetResponses: len(m.Entries), SheetInventory: len(m.Assets), SheetFlows: len(m.Flows),
@@ -316,7 +319,9 @@ func TestWorkbookMethod(t *testing.T) {
 
 func BenchmarkWorkbook(b *testing.B) {
 	m := officeLargeModel(10000, 20000)
+	base := officeBaseline(b, m)
 	b.ReportAllocs()
+	b.ResetTimer()
 	var n int
 	for b.Loop() {
 		var buf bytes.Buffer
@@ -326,4 +331,5 @@ func BenchmarkWorkbook(b *testing.B) {
 		n = buf.Len()
 	}
 	b.ReportMetric(float64(n), "bytes/file")
+	reportRatio(b, base)
 }

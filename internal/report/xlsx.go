@@ -583,7 +583,7 @@ func (x *xlWriter) method() error {
 		for _, c := range []struct {
 			col int
 			v   string
-		}{{1, name}, {2, "Grade"}, {3, "Meaning"}} {
+		}{{1, name + " grade"}, {2, "Label"}, {3, "Meaning"}} {
 			if err := put(c.col, c.v, x.head); err != nil {
 				return err
 			}
@@ -610,11 +610,10 @@ func (x *xlWriter) method() error {
 	if err := grades("Impact", m.Scale.Impact); err != nil {
 		return err
 	}
-	if err := put(1, "Levels", x.head); err != nil {
-		return err
-	}
-	if err := put(2, "Colour", x.head); err != nil {
-		return err
+	for col, h := range []string{"Level", "Label", "Colour"} {
+		if err := put(col+1, h, x.head); err != nil {
+			return err
+		}
 	}
 	row++
 	for i, lv := range m.Scale.Levels {

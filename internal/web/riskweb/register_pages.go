@@ -322,6 +322,9 @@ type riskView struct {
 	Threats    []regOption
 	Vulns      []regOption
 	Measures   []checkOption
+	// InPlace is the chosen measures beside the current assessment's
+	// answers for them (measures.go).
+	InPlace measureCheck
 	Owners     []regOption
 	Statuses   []regOption
 	// Strategies and Approvers for the treatment.
@@ -438,6 +441,11 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 	for _, e := range n.prof.Entries() {
 		v.Measures = append(v.Measures, checkOption{Value: e.Citation, Label: "§" + e.Citation + " " + e.Title, Checked: slices.Contains(rk.Measures, e.Citation)})
 	}
+	inPlace, err := h.measureCheckOf(r.Context(), n, rk.Measures)
+	if err != nil {
+		return err
+	}
+	v.InPlace = inPlace
 	v.Owners = []regOption{{Value: "", Label: "No one yet", Selected: rk.OwnerID == 0}}
 	for _, m := range n.members {
 		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == rk.OwnerID})

@@ -324,9 +324,9 @@ type riskView struct {
 	Measures   []checkOption
 	// InPlace is the chosen measures beside the current assessment's
 	// answers for them (measures.go).
-	InPlace measureCheck
-	Owners     []regOption
-	Statuses   []regOption
+	InPlace  measureCheck
+	Owners   []regOption
+	Statuses []regOption
 	// Strategies and Approvers for the treatment.
 	Strategies []regOption
 	Approvers  []regOption

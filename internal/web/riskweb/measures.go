@@ -1,7 +1,6 @@
 package riskweb
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
@@ -47,12 +46,12 @@ type measureCheck struct {
 
 // measureCheckOf sets the risk's measures beside the current assessment's
 // answers for them.
-func (h *Handler) measureCheckOf(ctx context.Context, n *regNames, measures []string) (measureCheck, error) {
+func (h *Handler) measureCheckOf(n *regNames, measures []string) (measureCheck, error) {
 	var mc measureCheck
 	if len(measures) == 0 {
 		return mc, nil
 	}
-	sheet, err := h.currentSheet(ctx, n.org.ID)
+	sheet, err := h.sheetOf(n)
 	if err != nil {
 		return mc, err
 	}

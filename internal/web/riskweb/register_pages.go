@@ -78,9 +78,10 @@ type registerView struct {
 	Filtered bool
 	NextURL  string
 	CanWrite bool
-	// Suggestions are the risks the inventory and assessment point to
-	// (suggest.go).
-	Suggestions suggestionList
+	// Suggested counts the risks the inventory and assessment point to
+	// that the register does not hold yet; they are listed on a page of
+	// their own (suggest.go).
+	Suggested int
 	// ManyAssets is set when the inventory is too large to offer every
 	// asset in the filter: it offers the one filtered by, reached from the
 	// asset's page.
@@ -145,7 +146,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 	if v.Plan, err = h.s.DB().PlanCounts(r.Context(), a.Org.ID, time.Now()); err != nil {
 		return err
 	}
-	if v.Suggestions, err = h.suggestionListOf(r, n, v.CanWrite); err != nil {
+	if v.Suggested, err = h.suggestionCount(n); err != nil {
 		return err
 	}
 	v.filterOptions(n, f)
@@ -441,7 +442,7 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 	for _, e := range n.prof.Entries() {
 		v.Measures = append(v.Measures, checkOption{Value: e.Citation, Label: "§" + e.Citation + " " + e.Title, Checked: slices.Contains(rk.Measures, e.Citation)})
 	}
-	inPlace, err := h.measureCheckOf(r.Context(), n, rk.Measures)
+	inPlace, err := h.measureCheckOf(n, rk.Measures)
 	if err != nil {
 		return err
 	}

@@ -125,6 +125,9 @@ type regNames struct {
 	sheetRead     bool
 	suggested     []risk.Suggestion
 	suggestedRead bool
+	// suggestCapped is set when the read for suggestions stopped at
+	// suggestPage assets or flows.
+	suggestCapped bool
 }
 
 func (h *Handler) regNames(r *http.Request) (*regNames, error) {

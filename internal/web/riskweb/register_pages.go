@@ -316,7 +316,9 @@ type riskView struct {
 	OldScale string
 	Ratings  []ratingField
 	Current  levelLabel
-	Assets   []checkOption
+	// CurrentAxes is the current rating's grades ("Low, impact High").
+	CurrentAxes string
+	Assets      []checkOption
 	// ManyAssets is set when the inventory is too large to list: the form
 	// shows the risk's assets and takes more by number.
 	ManyAssets bool
@@ -410,6 +412,9 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		v.OldScale = sc.Name
 	}
 	v.Current = levelOf(sc, rk.Current)
+	if l, i := rk.Current.Likelihood, rk.Current.Impact; l >= 1 && l <= len(sc.Likelihood) && i >= 1 && i <= len(sc.Impact) {
+		v.CurrentAxes = sc.Likelihood[l-1].Label + ", impact " + sc.Impact[i-1].Label
+	}
 	v.Ratings = []ratingField{
 		ratingFieldOf(sc, "inherent", "Inherent risk", "Before the measures in place: what could happen with nothing protecting against it.", rk.Inherent, false),
 		ratingFieldOf(sc, "current", "Current risk", "With the measures in place today.", rk.Current, false),

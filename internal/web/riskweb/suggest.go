@@ -42,9 +42,7 @@ type suggestionRow struct {
 // suggestionGroup is one kind of suggestion on the suggestions page.
 type suggestionGroup struct {
 	ID, Title, Hint string
-	// Short is the title within a sentence ("3 gaps of the assessment").
-	Short string
-	Rows  []suggestionRow
+	Rows            []suggestionRow
 }
 
 // suggestedView is the suggested-risks page.
@@ -53,6 +51,9 @@ type suggestedView struct {
 	Org    identity.Org
 	Groups []suggestionGroup
 	Total  int
+	// Capped is set when the inventory read for suggestions was cut at
+	// suggestPage devices or flows: there may be more.
+	Capped bool
 	// Sheet names the assessment the gaps come from ("" for none).
 	Sheet    string
 	CanWrite bool
@@ -84,6 +85,7 @@ func (h *Handler) suggest(ctx context.Context, n *regNames) ([]risk.Suggestion, 
 	if err != nil {
 		return nil, nil, err
 	}
+	n.suggestCapped = len(assets) == suggestPage || len(flows) == suggestPage
 	// The flows' ends are named after their assets, which need not be
 	// among the exposed ones read above.
 	have := make(map[int64]bool, len(assets))
@@ -162,9 +164,9 @@ func (h *Handler) suggestionCount(n *regNames) (int, error) {
 // suggestionKinds names the groups of the suggestions page, by the prefix
 // of the suggestions' keys.
 var suggestionKinds = []suggestionGroup{
-	{ID: "asset", Title: "Devices holding ePHI that are not encrypted", Short: "unencrypted devices", Hint: "A lost or stolen device gives away what it holds unless it is encrypted."},
-	{ID: "flow", Title: "ePHI sent without encryption", Short: "unencrypted flows of ePHI", Hint: "What travels unencrypted can be read on the way."},
-	{ID: "gap", Title: "Gaps of the assessment", Short: "gaps of the assessment", Hint: "Safeguards the assessment says are missing or only partly in place."},
+	{ID: "asset", Title: "Devices holding ePHI that are not encrypted", Hint: "A lost or stolen device gives away what it holds unless it is encrypted."},
+	{ID: "flow", Title: "ePHI sent without encryption", Hint: "What travels unencrypted can be read on the way."},
+	{ID: "gap", Title: "Gaps of the assessment", Hint: "Safeguards the assessment says are missing or only partly in place."},
 }
 
 func (h *Handler) suggestedPage(w http.ResponseWriter, r *http.Request) error {
@@ -202,11 +204,12 @@ func (h *Handler) suggestedPage(w http.ResponseWriter, r *http.Request) error {
 		kind, _, _ := strings.Cut(s.Key, ":")
 		i := slices.IndexFunc(v.Groups, func(g suggestionGroup) bool { return g.ID == kind })
 		if i < 0 {
-			v.Groups = append(v.Groups, suggestionGroup{ID: kind, Title: "Other suggestions", Short: "others"})
+			v.Groups = append(v.Groups, suggestionGroup{ID: kind, Title: "Other suggestions"})
 			i = len(v.Groups) - 1
 		}
 		v.Groups[i].Rows = append(v.Groups[i].Rows, row)
 	}
+	v.Capped = n.suggestCapped
 	v.Groups = slices.DeleteFunc(v.Groups, func(g suggestionGroup) bool { return len(g.Rows) == 0 })
 	h.s.Render(w, r, http.StatusOK, "risk_suggested", v)
 	return nil

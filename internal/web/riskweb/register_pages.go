@@ -322,9 +322,11 @@ type riskView struct {
 	// ManyAssets is set when the inventory is too large to list: the form
 	// shows the risk's assets and takes more by number.
 	ManyAssets bool
-	Threats    []regOption
-	Vulns      []regOption
-	Measures   []checkOption
+	// ChosenAssets names the risk's assets, shown above the long list.
+	ChosenAssets []string
+	Threats      []regOption
+	Vulns        []regOption
+	Measures     []checkOption
 	// InPlace is the chosen measures beside the current assessment's
 	// answers for them (measures.go).
 	InPlace  measureCheck
@@ -429,6 +431,9 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		for _, c := range n.choices.Assets {
 			v.Assets = append(v.Assets, checkOption{Value: itoa(c.ID), Label: c.Label, Checked: slices.Contains(rk.AssetIDs, c.ID)})
 		}
+	}
+	if len(rk.AssetIDs) > 0 && !v.ManyAssets {
+		v.ChosenAssets = n.assetNames(rk.AssetIDs)
 	}
 	v.Threats = []regOption{{Value: "", Label: "Choose a threat", Selected: rk.Threat == ""}}
 	for _, t := range n.lib.Threats {

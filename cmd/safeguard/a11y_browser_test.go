@@ -102,7 +102,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		"/orgs/riverside/assessments/2/entries/164.312(a)(2)(iv)", "/orgs/riverside/assessments/compare", "/orgs/riverside/evidence",
 		// The risk analysis.
 		"/orgs/riverside/inventory", "/orgs/riverside/inventory/5", "/orgs/riverside/flows", "/orgs/riverside/map", "/orgs/riverside/threats",
-		"/orgs/riverside/risks", "/orgs/riverside/risks/1", "/orgs/riverside/plan", "/tasks", "/orgs/riverside/risk-scale",
+		"/orgs/riverside/risks", "/orgs/riverside/risks/suggested", "/orgs/riverside/risks/1", "/orgs/riverside/plan", "/tasks", "/orgs/riverside/risk-scale",
 		"/orgs/riverside/risk-scale/rerate", "/orgs/riverside/analyses", "/orgs/riverside/analyses/1", "/orgs/riverside/analyses/compare"} {
 		a := auditPage(t, b, s.URL, path)
 		if a.ScrollWidth > a.InnerWidth {

@@ -189,7 +189,7 @@ func oscalControlFor(e Entry) oscalControl {
 	}
 	g := e.Guidance
 	ctl.Parts = append(ctl.Parts,
-		oscalPart{ID: id + "_smt", Name: "statement", Prose: g.Summary},
+		oscalPart{ID: OSCALStatementID(e.Citation), Name: "statement", Prose: g.Summary},
 		oscalPart{ID: id + "_gdn", Name: "guidance", Parts: []oscalPart{
 			{Name: "small-practice", NS: OSCALNamespace, Title: "A two-person practice", Prose: g.SmallPractice},
 			{Name: "hospital", NS: OSCALNamespace, Title: "A hospital", Prose: g.Hospital},
@@ -213,6 +213,19 @@ func oscalControlFor(e Entry) oscalControl {
 }
 
 var nonToken = regexp.MustCompile(`[^A-Za-z0-9.\-_]+`)
+
+// OSCALControlID is the id ExportOSCAL gives the control of a citation, so
+// that other OSCAL documents (assessment results, POA&M) can point at it.
+func OSCALControlID(citation string) string { return oscalID(citation) }
+
+// OSCALStatementID is the id of the statement part ExportOSCAL writes in
+// the control of a citation.
+func OSCALStatementID(citation string) string { return oscalID(citation) + "_smt" }
+
+// OSCALUUID derives a stable version-5 UUID from name, the same way the
+// catalogue's own UUIDs are derived; callers qualify name so that it cannot
+// collide with the catalogue's ("catalog/...").
+func OSCALUUID(name string) string { return uuid5(name) }
 
 // oscalID turns a citation or key into an OSCAL token: 164.312(a)(2)(iv)
 // becomes "hipaa-164.312-a-2-iv".

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/risk"
 )
 
@@ -45,7 +46,10 @@ type Model struct {
 	// no assets); MapText says the same in words.
 	Map     string   `json:"-"`
 	MapText []string `json:"map_text,omitempty"`
-	Risks   []Risk   `json:"risks"`
+	// MapLayout is the same map's geometry, for a renderer that draws it
+	// with its own primitives (the PDF); nil when there is no map.
+	MapLayout *draw.MapLayout `json:"-"`
+	Risks     []Risk          `json:"risks"`
 	// Inherent and Current count risks per cell: [likelihood-1][impact-1].
 	Inherent HeatMap `json:"inherent_heat_map"`
 	Current  HeatMap `json:"current_heat_map"`

@@ -229,7 +229,7 @@ func (d *pdfDoc) summary() {
 		if !ok {
 			continue
 		}
-		if !tt.rowWithin(topLimit, c(strconv.FormatInt(r.ID, 10)), c(r.Title), cell{text: ratingText(r.Current), fill: r.Current.Colour}, c(r.Owner), c(riskStatus(r))) {
+		if !tt.rowWithin(topLimit, c(strconv.FormatInt(r.ID, 10)), c(r.Title), cell{text: ratingText(r.Current), fill: r.Current.Colour}, c(r.Owner), c(pdfRiskStatus(r))) {
 			break
 		}
 		shown++
@@ -310,7 +310,7 @@ func ratingLong(r Rating) string {
 	return fmt.Sprintf("%s: likelihood %s (%d) × impact %s (%d)", r.LevelLabel, r.LikelihoodLabel, r.Likelihood, r.ImpactLabel, r.Impact)
 }
 
-func riskStatus(r Risk) string {
+func pdfRiskStatus(r Risk) string {
 	s := r.Status
 	if r.Strategy != "" {
 		s += "\n" + r.Strategy
@@ -525,7 +525,7 @@ func (d *pdfDoc) register(risks []Risk, heatMaps bool) {
 		}
 		t.row(c(strconv.FormatInt(r.ID, 10)), c(r.Title), c(strings.Join(r.Assets, "\n")),
 			c(r.Threat+"\n/ "+r.Vulnerability), cell{text: ratingText(r.Inherent), fill: r.Inherent.Colour}, cur,
-			c(r.Owner), c(riskStatus(r)))
+			c(r.Owner), c(pdfRiskStatus(r)))
 	}
 	if !heatMaps {
 		return

@@ -298,3 +298,46 @@ func cleanList(in []string) []string {
 	}
 	return out
 }
+
+// Label is the class for people.
+func (c Class) Label() string {
+	switch c {
+	case ClassSystem:
+		return "Systems and applications"
+	case ClassDevice:
+		return "Devices"
+	case ClassPlace:
+		return "Places"
+	}
+	return string(c)
+}
+
+// Label is the criticality for people.
+func (c Criticality) Label() string {
+	if c == "" {
+		return ""
+	}
+	return strings.ToUpper(string(c[:1])) + string(c[1:])
+}
+
+// Label is the lifecycle state for people.
+func (l Lifecycle) Label() string {
+	if l == "" {
+		return ""
+	}
+	return strings.ToUpper(string(l[:1])) + string(l[1:])
+}
+
+// Words lists the verbs of u, "creates, receives", or "" for none.
+func (u Use) Words() string {
+	var w []string
+	for _, v := range []struct {
+		on   bool
+		word string
+	}{{u.Creates, "creates"}, {u.Receives, "receives"}, {u.Maintains, "maintains"}, {u.Transmits, "transmits"}} {
+		if v.on {
+			w = append(w, v.word)
+		}
+	}
+	return strings.Join(w, ", ")
+}

@@ -285,3 +285,31 @@ func (t Task) Validate() error {
 func (t Task) Overdue(now time.Time) bool {
 	return (t.Status == TaskTodo || t.Status == TaskDoing) && t.Due.Before(now.Truncate(24*time.Hour))
 }
+
+// Label is the status for people.
+func (s Status) Label() string {
+	switch s {
+	case StatusOpen:
+		return "Open"
+	case StatusTreated:
+		return "Being treated"
+	case StatusClosed:
+		return "Closed"
+	}
+	return string(s)
+}
+
+// Label is the task status for people.
+func (s TaskStatus) Label() string {
+	switch s {
+	case TaskTodo:
+		return "To do"
+	case TaskDoing:
+		return "In progress"
+	case TaskDone:
+		return "Done"
+	case TaskDropped:
+		return "Dropped"
+	}
+	return string(s)
+}

@@ -1,45 +1,21 @@
 package web
 
 import (
-	"fmt"
-	"math"
-	"strings"
-
 	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/draw"
 )
 
 // The posture chart: how much of the rule is in place, per safeguard
-// category, as a stacked bar chart drawn on the server as SVG with the
-// numbers in a table beside it. The organisation's start page, the
-// assessment overview and the reports show it (template "posture-chart").
+// category, as a stacked bar chart laid out by draw.Posture (the reports
+// draw the same one) with the numbers in a table beside it. The
+// organisation's start page and the assessment overview show it (template
+// "posture-chart", which paints the segments by their classes).
 
-// ChartSeg is one part of a bar, or one item of the legend.
-type ChartSeg struct {
-	Class string // implemented, partial, not-implemented, not-applicable, unanswered
-	Label string
-	Count int
-	X, W  float64
-	Y     int
-}
-
-// ChartRow is one category's bar.
-type ChartRow struct {
-	Label    string
-	Y, TextY int
-	Segs     []ChartSeg
-	Summary  string
-}
-
-// PostureChartView is the stacked bar chart of a posture, drawn by the server.
+// PostureChartView is the stacked bar chart of a posture, with its numbers.
 type PostureChartView struct {
-	Title             string
-	Desc              string
-	Rows              []ChartRow
-	Legend            []ChartSeg
-	Height            int
-	BarX, BarW, NoteX float64
-	Table             []PostureRow
+	draw.BarChart
+	Table []PostureRow
 }
 
 // PostureRow is a category's numbers, for the table beside the chart.
@@ -48,47 +24,19 @@ type PostureRow struct {
 	assess.Counts
 }
 
-var segKinds = []struct{ class, label string }{
-	{"implemented", "Implemented"}, {"partial", "Partially implemented"}, {"not-implemented", "Not implemented"},
-	{"not-applicable", "Not applicable"}, {"unanswered", "Not answered"},
-}
-
-func segCounts(c assess.Counts) []int {
-	return []int{c.Implemented, c.Partial, c.NotImplemented, c.NotApplicable, c.Unanswered}
-}
-
+// PostureChart lays out posture p as a bar per category.
 func (s *Server) PostureChart(title string, p assess.Posture) PostureChartView {
-	// Each row: the category's name and its summary on one line, the bar
-	// below at full width, so that the chart stays legible on a phone.
-	const barX, barW, rowH = 0.0, 480.0, 56
-	ch := PostureChartView{Title: title, BarX: barX, BarW: barW, NoteX: barX + barW}
-	var desc []string
-	for i, cp := range p.Categories {
+	var ch PostureChartView
+	cats := make([]draw.PostureCounts, 0, len(p.Categories))
+	for _, cp := range p.Categories {
 		// The bars carry the short name; the description and the table the full title.
 		title := s.CategoryTitle(cp.Category)
-		row := ChartRow{Label: UpperFirst(string(cp.Category)), Y: i*rowH + 22, TextY: i*rowH + 15}
-		x := barX
-		var parts []string
-		for k, n := range segCounts(cp.Counts) {
-			if n == 0 || cp.Entries == 0 {
-				continue
-			}
-			w := math.Round(barW*float64(n)/float64(cp.Entries)*10) / 10
-			row.Segs = append(row.Segs, ChartSeg{Class: segKinds[k].class, Label: segKinds[k].label, Count: n, X: x, W: w, Y: row.Y})
-			x += w
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(segKinds[k].label)))
-		}
-		row.Summary = fmt.Sprintf("%d of %d implemented", cp.Implemented, cp.Entries)
-		ch.Rows = append(ch.Rows, row)
+		cats = append(cats, draw.PostureCounts{Label: UpperFirst(string(cp.Category)), Title: title, Entries: cp.Entries,
+			Implemented: cp.Implemented, Partial: cp.Partial, NotImplemented: cp.NotImplemented, NotApplicable: cp.NotApplicable, Unanswered: cp.Unanswered})
 		ch.Table = append(ch.Table, PostureRow{Label: title, Counts: cp.Counts})
-		desc = append(desc, fmt.Sprintf("%s: %s, of %d entries.", title, strings.Join(parts, ", "), cp.Entries))
 	}
 	ch.Table = append(ch.Table, PostureRow{Label: "All categories", Counts: p.Overall})
-	ch.Desc = strings.Join(desc, " ")
-	for _, sk := range segKinds {
-		ch.Legend = append(ch.Legend, ChartSeg{Class: sk.class, Label: sk.label})
-	}
-	ch.Height = len(p.Categories)*rowH + 2
+	ch.BarChart = draw.Posture(title, cats)
 	return ch
 }
 

@@ -160,6 +160,7 @@ var routePermissions = map[string]identity.Permission{
 	// Evidence (internal/web/evidence.go).
 	"GET /orgs/{org}/risks":                                            identity.PermOrgRead,
 	"GET /orgs/{org}/risks/new":                                        identity.PermOrgWrite,
+	"GET /orgs/{org}/risks/suggested":                                  identity.PermOrgRead,
 	"POST /orgs/{org}/risks":                                           identity.PermOrgWrite,
 	"GET /orgs/{org}/risks/{id}":                                       identity.PermOrgRead,
 	"POST /orgs/{org}/risks/{id}":                                      identity.PermOrgWrite,

@@ -5,9 +5,9 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
-	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // The risk part of the organisation's start page: its highest risks, the
@@ -108,7 +108,7 @@ func (h *Handler) riskDashboard(r *http.Request, orgID int64, slug string) (*ris
 		return nil, err
 	}
 	d.Total = hm.Total + hm.OtherScales
-	d.HeatMap = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+	d.HeatMap = draw.HeatMap(hm.Scale, hm.Counts, func(l, i int) string {
 		return fmt.Sprintf("%s?which=current&likelihood=%d&impact=%d#list-h", base, l, i)
 	}, "Current risk (with the measures in place)")
 	if d.Plan, err = db.PlanCounts(ctx, orgID, db.Now()); err != nil {

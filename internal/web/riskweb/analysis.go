@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -136,6 +137,9 @@ type analysesView struct {
 	Problems   validate.Error
 	CanWrite   bool
 	CompareURL string
+	// Drafts are the analyses begun and not signed off yet (of the page
+	// shown): finishing one is usually what is due, not starting another.
+	Drafts []analysisRow
 }
 
 func (h *Handler) analysesPage(w http.ResponseWriter, r *http.Request) error {
@@ -156,7 +160,11 @@ func (h *Handler) renderAnalyses(w http.ResponseWriter, r *http.Request, status 
 	v := &analysesView{Page: web.Page{Title: "Risk analyses", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Risk analyses"})},
 		Org: a.Org, NextURL: web.NextPageURL(r, next), Problems: problems, CanWrite: a.Allows(identity.PermOrgWrite)}
 	for _, an := range list {
-		v.Rows = append(v.Rows, analysisRowOf(a.Org.Slug, an))
+		row := analysisRowOf(a.Org.Slug, an)
+		v.Rows = append(v.Rows, row)
+		if an.Status == risk.AnalysisDraft {
+			v.Drafts = append(v.Drafts, row)
+		}
 	}
 	proposed, err := h.proposedProfile(r, a.Org.ID)
 	if err != nil {
@@ -187,11 +195,15 @@ func (h *Handler) renderAnalyses(w http.ResponseWriter, r *http.Request, status 
 		if err != nil {
 			return err
 		}
+		taken := func(name string) bool {
+			return ok && strings.EqualFold(last.Name, name) || slices.ContainsFunc(v.Rows, func(row analysisRow) bool { return strings.EqualFold(row.Name, name) })
+		}
 		if ok {
 			v.Form.Scope, v.Form.FromLast, v.Form.LastName = last.Scope, true, last.Name
-			if strings.EqualFold(last.Name, v.Form.Name) {
-				v.Form.Name = fmt.Sprintf("%d risk analysis (2)", now.Year())
-			}
+		}
+		// A name already used gets a number.
+		for i := 2; taken(v.Form.Name); i++ {
+			v.Form.Name = fmt.Sprintf("%d risk analysis (%d)", now.Year(), i)
 		}
 	}
 	h.s.Render(w, r, status, "risk_analyses", v)
@@ -424,7 +436,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 		v.Assets = append(v.Assets, row)
 	}
 	for _, f := range s.Flows {
-		line := fmt.Sprintf("%s → %s: %s", f.From.Name(names), f.To.Name(names), lowerFirst(describeTransit(f)))
+		line := fmt.Sprintf("%s → %s: %s", f.From.Name(names), f.To.Name(names), draw.LowerFirst(draw.DescribeTransit(f)))
 		if f.Frequency != "" {
 			line += ", " + f.Frequency
 		}

@@ -35,6 +35,7 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"risk_map":       &mapView{},
 		"risk_register":  &registerView{},
 		"risk_item":      &riskView{},
+		"risk_suggested": &suggestedView{},
 		"risk_plan":      &planView{},
 		"risk_scale":     &scaleView{},
 		// import*.go

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -13,7 +14,7 @@ import (
 )
 
 // The data-flow map page: where ePHI lives and moves, drawn on the server
-// (DrawMap) with its text alternative, grouped and filtered as the reader
+// (draw.FlowMap) with its text alternative, grouped and filtered as the reader
 // asks. The inventory page shows the same map, unfiltered, for a small
 // inventory.
 
@@ -30,7 +31,7 @@ type mapView struct {
 	web.Page
 	Org      identity.Org
 	Map      template.HTML
-	Flows    []MapFlow
+	Flows    []draw.MapFlow
 	Exposed  []string
 	Desc     string
 	GroupBy  string
@@ -50,7 +51,7 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) error {
 	v := &mapView{Page: web.Page{Title: "Data-flow map", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "ePHI inventory", URL: "/orgs/" + a.Org.Slug + "/inventory"}, web.Crumb{Label: "Data-flow map"})},
 		Org: a.Org, GroupBy: q.Get("group"), OnlyEPHI: q.Get("ephi") == "1", Exposure: q.Get("exposed") == "1"}
 	if v.GroupBy == "" {
-		v.GroupBy = string(GroupByPlace)
+		v.GroupBy = string(draw.GroupByPlace)
 	}
 	if f := q.Get("focus"); f != "" {
 		id, err := strconv.ParseInt(f, 10, 64)
@@ -114,7 +115,7 @@ func (h *Handler) mapPage(w http.ResponseWriter, r *http.Request) error {
 		h.s.Render(w, r, http.StatusOK, "risk_map", v)
 		return nil
 	}
-	m, err := DrawMap(assets, flows, MapOptions{Title: "Where " + a.Org.Name + "'s ePHI lives and moves", GroupBy: GroupBy(v.GroupBy),
+	m, err := draw.FlowMap(assets, flows, draw.MapOptions{Title: "Where " + a.Org.Name + "'s ePHI lives and moves", GroupBy: draw.GroupBy(v.GroupBy),
 		OnlyEPHI: v.OnlyEPHI, OnlyExposed: v.Exposure, Focus: v.Focus})
 	if err != nil {
 		v.Problem = "The map cannot be drawn with these choices: " + err.Error()
@@ -192,7 +193,7 @@ func (h *Handler) inlineMap(r *http.Request, org identity.Org, total int) (templ
 	if err != nil {
 		return "", err
 	}
-	m, err := DrawMap(assets, flows, MapOptions{Title: "Where " + org.Name + "'s ePHI lives and moves"})
+	m, err := draw.FlowMap(assets, flows, draw.MapOptions{Title: "Where " + org.Name + "'s ePHI lives and moves"})
 	if err != nil {
 		return "", err
 	}

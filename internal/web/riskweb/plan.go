@@ -244,9 +244,12 @@ func taskStatusOptions(sel risk.TaskStatus) []regOption {
 // taskList is a table of tasks (template "reg-tasks"), each with a form
 // to change its status where the viewer may.
 type taskList struct {
-	Tasks        []taskRow
-	ShowRisk     bool
-	ShowOrg      bool
+	Tasks    []taskRow
+	ShowRisk bool
+	ShowOrg  bool
+	// Mine is set on the viewer's own tasks, where who does each goes
+	// without saying.
+	Mine         bool
 	Filtered     bool
 	CSRF         string
 	StatusChoice []regOption
@@ -354,7 +357,7 @@ func (h *Handler) myTasksPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.List = taskList{Tasks: rows, ShowRisk: true, ShowOrg: true, CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
+	v.List = taskList{Tasks: rows, ShowRisk: true, ShowOrg: true, Mine: true, CSRF: csrfOf(r), StatusChoice: taskStatusOptions("")}
 	h.s.Render(w, r, http.StatusOK, "risk_plan", v)
 	return nil
 }

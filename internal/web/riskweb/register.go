@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
@@ -28,6 +29,7 @@ func (h *Handler) registerRegister(s *web.Server) {
 	const page = "/orgs/{org}"
 	s.Route("GET "+page+"/risks", read, h.registerPage)
 	s.Route("GET "+page+"/risks/new", write, h.riskNewPage)
+	s.Route("GET "+page+"/risks/suggested", read, h.suggestedPage)
 	s.Route("POST "+page+"/risks", write, h.riskCreateSubmit)
 	s.Route("GET "+page+"/risks/{id}", read, h.riskPage)
 	s.Route("POST "+page+"/risks/{id}", write, h.riskUpdateSubmit)
@@ -117,6 +119,15 @@ type regNames struct {
 	members []store.Member
 	assets  map[int64]string
 	people  map[int64]string
+	// The current assessment and the suggested risks, read once a
+	// request when needed (suggest.go).
+	sheet         *assess.Sheet
+	sheetRead     bool
+	suggested     []risk.Suggestion
+	suggestedRead bool
+	// suggestCapped is set when the read for suggestions stopped at
+	// suggestPage assets or flows.
+	suggestCapped bool
 }
 
 func (h *Handler) regNames(r *http.Request) (*regNames, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/catalog"
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -36,7 +37,7 @@ type riskRow struct {
 // heatTable is a heat map's counts as an accessible table: likelihood
 // rows from the highest, impact columns from the lowest.
 type heatTable struct {
-	// SVG is the heat map drawn (web.DrawHeatMap); the table is its text form.
+	// SVG is the heat map drawn (draw.HeatMap); the table is its text form.
 	SVG    template.HTML
 	Title  string
 	Which  string
@@ -78,9 +79,10 @@ type registerView struct {
 	Filtered bool
 	NextURL  string
 	CanWrite bool
-	// Suggestions are the risks the inventory and assessment point to
-	// (suggest.go).
-	Suggestions suggestionList
+	// Suggested counts the risks the inventory and assessment point to
+	// that the register does not hold yet; they are listed on a page of
+	// their own (suggest.go).
+	Suggested int
 	// ManyAssets is set when the inventory is too large to offer every
 	// asset in the filter: it offers the one filtered by, reached from the
 	// asset's page.
@@ -130,7 +132,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = web.DrawHeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = draw.HeatMap(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
 		}, t.Title)
 		v.Maps = append(v.Maps, t)
@@ -145,7 +147,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 	if v.Plan, err = h.s.DB().PlanCounts(r.Context(), a.Org.ID, time.Now()); err != nil {
 		return err
 	}
-	if v.Suggestions, err = h.suggestionListOf(r, n, v.CanWrite); err != nil {
+	if v.Suggested, err = h.suggestionCount(n); err != nil {
 		return err
 	}
 	v.filterOptions(n, f)
@@ -315,15 +317,22 @@ type riskView struct {
 	OldScale string
 	Ratings  []ratingField
 	Current  levelLabel
-	Assets   []checkOption
+	// CurrentAxes is the current rating's grades ("Low, impact High").
+	CurrentAxes string
+	Assets      []checkOption
 	// ManyAssets is set when the inventory is too large to list: the form
 	// shows the risk's assets and takes more by number.
 	ManyAssets bool
-	Threats    []regOption
-	Vulns      []regOption
-	Measures   []checkOption
-	Owners     []regOption
-	Statuses   []regOption
+	// ChosenAssets names the risk's assets, shown above the long list.
+	ChosenAssets []string
+	Threats      []regOption
+	Vulns        []regOption
+	Measures     []checkOption
+	// InPlace is the chosen measures beside the current assessment's
+	// answers for them (measures.go).
+	InPlace  measureCheck
+	Owners   []regOption
+	Statuses []regOption
 	// Strategies and Approvers for the treatment.
 	Strategies []regOption
 	Approvers  []regOption
@@ -406,6 +415,9 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		v.OldScale = sc.Name
 	}
 	v.Current = levelOf(sc, rk.Current)
+	if l, i := rk.Current.Likelihood, rk.Current.Impact; l >= 1 && l <= len(sc.Likelihood) && i >= 1 && i <= len(sc.Impact) {
+		v.CurrentAxes = sc.Likelihood[l-1].Label + ", impact " + sc.Impact[i-1].Label
+	}
 	v.Ratings = []ratingField{
 		ratingFieldOf(sc, "inherent", "Inherent risk", "Before the measures in place: what could happen with nothing protecting against it.", rk.Inherent, false),
 		ratingFieldOf(sc, "current", "Current risk", "With the measures in place today.", rk.Current, false),
@@ -420,6 +432,9 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		for _, c := range n.choices.Assets {
 			v.Assets = append(v.Assets, checkOption{Value: itoa(c.ID), Label: c.Label, Checked: slices.Contains(rk.AssetIDs, c.ID)})
 		}
+	}
+	if len(rk.AssetIDs) > 0 && !v.ManyAssets {
+		v.ChosenAssets = n.assetNames(rk.AssetIDs)
 	}
 	v.Threats = []regOption{{Value: "", Label: "Choose a threat", Selected: rk.Threat == ""}}
 	for _, t := range n.lib.Threats {
@@ -438,6 +453,11 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 	for _, e := range n.prof.Entries() {
 		v.Measures = append(v.Measures, checkOption{Value: e.Citation, Label: "§" + e.Citation + " " + e.Title, Checked: slices.Contains(rk.Measures, e.Citation)})
 	}
+	inPlace, err := h.measureCheckOf(n, rk.Measures)
+	if err != nil {
+		return err
+	}
+	v.InPlace = inPlace
 	v.Owners = []regOption{{Value: "", Label: "No one yet", Selected: rk.OwnerID == 0}}
 	for _, m := range n.members {
 		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == rk.OwnerID})

@@ -95,7 +95,7 @@ func (f *regFixture) riskBody(extra string) string {
 func TestRegisterTemplatesZeroValues(t *testing.T) {
 	s := webtest.NewServer(t, storetest.SQLite(t), web.Config{Capabilities: []web.Capability{New()}})
 	mine := fstest.MapFS{}
-	for _, name := range []string{"risk_register.html", "risk_item.html", "risk_plan.html", "risk_scale.html"} {
+	for _, name := range []string{"risk_register.html", "risk_item.html", "risk_plan.html", "risk_scale.html", "risk_suggested.html"} {
 		b, err := fs.ReadFile(New().Templates(), name)
 		if err != nil {
 			t.Fatal(err)
@@ -103,10 +103,11 @@ func TestRegisterTemplatesZeroValues(t *testing.T) {
 		mine[name] = &fstest.MapFile{Data: b}
 	}
 	webtest.RenderZeroValues(t, s, mine, map[string]web.PageData{
-		"risk_register": &registerView{},
-		"risk_item":     &riskView{},
-		"risk_plan":     &planView{},
-		"risk_scale":    &scaleView{},
+		"risk_register":  &registerView{},
+		"risk_item":      &riskView{},
+		"risk_plan":      &planView{},
+		"risk_scale":     &scaleView{},
+		"risk_suggested": &suggestedView{},
 	})
 }
 

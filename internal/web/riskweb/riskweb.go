@@ -7,8 +7,8 @@
 // The capability is built in parts, each in files of its own: the inventory
 // (assets, flows, scales, the organisation's own threats and
 // vulnerabilities: inventory*.go) and the register and plan (risks, tasks:
-// register*.go). SVG drawings (the data-flow map, the heat map) are pure
-// functions of domain values (map.go, heatmap.go).
+// register*.go). Its SVG drawings (the data-flow map, the heat map) come
+// from internal/draw, which the reports share.
 package riskweb
 
 import (

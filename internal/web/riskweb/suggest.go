@@ -5,10 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // Suggested risks: what the inventory and the assessment point to that the
@@ -16,21 +19,16 @@ import (
 // that are not encrypted, flows of ePHI not encrypted in transit, and every
 // gap of the assessment — each with an "Add this risk" link to the new-risk
 // form filled from it. A risk made from a suggestion keeps its key, so the
-// suggestion goes once the risk is in the register.
-
-// suggestionsShown is how many suggestions the register lists before
-// folding the rest away.
-const suggestionsShown = 10
-
-// suggestionsListed bounds the suggestions one page renders.
-const suggestionsListed = 25
+// suggestion goes once the risk is in the register. They are listed on a
+// page of their own (GET /orgs/{org}/risks/suggested); the register shows
+// only how many there are, with a link.
 
 // suggestPage bounds what is read for suggestions: the first hundred
 // exposed assets and flows (by name and by age). A hospital with more sees
 // the rest come up as these are added to the register.
 const suggestPage = 100
 
-// suggestionRow is one suggestion as the register shows it.
+// suggestionRow is one suggestion as the suggestions page shows it.
 type suggestionRow struct {
 	Title  string
 	Reason string
@@ -41,23 +39,44 @@ type suggestionRow struct {
 	AddURL string
 }
 
-// suggestionList is the register's "Suggested from your inventory and
-// assessment" section.
-type suggestionList struct {
-	Shown []suggestionRow
-	More  []suggestionRow
-	// Unlisted counts the suggestions beyond suggestionsListed, which the
-	// page does not render: a hospital's inventory can point to thousands,
-	// and they come up as the ones listed are added.
-	Unlisted int
+// suggestionGroup is one kind of suggestion on the suggestions page.
+type suggestionGroup struct {
+	ID, Title, Hint string
+	Rows            []suggestionRow
+}
+
+// suggestedView is the suggested-risks page.
+type suggestedView struct {
+	web.Page
+	Org    identity.Org
+	Groups []suggestionGroup
+	Total  int
+	// Capped is set when the inventory read for suggestions was cut at
+	// suggestPage devices or flows: there may be more.
+	Capped bool
 	// Sheet names the assessment the gaps come from ("" for none).
-	Sheet string
+	Sheet    string
+	CanWrite bool
 }
 
 // suggestions lists what the organisation's inventory and its current
-// assessment suggest and no risk was made from yet.
-func (h *Handler) suggestions(ctx context.Context, orgID int64, lib risk.Library) ([]risk.Suggestion, *assess.Sheet, error) {
-	db := h.s.DB()
+// assessment suggest and no risk was made from yet. They are worked out
+// once a request (n keeps them): a new risk's form made from a suggestion
+// reads them twice.
+func (h *Handler) suggestions(n *regNames) ([]risk.Suggestion, *assess.Sheet, error) {
+	if n.suggestedRead {
+		return n.suggested, n.sheet, nil
+	}
+	ss, sheet, err := h.suggest(n.ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.suggested, n.suggestedRead = ss, true
+	return ss, sheet, nil
+}
+
+func (h *Handler) suggest(ctx context.Context, n *regNames) ([]risk.Suggestion, *assess.Sheet, error) {
+	db, orgID := h.s.DB(), n.org.ID
 	assets, _, err := db.Assets(ctx, orgID, store.AssetFilter{EPHIOnly: true, Unencrypted: true}, store.Page{Limit: suggestPage})
 	if err != nil {
 		return nil, nil, err
@@ -66,6 +85,7 @@ func (h *Handler) suggestions(ctx context.Context, orgID int64, lib risk.Library
 	if err != nil {
 		return nil, nil, err
 	}
+	n.suggestCapped = len(assets) == suggestPage || len(flows) == suggestPage
 	// The flows' ends are named after their assets, which need not be
 	// among the exposed ones read above.
 	have := make(map[int64]bool, len(assets))
@@ -88,7 +108,7 @@ func (h *Handler) suggestions(ctx context.Context, orgID int64, lib risk.Library
 	for id, name := range names {
 		assets = append(assets, risk.Asset{ID: id, Name: name})
 	}
-	sheet, err := h.currentSheet(ctx, orgID)
+	sheet, err := h.sheetOf(n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +116,20 @@ func (h *Handler) suggestions(ctx context.Context, orgID int64, lib risk.Library
 	if err != nil {
 		return nil, nil, err
 	}
-	return risk.Suggest(lib, assets, flows, sheet, taken), sheet, nil
+	return risk.Suggest(n.lib, assets, flows, sheet, taken), sheet, nil
+}
+
+// sheetOf is currentSheet read once a request.
+func (h *Handler) sheetOf(n *regNames) (*assess.Sheet, error) {
+	if n.sheetRead {
+		return n.sheet, nil
+	}
+	sh, err := h.currentSheet(n.ctx, n.org.ID)
+	if err != nil {
+		return nil, err
+	}
+	n.sheet, n.sheetRead = sh, true
+	return sh, nil
 }
 
 // currentSheet is the assessment whose gaps are suggested: the newest one
@@ -121,50 +154,72 @@ func (h *Handler) currentSheet(ctx context.Context, orgID int64) (*assess.Sheet,
 	return &sh, nil
 }
 
-// suggestionListOf builds the register's section; canWrite adds the links.
-func (h *Handler) suggestionListOf(r *http.Request, n *regNames, canWrite bool) (suggestionList, error) {
-	ss, sheet, err := h.suggestions(r.Context(), n.org.ID, n.lib)
+// suggestionCount is how many risks are suggested, for the register's
+// link to the suggestions page.
+func (h *Handler) suggestionCount(n *regNames) (int, error) {
+	ss, _, err := h.suggestions(n)
+	return len(ss), err
+}
+
+// suggestionKinds names the groups of the suggestions page, by the prefix
+// of the suggestions' keys.
+var suggestionKinds = []suggestionGroup{
+	{ID: "asset", Title: "Devices holding ePHI that are not encrypted", Hint: "A lost or stolen device gives away what it holds unless it is encrypted."},
+	{ID: "flow", Title: "ePHI sent without encryption", Hint: "What travels unencrypted can be read on the way."},
+	{ID: "gap", Title: "Gaps of the assessment", Hint: "Safeguards the assessment says are missing or only partly in place."},
+}
+
+func (h *Handler) suggestedPage(w http.ResponseWriter, r *http.Request) error {
+	a := web.OrgOf(r.Context())
+	n, err := h.regNames(r)
 	if err != nil {
-		return suggestionList{}, err
+		return err
 	}
-	var l suggestionList
+	ss, sheet, err := h.suggestions(n)
+	if err != nil {
+		return err
+	}
+	v := &suggestedView{Page: web.Page{Title: "Suggested risks", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Risk register", URL: "/orgs/" + a.Org.Slug + "/risks"}, web.Crumb{Label: "Suggested risks"})},
+		Org: a.Org, Total: len(ss), CanWrite: a.Allows(identity.PermOrgWrite)}
 	if sheet != nil {
-		l.Sheet = sheet.Assessment.Name
+		v.Sheet = sheet.Assessment.Name
 	}
-	if len(ss) > suggestionsListed {
-		l.Unlisted = len(ss) - suggestionsListed
-		ss = ss[:suggestionsListed]
-	}
-	// One read for the names of every listed suggestion's assets.
+	// One read for the names of every suggestion's assets.
 	var ids []int64
 	for _, s := range ss {
 		ids = append(ids, s.AssetIDs...)
 	}
 	if err := n.loadAssets(ids); err != nil {
-		return suggestionList{}, err
+		return err
 	}
-	for i, s := range ss {
+	v.Groups = slices.Clone(suggestionKinds)
+	for _, s := range ss {
 		row := suggestionRow{Title: s.Title, Reason: s.Reason, Assets: n.assetNames(s.AssetIDs)}
 		if s.Threat != "" {
 			row.Threat = n.threat(s.Threat)
 		}
-		if canWrite {
+		if v.CanWrite {
 			row.AddURL = "/orgs/" + n.org.Slug + "/risks/new?suggestion=" + url.QueryEscape(s.Key)
 		}
-		if i < suggestionsShown {
-			l.Shown = append(l.Shown, row)
-		} else {
-			l.More = append(l.More, row)
+		kind, _, _ := strings.Cut(s.Key, ":")
+		i := slices.IndexFunc(v.Groups, func(g suggestionGroup) bool { return g.ID == kind })
+		if i < 0 {
+			v.Groups = append(v.Groups, suggestionGroup{ID: kind, Title: "Other suggestions"})
+			i = len(v.Groups) - 1
 		}
+		v.Groups[i].Rows = append(v.Groups[i].Rows, row)
 	}
-	return l, nil
+	v.Capped = n.suggestCapped
+	v.Groups = slices.DeleteFunc(v.Groups, func(g suggestionGroup) bool { return len(g.Rows) == 0 })
+	h.s.Render(w, r, http.StatusOK, "risk_suggested", v)
+	return nil
 }
 
 // suggested fills a new risk from the suggestion keyed key; the suggestion
 // is nil when key is no longer suggested (its risk is in the register).
 func (h *Handler) suggested(r *http.Request, n *regNames, key string) (risk.Risk, *risk.Suggestion, error) {
 	rk := risk.Risk{ScaleID: n.scale.ID}
-	ss, sheet, err := h.suggestions(r.Context(), n.org.ID, n.lib)
+	ss, sheet, err := h.suggestions(n)
 	if err != nil {
 		return rk, nil, err
 	}

@@ -60,18 +60,24 @@ func TestSuggestedRisks(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		const page = "/orgs/riverside/risks"
+		const page, list = "/orgs/riverside/risks", "/orgs/riverside/risks/suggested"
 		flowKey := fmt.Sprintf("flow:%d", flow.ID)
 		addFlow := page + "/new?suggestion=" + url.QueryEscape(flowKey)
-		w := f.priya.Get(t, page)
-		webtest.WantPage(t, w, 200, "Suggested from your inventory and assessment", "Theft of a device of Billing laptop",
+		// The register says how many, and links to the list.
+		webtest.WantPage(t, f.priya.Get(t, page), 200, `id="suggested-count"`, `href="`+list+`"`, ">4 suggested risks</a>")
+		w := f.priya.Get(t, list)
+		webtest.WantPage(t, w, 200, "Suggested risks", `id="suggest-asset"`, `id="suggest-flow"`, `id="suggest-gap"`, "Theft of a device of Billing laptop",
 			"Billing laptop holds ePHI", "Interception of ePHI sent from Cloud EHR to Valley Cardiology", "Gap: 164.312(b)",
 			`href="`+strings.ReplaceAll(addFlow, "&", "&amp;")+`"`, `suggestion=asset%3A`, `suggestion=gap%3A164.312%28b%29`)
 		if body := w.Body.String(); strings.Contains(body, "Their laptop") {
-			t.Errorf("the register suggests another organisation's laptop")
+			t.Errorf("the suggestions list another organisation's laptop")
+		}
+		// Another organisation's member does not reach the list.
+		if w := f.eve.Get(t, list); w.Code != http.StatusNotFound && w.Code != http.StatusForbidden {
+			t.Errorf("another organisation's owner GET %s = %d, want 404 or 403", list, w.Code)
 		}
 		// A viewer reads the suggestions but is not offered to add them.
-		w = f.lena.Get(t, page)
+		w = f.lena.Get(t, list)
 		webtest.WantPage(t, w, 200, "Gap: 164.312(b)")
 		if strings.Contains(w.Body.String(), "Add this risk") {
 			t.Errorf("a viewer is offered to add a suggested risk")
@@ -96,7 +102,8 @@ func TestSuggestedRisks(t *testing.T) {
 			t.Fatalf("POST the suggested risk = %d, want 303\n%s", w.Code, w.Body)
 		}
 		// Once in the register it is no longer suggested; the others stay.
-		w = f.priya.Get(t, page)
+		webtest.WantPage(t, f.priya.Get(t, page), 200, ">3 suggested risks</a>")
+		w = f.priya.Get(t, list)
 		webtest.WantPage(t, w, 200, "Theft of a device of Billing laptop", "Gap: 164.312(b)")
 		if strings.Contains(w.Body.String(), "suggestion="+url.QueryEscape(flowKey)) || strings.Contains(w.Body.String(), "Interception of ePHI sent from") {
 			t.Errorf("the flow is still suggested once its risk is in the register")

@@ -1,4 +1,4 @@
-package web
+package draw
 
 import (
 	"encoding/xml"
@@ -64,7 +64,7 @@ func parseSVG(t testing.TB, s string) svgNode {
 	return root
 }
 
-func TestDrawHeatMap(t *testing.T) {
+func TestHeatMap(t *testing.T) {
 	custom := risk.Scale{
 		Name:       "Custom <4 × 2>",
 		Likelihood: []risk.Grade{{Label: "Seldom"}, {Label: "Sometimes"}, {Label: "Often"}, {Label: "All the time, every single day & night"}},
@@ -87,9 +87,9 @@ func TestDrawHeatMap(t *testing.T) {
 			}
 			counts[0][0] = 1
 			link := func(l, i int) string { return fmt.Sprintf("/orgs/o/risks?likelihood=%d&impact=%d", l, i) }
-			out := DrawHeatMap(s, counts, link, "Current risk")
-			if again := DrawHeatMap(s, counts, link, "Current risk"); again != out {
-				t.Fatal("DrawHeatMap gave different output for the same input")
+			out := HeatMap(s, counts, link, "Current risk")
+			if again := HeatMap(s, counts, link, "Current risk"); again != out {
+				t.Fatal("HeatMap gave different output for the same input")
 			}
 			root := parseSVG(t, string(out))
 			if root.attr("role") != "group" || root.attr("aria-labelledby") == "" {
@@ -168,10 +168,10 @@ func TestDrawHeatMap(t *testing.T) {
 	}
 }
 
-// TestDrawHeatMapNoLinks checks a heat map without links (a report) draws
+// TestHeatMapNoLinks checks a heat map without links (a report) draws
 // plain cells, and that missing counts are zeros.
-func TestDrawHeatMapNoLinks(t *testing.T) {
-	out := string(DrawHeatMap(risk.ThreeByThree(), [][]int{{2}}, nil, "Inherent risk"))
+func TestHeatMapNoLinks(t *testing.T) {
+	out := string(HeatMap(risk.ThreeByThree(), [][]int{{2}}, nil, "Inherent risk"))
 	root := parseSVG(t, out)
 	root.walk(nil, func(n, _ *svgNode) {
 		if n.XMLName.Local == "a" {
@@ -188,8 +188,8 @@ func TestDrawHeatMapNoLinks(t *testing.T) {
 
 func TestTextOn(t *testing.T) {
 	for _, lv := range append(risk.ThreeByThree().Levels, risk.Level{Colour: "#ffeb3b"}, risk.Level{Colour: "#0d47a1"}) {
-		if c := contrast(textOn(lv.Colour), lv.Colour); c < 4.5 {
-			t.Errorf("textOn(%s) = %s, contrast %.1f, want at least 4.5", lv.Colour, textOn(lv.Colour), c)
+		if c := contrast(TextOn(lv.Colour), lv.Colour); c < 4.5 {
+			t.Errorf("TextOn(%s) = %s, contrast %.1f, want at least 4.5", lv.Colour, TextOn(lv.Colour), c)
 		}
 	}
 }
@@ -204,11 +204,11 @@ func contrast(a, b string) float64 {
 	return (la + 0.05) / (lb + 0.05)
 }
 
-func BenchmarkDrawHeatMap(b *testing.B) {
+func BenchmarkHeatMap(b *testing.B) {
 	s := risk.FiveByFive()
 	counts := [][]int{{1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}, {1, 2, 3, 4, 5}}
 	link := func(l, i int) string { return fmt.Sprintf("/orgs/o/risks?likelihood=%d&impact=%d", l, i) }
 	for b.Loop() {
-		DrawHeatMap(s, counts, link, "Current risk")
+		HeatMap(s, counts, link, "Current risk")
 	}
 }

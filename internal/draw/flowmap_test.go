@@ -1,4 +1,4 @@
-package riskweb
+package draw
 
 import (
 	"fmt"
@@ -86,9 +86,9 @@ func inspect(t *testing.T, m Map) drawn {
 	return d
 }
 
-func TestDrawMap(t *testing.T) {
+func TestFlowMap(t *testing.T) {
 	assets, flows := riverside()
-	m, err := DrawMap(assets, flows, MapOptions{})
+	m, err := FlowMap(assets, flows, MapOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,13 +152,13 @@ func TestDrawMap(t *testing.T) {
 	slices.Reverse(rev)
 	revF := slices.Clone(flows)
 	slices.Reverse(revF)
-	again, _ := DrawMap(rev, revF, MapOptions{})
+	again, _ := FlowMap(rev, revF, MapOptions{})
 	if again.SVG != m.SVG {
 		t.Error("the same assets and flows in another order give another drawing")
 	}
 }
 
-func TestDrawMapOptions(t *testing.T) {
+func TestFlowMapOptions(t *testing.T) {
 	assets, flows := riverside()
 	for _, c := range []struct {
 		name      string
@@ -173,7 +173,7 @@ func TestDrawMapOptions(t *testing.T) {
 		{"focus", MapOptions{Focus: 4}, []string{"Front desk PC", "Cloud EHR"}, []string{"Old backup drive", "Quest lab"}, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := DrawMap(assets, flows, c.opt)
+			m, err := FlowMap(assets, flows, c.opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,13 +193,13 @@ func TestDrawMapOptions(t *testing.T) {
 			}
 		})
 	}
-	if _, err := DrawMap(assets, flows, MapOptions{Focus: 8}); err == nil {
+	if _, err := FlowMap(assets, flows, MapOptions{Focus: 8}); err == nil {
 		t.Error("focus on a retired asset: no error")
 	}
-	if _, err := DrawMap(assets, flows, MapOptions{GroupBy: "colour"}); err == nil {
+	if _, err := FlowMap(assets, flows, MapOptions{GroupBy: "colour"}); err == nil {
 		t.Error("group by colour: no error")
 	}
-	m, err := DrawMap(nil, nil, MapOptions{})
+	m, err := FlowMap(nil, nil, MapOptions{})
 	if err != nil || m.Assets != 0 {
 		t.Fatalf("empty inventory: %v, %d assets", err, m.Assets)
 	}
@@ -249,10 +249,10 @@ func large(n, f int) ([]risk.Asset, []risk.Flow) {
 	return assets, flows
 }
 
-func TestDrawMapLarge(t *testing.T) {
+func TestFlowMapLarge(t *testing.T) {
 	assets, flows := large(500, 1000)
 	for _, by := range []GroupBy{GroupByPlace, GroupByHosting} {
-		m, err := DrawMap(assets, flows, MapOptions{GroupBy: by})
+		m, err := FlowMap(assets, flows, MapOptions{GroupBy: by})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,9 +302,9 @@ func keys(m map[string]svgNode) []string {
 	return out
 }
 
-// BenchmarkDrawMap draws the map of 500 assets and 1,000 flows, and for a
+// BenchmarkFlowMap draws the map of 500 assets and 1,000 flows, and for a
 // baseline the 9-asset practice.
-func BenchmarkDrawMap(b *testing.B) {
+func BenchmarkFlowMap(b *testing.B) {
 	sa, sf := riverside()
 	la, lf := large(500, 1000)
 	for _, c := range []struct {
@@ -315,10 +315,58 @@ func BenchmarkDrawMap(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := DrawMap(c.a, c.f, MapOptions{}); err != nil {
+				if _, err := FlowMap(c.a, c.f, MapOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+// TestFlowMapLayout checks the exported geometry holds what the SVG draws,
+// so that a renderer of its own draws the same picture.
+func TestFlowMapLayout(t *testing.T) {
+	assets, flows := riverside()
+	m, err := FlowMap(assets, flows, MapOptions{IncludeRetired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := inspect(t, m)
+	l := m.Layout
+	if len(l.Groups) != m.Groups || len(l.Arrows) != d.flows {
+		t.Fatalf("Layout: %d groups, %d arrows; drawn %d groups, %d arrows", len(l.Groups), len(l.Arrows), m.Groups, d.flows)
+	}
+	boxes, exposed, exposedArrows := 0, 0, 0
+	for _, g := range l.Groups {
+		if g.X < 0 || g.X+g.W > l.Width || g.Y+g.H > l.Height {
+			t.Errorf("group %q at %v,%v %vx%v is outside the map %vx%v", g.Label, g.X, g.Y, g.W, g.H, l.Width, l.Height)
+		}
+		for _, b := range g.Boxes {
+			boxes++
+			if b.X < g.X || b.Y < g.Y || b.X+b.W > g.X+g.W || b.Y+b.H > g.Y+g.H {
+				t.Errorf("box %q is outside its group %q", b.Name, g.Label)
+			}
+			if _, ok := d.boxes[b.Name]; !ok && !strings.Contains(d.texts, b.Name) {
+				t.Errorf("box %q is not drawn", b.Name)
+			}
+			if b.Exposed {
+				exposed++
+			}
+		}
+	}
+	for _, a := range l.Arrows {
+		if a.Exposed {
+			exposedArrows++
+		}
+		if a.Label == "" || a.Title == "" || a.Width <= 0 {
+			t.Errorf("arrow %+v lacks a label, title or width", a)
+		}
+	}
+	if boxes != len(d.boxes) || exposed != len(d.exposedBoxes) || exposedArrows != d.exposedFlows {
+		t.Errorf("Layout: %d boxes (%d exposed), %d exposed arrows; drawn %d boxes (%d exposed), %d exposed arrows",
+			boxes, exposed, exposedArrows, len(d.boxes), len(d.exposedBoxes), d.exposedFlows)
+	}
+	if got := l.SVG(m.Desc); got != string(m.SVG) {
+		t.Error("Layout.SVG draws other bytes than Map.SVG")
 	}
 }

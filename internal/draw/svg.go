@@ -1,4 +1,4 @@
-package web
+package draw
 
 import (
 	"hash/fnv"
@@ -7,12 +7,9 @@ import (
 	"strings"
 )
 
-// Helpers of the SVG drawings pages show (the heat map here, the data-flow
-// map in riskweb).
-
-// SVGEscape escapes s for SVG text and attributes, dropping the control
+// Escape escapes s for SVG text and attributes, dropping the control
 // characters XML does not allow.
-func SVGEscape(s string) string {
+func Escape(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
 			return -1
@@ -22,10 +19,17 @@ func SVGEscape(s string) string {
 	return template.HTMLEscapeString(s) // strings.Map turned invalid UTF-8 into U+FFFD
 }
 
-// SVGID names an SVG's ids after its content, so that two drawings on one
+// ID names a drawing's ids after its content, so that two drawings on one
 // page do not share ids and the same drawing keeps its ids.
-func SVGID(s string) string {
+func ID(s string) string {
 	h := fnv.New32a()
 	h.Write([]byte(s))
 	return strconv.FormatUint(uint64(h.Sum32()), 36)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

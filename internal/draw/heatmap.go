@@ -1,4 +1,4 @@
-package web
+package draw
 
 import (
 	"fmt"
@@ -10,8 +10,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/risk"
 )
 
-// The heat map (moved here from riskweb so that the organisation dashboard
-// draws it too): the organisation's likelihood × impact matrix drawn as SVG,
+// The heat map: the organisation's likelihood × impact matrix drawn as SVG,
 // each cell in its level's colour with the number of risks rated there, and
 // a link to the register filtered by the cell. It is a pure function of the
 // scale and the counts (which the store aggregates in SQL), so a page, the
@@ -29,7 +28,7 @@ const (
 	hmCharW   = 6.6 // average width of a 12-unit character, to shorten labels
 )
 
-// DrawHeatMap draws scale s as a likelihood × impact matrix: likelihood on
+// HeatMap draws scale s as a likelihood × impact matrix: likelihood on
 // the vertical axis with the highest grade at the top, impact along the
 // bottom, each cell filled with the colour of its level, showing
 // counts[l-1][i-1] (the number of risks rated likelihood l, impact i; a
@@ -44,18 +43,18 @@ const (
 // risks"). It uses presentation attributes only (the content security
 // policy forbids inline styles); the page's stylesheet should scale it with
 // `.risk-heatmap { max-width: 100%; height: auto; }`.
-func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int) string, title string) template.HTML {
+func HeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int) string, title string) template.HTML {
 	nl, ni := len(s.Likelihood), len(s.Impact)
 	gridX := hmAxisW + hmLabelW
 	width := gridX + ni*hmCellW + 8
 	legendRows := legendLayout(s.Levels, width-gridX)
 	height := hmTop + nl*hmCellH + hmBelow + len(legendRows)*hmLegendH + 8
-	id := "heatmap-" + SVGID(title+"\x00"+s.Name)
+	id := "heatmap-" + ID(title+"\x00"+s.Name)
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="risk-heatmap" role="group" aria-labelledby="%s-title %s-desc" viewBox="0 0 %d %d" width="%d" height="%d" font-family="system-ui, sans-serif">`, id, id, width, height, width, height)
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, id, SVGEscape(title))
-	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, id, SVGEscape(heatDesc(s, counts)))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, id, Escape(title))
+	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, id, Escape(heatDesc(s, counts)))
 
 	// Likelihood runs up the left side, highest grade at the top.
 	axisY := hmTop + nl*hmCellH/2
@@ -64,7 +63,7 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 		y := hmTop + (nl-l)*hmCellH
 		label := s.Likelihood[l-1].Label
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" dominant-baseline="middle" font-size="12" fill="#222">%s</text>`,
-			gridX-8, y+hmCellH/2, SVGEscape(fit(label, hmLabelW-12)))
+			gridX-8, y+hmCellH/2, Escape(fit(label, hmLabelW-12)))
 		for i := 1; i <= ni; i++ {
 			x := gridX + (i-1)*hmCellW
 			n := cellCount(counts, l, i)
@@ -78,15 +77,15 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 				href = link(l, i)
 			}
 			if href != "" {
-				fmt.Fprintf(&b, `<a href="%s" aria-label="%s">`, SVGEscape(href), SVGEscape(cellTitle))
+				fmt.Fprintf(&b, `<a href="%s" aria-label="%s">`, Escape(href), Escape(cellTitle))
 			} else {
-				fmt.Fprintf(&b, `<g role="img" aria-label="%s">`, SVGEscape(cellTitle))
+				fmt.Fprintf(&b, `<g role="img" aria-label="%s">`, Escape(cellTitle))
 			}
-			fmt.Fprintf(&b, `<title>%s</title>`, SVGEscape(cellTitle))
+			fmt.Fprintf(&b, `<title>%s</title>`, Escape(cellTitle))
 			fmt.Fprintf(&b, `<rect class="cell" x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#ffffff" stroke-width="2" data-likelihood="%d" data-impact="%d"/>`,
-				x, y, hmCellW, hmCellH, SVGEscape(colour), l, i)
+				x, y, hmCellW, hmCellH, Escape(colour), l, i)
 			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" dominant-baseline="middle" font-size="20" font-weight="700" fill="%s">%d</text>`,
-				x+hmCellW/2, y+hmCellH/2, textOn(colour), n)
+				x+hmCellW/2, y+hmCellH/2, TextOn(colour), n)
 			if href != "" {
 				b.WriteString(`</a>`)
 			} else {
@@ -100,7 +99,7 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 	for i := 1; i <= ni; i++ {
 		x := gridX + (i-1)*hmCellW + hmCellW/2
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="#222">%s</text>`,
-			x, baseY+16, SVGEscape(fit(s.Impact[i-1].Label, hmCellW-6)))
+			x, baseY+16, Escape(fit(s.Impact[i-1].Label, hmCellW-6)))
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" font-weight="600" fill="#222">Impact</text>`,
 		gridX+ni*hmCellW/2, baseY+36)
@@ -110,8 +109,8 @@ func DrawHeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int)
 	for r, row := range legendRows {
 		for _, it := range row {
 			y := ly + r*hmLegendH
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, SVGEscape(it.colour))
-			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#222">%s</text>`, gridX+it.x+20, y+12, SVGEscape(it.label))
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, Escape(it.colour))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#222">%s</text>`, gridX+it.x+20, y+12, Escape(it.label))
 		}
 	}
 	b.WriteString(`</svg>`)
@@ -170,16 +169,9 @@ func heatDesc(s risk.Scale, counts [][]int) string {
 	return fmt.Sprintf("Likelihood against impact on the scale %q: %s in all (%s).", s.Name, plural(total, "risk", "risks"), strings.Join(parts, ", "))
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
-// textOn is the text colour, black or white, that contrasts most with the
+// TextOn is the text colour, black or white, that contrasts most with the
 // background colour bg ("#rrggbb"), by WCAG's relative luminance.
-func textOn(bg string) string {
+func TextOn(bg string) string {
 	l, ok := luminance(bg)
 	if !ok {
 		return "#000000"

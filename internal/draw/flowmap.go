@@ -1,4 +1,4 @@
-package riskweb
+package draw
 
 import (
 	"cmp"
@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/safeguard-health/safeguard/internal/risk"
-	"github.com/safeguard-health/safeguard/internal/web"
 )
 
 // The data-flow map: where ePHI lives and how it moves, drawn on the server
@@ -76,9 +75,9 @@ type MapFlow struct {
 
 // String is f in a sentence, for a list.
 func (f MapFlow) String() string {
-	s := fmt.Sprintf("%s → %s, by %s: %s in transit", f.From, f.To, lowerFirst(f.Channel), strings.ToLower(f.Encryption))
+	s := fmt.Sprintf("%s → %s, by %s: %s in transit", f.From, f.To, LowerFirst(f.Channel), strings.ToLower(f.Encryption))
 	if f.Encryption == risk.EncryptionUnknown.Label() {
-		s = fmt.Sprintf("%s → %s, by %s: not known whether encrypted in transit", f.From, f.To, lowerFirst(f.Channel))
+		s = fmt.Sprintf("%s → %s, by %s: not known whether encrypted in transit", f.From, f.To, LowerFirst(f.Channel))
 	}
 	if f.Exposed {
 		s = "⚠ " + s
@@ -86,9 +85,9 @@ func (f MapFlow) String() string {
 	return s
 }
 
-// lowerFirst lowers a label's first letter for use inside a sentence,
+// LowerFirst lowers a label's first letter for use inside a sentence,
 // unless it begins an acronym ("HL7 or other interface", "SFTP or …").
-func lowerFirst(s string) string {
+func LowerFirst(s string) string {
 	if len(s) > 1 && s[1] >= 'A' && s[1] <= 'Z' {
 		return s
 	}
@@ -110,6 +109,61 @@ type Map struct {
 	// whether flows between groups were drawn as one arrow per direction.
 	Assets, Groups, Arrows int
 	Aggregated             bool
+	// Layout is the drawing's geometry, for a renderer that draws the same
+	// map with its own primitives (a PDF).
+	Layout MapLayout
+}
+
+// MapLayout is the geometry of a drawn map in SVG user units (origin at
+// the top left, y downward): the groups with their boxes, then the arrows,
+// in the order they are drawn. Texts are whole; the SVG shortens those too
+// long for their box with an ellipsis, and a renderer with real text
+// metrics may do better.
+type MapLayout struct {
+	ID            string // the prefix of the SVG's element ids
+	Title         string
+	Width, Height float64
+	Groups        []MapGroup
+	Arrows        []MapArrow
+}
+
+// MapGroup is the frame of a group of boxes, with its heading along the top.
+type MapGroup struct {
+	Label      string // as drawn, with "⚠ … holds ePHI not known to be encrypted" for an exposed place
+	X, Y, W, H float64
+	// Party marks the group of outside parties (drawn with a dashed frame);
+	// Exposed a place that holds ePHI not known to be encrypted at rest
+	// (drawn in the warning colour).
+	Party, Exposed bool
+	Boxes          []MapBox
+}
+
+// MapBox is one asset or outside party: its name, and below it its kind
+// (or "⚠ ePHI not encrypted"), in a box.
+type MapBox struct {
+	Name, Sub  string
+	X, Y, W, H float64
+	// Party marks an outside party (drawn with rounder corners and a tint);
+	// Exposed an asset holding ePHI not known to be encrypted at rest
+	// (heavy border in the warning colour).
+	Party, Exposed bool
+}
+
+// MapArrow is one arrow, from (X1, Y1) on the edge of one box or group to
+// its head at (X2, Y2) on the edge of the other. Its Label sits above the
+// midpoint; Title says it in words.
+type MapArrow struct {
+	X1, Y1, X2, Y2 float64
+	Label, Title   string
+	// FlowID is the flow drawn, or 0 for an arrow standing for Count flows
+	// between two groups.
+	FlowID int64
+	Count  int
+	// Exposed marks an arrow with a flow not known to be encrypted in
+	// transit (drawn dashed in the warning colour); ExposedCount is how many.
+	Exposed      bool
+	ExposedCount int
+	Width        float64 // the stroke's width
 }
 
 // Map geometry, in SVG user units.
@@ -152,7 +206,7 @@ type group struct {
 	cols, rows int
 }
 
-// DrawMap draws the data-flow map of assets and flows. Retired assets are
+// FlowMap draws the data-flow map of assets and flows. Retired assets are
 // left out unless opt.IncludeRetired; flows to assets not shown are left
 // out. The drawing depends only on its input: the same assets and flows in
 // any order give the same bytes.
@@ -170,7 +224,7 @@ type group struct {
 // security policy forbids inline styles); the page's stylesheet should
 // scale it with `.risk-map { max-width: 100%; height: auto; }` and show
 // Map.Flows beside it.
-func DrawMap(assets []risk.Asset, flows []risk.Flow, opt MapOptions) (Map, error) {
+func FlowMap(assets []risk.Asset, flows []risk.Flow, opt MapOptions) (Map, error) {
 	if opt.GroupBy == "" {
 		opt.GroupBy = GroupByPlace
 	}
@@ -365,7 +419,7 @@ func DrawMap(assets []risk.Asset, flows []risk.Flow, opt MapOptions) (Map, error
 			continue
 		}
 		ar := arrow{fromRect: from.rect(), toRect: to.rect(), count: 1, flowID: f.ID, channel: f.Channel, transit: f.InTransit,
-			title: fmt.Sprintf("%s → %s: %s", from.name, to.name, describeTransit(f))}
+			title: fmt.Sprintf("%s → %s: %s", from.name, to.name, DescribeTransit(f))}
 		if f.InTransit.Exposed() {
 			ar.exposed = 1
 		}
@@ -423,7 +477,8 @@ func DrawMap(assets []risk.Asset, flows []risk.Flow, opt MapOptions) (Map, error
 	if aggregate {
 		m.Desc += " Flows between groups are drawn as one arrow per direction with their number; the list of flows names each one."
 	}
-	m.SVG = template.HTML(drawMapSVG(opt, gs, arrows, m.Desc))
+	m.Layout = mapLayout(opt, gs, arrows)
+	m.SVG = template.HTML(m.Layout.SVG(m.Desc))
 	return m, nil
 }
 
@@ -462,7 +517,9 @@ func atRestWords(e risk.Encryption) string {
 	return "Encryption not known"
 }
 
-func describeTransit(f risk.Flow) string {
+// DescribeTransit says how flow f moves ePHI and whether it is encrypted
+// in transit: "Email, not encrypted in transit".
+func DescribeTransit(f risk.Flow) string {
 	s := f.Channel.Label() + ", "
 	switch f.InTransit {
 	case risk.EncryptionYes:
@@ -580,88 +637,43 @@ func edge(r rect, cx, cy, dx, dy float64) (float64, float64) {
 	return cx + dx*t, cy + dy*t
 }
 
-func f1(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
-
-const (
-	colourLine    = "#455a64"
-	colourWarn    = "#b71c1c"
-	colourWarnBg  = "#fdecea"
-	colourFrame   = "#90a4ae"
-	colourParty   = "#f3f1ec"
-	colourBox     = "#ffffff"
-	colourText    = "#1f2a30"
-	colourSubText = "#4a5a63"
-)
-
-func drawMapSVG(opt MapOptions, gs []*group, arrows []arrow, desc string) string {
-	id := "flowmap-" + web.SVGID(fmt.Sprintf("%s\x00%s\x00%d\x00%d", opt.Title, opt.GroupBy, len(gs), len(arrows)))
-	h := mapHeight(gs)
-	var b strings.Builder
-	b.Grow(4096 + 700*len(arrows) + 600*len(gs))
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="risk-map" role="img" aria-labelledby="%s-title %s-desc" viewBox="0 0 %d %s" width="%d" height="%s" font-family="system-ui, sans-serif" font-size="12">`,
-		id, id, mapWidth, f1(h), mapWidth, f1(h))
-	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, web.SVGEscape(opt.Title), id, web.SVGEscape(desc))
-	fmt.Fprintf(&b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker>`, id, colourLine)
-	fmt.Fprintf(&b, `<marker id="%s-arrow-warn" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker></defs>`, id, colourWarn)
-
-	// The legend, along the top.
-	fmt.Fprintf(&b, `<g class="legend"><line x1="%d" y1="18" x2="%d" y2="18" stroke="%s" stroke-width="1.5" marker-end="url(#%s-arrow)"/><text x="%d" y="22" fill="%s">Flow, encrypted in transit</text>`,
-		mapMargin, mapMargin+40, colourLine, id, mapMargin+48, colourText)
-	fmt.Fprintf(&b, `<line x1="%d" y1="18" x2="%d" y2="18" stroke="%s" stroke-width="2" stroke-dasharray="6 4" marker-end="url(#%s-arrow-warn)"/><text x="%d" y="22" fill="%s">⚠ Not encrypted, partly, or not known</text>`,
-		mapMargin+240, mapMargin+280, colourWarn, id, mapMargin+288, colourWarn)
-	fmt.Fprintf(&b, `<rect x="%d" y="8" width="28" height="18" rx="3" fill="%s" stroke="%s" stroke-width="3"/><text x="%d" y="22" fill="%s">⚠ Holds ePHI not known to be encrypted at rest</text></g>`,
-		mapMargin+530, colourWarnBg, colourWarn, mapMargin+566, colourWarn)
-
-	// Groups, then boxes, then arrows above them, then the arrows' labels
-	// above everything.
+// mapLayout turns the placed groups and arrows into the exported geometry.
+func mapLayout(opt MapOptions, gs []*group, arrows []arrow) MapLayout {
+	l := MapLayout{
+		ID:     "flowmap-" + ID(fmt.Sprintf("%s\x00%s\x00%d\x00%d", opt.Title, opt.GroupBy, len(gs), len(arrows))),
+		Title:  opt.Title,
+		Width:  mapWidth,
+		Height: mapHeight(gs),
+		Groups: make([]MapGroup, 0, len(gs)),
+		Arrows: make([]MapArrow, 0, len(arrows)),
+	}
 	for _, g := range gs {
-		stroke, dash, fill, label := colourFrame, "", "#f7f9fa", g.label
-		if g.key == "party" {
-			dash = ` stroke-dasharray="4 3"`
-		}
+		mg := MapGroup{Label: g.label, X: g.x, Y: g.y, W: g.w, H: g.h, Party: g.key == "party", Boxes: make([]MapBox, 0, len(g.nodes))}
 		if g.place != nil && g.place.exposed {
-			stroke, label = colourWarn, "⚠ "+label+" — holds ePHI not known to be encrypted"
+			mg.Exposed, mg.Label = true, "⚠ "+g.label+" — holds ePHI not known to be encrypted"
 		}
-		fmt.Fprintf(&b, `<g class="group"><rect x="%s" y="%s" width="%s" height="%s" rx="6" fill="%s" stroke="%s"%s/>`,
-			f1(g.x), f1(g.y), f1(g.w), f1(g.h), fill, stroke, dash)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text></g>`,
-			f1(g.x+groupPad), f1(g.y+17), colourText, web.SVGEscape(fitW(label, g.w-2*groupPad)))
 		for _, n := range g.nodes {
-			drawBox(&b, n)
+			mg.Boxes = append(mg.Boxes, MapBox{Name: n.name, Sub: n.sub, X: n.x, Y: n.y, W: n.w, H: n.h, Party: n.party, Exposed: n.exposed})
+		}
+		l.Groups = append(l.Groups, mg)
+	}
+	for _, a := range arrows {
+		if ma, ok := placeArrow(a); ok {
+			l.Arrows = append(l.Arrows, ma)
 		}
 	}
-	var labels strings.Builder
-	for _, a := range arrows {
-		drawArrow(&b, &labels, id, a)
-	}
-	b.WriteString(labels.String())
-	b.WriteString(`</svg>`)
-	return b.String()
+	return l
 }
 
-func drawBox(b *strings.Builder, n *node) {
-	class, fill, stroke, width, rx, subFill := "asset", colourBox, colourLine, "1", "4", colourSubText
-	if n.party {
-		class, fill, rx = "party", colourParty, "14"
-	}
-	if n.exposed {
-		class += " ephi-exposed"
-		fill, stroke, width, subFill = colourWarnBg, colourWarn, "3", colourWarn
-	}
-	title := n.name + " — " + n.sub
-	fmt.Fprintf(b, `<g class="%s"><title>%s</title><rect class="asset-box" x="%s" y="%s" width="%s" height="%s" rx="%s" fill="%s" stroke="%s" stroke-width="%s"/>`,
-		class, web.SVGEscape(title), f1(n.x), f1(n.y), f1(n.w), f1(n.h), rx, fill, stroke, width)
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.x+8), f1(n.y+19), colourText, web.SVGEscape(fitW(n.name, n.w-16)))
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.x+8), f1(n.y+37), subFill, web.SVGEscape(fitW(n.sub, n.w-16)))
-}
-
-func drawArrow(b, labels *strings.Builder, id string, a arrow) {
+// placeArrow draws a from the edge of one rectangle to the edge of the
+// other; false when the two share a centre.
+func placeArrow(a arrow) (MapArrow, bool) {
 	fc := [2]float64{a.fromRect.x + a.fromRect.w/2, a.fromRect.y + a.fromRect.h/2}
 	tc := [2]float64{a.toRect.x + a.toRect.w/2, a.toRect.y + a.toRect.h/2}
 	dx, dy := tc[0]-fc[0], tc[1]-fc[1]
 	d := math.Hypot(dx, dy)
 	if d == 0 {
-		return
+		return MapArrow{}, false
 	}
 	dx, dy = dx/d, dy/d
 	// Shift parallel arrows sideways, keeping each side's shift the same
@@ -671,37 +683,122 @@ func drawArrow(b, labels *strings.Builder, id string, a arrow) {
 		nx, ny = -nx, -ny
 	}
 	fc[0], fc[1], tc[0], tc[1] = fc[0]+nx*a.offset, fc[1]+ny*a.offset, tc[0]+nx*a.offset, tc[1]+ny*a.offset
-	x1, y1 := edge(a.fromRect, fc[0], fc[1], dx, dy)
-	x2, y2 := edge(a.toRect, tc[0], tc[1], -dx, -dy)
-	class, stroke, width, dash, marker := "flow", colourLine, "1.5", "", id+"-arrow"
-	if a.exposed > 0 {
-		class, stroke, width, dash, marker = "flow exposed", colourWarn, "2", ` stroke-dasharray="6 4"`, id+"-arrow-warn"
+	ma := MapArrow{Title: a.title, FlowID: a.flowID, Count: a.count, ExposedCount: a.exposed, Exposed: a.exposed > 0, Width: 1.5}
+	ma.X1, ma.Y1 = edge(a.fromRect, fc[0], fc[1], dx, dy)
+	ma.X2, ma.Y2 = edge(a.toRect, tc[0], tc[1], -dx, -dy)
+	if ma.Exposed {
+		ma.Width = 2
 	}
-	var text string
 	if a.flowID != 0 {
-		text = cmp.Or(shortChannel[a.channel], a.channel.Label())
-		if a.exposed > 0 {
-			text = "⚠ " + text + ": " + strings.ToLower(transitShort(a.transit))
+		ma.Label = cmp.Or(shortChannel[a.channel], a.channel.Label())
+		if ma.Exposed {
+			ma.Label = "⚠ " + ma.Label + ": " + strings.ToLower(transitShort(a.transit))
 		}
-		fmt.Fprintf(b, `<g class="%s" data-flow="%d">`, class, a.flowID)
 	} else {
-		class += " aggregate"
-		text = plural(a.count, "flow", "flows")
-		if a.exposed > 0 {
-			text = fmt.Sprintf("⚠ %s, %d not encrypted", text, a.exposed)
+		ma.Label = plural(a.count, "flow", "flows")
+		if ma.Exposed {
+			ma.Label = fmt.Sprintf("⚠ %s, %d not encrypted", ma.Label, a.exposed)
 		}
-		width = f1(min(2+math.Log2(float64(a.count)), 7))
-		fmt.Fprintf(b, `<g class="%s" data-count="%d">`, class, a.count)
+		ma.Width = min(2+math.Log2(float64(a.count)), 7)
+	}
+	return ma, true
+}
+
+// The map's colours, for a renderer that draws the layout itself: lines and
+// boxes, the warning colour of what leaves ePHI readable and its tint, the
+// groups' frames, outside parties' boxes, and the texts.
+const (
+	ColourLine    = "#455a64"
+	ColourWarn    = "#b71c1c"
+	ColourWarnBg  = "#fdecea"
+	ColourFrame   = "#90a4ae"
+	ColourParty   = "#f3f1ec"
+	ColourBox     = "#ffffff"
+	ColourText    = "#1f2a30"
+	ColourSubText = "#4a5a63"
+)
+
+// SVG draws the layout, with desc as the drawing's description.
+func (l MapLayout) SVG(desc string) string {
+	id, h := l.ID, l.Height
+	var b strings.Builder
+	b.Grow(4096 + 700*len(l.Arrows) + 600*len(l.Groups))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="risk-map" role="img" aria-labelledby="%s-title %s-desc" viewBox="0 0 %s %s" width="%s" height="%s" font-family="system-ui, sans-serif" font-size="12">`,
+		id, id, f1(l.Width), f1(h), f1(l.Width), f1(h))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, id, Escape(l.Title), id, Escape(desc))
+	fmt.Fprintf(&b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker>`, id, ColourLine)
+	fmt.Fprintf(&b, `<marker id="%s-arrow-warn" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="%s"/></marker></defs>`, id, ColourWarn)
+
+	// The legend, along the top.
+	fmt.Fprintf(&b, `<g class="legend"><line x1="%d" y1="18" x2="%d" y2="18" stroke="%s" stroke-width="1.5" marker-end="url(#%s-arrow)"/><text x="%d" y="22" fill="%s">Flow, encrypted in transit</text>`,
+		mapMargin, mapMargin+40, ColourLine, id, mapMargin+48, ColourText)
+	fmt.Fprintf(&b, `<line x1="%d" y1="18" x2="%d" y2="18" stroke="%s" stroke-width="2" stroke-dasharray="6 4" marker-end="url(#%s-arrow-warn)"/><text x="%d" y="22" fill="%s">⚠ Not encrypted, partly, or not known</text>`,
+		mapMargin+240, mapMargin+280, ColourWarn, id, mapMargin+288, ColourWarn)
+	fmt.Fprintf(&b, `<rect x="%d" y="8" width="28" height="18" rx="3" fill="%s" stroke="%s" stroke-width="3"/><text x="%d" y="22" fill="%s">⚠ Holds ePHI not known to be encrypted at rest</text></g>`,
+		mapMargin+530, ColourWarnBg, ColourWarn, mapMargin+566, ColourWarn)
+
+	// Groups, then boxes, then arrows above them, then the arrows' labels
+	// above everything.
+	for _, g := range l.Groups {
+		stroke, dash, fill := ColourFrame, "", "#f7f9fa"
+		if g.Party {
+			dash = ` stroke-dasharray="4 3"`
+		}
+		if g.Exposed {
+			stroke = ColourWarn
+		}
+		fmt.Fprintf(&b, `<g class="group"><rect x="%s" y="%s" width="%s" height="%s" rx="6" fill="%s" stroke="%s"%s/>`,
+			f1(g.X), f1(g.Y), f1(g.W), f1(g.H), fill, stroke, dash)
+		fmt.Fprintf(&b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text></g>`,
+			f1(g.X+groupPad), f1(g.Y+17), ColourText, Escape(fitW(g.Label, g.W-2*groupPad)))
+		for _, n := range g.Boxes {
+			drawBox(&b, n)
+		}
+	}
+	var labels strings.Builder
+	for _, a := range l.Arrows {
+		drawArrow(&b, &labels, id, a)
+	}
+	b.WriteString(labels.String())
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func drawBox(b *strings.Builder, n MapBox) {
+	class, fill, stroke, width, rx, subFill := "asset", ColourBox, ColourLine, "1", "4", ColourSubText
+	if n.Party {
+		class, fill, rx = "party", ColourParty, "14"
+	}
+	if n.Exposed {
+		class += " ephi-exposed"
+		fill, stroke, width, subFill = ColourWarnBg, ColourWarn, "3", ColourWarn
+	}
+	title := n.Name + " — " + n.Sub
+	fmt.Fprintf(b, `<g class="%s"><title>%s</title><rect class="asset-box" x="%s" y="%s" width="%s" height="%s" rx="%s" fill="%s" stroke="%s" stroke-width="%s"/>`,
+		class, Escape(title), f1(n.X), f1(n.Y), f1(n.W), f1(n.H), rx, fill, stroke, width)
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.X+8), f1(n.Y+19), ColourText, Escape(fitW(n.Name, n.W-16)))
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.X+8), f1(n.Y+37), subFill, Escape(fitW(n.Sub, n.W-16)))
+}
+
+func drawArrow(b, labels *strings.Builder, id string, a MapArrow) {
+	class, stroke, dash, marker := "flow", ColourLine, "", id+"-arrow"
+	if a.Exposed {
+		class, stroke, dash, marker = "flow exposed", ColourWarn, ` stroke-dasharray="6 4"`, id+"-arrow-warn"
+	}
+	if a.FlowID != 0 {
+		fmt.Fprintf(b, `<g class="%s" data-flow="%d">`, class, a.FlowID)
+	} else {
+		fmt.Fprintf(b, `<g class="%s aggregate" data-count="%d">`, class, a.Count)
 	}
 	fmt.Fprintf(b, `<title>%s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%s"%s marker-end="url(#%s)"/></g>`,
-		web.SVGEscape(a.title), f1(x1), f1(y1), f1(x2), f1(y2), stroke, width, dash, marker)
-	mx, my := (x1+x2)/2, (y1+y2)/2
-	fill := colourText
-	if a.exposed > 0 {
-		fill = colourWarn
+		Escape(a.Title), f1(a.X1), f1(a.Y1), f1(a.X2), f1(a.Y2), stroke, f1(a.Width), dash, marker)
+	mx, my := (a.X1+a.X2)/2, (a.Y1+a.Y2)/2
+	fill := ColourText
+	if a.Exposed {
+		fill = ColourWarn
 	}
 	fmt.Fprintf(labels, `<text class="flow-label" x="%s" y="%s" text-anchor="middle" font-size="11" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
-		f1(mx), f1(my-3), fill, web.SVGEscape(text))
+		f1(mx), f1(my-3), fill, Escape(a.Label))
 }
 
 func transitShort(e risk.Encryption) string {

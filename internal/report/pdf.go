@@ -195,8 +195,16 @@ func (d *pdfDoc) footers() {
 // colours must be set before use.
 func (d *pdfDoc) revisit(p int) {
 	d.f.SetPage(p)
+	d.forget()
+}
+
+// forget drops what we know of the page's font and colours, after a
+// graphics state was restored (the end of a clip) or on a page revisited:
+// the next setFont writes the font again, and the fill colour, which text
+// of the fill's own colour is drawn in, is set.
+func (d *pdfDoc) forget() {
 	d.cur = fontState{}
-	d.f.SetFont("Courier", "", 7)
+	d.text = nil
 	d.fillColour(colWhite)
 }
 

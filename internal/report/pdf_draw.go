@@ -2,7 +2,12 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strconv"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/safeguard-health/safeguard/internal/draw"
 )
 
 // Drawings of the PDF, in vector shapes: the posture chart, the level
@@ -243,12 +248,182 @@ func (d *pdfDoc) levelMatrix() {
 	}, "")
 }
 
-// dataFlowMap draws the data-flow map as vector shapes. The Model carries
-// the map as an SVG document (Model.Map), which fpdf cannot draw, so for
-// now it draws nothing and reports false, and the PDF gives the map in
-// words (Model.MapText). When the Model gains the map's geometry (node
-// boxes and edges in map units), draw it here, scaled to the page width
-// and kept whole on one page with need().
+// dataFlowMap draws the data-flow map from its geometry (Model.MapLayout,
+// in SVG units) with vector shapes, scaled to the page width, and reports
+// whether it drew one. A map that fits on a page is kept whole on one; a
+// taller one is cut into page-high bands, each drawing what crosses it.
 func (d *pdfDoc) dataFlowMap() bool {
-	return false
+	l := d.m.MapLayout
+	if l == nil || l.Width <= 0 || l.Height <= 0 || len(l.Groups) == 0 {
+		return false
+	}
+	d.heading("The data-flow map", 1)
+	if l.Title != "" {
+		d.para(l.Title, "I", 9)
+	}
+	k := pdfWidth / l.Width // mm per map unit
+	h := l.Height * k
+	band := pdfBottom - pdfTop
+	if h <= band {
+		d.need(h)
+		d.mapBand(l, k, d.y, 0, l.Height)
+		d.y += h + 3
+		return true
+	}
+	// Taller than a page: bands of one page each, starting on a new page.
+	d.newPage()
+	perBand := band / k
+	for top := 0.0; top < l.Height; top += perBand {
+		if top > 0 {
+			d.newPage()
+		}
+		d.mapBand(l, k, d.y, top, min(top+perBand, l.Height))
+		d.y += (min(top+perBand, l.Height) - top) * k
+	}
+	d.y += 3
+	return true
+}
+
+// mapBand draws the part of the map between map heights top and bottom at
+// page height y0, clipped to the band.
+func (d *pdfDoc) mapBand(l *draw.MapLayout, k, y0, top, bottom float64) {
+	f := d.f
+	x := func(u float64) float64 { return pdfMarginL + u*k }
+	y := func(u float64) float64 { return y0 + (u-top)*k }
+	crosses := func(y1, y2 float64) bool { return y2 >= top && y1 <= bottom }
+	f.ClipRect(pdfMarginL, y0, pdfWidth, (bottom-top)*k, false)
+	defer func() {
+		f.ClipEnd()
+		d.forget()
+	}()
+
+	line, warn, warnBg := hexColour(draw.ColourLine, colInk), hexColour(draw.ColourWarn, colMark), hexColour(draw.ColourWarnBg, colMarkBg)
+	frame, party, text, sub := hexColour(draw.ColourFrame, colRule), hexColour(draw.ColourParty, colHeadBg), hexColour(draw.ColourText, colInk), hexColour(draw.ColourSubText, colMuted)
+	if top == 0 {
+		// The legend, along the top as on the screen.
+		d.setFont("Helvetica", "", 6.5)
+		lx, ly := x(8), y(18)
+		d.drawColour(line)
+		f.SetLineWidth(0.3)
+		f.Line(lx, ly, lx+8, ly)
+		d.arrowHead(lx, ly, lx+8, ly, line)
+		d.textColour(text)
+		f.Text(lx+10, ly+0.8, "Flow, encrypted in transit")
+		lx += 14 + d.textWidth("Flow, encrypted in transit")
+		d.drawColour(warn)
+		f.SetDashPattern([]float64{1, 0.7}, 0)
+		f.Line(lx, ly, lx+8, ly)
+		f.SetDashPattern(nil, 0)
+		d.arrowHead(lx, ly, lx+8, ly, warn)
+		f.Text(lx+10, ly+0.8, "Not encrypted, partly, or not known")
+		lx += 14 + d.textWidth("Not encrypted, partly, or not known")
+		d.fillColour(warnBg)
+		f.SetLineWidth(0.5)
+		f.Rect(lx, ly-1.5, 4.5, 3, "FD")
+		f.Text(lx+6, ly+0.8, "Holds ePHI not known to be encrypted at rest")
+	}
+	for _, g := range l.Groups {
+		if !crosses(g.Y, g.Y+g.H) {
+			continue
+		}
+		d.fillColour(rgb{247, 249, 250})
+		d.drawColour(frame)
+		if g.Exposed {
+			d.drawColour(warn)
+		}
+		f.SetLineWidth(0.25)
+		if g.Party {
+			f.SetDashPattern([]float64{0.8, 0.6}, 0)
+		}
+		f.RoundedRect(x(g.X), y(g.Y), g.W*k, g.H*k, 1, "1234", "FD")
+		f.SetDashPattern(nil, 0)
+		d.setFont("Helvetica", "B", 6.5)
+		d.textColour(text)
+		f.Text(x(g.X)+1.8, y(g.Y)+2.9, d.fit(g.Label, g.W*k-3.6))
+		for _, b := range g.Boxes {
+			if !crosses(b.Y, b.Y+b.H) {
+				continue
+			}
+			fill, stroke, width, r, subC := colWhite, line, 0.2, 0.6, sub
+			if b.Party {
+				fill, r = party, 2
+			}
+			if b.Exposed {
+				fill, stroke, width, subC = warnBg, warn, 0.55, warn
+			}
+			d.fillColour(fill)
+			d.drawColour(stroke)
+			f.SetLineWidth(width)
+			f.RoundedRect(x(b.X), y(b.Y), b.W*k, b.H*k, r, "1234", "FD")
+			d.setFont("Helvetica", "B", 6)
+			d.textColour(text)
+			f.Text(x(b.X)+1.2, y(b.Y)+2.9, d.fit(b.Name, b.W*k-2.4))
+			d.setFont("Helvetica", "", 5.5)
+			d.textColour(subC)
+			f.Text(x(b.X)+1.2, y(b.Y)+5.6, d.fit(b.Sub, b.W*k-2.4))
+		}
+	}
+	f.SetLineWidth(0.2)
+	type label struct {
+		x, y float64
+		s    string
+		c    rgb
+	}
+	var labels []label
+	for _, a := range l.Arrows {
+		if !crosses(min(a.Y1, a.Y2), max(a.Y1, a.Y2)) {
+			continue
+		}
+		c := line
+		if a.Exposed {
+			c = warn
+			f.SetDashPattern([]float64{1, 0.7}, 0)
+		}
+		d.drawColour(c)
+		f.SetLineWidth(max(0.2, a.Width*k))
+		f.Line(x(a.X1), y(a.Y1), x(a.X2), y(a.Y2))
+		f.SetDashPattern(nil, 0)
+		d.arrowHead(x(a.X1), y(a.Y1), x(a.X2), y(a.Y2), c)
+		if a.Label != "" {
+			labels = append(labels, label{x((a.X1 + a.X2) / 2), y((a.Y1+a.Y2)/2) - 0.6, a.Label, c})
+		}
+	}
+	f.SetLineWidth(0.2)
+	// Labels last, on a white ground, above every line.
+	d.setFont("Helvetica", "", 5.5)
+	for _, lb := range labels {
+		s := d.e.enc(lb.s)
+		w := d.textWidth(s)
+		d.fillColour(colWhite)
+		f.Rect(lb.x-w/2-0.4, lb.y-2, w+0.8, 2.5, "F")
+		d.textColour(lb.c)
+		f.Text(lb.x-w/2, lb.y, s)
+	}
+}
+
+// arrowHead draws a filled head at (x2, y2) of the line from (x1, y1).
+func (d *pdfDoc) arrowHead(x1, y1, x2, y2 float64, c rgb) {
+	dx, dy := x2-x1, y2-y1
+	n := math.Hypot(dx, dy)
+	if n == 0 {
+		return
+	}
+	dx, dy = dx/n, dy/n
+	const length, half = 1.6, 0.7
+	bx, by := x2-dx*length, y2-dy*length
+	d.fillColour(c)
+	d.f.Polygon([]fpdf.PointType{{X: x2, Y: y2}, {X: bx - dy*half, Y: by + dx*half}, {X: bx + dy*half, Y: by - dx*half}}, "F")
+}
+
+// fit encodes s and shortens it with "..." to width w in the current font
+// (a label on the map; the map's words are in full in the text beside it).
+func (d *pdfDoc) fit(s string, w float64) string {
+	s = d.e.enc(s)
+	if d.textWidth(s) <= w {
+		return s
+	}
+	for len(s) > 0 && d.textWidth(s+"...") > w {
+		s = s[:len(s)-1]
+	}
+	return s + "..."
 }

@@ -139,6 +139,8 @@ func cp1252Fallback(r rune) string {
 		return "'"
 	case '″':
 		return "\""
+	case '⚠':
+		return "!"
 	case '✓', '✔':
 		return "(yes)"
 	case '✗', '✘':

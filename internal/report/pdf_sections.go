@@ -379,7 +379,11 @@ func (d *pdfDoc) flows(flows []Flow, mapText []string) {
 		}
 	}
 	d.para(fmt.Sprintf("%d movement(s) of ePHI. Not encrypted in transit (marked EXPOSED): %d.", len(flows), exposed), "", 9.5)
-	if !d.dataFlowMap() && len(mapText) > 0 {
+	// The map is the whole inventory's: not drawn in one asset's report.
+	if d.m.Part != PartAsset {
+		d.dataFlowMap()
+	}
+	if len(mapText) > 0 {
 		d.heading("The data-flow map in words", 1)
 		for _, s := range mapText {
 			d.bullet(s, 9)

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/safeguard-health/safeguard/internal/draw"
+	"github.com/safeguard-health/safeguard/internal/risk"
 )
 
 // renderPDF renders m and returns the PDF.
@@ -208,52 +211,110 @@ func TestPDFSummaryOnePage(t *testing.T) {
 }
 
 func TestPDFPagesDrawn(t *testing.T) {
-	tool := needTool(t, "pdftoppm")
 	// Without the DRAFT mark no page may be blank; with it (drawn across
 	// the page) still nothing may reach the side margins.
 	for _, draft := range []bool{false, true} {
 		m := sampleModel()
 		m.Draft = draft
-		dir := t.TempDir()
-		in := filepath.Join(dir, "r.pdf")
-		if err := os.WriteFile(in, renderPDF(t, m), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command(tool, "-r", "30", "-png", in, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
-			t.Fatalf("pdftoppm: %v\n%s", err, out)
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
-		if len(files) < 10 {
-			t.Fatalf("%d page images, want at least 10", len(files))
-		}
-		px := func(mm float64) int { return int(mm / 25.4 * 30) }
-		for _, name := range files {
-			img := readPNG(t, name)
-			b := img.Bounds()
-			if !draft {
-				// The body lies between the header (13 mm) and the footer (266 mm).
-				inked := 0
-				for y := px(15); y < px(262); y++ {
-					for x := b.Min.X; x < b.Max.X; x++ {
-						if !white(img, x, y) {
-							inked++
-						}
-					}
-				}
-				if inked < 100 {
-					t.Errorf("%s: %d inked pixels in the body, want a page that is not blank", filepath.Base(name), inked)
-				}
-			}
-			// Nothing in the side margins: 12 mm on each side of the page.
-			for y := b.Min.Y; y < b.Max.Y; y++ {
-				for x := range px(12) {
-					if !white(img, b.Min.X+x, y) || !white(img, b.Max.X-1-x, y) {
-						t.Errorf("draft=%v %s: ink in the margin at x=%d or %d, y=%d", draft, filepath.Base(name), b.Min.X+x, b.Max.X-1-x, y)
-						return
+		checkPages(t, renderPDF(t, m), !draft)
+	}
+}
+
+// checkPages renders every page at 30 dpi and checks that nothing reaches
+// the side margins and, when blank is set, that no page is blank.
+func checkPages(t *testing.T, pdf []byte, blank bool) {
+	t.Helper()
+	tool := needTool(t, "pdftoppm")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "r.pdf")
+	if err := os.WriteFile(in, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(tool, "-r", "30", "-png", in, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "p-*.png"))
+	if len(files) < 10 {
+		t.Fatalf("%d page images, want at least 10", len(files))
+	}
+	px := func(mm float64) int { return int(mm / 25.4 * 30) }
+	for _, name := range files {
+		img := readPNG(t, name)
+		b := img.Bounds()
+		if blank {
+			// The body lies between the header (13 mm) and the footer (266 mm).
+			inked := 0
+			for y := px(15); y < px(262); y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if !white(img, x, y) {
+						inked++
 					}
 				}
 			}
+			if inked < 100 {
+				t.Errorf("%s: %d inked pixels in the body, want a page that is not blank", filepath.Base(name), inked)
+			}
 		}
+		// Nothing in the side margins: 12 mm on each side of the page.
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := range px(12) {
+				if !white(img, b.Min.X+x, y) || !white(img, b.Max.X-1-x, y) {
+					t.Errorf("%s: ink in the margin at x=%d or %d, y=%d", filepath.Base(name), b.Min.X+x, b.Max.X-1-x, y)
+					return
+				}
+			}
+		}
+	}
+}
+
+// withMap gives m a data-flow map of n assets in a few places, drawn by
+// the same code as the web page's map.
+func withMap(t *testing.T, m *Model, n int) []string {
+	t.Helper()
+	assets := []risk.Asset{{ID: 1, Name: "North wing", Kind: "site"}, {ID: 2, Name: "South wing", Kind: "site"}}
+	var flows []risk.Flow
+	var names []string
+	for i := range n {
+		id := int64(i + 10)
+		a := risk.Asset{ID: id, Name: fmt.Sprintf("PC %03d", i), Kind: "workstation", PlaceID: int64(1 + i%2),
+			AtRest: risk.EncryptionYes, Use: risk.Use{Maintains: true}}
+		if i%7 == 0 {
+			a.AtRest = risk.EncryptionNo
+		}
+		assets = append(assets, a)
+		names = append(names, a.Name)
+		in := risk.EncryptionYes
+		if i%5 == 0 {
+			in = risk.EncryptionNo
+		}
+		flows = append(flows, risk.Flow{ID: id, From: risk.Endpoint{AssetID: id}, To: risk.Endpoint{Party: "Quest lab"}, Channel: "hl7", InTransit: in})
+	}
+	for i := range assets {
+		assets[i].Normalize()
+	}
+	fm, err := draw.FlowMap(assets, flows, draw.MapOptions{Title: "Where ePHI lives and moves"})
+	if err != nil {
+		t.Fatalf("FlowMap: %v", err)
+	}
+	m.Map, m.MapLayout = string(fm.SVG), &fm.Layout
+	return append(names, "Quest lab", "North wing", "South wing")
+}
+
+func TestPDFMap(t *testing.T) {
+	for _, n := range []int{6, 300} {
+		m := sampleModel()
+		names := withMap(t, m, n)
+		pdf := renderPDF(t, m)
+		raw := collapse(strings.Join(pdfTextMode(t, pdf, "-raw"), " "))
+		if !strings.Contains(raw, "The data-flow map") {
+			t.Errorf("%d assets: no map heading", n)
+		}
+		for _, s := range names {
+			if !strings.Contains(raw, s) {
+				t.Errorf("%d assets: the map lacks %q", n, s)
+			}
+		}
+		checkPages(t, pdf, true)
 	}
 }
 

@@ -129,13 +129,7 @@ func (d *pdfDoc) drawHeader() {
 	cw, fs, cur, text := d.cw, d.fs, d.cur, d.text
 	defer func() { d.cw, d.fs, d.cur, d.text = cw, fs, cur, text }()
 	if d.m.Draft {
-		f.TransformBegin()
-		f.TransformRotate(50, pdfPageW/2, pdfPageH/2)
-		d.setFont("Helvetica", "B", 110)
-		d.textColour(colDraftWm)
-		w := d.textWidth("DRAFT")
-		f.Text(pdfPageW/2-w/2, pdfPageH/2+12, "DRAFT")
-		f.TransformEnd()
+		d.draftMark()
 	}
 	d.setFont("Helvetica", "", 7.5)
 	d.textColour(colMuted)
@@ -164,6 +158,45 @@ func (d *pdfDoc) drawHeader() {
 	d.drawColour(colRule)
 	f.SetLineWidth(0.2)
 	f.Line(pdfMarginL, 13, pdfMarginL+pdfWidth, 13)
+}
+
+// draftLetters are the strokes of D, R, A, F and T on a grid 4 wide and 6
+// high (y down), each stroke a polyline.
+var draftLetters = [][][]float64{
+	{{0, 0, 0, 6, 2.4, 6, 4, 4.4, 4, 1.6, 2.4, 0, 0, 0}},
+	{{0, 6, 0, 0, 3, 0, 4, 1, 4, 2, 3, 3, 0, 3}, {2, 3, 4, 6}},
+	{{0, 6, 2, 0, 4, 6}, {0.7, 4, 3.3, 4}},
+	{{4, 0, 0, 0, 0, 6}, {0, 3, 3, 3}},
+	{{0, 0, 4, 0}, {2, 0, 2, 6}},
+}
+
+// draftMark draws DRAFT across the page in light strokes. It is a drawing,
+// not text, so copying or searching the page's text is not disturbed by it.
+func (d *pdfDoc) draftMark() {
+	f := d.f
+	const unit, gap = 4.6, 1.6 // mm per grid step; grid steps between letters
+	w := (5*4 + 4*gap) * unit
+	x0, y0 := pdfPageW/2-w/2, pdfPageH/2-3*unit
+	f.TransformBegin()
+	f.TransformRotate(50, pdfPageW/2, pdfPageH/2)
+	d.drawColour(colDraftWm)
+	f.SetLineWidth(3.2)
+	f.SetLineCapStyle("round")
+	f.SetLineJoinStyle("round")
+	for i, letter := range draftLetters {
+		lx := x0 + float64(i)*(4+gap)*unit
+		for _, stroke := range letter {
+			f.MoveTo(lx+stroke[0]*unit, y0+stroke[1]*unit)
+			for j := 2; j+1 < len(stroke); j += 2 {
+				f.LineTo(lx+stroke[j]*unit, y0+stroke[j+1]*unit)
+			}
+			f.DrawPath("D")
+		}
+	}
+	f.TransformEnd()
+	f.SetLineCapStyle("butt")
+	f.SetLineJoinStyle("miter")
+	f.SetLineWidth(0.2)
 }
 
 // footers writes "Page N of M" on every page once the count is known.

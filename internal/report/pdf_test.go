@@ -165,6 +165,10 @@ func TestPDFDraftMark(t *testing.T) {
 				t.Errorf("draft=%v: page %d contains DRAFT = %v", draft, i+1, got)
 			}
 		}
+		// The mark does not break the text a reader copies or searches.
+		if !strings.Contains(bodyText(m, pages), collapse(longJustification)) {
+			t.Errorf("draft=%v: the PDF text lacks the whole 5,000-character rationale", draft)
+		}
 	}
 }
 

@@ -806,4 +806,9 @@ func (d *pdfDoc) assetPart() {
 	d.register(risks, false)
 	d.riskDetails(risks)
 	d.plan(tasks)
+	// The builder keeps only the open items of this asset's risks and
+	// tasks.
+	if len(m.OpenItems) > 0 {
+		d.openItems()
+	}
 }

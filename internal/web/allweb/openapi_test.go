@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -170,6 +171,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if len(ops) < 85 {
 		t.Errorf("the document has %d operations, want the whole API (85 or more)", len(ops))
 	}
+	// The reference page shows every call with its permission, and the
+	// schemas; the footer of every page links to it.
+	page := d.maria.Get(t, "/api-docs")
+	webtest.WantPage(t, page, http.StatusOK, "API reference", "Risks, inventory and plans", "org:write", `id="api-schemas"`, `id="schema-risk.Asset"`)
+	for _, o := range ops {
+		m, p, _ := strings.Cut(o, " ")
+		if !strings.Contains(page.Body.String(), fmt.Sprintf(`>%s</span> <code class="api-path">%s</code>`, m, html.EscapeString(p))) {
+			t.Errorf("/api-docs lacks %s", o)
+		}
+	}
+	webtest.WantPage(t, d.maria.Get(t, "/"), http.StatusOK, `<a href="/api-docs">API reference</a>`)
 	if w := webtest.Get(t, d.s, "/api/v1/openapi.json"); w.Code != http.StatusUnauthorized {
 		t.Errorf("anonymous GET /api/v1/openapi.json = %d, want 401", w.Code)
 	}

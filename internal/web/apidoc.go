@@ -133,8 +133,8 @@ func capabilityTitle(c string) string {
 	return cmp.Or(capabilityTitles[c], c)
 }
 
-// openAPI builds the OpenAPI 3.1 document of the API.
-func (s *Server) openAPI() map[string]any {
+// openAPIDocument builds the OpenAPI 3.1 document of the API.
+func (s *Server) openAPIDocument() map[string]any {
 	g := newSchemaSet()
 	g.define(reflect.TypeFor[errorBody]())
 	paths := map[string]any{}
@@ -360,7 +360,7 @@ func permissionPhrase(p identity.Permission) string {
 
 // openAPIJSON is the document as served.
 func (s *Server) openAPIJSON() ([]byte, error) {
-	b, err := json.MarshalIndent(s.openAPI(), "", "  ")
+	b, err := json.MarshalIndent(s.openAPIDocument(), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode the OpenAPI document: %w", err)
 	}
@@ -369,9 +369,13 @@ func (s *Server) openAPIJSON() ([]byte, error) {
 
 // apiDocument serves the OpenAPI document.
 func (s *Server) apiDocument(w http.ResponseWriter, r *http.Request) error {
+	s.openAPI.once.Do(func() { s.openAPI.doc, s.openAPI.err = s.openAPIJSON() })
+	if s.openAPI.err != nil {
+		return s.openAPI.err
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "private, max-age=300")
-	_, err := w.Write(s.openAPIDoc)
+	_, err := w.Write(s.openAPI.doc)
 	return err
 }
 

@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
@@ -125,10 +126,15 @@ type Server struct {
 	uploads chan struct{}
 	// guard is the in-memory state of the sign-in defences (loginguard.go).
 	guard *loginGuard
-	// docs describes the API's routes, by pattern (apidoc.go); openAPIDoc
-	// is the OpenAPI document made from them and the route table at start.
-	docs       map[string]APIDoc
-	openAPIDoc []byte
+	// docs describes the API's routes, by pattern (apidoc.go); openAPI
+	// is the OpenAPI document made from them and the route table, once,
+	// when first asked for.
+	docs    map[string]APIDoc
+	openAPI struct {
+		once sync.Once
+		doc  []byte
+		err  error
+	}
 	// registering names the capability whose routes are being added.
 	registering string
 }
@@ -174,9 +180,6 @@ func New(cfg Config) (*Server, error) {
 		c.Register(s)
 	}
 	if err := s.checkDocs(); err != nil {
-		return nil, err
-	}
-	if s.openAPIDoc, err = s.openAPIJSON(); err != nil {
 		return nil, err
 	}
 	s.handler = s.withClient(s.observe(s.securityHeaders(s.metricsBypass(mux, s.authenticate(mux)))))

@@ -512,3 +512,55 @@ func sendWithHeader(t *testing.T, c *webtest.Client, method, path, body, name, v
 	t.Helper()
 	return c.DoHeader(t, method, path, "application/json", strings.NewReader(body), name, value)
 }
+
+// TestIfMatchTasksAndResponses covers the updates whose records have no GET
+// of their own: a task of the plan, and an entry's response.
+func TestIfMatchTasksAndResponses(t *testing.T) {
+	d := newAPIDemo(t)
+	const org = "/api/v1/orgs/riverside"
+	var tasks struct {
+		Items []struct {
+			ID      int64 `json:"id"`
+			Version int   `json:"version"`
+		} `json:"items"`
+	}
+	webtest.DecodeJSON200(t, d.maria, org+"/tasks", &tasks)
+	if len(tasks.Items) == 0 {
+		t.Fatal("the demo has no tasks")
+	}
+	task := tasks.Items[0]
+	path := fmt.Sprintf("%s/tasks/%d", org, task.ID)
+	w := sendWithHeader(t, d.maria, "PATCH", path, `{"description":"A stale change"}`, "If-Match", fmt.Sprintf(`"%d"`, task.Version+1))
+	if w.Code != http.StatusPreconditionFailed {
+		t.Errorf("PATCH %s with a stale If-Match = %d, want 412: %s", path, w.Code, w.Body)
+	}
+	w = sendWithHeader(t, d.maria, "PATCH", path, `{"description":"From the version read"}`, "If-Match", fmt.Sprintf(`"%d"`, task.Version))
+	if w.Code != http.StatusOK || w.Header().Get("ETag") != fmt.Sprintf(`"%d"`, task.Version+1) {
+		t.Errorf("PATCH %s with the current If-Match = %d ETag %q, want 200 and the next version", path, w.Code, w.Header().Get("ETag"))
+	}
+
+	resp := org + "/assessments/2/responses/" + url.PathEscape("164.312(b)")
+	w = webtest.SendJSON(t, d.maria, "PATCH", resp, `{"status":"not_implemented","narrative":"No log review yet","owner":"Sam Okafor","target_date":"2026-09-30"}`)
+	etag := w.Header().Get("ETag")
+	if w.Code != http.StatusOK || etag == "" {
+		t.Fatalf("PATCH %s = %d ETag %q", resp, w.Code, etag)
+	}
+	versions := func() int {
+		var l struct {
+			Items []any `json:"items"`
+		}
+		webtest.DecodeJSON200(t, d.maria, resp+"/versions?limit=500", &l)
+		return len(l.Items)
+	}
+	before := versions()
+	w = sendWithHeader(t, d.maria, "PATCH", resp, `{"narrative":"Stale"}`, "If-Match", `"0"`)
+	if w.Code != http.StatusPreconditionFailed {
+		t.Errorf("PATCH %s with a stale If-Match = %d, want 412", resp, w.Code)
+	}
+	if after := versions(); after != before {
+		t.Errorf("a refused update added a version: %d, want %d", after, before)
+	}
+	if w = sendWithHeader(t, d.maria, "PATCH", resp, `{"narrative":"Second"}`, "If-Match", etag); w.Code != http.StatusOK {
+		t.Errorf("PATCH %s with the current If-Match = %d: %s", resp, w.Code, w.Body)
+	}
+}

@@ -47,6 +47,9 @@ func (g *schemaSet) of(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawMessageType:
 		return map[string]any{}
+	case t.Kind() == reflect.Struct && t.NumField() == 1 && t.Field(0).Anonymous && t.Field(0).Type == timeType:
+		// A time that reads more forms than time.Time does (a request's date).
+		return map[string]any{"type": "string", "description": "a date (2026-03-01) or an RFC 3339 time"}
 	case t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(jsonMarshalerType)):
 		return map[string]any{} // its own encoding: any JSON value
 	case t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(textMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType)):

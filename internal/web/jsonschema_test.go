@@ -38,7 +38,7 @@ type schemaSample struct {
 	Bytes    []byte           `json:"bytes"`
 	Node     schemaNode       `json:"node"`
 	Untagged string
-	hidden   string // unexported: never written
+	hidden   string            // unexported: never written
 	Pair     [2]int            `json:"pair"`
 	Any      any               `json:"any"`
 	Stamps   map[string]*int64 `json:"stamps,omitempty"`

@@ -47,7 +47,7 @@ func (h *Handler) registerRegister(s *web.Server) {
 	s.Route("POST "+api+"/risks", write, h.apiRiskCreate)
 	s.Doc("POST "+api+"/risks", web.APIDoc{Summary: "Add a risk", Request: risk.Risk{}, Response: riskJSON{}, Status: http.StatusCreated})
 	s.Route("GET "+api+"/risks/heatmap", read, h.apiHeatMap)
-	s.Doc("GET "+api+"/risks/heatmap", web.APIDoc{Summary: "How many risks sit in each cell of the scale", Response: heatMapJSON{}, Query: []web.Param{{Name: "which", Description: "current (default), inherent or target"}}})
+	s.Doc("GET "+api+"/risks/heatmap", web.APIDoc{Summary: "How many risks sit in each cell of the scale", Response: heatMapJSON{}, Query: []web.Param{{Name: "which", Description: "current (default) or inherent"}}})
 	s.Route("GET "+api+"/risks/{id}", read, h.apiRisk)
 	s.Doc("GET "+api+"/risks/{id}", web.APIDoc{Summary: "One risk", Response: riskJSON{}, ETag: true})
 	s.Route("PATCH "+api+"/risks/{id}", write, h.apiRiskUpdate)

@@ -103,7 +103,8 @@ func TestBrowserPhoneWidth(t *testing.T) {
 		// The risk analysis.
 		"/orgs/riverside/inventory", "/orgs/riverside/inventory/5", "/orgs/riverside/flows", "/orgs/riverside/map", "/orgs/riverside/threats",
 		"/orgs/riverside/risks", "/orgs/riverside/risks/suggested", "/orgs/riverside/risks/1", "/orgs/riverside/plan", "/tasks", "/orgs/riverside/risk-scale",
-		"/orgs/riverside/risk-scale/rerate", "/orgs/riverside/analyses", "/orgs/riverside/analyses/1", "/orgs/riverside/analyses/compare"} {
+		"/orgs/riverside/risk-scale/rerate", "/orgs/riverside/analyses", "/orgs/riverside/analyses/1", "/orgs/riverside/analyses/compare", "/api-docs",
+		"/orgs/riverside/reports"} {
 		a := auditPage(t, b, s.URL, path)
 		if a.ScrollWidth > a.InnerWidth {
 			t.Errorf("%s at 390 px: scroll width %d > window width %d (the page scrolls sideways)", path, a.ScrollWidth, a.InnerWidth)

@@ -234,6 +234,9 @@ type RouteSpec struct {
 	// File routes take a file as the body itself up to MaxBody (see
 	// FileRoute); a form body only up to defaultMaxBody.
 	File bool
+	// Capability names the capability that registered the route
+	// ("risk" for riskweb), or "session" for the kernel's own.
+	Capability string
 }
 
 // handle registers h at pattern behind the one authorisation check every
@@ -255,6 +258,7 @@ func (s *Server) PartialCredentialRoute(pattern string, h func(http.ResponseWrit
 }
 
 func (s *Server) addRoute(mux *http.ServeMux, rt RouteSpec, h func(http.ResponseWriter, *http.Request) error) {
+	rt.Capability = s.registering
 	s.routeTable = append(s.routeTable, rt)
 	mux.Handle(rt.Pattern, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		if label, ok := r.Context().Value(routeKey).(*routeLabel); ok {

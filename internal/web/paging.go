@@ -153,7 +153,8 @@ func page[T any](r *http.Request, items []T) ([]T, *string, error) {
 		b, err := base64.RawURLEncoding.DecodeString(c)
 		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
 		if err != nil || err2 != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
-			return nil, nil, &HTTPError{Code: http.StatusBadRequest, Msg: "The cursor is not one this server issued."}
+			// The same answer as a bad keyset cursor (PageQuery): 422 naming it.
+			return nil, nil, validate.Error{"cursor": "is not a cursor this server issued"}
 		}
 		offset = n
 	}

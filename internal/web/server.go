@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
@@ -125,6 +126,17 @@ type Server struct {
 	uploads chan struct{}
 	// guard is the in-memory state of the sign-in defences (loginguard.go).
 	guard *loginGuard
+	// docs describes the API's routes, by pattern (apidoc.go); openAPI
+	// is the OpenAPI document made from them and the route table, once,
+	// when first asked for.
+	docs    map[string]APIDoc
+	openAPI struct {
+		once sync.Once
+		doc  []byte
+		err  error
+	}
+	// registering names the capability whose routes are being added.
+	registering string
 }
 
 // New parses the templates, hashes the static files and builds the routes.
@@ -161,9 +173,14 @@ func New(cfg Config) (*Server, error) {
 	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))
 	mux := http.NewServeMux()
 	s.mux = mux
+	s.registering = "session"
 	s.routes(mux)
 	for _, c := range cfg.Capabilities {
+		s.registering = capabilityName(c)
 		c.Register(s)
+	}
+	if err := s.checkDocs(); err != nil {
+		return nil, err
 	}
 	s.handler = s.withClient(s.observe(s.securityHeaders(s.metricsBypass(mux, s.authenticate(mux)))))
 	return s, nil
@@ -189,8 +206,15 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.PartialCredentialRoute("GET /account/password", s.passwordPage)
 	s.PartialCredentialRoute("POST /account/password", s.passwordSubmit)
 	s.route(mux, "POST /api/v1/login", public, s.apiLogin)
+	s.Doc("POST /api/v1/login", APIDoc{Summary: "Sign in: starts a session (cookie) and answers who signed in, with the session's CSRF token",
+		Request: apiLoginRequest{}, Response: MeJSON{}, Example: map[string]any{"email": "ann@example.org", "password": "correct-battery-horse-9"}})
 	s.PartialRoute("POST /api/v1/logout", s.logout)
+	s.Doc("POST /api/v1/logout", APIDoc{Summary: "Sign out: ends the session"})
 	s.PartialRoute("GET /api/v1/me", s.apiMe)
+	s.Doc("GET /api/v1/me", APIDoc{Summary: "Who is calling: the user, their organisations and what the session still owes", Response: MeJSON{}})
+	s.route(mux, "GET /api/v1/openapi.json", signedIn, s.apiDocument)
+	s.Doc("GET /api/v1/openapi.json", APIDoc{Summary: "This API described in OpenAPI 3.1", Response: map[string]any{}})
+	s.route(mux, "GET /api-docs", signedIn, s.apiDocsPage)
 	s.PartialRoute("GET /session/status", s.sessionStatus)
 	s.PartialRoute("POST /session/keepalive", s.keepAlive)
 	s.route(mux, "GET /invite/{token}", public, s.invitationPage)

@@ -428,6 +428,7 @@ func TestTemplatesRenderZeroValues(t *testing.T) {
 	s, _ := newTestServer(t, db, Config{Capabilities: []Capability{}})
 	zero := map[string]PageData{
 		"status":       &statusView{},
+		"api_docs":     &apiDocsPage{},
 		"error":        &errorPage{},
 		"login":        &loginView{},
 		"password":     &passwordView{},

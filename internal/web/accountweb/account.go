@@ -48,9 +48,14 @@ func (h *Handler) Register(s *web.Server) {
 	s.Route("POST /account/invitations/{id}/accept", credentials, h.invitationAccept)
 	s.Route("POST /account/invitations/{id}/decline", accountWrite, h.invitationDecline)
 	s.Route("GET /api/v1/tokens", signedIn, h.apiTokens)
+	s.Doc("GET /api/v1/tokens", web.APIDoc{Summary: "Your API tokens (a token sees only itself)", Response: tokenJSON{}, List: true})
 	s.Route("POST /api/v1/tokens", credentials, h.apiTokenCreate)
+	s.Doc("POST /api/v1/tokens", web.APIDoc{Summary: "Make an API token; its secret is in the answer only", Request: tokenRequest{}, Response: tokenJSON{}, Status: http.StatusCreated,
+		Example: tokenRequest{Name: "ci", Scope: "read", Expires: "720h"}})
 	s.Route("POST /api/v1/tokens/{id}/revoke", accountWrite, h.tokenRevoke)
+	s.Doc("POST /api/v1/tokens/{id}/revoke", web.APIDoc{Summary: "Revoke a token (a token may revoke only itself)"})
 	s.Route("POST /api/v1/sessions/end-others", accountWrite, h.signOutEverywhere)
+	s.Doc("POST /api/v1/sessions/end-others", web.APIDoc{Summary: "Sign out every other session of yours"})
 }
 
 // accountView is the signed-in user's own account page: sessions and tokens.

@@ -38,6 +38,8 @@ var routePermissions = map[string]identity.Permission{
 	"POST /account/password":                       identity.PermCredentials,
 	"POST /api/v1/logout":                          identity.PermSignedIn,
 	"GET /api/v1/me":                               identity.PermSignedIn,
+	"GET /api/v1/openapi.json":                     identity.PermSignedIn,
+	"GET /api-docs":                                identity.PermSignedIn,
 	"GET /session/status":                          identity.PermSignedIn,
 	"POST /session/keepalive":                      identity.PermSignedIn,
 	"GET /account":                                 identity.PermCredentials,

@@ -296,6 +296,9 @@ func (h *Handler) apiResponseUpdate(w http.ResponseWriter, r *http.Request) erro
 		}
 	}
 	resp, _ := sh.Response(citation)
+	if _, err := web.IfMatch(r, resp.Version); err != nil {
+		return err
+	}
 	resp.Citation = citation
 	if req.Status != nil {
 		resp.Status = *req.Status
@@ -331,6 +334,7 @@ func (h *Handler) apiResponseUpdate(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, saved.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, saved)
 	return nil
 }
@@ -384,14 +388,17 @@ func (h *Handler) apiDecisionPut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// reviewRequest is the body of a category's review.
+type reviewRequest struct {
+	Note string `json:"note"`
+}
+
 func (h *Handler) apiReview(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Note string `json:"note"`
-	}
+	var req reviewRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}
@@ -462,15 +469,18 @@ func blockerField(b assess.Blocker) string {
 	return b.Citation + "." + b.Field
 }
 
+// finaliseRequest is the body of a sign-off: the signer confirms
+// assess.Attestation with {"attest": true}.
+type finaliseRequest struct {
+	Attest bool `json:"attest"`
+}
+
 func (h *Handler) apiAssessmentFinalise(w http.ResponseWriter, r *http.Request) error {
 	id, err := assessmentID(r)
 	if err != nil {
 		return err
 	}
-	// The signer confirms assess.Attestation with {"attest": true}.
-	var req struct {
-		Attest bool `json:"attest"`
-	}
+	var req finaliseRequest
 	if err := web.DecodeJSON(r, &req); err != nil {
 		return err
 	}

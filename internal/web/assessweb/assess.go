@@ -71,19 +71,37 @@ func (h *Handler) Register(s *web.Server) {
 
 	const api = "/api/v1/orgs/{org}"
 	s.Route("GET "+api+"/profile", read, h.apiProfile)
+	s.Doc("GET "+api+"/profile", web.APIDoc{Summary: "The organisation's profile and the events that call for a new assessment", Response: profileJSON{}})
 	s.Route("PATCH "+api+"/profile", write, h.apiProfileUpdate)
+	s.Doc("PATCH "+api+"/profile", web.APIDoc{Summary: "Change the fields of the profile the body carries", Request: profileRequest{}, Response: profileJSON{},
+		Example: map[string]any{"workforce": 42, "systems": []string{"EHR", "Billing"}}})
 	s.Route("GET "+api+"/assessments", read, h.apiAssessments)
+	s.Doc("GET "+api+"/assessments", web.APIDoc{Summary: "The organisation's assessments", Response: assessmentJSON{}, List: true})
 	s.Route("POST "+api+"/assessments", write, h.apiAssessmentCreate)
+	s.Doc("POST "+api+"/assessments", web.APIDoc{Summary: "Start an assessment on today's catalogue", Request: assessmentRequest{}, Response: assessmentJSON{}, Status: http.StatusCreated,
+		Example: map[string]any{"name": "Annual review 2027", "due_at": "2027-03-31"}})
 	s.Route("GET "+api+"/assessments/compare", read, h.apiAssessmentCompare)
+	s.Doc("GET "+api+"/assessments/compare", web.APIDoc{Summary: "What changed between two assessments, entry by entry", Response: compareJSON{},
+		Query: []web.Param{{Name: "a", Description: "the ID of the earlier assessment", Required: true}, {Name: "b", Description: "the ID of the later one", Required: true}}})
 	s.Route("GET "+api+"/assessments/{id}", read, h.apiAssessment)
+	s.Doc("GET "+api+"/assessments/{id}", web.APIDoc{Summary: "One assessment with its entries, responses, decisions, reviews, blockers and posture", Response: sheetJSON{}})
 	s.Route("DELETE "+api+"/assessments/{id}", security, h.apiAssessmentDelete)
+	s.Doc("DELETE "+api+"/assessments/{id}", web.APIDoc{Summary: "Delete an assessment (409 while the retention period runs)"})
 	s.Route("PATCH "+api+"/assessments/{id}/responses/{citation}", write, h.apiResponseUpdate)
+	s.Doc("PATCH "+api+"/assessments/{id}/responses/{citation}", web.APIDoc{Summary: "Change the fields of an entry's response the body carries", Request: responseRequest{}, Response: assess.Response{}, ETag: true,
+		Example: map[string]any{"narrative": "Quarterly access reviews are documented in the IT binder."}})
 	s.Route("GET "+api+"/assessments/{id}/responses/{citation}/versions", read, h.apiResponseVersions)
+	s.Doc("GET "+api+"/assessments/{id}/responses/{citation}/versions", web.APIDoc{Summary: "Every version of an entry's response, newest first", Response: assess.Response{}, List: true})
 	s.Route("PUT "+api+"/assessments/{id}/decisions/{citation}", write, h.apiDecisionPut)
+	s.Doc("PUT "+api+"/assessments/{id}/decisions/{citation}", web.APIDoc{Summary: "Record the decision on an addressable specification", Request: decisionRequest{}, Response: assess.Decision{}})
 	s.Route("POST "+api+"/assessments/{id}/reviews/{category}", security, h.apiReview)
+	s.Doc("POST "+api+"/assessments/{id}/reviews/{category}", web.APIDoc{Summary: "Review a category of a submitted assessment (422 with the blockers when it is not ready)", Request: reviewRequest{}, Response: assess.CategoryReview{}})
 	s.Route("POST "+api+"/assessments/{id}/submit", write, h.apiAssessmentSubmit)
+	s.Doc("POST "+api+"/assessments/{id}/submit", web.APIDoc{Summary: "Submit the assessment for review (422 with the blockers when it is not ready)", Response: assessmentJSON{}})
 	s.Route("POST "+api+"/assessments/{id}/finalise", security, h.apiAssessmentFinalise)
+	s.Doc("POST "+api+"/assessments/{id}/finalise", web.APIDoc{Summary: "Sign the assessment off, attesting to it (422 with the blockers when it is not ready)", Request: finaliseRequest{}, Response: assessmentJSON{}})
 	s.Route("POST "+api+"/assessments/{id}/copy", write, h.apiAssessmentCopy)
+	s.Doc("POST "+api+"/assessments/{id}/copy", web.APIDoc{Summary: "Start a new assessment from this one's answers", Request: assessmentRequest{}, Response: assessmentJSON{}, Status: http.StatusCreated})
 
 	// Evidence: reading and downloading need org:read; uploading, new
 	// versions and retiring org:write.
@@ -94,10 +112,18 @@ func (h *Handler) Register(s *web.Server) {
 	s.Route("GET "+page+"/evidence/{id}/versions/{version}/download", read, h.evidenceDownload)
 	s.Route("POST "+page+"/evidence/{id}/retire", write, h.evidenceRetire)
 	s.Route("GET "+api+"/evidence", read, h.apiEvidenceList)
+	s.Doc("GET "+api+"/evidence", web.APIDoc{Summary: "The organisation's evidence, newest first, under \"evidence\" (a shape older than the API's lists)", Response: evidenceListJSON{},
+		Query: []web.Param{{Name: "q", Description: "words the title holds"}, {Name: "current", Description: "true: leave out retired evidence"}, {Name: "limit"}, {Name: "cursor"}}})
 	s.UploadRoute("POST "+api+"/evidence", write, h.evidenceCreate)
+	s.Doc("POST "+api+"/evidence", web.APIDoc{Summary: "Add evidence: a file (multipart form) or a link (JSON)", Request: evidenceRequest{}, Form: evidenceUpload{}, Response: evidenceJSON{}, Status: http.StatusCreated,
+		Example: evidenceRequest{Title: "Backup policy", Kind: "link", URL: "https://intranet.example.org/policies/backup"}})
 	s.Route("GET "+api+"/evidence/{id}", read, h.apiEvidenceItem)
+	s.Doc("GET "+api+"/evidence/{id}", web.APIDoc{Summary: "One piece of evidence with its versions and the responses that cite it", Response: evidenceJSON{},
+		Query: []web.Param{{Name: "versions_cursor", Description: "resumes the versions"}, {Name: "cursor", Description: "resumes used_by"}}})
 	s.UploadRoute("POST "+api+"/evidence/{id}/versions", write, h.evidenceVersionSubmit)
+	s.Doc("POST "+api+"/evidence/{id}/versions", web.APIDoc{Summary: "Upload a new version of a file", Form: evidenceUpload{}, Response: assess.EvidenceVersion{}, Status: http.StatusCreated})
 	s.Route("GET "+api+"/evidence/{id}/versions/{version}/download", read, h.evidenceDownload)
+	s.Doc("GET "+api+"/evidence/{id}/versions/{version}/download", web.APIDoc{Summary: "Download a version of a file, checked against its recorded hash", Produces: []string{"application/octet-stream"}})
 }
 
 const dateForm = "2006-01-02"

@@ -102,12 +102,7 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 	var in evidenceForm
 	var file *store.EvidenceFile
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var body struct {
-			Title       string `json:"title"`
-			Description string `json:"description"`
-			Kind        string `json:"kind"`
-			URL         string `json:"url"`
-		}
+		var body evidenceRequest
 		if err := web.DecodeJSON(r, &body); err != nil {
 			return err
 		}
@@ -159,6 +154,34 @@ func (h *Handler) evidenceCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, url, http.StatusSeeOther)
 	return nil
+}
+
+// evidenceRequest is the JSON body that records a link as evidence (a file
+// comes as a multipart form instead: evidenceUpload).
+type evidenceRequest struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Kind        string `json:"kind"`
+	URL         string `json:"url"`
+}
+
+// evidenceUpload describes the multipart form of an upload, for the API's
+// reference: the file in part "file", the rest as fields.
+type evidenceUpload struct {
+	File        string `json:"file"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Kind        string `json:"kind,omitempty"`
+	URL         string `json:"url,omitempty"`
+}
+
+// evidenceListJSON is a page of evidence. Its shape predates the API's
+// list shape and is kept for the clients that read it.
+type evidenceListJSON struct {
+	Evidence   []assess.Evidence `json:"evidence"`
+	NextCursor *string           `json:"next_cursor"`
+	MaxSize    int64             `json:"max_size"`
+	Accepted   []string          `json:"accepted"`
 }
 
 // evidenceJSON is a piece of evidence with its versions and page.
@@ -332,7 +355,7 @@ func (h *Handler) apiEvidenceList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	h.s.WriteJSON(w, r, http.StatusOK, map[string]any{"evidence": list, "next_cursor": web.NextCursor(next), "max_size": h.s.UploadLimit(), "accepted": assess.AcceptedExtensions()})
+	h.s.WriteJSON(w, r, http.StatusOK, evidenceListJSON{Evidence: list, NextCursor: web.NextCursor(next), MaxSize: h.s.UploadLimit(), Accepted: assess.AcceptedExtensions()})
 	return nil
 }
 

@@ -46,11 +46,21 @@ func (h *Handler) Register(s *web.Server) {
 	s.Route("GET /catalog/faq", signedIn, h.catalogFAQPage)
 	s.Route("GET /catalog/diff", signedIn, h.catalogDiffPage)
 	s.Route("GET /catalog/search", signedIn, h.catalogSearchPage)
+	profile := web.Param{Name: "profile", Description: "the rule's profile: current (default) or proposed"}
 	s.Route("GET /api/v1/catalog", signedIn, h.apiCatalog)
+	s.Doc("GET /api/v1/catalog", web.APIDoc{Summary: "The entries of the Security Rule in a profile, in the rule's order", Response: catalog.Summary{}, List: true,
+		Query: []web.Param{profile, {Name: "category", Description: "only entries of this category"}, {Name: "requirement", Description: "required or addressable"}}})
 	s.Route("GET /api/v1/catalog/faq", signedIn, h.apiCatalogFAQ)
+	s.Doc("GET /api/v1/catalog/faq", web.APIDoc{Summary: "Frequently asked questions about the rule", Response: catalog.FAQ{}, List: true,
+		Query: []web.Param{{Name: "q", Description: "words to look for"}}})
 	s.Route("GET /api/v1/catalog/diff", signedIn, h.apiCatalogDiff)
+	s.Doc("GET /api/v1/catalog/diff", web.APIDoc{Summary: "What differs between two profiles of the rule", Response: catalog.Difference{}, List: true,
+		Query: []web.Param{{Name: "a", Description: "the first profile (current)"}, {Name: "b", Description: "the second profile (proposed)"}}})
 	s.Route("GET /api/v1/catalog/search", signedIn, h.apiCatalogSearch)
+	s.Doc("GET /api/v1/catalog/search", web.APIDoc{Summary: "Search the rule's entries", Response: catalog.Hit{}, List: true,
+		Query: []web.Param{{Name: "q", Description: "words to look for", Required: true}, profile}})
 	s.Route("GET /api/v1/catalog/{citation}", signedIn, h.apiCatalogEntry)
+	s.Doc("GET /api/v1/catalog/{citation}", web.APIDoc{Summary: "One entry of the rule, with its guidance", Response: catalog.EntryDetail{}, Query: []web.Param{profile}})
 }
 
 // catalog returns the catalogue served.

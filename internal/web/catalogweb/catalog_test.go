@@ -427,7 +427,7 @@ func TestCatalogAPIBadInput(t *testing.T) {
 		{"/api/v1/catalog?profile=draft&category=cosmic&requirement=optional", 422, []string{"profile", "category", "requirement"}},
 		{"/api/v1/catalog?limit=0", 422, []string{"limit"}},
 		{"/api/v1/catalog?limit=ten", 422, []string{"limit"}},
-		{"/api/v1/catalog?cursor=not-a-cursor", 400, nil},
+		{"/api/v1/catalog?cursor=not-a-cursor", 422, []string{"cursor"}},
 		{"/api/v1/catalog/164.312(a)(2)(iv)?profile=draft", 422, []string{"profile"}},
 		{"/api/v1/catalog/diff?a=x&b=y", 422, []string{"a", "b"}},
 		{"/api/v1/catalog/search", 422, []string{"q"}},

@@ -6,6 +6,7 @@ package orgweb
 import (
 	"embed"
 	"io/fs"
+	"net/http"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/web"
@@ -47,8 +48,15 @@ func (h *Handler) Register(s *web.Server) {
 	s.Route("POST /orgs/{org}/emergency/{id}/end", read, h.emergencyEnd)
 	s.Route("POST /orgs/{org}/emergency/{id}/review", security, h.emergencyReview)
 	s.Route("GET /api/v1/orgs", signedIn, h.apiOrgs)
+	s.Doc("GET /api/v1/orgs", web.APIDoc{Summary: "The organisations you belong to (every one, for a platform administrator)", Response: identity.OrgJSON{}, List: true})
 	s.Route("GET /api/v1/orgs/{org}", read, h.apiOrg)
+	s.Doc("GET /api/v1/orgs/{org}", web.APIDoc{Summary: "One organisation, with your role in it", Response: identity.OrgJSON{}})
 	s.Route("PATCH /api/v1/orgs/{org}", settings, h.apiOrgUpdate)
+	s.Doc("PATCH /api/v1/orgs/{org}", web.APIDoc{Summary: "Change the organisation's settings (its time zone)", Request: orgSettingsJSON{}, Response: identity.OrgJSON{},
+		Example: map[string]any{"time_zone": "America/Chicago"}})
 	s.Route("GET /api/v1/orgs/{org}/members", read, h.apiMembers)
+	s.Doc("GET /api/v1/orgs/{org}/members", web.APIDoc{Summary: "The organisation's members, their roles and second factors", Response: memberJSON{}, List: true})
 	s.Route("POST /api/v1/orgs/{org}/members", manage, h.apiMemberAdd)
+	s.Doc("POST /api/v1/orgs/{org}/members", web.APIDoc{Summary: "Invite someone to join with a role; they become a member when they accept", Request: memberRequest{}, Response: invitationJSON{}, Status: http.StatusCreated,
+		Example: memberRequest{Email: "new.member@example.org", Role: "viewer"}})
 }

@@ -35,11 +35,19 @@ func (h *Handler) registerAnalyses(s *web.Server) {
 
 	const api = "/api/v1/orgs/{org}/analyses"
 	s.Route("GET "+api, read, h.apiAnalyses)
+	s.Doc("GET "+api, web.APIDoc{Summary: "The organisation's risk analyses", Response: analysisJSON{}, List: true})
 	s.Route("POST "+api, write, h.apiAnalysisCreate)
+	s.Doc("POST "+api, web.APIDoc{Summary: "Start a risk analysis, from scratch or from the last final one", Request: analysisRequest{}, Response: analysisJSON{}, Status: http.StatusCreated,
+		Example: analysisRequest{Name: "Risk analysis 2027", Scope: "All systems that hold ePHI", FromLast: true}})
 	s.Route("GET "+api+"/compare", read, h.apiAnalysisCompare)
+	s.Doc("GET "+api+"/compare", web.APIDoc{Summary: "What changed between two final analyses (the last two by default)", Response: comparisonJSON{},
+		Query: []web.Param{{Name: "a", Description: "the ID of the earlier analysis"}, {Name: "b", Description: "the ID of the later one"}}})
 	s.Route("GET "+api+"/{id}", read, h.apiAnalysis)
+	s.Doc("GET "+api+"/{id}", web.APIDoc{Summary: "One risk analysis", Response: analysisJSON{}})
 	s.Route("POST "+api+"/{id}/finalise", security, h.apiAnalysisFinalise)
+	s.Doc("POST "+api+"/{id}/finalise", web.APIDoc{Summary: "Sign a risk analysis off, attesting to it", Request: attestRequest{}, Response: analysisJSON{}})
 	s.Route("DELETE "+api+"/{id}", security, h.apiAnalysisDelete)
+	s.Doc("DELETE "+api+"/{id}", web.APIDoc{Summary: "Delete a risk analysis that is not final"})
 }
 
 func analysisURL(slug string, id int64) string { return fmt.Sprintf("/orgs/%s/analyses/%d", slug, id) }

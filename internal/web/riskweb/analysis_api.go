@@ -22,6 +22,19 @@ type analysisJSON struct {
 	URL string `json:"url"`
 }
 
+// analysisRequest is the body that starts an analysis, from scratch or
+// from the last final one.
+type analysisRequest struct {
+	Name     string `json:"name"`
+	Scope    string `json:"scope"`
+	FromLast bool   `json:"from_last"`
+}
+
+// attestRequest is the body of a sign-off: {"attest": true} confirms it.
+type attestRequest struct {
+	Attest bool `json:"attest"`
+}
+
 func (h *Handler) apiAnalyses(w http.ResponseWriter, r *http.Request) error {
 	a := web.OrgOf(r.Context())
 	pg, err := web.PageQuery(r)
@@ -41,11 +54,7 @@ func (h *Handler) apiAnalyses(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) apiAnalysisCreate(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name     string `json:"name"`
-		Scope    string `json:"scope"`
-		FromLast bool   `json:"from_last"`
-	}
+	var in analysisRequest
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -77,9 +86,7 @@ func (h *Handler) apiAnalysisFinalise(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Attest bool `json:"attest"`
-	}
+	var in attestRequest
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
 	}

@@ -271,6 +271,7 @@ func (h *Handler) apiFlow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, out.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
@@ -283,6 +284,10 @@ func (h *Handler) apiFlowUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	cur, err := h.s.DB().Flow(r.Context(), a.Org.ID, id)
+	if err != nil {
+		return err
+	}
+	matched, err := web.IfMatch(r, cur.Version)
 	if err != nil {
 		return err
 	}
@@ -309,6 +314,9 @@ func (h *Handler) apiFlowUpdate(w http.ResponseWriter, r *http.Request) error {
 		return &web.HTTPError{Code: http.StatusBadRequest, Msg: "The body is not a data flow: check the names and types of its fields.", Err: err}
 	}
 	if cur.Version == 0 {
+		cur.Version = matched // the version If-Match named stands for the body's
+	}
+	if cur.Version == 0 {
 		return validate.Error{"version": "is required: the version of the flow your change was made from"}
 	}
 	cur.ID, cur.OrgID = id, a.Org.ID
@@ -316,6 +324,7 @@ func (h *Handler) apiFlowUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, out.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }

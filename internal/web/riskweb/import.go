@@ -41,7 +41,11 @@ func (h *Handler) registerImport(s *web.Server) {
 	s.Route("GET "+page+"/inventory/template.csv", read, h.templateFile(assetfile.CSV))
 	s.Route("GET "+page+"/inventory/template.xlsx", read, h.templateFile(assetfile.XLSX))
 	s.FileRoute("POST "+api+"/assets/import", write, h.apiImport)
+	s.Doc("POST "+api+"/assets/import", web.APIDoc{Summary: "Import assets from a CSV or XLSX file sent as the body (422 with every problem, and nothing saved)", Response: importAnswer{}, Status: http.StatusCreated,
+		Consumes: []string{"text/csv", xlsxType}, Query: []web.Param{{Name: "dry_run", Description: "true: check and answer 200 with what would be added, saving nothing"},
+			{Name: "map", Description: "column mapping: Header=field,…"}}})
 	s.Route("GET "+api+"/assets/export", read, h.apiExport)
+	s.Doc("GET "+api+"/assets/export", web.APIDoc{Summary: "Export the assets as CSV or XLSX", Produces: []string{"text/csv", xlsxType}, Query: []web.Param{{Name: "format", Description: "csv (default) or xlsx"}}})
 }
 
 // xlsxType is the media type of an XLSX workbook.

@@ -54,6 +54,7 @@ func (h *Handler) apiAsset(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, out.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }
@@ -71,9 +72,16 @@ func (h *Handler) apiAssetUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	matched, err := web.IfMatch(r, cur.Version)
+	if err != nil {
+		return err
+	}
 	cur.Version = 0
 	if err := web.DecodeJSON(r, &cur); err != nil {
 		return err
+	}
+	if cur.Version == 0 {
+		cur.Version = matched // the version If-Match named stands for the body's
 	}
 	if cur.Version == 0 {
 		return validate.Error{"version": "is required: the version of the asset your change was made from"}
@@ -83,6 +91,7 @@ func (h *Handler) apiAssetUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, out.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, out)
 	return nil
 }

@@ -166,6 +166,9 @@ func (h *Handler) apiTaskUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := web.IfMatch(r, old.Version); err != nil {
+		return err
+	}
 	in := inputOf(old.Task)
 	if err := web.DecodeJSON(r, &in); err != nil {
 		return err
@@ -177,6 +180,7 @@ func (h *Handler) apiTaskUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, pt.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, taskJSON{PlanTask: pt, Overdue: pt.Overdue(time.Now())})
 	return nil
 }

@@ -42,17 +42,34 @@ func (h *Handler) registerRegister(s *web.Server) {
 
 	const api = "/api/v1/orgs/{org}"
 	s.Route("GET "+api+"/risks", read, h.apiRisks)
+	s.Doc("GET "+api+"/risks", web.APIDoc{Summary: "The risk register, highest level first unless sorted otherwise", Response: riskJSON{}, List: true, Query: []web.Param{
+		{Name: "status", Description: "open, treated or closed"}, {Name: "level", Description: "a level of the scale, 1 up"}, {Name: "category"}, {Name: "threat"},
+		{Name: "asset", Description: "an asset ID"}, {Name: "owner", Description: "a user ID"}, {Name: "sort", Description: "level, title or updated"},
+		{Name: "likelihood"}, {Name: "impact"}, {Name: "which", Description: "with likelihood and impact: current (default) or inherent"}}})
 	s.Route("POST "+api+"/risks", write, h.apiRiskCreate)
+	s.Doc("POST "+api+"/risks", web.APIDoc{Summary: "Add a risk", Request: risk.Risk{}, Response: riskJSON{}, Status: http.StatusCreated})
 	s.Route("GET "+api+"/risks/heatmap", read, h.apiHeatMap)
+	s.Doc("GET "+api+"/risks/heatmap", web.APIDoc{Summary: "How many risks sit in each cell of the scale", Response: heatMapJSON{}, Query: []web.Param{{Name: "which", Description: "current (default) or inherent"}}})
 	s.Route("GET "+api+"/risks/{id}", read, h.apiRisk)
+	s.Doc("GET "+api+"/risks/{id}", web.APIDoc{Summary: "One risk", Response: riskJSON{}, ETag: true})
 	s.Route("PATCH "+api+"/risks/{id}", write, h.apiRiskUpdate)
+	s.Doc("PATCH "+api+"/risks/{id}", web.APIDoc{Summary: "Change the fields of a risk the body carries", Request: risk.Risk{}, Response: riskJSON{}, ETag: true})
 	s.Route("GET "+api+"/risks/{id}/history", read, h.apiRiskHistory)
+	s.Doc("GET "+api+"/risks/{id}/history", web.APIDoc{Summary: "Every version of a risk, newest first", Response: store.RiskVersion{}, List: true})
 	s.Route("GET "+api+"/tasks", read, h.apiTasks)
+	s.Doc("GET "+api+"/tasks", web.APIDoc{Summary: "The treatment plan's tasks", Response: taskJSON{}, List: true, Query: []web.Param{
+		{Name: "owner", Description: "a user ID"}, {Name: "risk", Description: "a risk ID"}, {Name: "status", Description: "todo, in_progress, done or dropped"}, {Name: "overdue", Description: "true: only overdue tasks"}}})
 	s.Route("POST "+api+"/tasks", write, h.apiTaskCreate)
+	s.Doc("POST "+api+"/tasks", web.APIDoc{Summary: "Add a task to a risk's treatment plan", Request: taskInput{}, Response: taskJSON{}, Status: http.StatusCreated})
 	s.Route("PATCH "+api+"/tasks/{id}", write, h.apiTaskUpdate)
+	s.Doc("PATCH "+api+"/tasks/{id}", web.APIDoc{Summary: "Change the fields of a task the body carries", Request: taskInput{}, Response: taskJSON{}, ETag: true})
 	s.Route("GET "+api+"/risk-scale", read, h.apiScale)
+	s.Doc("GET "+api+"/risk-scale", web.APIDoc{Summary: "The organisation's risk scale and every scale it has used", Response: scaleJSON{}})
 	s.Route("PUT "+api+"/risk-scale", security, h.apiScalePut)
+	s.Doc("PUT "+api+"/risk-scale", web.APIDoc{Summary: "Change the risk scale: a preset, a scale used before, or a new one", Request: scalePut{}, Response: risk.Scale{},
+		Example: scalePut{Preset: "5x5"}})
 	s.Route("GET /api/v1/me/tasks", identity.PermSignedIn, h.apiMyTasks)
+	s.Doc("GET /api/v1/me/tasks", web.APIDoc{Summary: "Your own tasks in every organisation", Response: taskJSON{}, List: true})
 }
 
 // regID reads the path's {id}, a 404 naming what is missing otherwise.

@@ -110,6 +110,7 @@ func (h *Handler) apiRisk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, rk.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, n.riskJSON(rk))
 	return nil
 }
@@ -150,6 +151,9 @@ func (h *Handler) apiRiskUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := web.IfMatch(r, old.Version); err != nil {
+		return err
+	}
 	in := old
 	if old.Treatment.Acceptance != nil {
 		a := *old.Treatment.Acceptance
@@ -163,6 +167,7 @@ func (h *Handler) apiRiskUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	web.SetETag(w, saved.Version)
 	h.s.WriteJSON(w, r, http.StatusOK, n.riskJSON(saved))
 	return nil
 }

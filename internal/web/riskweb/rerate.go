@@ -28,7 +28,9 @@ func (h *Handler) registerRerate(s *web.Server) {
 	s.Route("GET "+page, identity.PermOrgRead, h.reratePage)
 	s.Route("POST "+page, identity.PermOrgSecurity, h.rerateSubmit)
 	s.Route("GET "+api, identity.PermOrgRead, h.apiRerate)
+	s.Doc("GET "+api, web.APIDoc{Summary: "The risks rated on an earlier scale, with suggested ratings on the current one", Response: rerateJSON{}})
 	s.Route("POST "+api, identity.PermOrgSecurity, h.apiRerateSubmit)
+	s.Doc("POST "+api, web.APIDoc{Summary: "Re-rate risks on the current scale", Request: rerateBody{}, Response: rerateResult{}})
 }
 
 // rerateSuggestion is one risk to re-rate: where it stands and the
@@ -55,6 +57,12 @@ type rerateJSON struct {
 // rerateBody is the body of POST risk-scale/rerate.
 type rerateBody struct {
 	Ratings []store.RiskRating `json:"ratings"`
+}
+
+// rerateResult answers a re-rating: how many risks moved to which scale.
+type rerateResult struct {
+	Rerated int   `json:"rerated"`
+	ScaleID int64 `json:"scale_id"`
 }
 
 // rerateSuggestions reads the risks to re-rate and suggests their new ratings.
@@ -120,7 +128,7 @@ func (h *Handler) apiRerateSubmit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	h.s.WriteJSON(w, r, http.StatusOK, map[string]any{"rerated": n, "scale_id": sc.ID})
+	h.s.WriteJSON(w, r, http.StatusOK, rerateResult{Rerated: n, ScaleID: sc.ID})
 	return nil
 }
 

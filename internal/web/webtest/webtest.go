@@ -122,7 +122,17 @@ func Login(t testing.TB, h http.Handler, email, password string) *Client {
 // changes something, its CSRF token; it keeps the cookies the answer sets.
 func (c *Client) Do(t testing.TB, method, path, contentType string, body io.Reader) *httptest.ResponseRecorder {
 	t.Helper()
+	return c.DoHeader(t, method, path, contentType, body)
+}
+
+// DoHeader is Do with more request headers, given as name and value pairs
+// ("If-Match", `"3"`).
+func (c *Client) DoHeader(t testing.TB, method, path, contentType string, body io.Reader, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
 	r := httptest.NewRequest(method, path, body)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
 	if contentType != "" {
 		r.Header.Set("Content-Type", contentType)
 	}

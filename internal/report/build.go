@@ -493,7 +493,7 @@ func (m *Model) keepAsset(id int64) error {
 			m.Current.Unrated++
 		}
 	}
-	m.Map, m.MapText = "", nil
+	m.Map, m.MapText, m.MapLayout = "", nil, nil
 	return nil
 }
 

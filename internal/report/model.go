@@ -344,12 +344,22 @@ type Checkpoint struct {
 }
 
 // Date formats t as a day in the report's time zone ("5 Dec 2026"); the
-// zero time is "".
+// zero time is "". A calendar date (a due, target, expiry or review date,
+// kept as midnight UTC) is that day wherever the organisation is.
 func (m *Model) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(m.zone()).Format("2 Jan 2006")
+	return m.Local(t).Format("2 Jan 2006")
+}
+
+// Local is t in the report's time zone, except a calendar date (kept as
+// midnight UTC), which stays that day.
+func (m *Model) Local(t time.Time) time.Time {
+	if u := t.UTC(); u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0 {
+		return u
+	}
+	return t.In(m.zone())
 }
 
 // DateTime formats t with the time of day and the zone's abbreviation.

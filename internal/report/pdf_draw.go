@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -33,11 +34,22 @@ func (d *pdfDoc) postureChart() {
 	for _, p := range ps {
 		d.setFont("Helvetica", "", 8.5)
 		d.textColour(colInk)
+		// A long category name takes two lines in a smaller size rather
+		// than losing its end.
 		label := d.e.enc(p.Label)
-		for len(label) > 1 && d.textWidth(label) > labelW-2 {
-			label = label[:len(label)-1]
+		if d.textWidth(label) <= labelW-2 {
+			f.Text(pdfMarginL, d.y+barH/2+0.3*d.fs+0.2, label)
+		} else {
+			d.setFont("Helvetica", "", 7)
+			lines := f.SplitText(label, labelW-2)
+			if len(lines) > 2 {
+				lines = []string{lines[0], strings.Join(lines[1:], " ")}
+			}
+			for i, ln := range lines {
+				f.Text(pdfMarginL, d.y+2.4+float64(i)*2.9, ln)
+			}
+			d.setFont("Helvetica", "", 8.5)
 		}
-		f.Text(pdfMarginL, d.y+barH/2+0.3*d.fs+0.2, label)
 		total := p.Total()
 		x := pdfMarginL + labelW
 		if total == 0 {

@@ -72,7 +72,7 @@ func (d *pdfDoc) cover() {
 		t.pair("Analysis scope", a.Scope)
 		t.pair("Risk analysis signed off", signOff(m, a.FinalisedBy, a.Finalised))
 	} else {
-		t.pair("Risk analysis", "No risk analysis is part of this report.")
+		t.pair("Risk analysis", "None started: the inventory, the register and the plan are shown as they stand on "+m.Date(m.Generated)+".")
 	}
 }
 

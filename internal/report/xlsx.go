@@ -345,7 +345,7 @@ func (x *xlWriter) cells(dst, vals []any, cols []xlCol) ([]any, error) {
 				dst = append(dst, nil)
 				continue
 			}
-			dst = append(dst, excelize.Cell{StyleID: x.date, Value: v.In(x.m.zone())})
+			dst = append(dst, excelize.Cell{StyleID: x.date, Value: x.m.Local(v)})
 		case int, int64:
 			dst = append(dst, excelize.Cell{StyleID: x.number, Value: v})
 		case xlLevel:

@@ -13,6 +13,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/web/auditweb"
 	"github.com/safeguard-health/safeguard/internal/web/catalogweb"
 	"github.com/safeguard-health/safeguard/internal/web/orgweb"
+	"github.com/safeguard-health/safeguard/internal/web/reportweb"
 	"github.com/safeguard-health/safeguard/internal/web/riskweb"
 	"github.com/safeguard-health/safeguard/internal/web/ssoweb"
 )
@@ -29,5 +30,6 @@ func Capabilities(cat *catalog.Catalog) []web.Capability {
 		auditweb.New(),
 		adminweb.New(),
 		riskweb.New(),
+		reportweb.New(),
 	}
 }

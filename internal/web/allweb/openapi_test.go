@@ -312,7 +312,13 @@ func apiPaths(t *testing.T, d *apiDemo) map[string]string {
 	webtest.MustJSON(t, webtest.SendJSON(t, d.maria, "POST", org+"/analyses", `{"name":"Second analysis","scope":"All","from_last":true}`), http.StatusCreated, &an)
 	webtest.MustJSON(t, webtest.SendJSON(t, d.maria, "POST", fmt.Sprintf("%s/analyses/%d/finalise", org, an.ID), `{"attest":true}`), http.StatusOK, nil)
 	citation := url.PathEscape("164.312(b)")
+	var rep struct {
+		ID int64 `json:"id"`
+	}
+	webtest.MustJSON(t, webtest.SendJSON(t, d.maria, "POST", org+"/reports", `{"format":"pdf","part":"summary"}`), http.StatusCreated, &rep)
 	return map[string]string{
+		"/api/v1/orgs/{org}/reports":                                        org + "/reports",
+		"/api/v1/orgs/{org}/reports/{id}/file":                              fmt.Sprintf("%s/reports/%d/file", org, rep.ID),
 		"/api/v1/orgs/{org}":                                                org,
 		"/api/v1/orgs/{org}/members":                                        org + "/members",
 		"/api/v1/orgs/{org}/audit":                                          org + "/audit",

@@ -318,3 +318,13 @@ function drafts(user) {
     offer,
   };
 }
+
+// A submit button with data-busy says what is happening while the server
+// works (a large report takes a few seconds), and is not pressed twice.
+document.addEventListener("submit", (event) => {
+  const button = event.submitter || event.target.querySelector("button[data-busy]");
+  if (!button || !button.dataset.busy || event.defaultPrevented) return;
+  button.textContent = button.dataset.busy;
+  button.setAttribute("aria-busy", "true");
+  setTimeout(() => { button.disabled = true; }, 0);
+});

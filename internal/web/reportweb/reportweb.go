@@ -8,12 +8,9 @@ package reportweb
 import (
 	"bytes"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -377,19 +374,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	sum, _ := hex.DecodeString(rec.SHA256)
-	hdr := w.Header()
-	hdr.Set("Content-Type", rec.ContentType)
-	hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": rec.Name}))
-	hdr.Set("Content-Length", strconv.Itoa(len(data)))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-	hdr.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
-	}
+	web.ServeDownload(w, r, web.Download{Name: rec.Name, ContentType: rec.ContentType, SHA256: rec.SHA256, Data: data, Styled: rec.Format == "html"})
 	return nil
 }
 

@@ -49,11 +49,12 @@ type pdfDoc struct {
 	risks      map[int64]int // Model.Risks index by id, built on first use
 	evidenceIx map[int64]int
 
-	compact  bool // sections follow on without a new page
-	toc      []tocEntry
-	tocPages []int // pages kept for the contents, filled at the end
-	header   string
-	dateLine string
+	compact     bool // sections follow on without a new page
+	sectionPage int  // the page the last section started on
+	toc         []tocEntry
+	tocPages    []int // pages kept for the contents, filled at the end
+	header      string
+	dateLine    string
 }
 
 // WritePDF writes the report as a PDF document.
@@ -79,8 +80,8 @@ func WritePDF(w io.Writer, m *Model) error {
 		d.assetPart()
 	default:
 		d.keepContents()
-		d.method()
 		d.summary()
+		d.method()
 		d.inventory(m.Assets)
 		d.flows(m.Flows, m.MapText)
 		d.entries()

@@ -51,6 +51,10 @@ type pdfDoc struct {
 
 	compact     bool // sections follow on without a new page
 	sectionPage int  // the page the last section started on
+	// headingEnd is where the last heading ended, on headingPage: what
+	// comes right under a heading is not moved away from it.
+	headingEnd  float64
+	headingPage int
 	toc         []tocEntry
 	tocPages    []int // pages kept for the contents, filled at the end
 	header      string

@@ -357,7 +357,14 @@ func (d *pdfDoc) section(title string) {
 // one, for a block no taller than 40% of a page: a short record (one
 // safeguard, one decision, one risk) is read whole, and a heading is not
 // left at the foot of a page with its first rows over the page.
+//
+// A block right under a heading is not moved: the heading would be left
+// alone at the foot of the page. It starts there, and its rows break
+// across the page as a table's do.
 func (d *pdfDoc) keep(h float64) {
+	if d.f.PageNo() == d.headingPage && d.y == d.headingEnd {
+		return
+	}
 	if h <= 0.4*(pdfBottom-pdfTop) {
 		d.need(h)
 	}
@@ -387,7 +394,9 @@ func (d *pdfDoc) heading(title string, level int) {
 	if level > 0 {
 		d.gap(lh * 0.3)
 	}
-	d.need(float64(len(lines))*lh + 18)
+	// Room for what follows: a section or part heading is often followed
+	// by a smaller heading, and each needs a few lines under it.
+	d.need(float64(len(lines))*lh + [...]float64{42, 30, 18}[level])
 	if level < 2 {
 		link := d.f.AddLink()
 		d.f.SetLink(link, d.y, d.f.PageNo())
@@ -408,6 +417,7 @@ func (d *pdfDoc) heading(title string, level int) {
 		d.y += 3
 	}
 	d.gap(lh * 0.25)
+	d.headingEnd, d.headingPage = d.y, d.f.PageNo()
 }
 
 // column is one column of a table.

@@ -33,7 +33,7 @@ func (d *pdfDoc) cover() {
 	}
 	d.gap(6)
 	d.heading(pdfSecScope, 0)
-	t := d.kv(9)
+	t := d.kv(9).hold()
 	o := m.Org
 	t.pair("Organisation", o.Name)
 	t.pair("Legal name", o.LegalName)
@@ -77,6 +77,15 @@ func (d *pdfDoc) cover() {
 	} else {
 		t.pair("Risk analysis", "None started: the inventory, the register and the plan are shown as they stand on "+m.Date(m.Generated)+".")
 	}
+	// The cover is one page: a long scope is set a little smaller rather
+	// than leave its last rows alone on a second page.
+	for _, size := range []float64{8.5, 8} {
+		if d.y+t.height() <= pdfBottom {
+			break
+		}
+		t.size = size
+	}
+	t.flush()
 }
 
 func signOff(m *Model, by string, at time.Time) string {

@@ -222,7 +222,7 @@ func (d *pdfDoc) grid(title string, text func(l, i int) string, note string) {
 	d.y += 7
 	d.setFont("Helvetica", "I", 7.5)
 	d.textColour(colMuted)
-	f.Text(x0, d.y+2, "Impact ->   (likelihood up the side, highest at the top)")
+	f.Text(x0, d.y+2, "Across: impact, from low to high. Up: likelihood, the highest at the top.")
 	d.y += 6
 	if note != "" {
 		d.setFont("Helvetica", "", 8)

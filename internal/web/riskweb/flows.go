@@ -229,7 +229,7 @@ func (h *Handler) flowDelete(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		v := &confirmView{
-			Page: web.Page{Title: "Delete a data flow", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Data flows", URL: "/orgs/" + a.Org.Slug + "/flows"}, web.Crumb{Label: "Delete a data flow"})},
+			Page:    web.Page{Title: "Delete a data flow", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Data flows", URL: "/orgs/" + a.Org.Slug + "/flows"}, web.Crumb{Label: "Delete a data flow"})},
 			Heading: "Delete this data flow?", Question: fmt.Sprintf("Delete the flow from %s to %s, by %s?", rows[0].From, rows[0].To, draw.LowerFirst(rows[0].Channel)),
 			Consequence: "It leaves the data-flow map and the inventory; its history stays in the audit log.",
 			Action:      fmt.Sprintf("/orgs/%s/flows/%d/delete", a.Org.Slug, id), Back: back, Button: "Delete the data flow",

@@ -187,6 +187,7 @@ const (
 	groupHeadH  = 26
 	groupGap    = 24
 	mapCharW    = 6.4 // average width of a 12-unit character
+	nameCharW   = 7.0 // average width of a 12-unit bold character, in a box's name
 	labelCharW  = 6.0 // average width of an 11-unit character in a label
 	labelH      = 14  // the height of a label's ground
 	parallelGap = 10
@@ -973,11 +974,11 @@ func fitW(s string, w float64) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
-// wrapW breaks s into at most n lines of about w units at the map's font
-// size, between words where it can, and shortens the last line with an
+// wrapW breaks s into at most n lines of about w units in the bold type of
+// a box's name, between words where it can, and shortens the last line with an
 // ellipsis if s is longer still.
 func wrapW(s string, w float64, n int) []string {
-	per := max(2, int(w/mapCharW))
+	per := max(2, int(w/nameCharW))
 	var lines []string
 	rest := strings.TrimSpace(s)
 	for len(lines) < n-1 && len([]rune(rest)) > per {

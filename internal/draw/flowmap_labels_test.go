@@ -177,9 +177,9 @@ func TestFlowMapBoxNames(t *testing.T) {
 	}{
 		{"Cloud EHR", []string{"Cloud EHR"}},
 		{"Tablet for patient check-in", []string{"Tablet for patient", "check-in"}},
-		{"Practice management and billing (Harbor)", []string{"Practice management and", "billing (Harbor)"}},
+		{"Practice management and billing (Harbor)", []string{"Practice management", "and billing (Harbor)"}},
 		{"Records room (paper, scanned since 2019) and the basement archive", []string{"Records room (paper,", "scanned since 2019)…"}},
-		{"Averyveryverylongwordwithoutanyspacesinit", []string{"Averyveryverylongwordwi", "thoutanyspacesinit"}},
+		{"Averyveryverylongwordwithoutanyspacesinit", []string{"Averyveryverylongword", "withoutanyspacesinit"}},
 	} {
 		got := wrapW(c.in, boxW-16, 2)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") {

@@ -475,7 +475,8 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		if err != nil {
 			return err
 		}
-		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, riskURL(n.org.Slug, rk.ID)+"#tasks")
+		loc := zoneOf(n.org)
+		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, func(int64) *time.Location { return loc }, riskURL(n.org.Slug, rk.ID)+"#tasks")
 		if err != nil {
 			return err
 		}

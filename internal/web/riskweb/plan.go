@@ -203,12 +203,12 @@ func (h *Handler) apiMyTasks(w http.ResponseWriter, r *http.Request) error {
 // taskRow is a task as the plan's tables show it.
 type taskRow struct {
 	store.PlanTask
-	Owner     string
-	DueText   string
+	Owner   string
+	DueText string
 	// DoneText is when the task was marked done, in its organisation's
 	// time zone.
-	DoneText string
-	Overdue  bool
+	DoneText  string
+	Overdue   bool
 	Status    string
 	RiskURL   string
 	UpdateURL string

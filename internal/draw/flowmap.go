@@ -187,7 +187,7 @@ const (
 	groupHeadH  = 26
 	groupGap    = 24
 	mapCharW    = 6.4 // average width of a 12-unit character
-	nameCharW   = 7.0 // average width of a 12-unit bold character, in a box's name
+	nameCharW   = 6.8 // average width of a 12-unit bold character, in a box's name
 	labelCharW  = 6.0 // average width of an 11-unit character in a label
 	labelH      = 14  // the height of a label's ground
 	parallelGap = 10
@@ -985,7 +985,7 @@ func wrapW(s string, w float64, n int) []string {
 		r := []rune(rest)
 		cut := per
 		// Break after the last space or hyphen that fits, if any.
-		for i := per; i > per/2; i-- {
+		for i := per; i > 0; i-- {
 			if r[i] == ' ' {
 				cut = i
 				break

@@ -176,10 +176,12 @@ func TestFlowMapBoxNames(t *testing.T) {
 		want []string
 	}{
 		{"Cloud EHR", []string{"Cloud EHR"}},
+		{"Cloud EHR (ClearChart) for the clinics", []string{"Cloud EHR (ClearChart)", "for the clinics"}},
+		{"Cloud EHR (ClearChartPlusSuite)", []string{"Cloud EHR", "(ClearChartPlusSuite)"}},
 		{"Tablet for patient check-in", []string{"Tablet for patient", "check-in"}},
 		{"Practice management and billing (Harbor)", []string{"Practice management", "and billing (Harbor)"}},
 		{"Records room (paper, scanned since 2019) and the basement archive", []string{"Records room (paper,", "scanned since 2019)…"}},
-		{"Averyveryverylongwordwithoutanyspacesinit", []string{"Averyveryverylongword", "withoutanyspacesinit"}},
+		{"Averyveryverylongwordwithoutanyspacesinit", []string{"Averyveryverylongwordw", "ithoutanyspacesinit"}},
 	} {
 		got := wrapW(c.in, boxW-16, 2)
 		if strings.Join(got, "|") != strings.Join(c.want, "|") {

@@ -102,11 +102,13 @@ func analysisStatusLabel(a store.AnalysisRecord) string {
 	return "Signed off, replaced"
 }
 
-func analysisRowOf(slug string, a store.AnalysisRecord) analysisRow {
-	row := analysisRow{ID: a.ID, Name: a.Name, URL: analysisURL(slug, a.ID), Status: analysisStatusLabel(a), Started: web.Day(a.StartedAt),
+// analysisRowOf is analysis a as a row; loc is its organisation's time
+// zone, in which it was started and signed off.
+func analysisRowOf(slug string, loc *time.Location, a store.AnalysisRecord) analysisRow {
+	row := analysisRow{ID: a.ID, Name: a.Name, URL: analysisURL(slug, a.ID), Status: analysisStatusLabel(a), Started: dayIn(a.StartedAt, loc),
 		InEffect: a.Status == risk.AnalysisFinal && a.LastEffective.IsZero()}
 	if a.Status == risk.AnalysisFinal {
-		row.Signed = web.Day(a.FinalisedAt)
+		row.Signed = dayIn(a.FinalisedAt, loc)
 		row.Kept = "While in effect, then six years"
 		if !a.RetainUntil.IsZero() {
 			row.Kept = "Until " + web.Day(a.RetainUntil)
@@ -168,7 +170,7 @@ func (h *Handler) renderAnalyses(w http.ResponseWriter, r *http.Request, status 
 	v := &analysesView{Page: web.Page{Title: "Risk analyses", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Risk analyses"})},
 		Org: a.Org, NextURL: web.NextPageURL(r, next), Problems: problems, CanWrite: a.Allows(identity.PermOrgWrite)}
 	for _, an := range list {
-		row := analysisRowOf(a.Org.Slug, an)
+		row := analysisRowOf(a.Org.Slug, zoneOf(a.Org), an)
 		v.Rows = append(v.Rows, row)
 		if an.Status == risk.AnalysisDraft {
 			v.Drafts = append(v.Drafts, row)

@@ -529,6 +529,18 @@ func (h *Handler) assetDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !confirmed(r) {
+		x, err := h.s.DB().Asset(r.Context(), a.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		return h.renderConfirm(w, r, &confirmView{
+			Page:    web.Page{Title: "Delete an asset", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "ePHI inventory", URL: "/orgs/" + a.Org.Slug + "/inventory"}, web.Crumb{Label: x.Name, URL: assetURL(a.Org.Slug, id)}, web.Crumb{Label: "Delete"})},
+			Heading: "Delete " + x.Name + "?", Question: "Delete " + x.Name + " from the inventory?",
+			Consequence: "Delete only an asset entered by mistake; one no longer in use is better kept with the status “Retired”. Its history stays in the audit log.",
+			Action:      assetURL(a.Org.Slug, id) + "/delete", Back: assetURL(a.Org.Slug, id), Button: "Delete " + x.Name,
+		})
+	}
 	err = h.s.DB().DeleteAsset(r.Context(), h.s.Actor(r), a.Org.ID, id)
 	if errors.Is(err, store.ErrConflict) {
 		return h.renderAsset(w, r, http.StatusConflict, nil, nil, conflictMessage(err))

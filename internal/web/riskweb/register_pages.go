@@ -132,9 +132,9 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = draw.HeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = draw.HeatMapStyled(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
-		}, t.Title)
+		}, t.Title, draw.ScreenHeat)
 		v.Maps = append(v.Maps, t)
 		if which == "current" {
 			for i, c := range hm.LevelCounts() {
@@ -270,19 +270,12 @@ type ratingField struct {
 func ratingFieldOf(sc risk.Scale, name, label, hint string, rt risk.Rating, optional bool) ratingField {
 	f := ratingField{Name: name, Label: label, Hint: hint, Optional: optional, Level: levelOf(sc, rt)}
 	for i, g := range sc.Likelihood {
-		f.Likelihood = append(f.Likelihood, gradeOption{Value: i + 1, Label: gradeText(g), Selected: rt.Likelihood == i+1})
+		f.Likelihood = append(f.Likelihood, gradeOption{Value: i + 1, Label: g.Label, Selected: rt.Likelihood == i+1})
 	}
 	for i, g := range sc.Impact {
-		f.Impact = append(f.Impact, gradeOption{Value: i + 1, Label: gradeText(g), Selected: rt.Impact == i+1})
+		f.Impact = append(f.Impact, gradeOption{Value: i + 1, Label: g.Label, Selected: rt.Impact == i+1})
 	}
 	return f
-}
-
-func gradeText(g risk.Grade) string {
-	if g.Meaning == "" {
-		return g.Label
-	}
-	return g.Label + " — " + g.Meaning
 }
 
 type checkOption struct {
@@ -482,7 +475,8 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		if err != nil {
 			return err
 		}
-		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, riskURL(n.org.Slug, rk.ID)+"#tasks")
+		loc := zoneOf(n.org)
+		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, func(int64) *time.Location { return loc }, riskURL(n.org.Slug, rk.ID)+"#tasks")
 		if err != nil {
 			return err
 		}

@@ -392,6 +392,14 @@ func joinNonEmpty(sep string, parts ...string) string {
 }
 
 func (d *pdfDoc) flows(flows []Flow, mapText []string) {
+	// The section, its first line and the map stay together: a section
+	// that would share a page with too little room for its map starts on
+	// a page of its own.
+	if l := d.m.MapLayout; l != nil && l.Width > 0 && d.m.Part != PartAsset && d.f.PageNo() > 0 && d.y > pdfTop+0.01 {
+		if h := l.Height * pdfWidth / l.Width; h+40 <= pdfBottom-pdfTop && d.y+h+40 > pdfBottom {
+			d.newPage()
+		}
+	}
 	d.section(pdfSecFlows)
 	exposed := 0
 	for _, f := range flows {

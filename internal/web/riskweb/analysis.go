@@ -410,7 +410,7 @@ func (h *Handler) liveSummary(r *http.Request, n *regNames, l *liveSummary) erro
 	}
 	for _, rk := range top {
 		l.Top = append(l.Top, riskRow{ID: rk.ID, Title: rk.Title, URL: riskURL(n.org.Slug, rk.ID), Level: levelOf(n.scaleOf(rk), rk.Current),
-			Assets: n.assetNames(rk.AssetIDs), Owner: n.person(rk.OwnerID), Status: statusLabel(rk.Status)})
+			Assets: n.assetNames(rk.AssetIDs), Owner: n.person(rk.OwnerID), Status: rk.Status.Label()})
 	}
 	l.Plan, err = h.s.DB().PlanCounts(ctx, n.org.ID, time.Now())
 	return err
@@ -466,7 +466,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 		titles[r.ID] = r.Title
 		sc := scaleOf(r)
 		row := snapRisk{ID: r.ID, Title: r.Title, Threat: n.threat(r.Threat), Vulnerability: n.vulnerability(r.Vulnerability),
-			Inherent: levelOf(sc, r.Inherent), Current: levelOf(sc, r.Current), Status: statusLabel(r.Status), Owner: n.person(r.OwnerID),
+			Inherent: levelOf(sc, r.Inherent), Current: levelOf(sc, r.Current), Status: r.Status.Label(), Owner: n.person(r.OwnerID),
 			LikelihoodWhy: r.LikelihoodWhy, ImpactWhy: r.ImpactWhy}
 		if !r.Target.Zero() {
 			t := levelOf(sc, r.Target)
@@ -487,7 +487,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 	}
 	slices.SortStableFunc(v.Risks, func(x, y snapRisk) int { return rankOf(s.Scale, y.Current) - rankOf(s.Scale, x.Current) })
 	for _, t := range s.Tasks {
-		v.Tasks = append(v.Tasks, snapTask{Title: t.Title, Risk: titles[t.RiskID], Owner: n.person(t.OwnerID), Due: web.Day(t.Due), Status: taskStatusLabel(t.Status)})
+		v.Tasks = append(v.Tasks, snapTask{Title: t.Title, Risk: titles[t.RiskID], Owner: n.person(t.OwnerID), Due: web.Day(t.Due), Status: t.Status.Label()})
 	}
 }
 

@@ -106,18 +106,6 @@ func kindGroups() []optionGroup {
 	return groups
 }
 
-func classLabel(c risk.Class) string {
-	switch c {
-	case risk.ClassSystem:
-		return "Systems and applications"
-	case risk.ClassDevice:
-		return "Devices"
-	case risk.ClassPlace:
-		return "Places"
-	}
-	return string(c)
-}
-
 func encryptionOptions() []option {
 	var out []option
 	for _, e := range risk.Encryptions() {
@@ -282,7 +270,7 @@ func (h *Handler) renderInventory(w http.ResponseWriter, r *http.Request, status
 		return err
 	}
 	for _, c := range []risk.Class{risk.ClassSystem, risk.ClassDevice, risk.ClassPlace} {
-		v.Counts = append(v.Counts, classCount{Class: c, Label: classLabel(c), Count: counts[c],
+		v.Counts = append(v.Counts, classCount{Class: c, Label: c.Label(), Count: counts[c],
 			URL: "/orgs/" + a.Org.Slug + "/inventory?class=" + string(c)})
 		v.Total += counts[c]
 	}

@@ -219,21 +219,6 @@ type taskRow struct {
 	DoneURL  string
 }
 
-// taskStatusLabel is a task status for people.
-func taskStatusLabel(s risk.TaskStatus) string {
-	switch s {
-	case risk.TaskTodo:
-		return "To do"
-	case risk.TaskDoing:
-		return "In progress"
-	case risk.TaskDone:
-		return "Done"
-	case risk.TaskDropped:
-		return "Dropped"
-	}
-	return string(s)
-}
-
 type regOption struct {
 	Value    string
 	Label    string
@@ -243,7 +228,7 @@ type regOption struct {
 func taskStatusOptions(sel risk.TaskStatus) []regOption {
 	var out []regOption
 	for _, s := range risk.TaskStatuses() {
-		out = append(out, regOption{Value: string(s), Label: taskStatusLabel(s), Selected: s == sel})
+		out = append(out, regOption{Value: string(s), Label: s.Label(), Selected: s == sel})
 	}
 	return out
 }
@@ -290,7 +275,7 @@ func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int6
 	out := make([]taskRow, len(ts))
 	for i, t := range ts {
 		base := "/orgs/" + t.OrgSlug + "/tasks/" + itoa(t.ID)
-		out[i] = taskRow{PlanTask: t, Owner: names(t.OwnerID), DueText: web.Day(t.Due), DoneText: dateIn(t.DoneAt, zone(t.OrgID)), Overdue: t.Overdue(now), Status: taskStatusLabel(t.Status),
+		out[i] = taskRow{PlanTask: t, Owner: names(t.OwnerID), DueText: web.Day(t.Due), DoneText: dateIn(t.DoneAt, zone(t.OrgID)), Overdue: t.Overdue(now), Status: t.Status.Label(),
 			RiskURL: riskURL(t.OrgSlug, t.RiskID), UpdateURL: base + "?return=" + url.QueryEscape(back),
 			DoneURL: base + "/done?return=" + url.QueryEscape(back), CanWrite: canWrite(t.OrgID)}
 	}

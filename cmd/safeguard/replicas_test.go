@@ -414,11 +414,11 @@ func (a *apiClient) do(method, path, body string, out any) (int, string) {
 // what was acknowledged (2xx) and when each request failed.
 type writeLoad struct {
 	mu       sync.Mutex
-	assets   []string         // names of the assets acknowledged
-	saves    map[string]bool  // narratives acknowledged
-	failures []time.Time      // when each failed request was answered
-	codes    map[string]int   // failures by status or error
-	okTimes  []time.Time      // when each acknowledged request was answered
+	assets   []string        // names of the assets acknowledged
+	saves    map[string]bool // narratives acknowledged
+	failures []time.Time     // when each failed request was answered
+	codes    map[string]int  // failures by status or error
+	okTimes  []time.Time     // when each acknowledged request was answered
 	requests atomic.Int64
 	stop     chan struct{}
 	wg       sync.WaitGroup

@@ -8,6 +8,10 @@
 #   .ci/pg-standby.sh down    stop and drop both clusters
 #   .ci/pg-standby.sh status  exit 0 when the primary takes writes and the
 #                             standby streams from it synchronously
+#   .ci/pg-standby.sh kill-primary   stop the primary at once (immediate
+#                             mode: no checkpoint, connections cut), as a crash
+#   .ci/pg-standby.sh promote make the standby the primary, once it has
+#                             replayed all it received
 #
 # The primary (sgprimary, port 5441) waits for the standby (sgstandby, port
 # 5442) to have each commit on disk before it reports the commit
@@ -116,8 +120,10 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 status) status ;;
+kill-primary) pg_ctlcluster --skip-systemctl-redirect "$ver" "$primary" stop -m immediate ;;
+promote) pg_ctlcluster --skip-systemctl-redirect "$ver" "$standby" promote ;;
 *)
-	echo "usage: $0 up|down|status" >&2
+	echo "usage: $0 up|down|status|kill-primary|promote" >&2
 	exit 2
 	;;
 esac

@@ -447,14 +447,19 @@ func startWriteLoad(f *clusterFixture, base string, clients int) *writeLoad {
 				} else {
 					code, body = api.do("PATCH", respPath, fmt.Sprintf(`{"status":"partial","narrative":%q}`, key), nil)
 				}
-				l.record(n%2 == 0, key, code, body)
+				if !l.record(n%2 == 0, key, code, body) {
+					// A client that fails waits a little before trying
+					// again, as a real one would.
+					time.Sleep(50 * time.Millisecond)
+				}
 			}
 		}()
 	}
 	return l
 }
 
-func (l *writeLoad) record(asset bool, key string, code int, body string) {
+// record keeps the outcome of one request and reports whether it succeeded.
+func (l *writeLoad) record(asset bool, key string, code int, body string) bool {
 	l.requests.Add(1)
 	now := time.Now()
 	l.mu.Lock()
@@ -466,7 +471,7 @@ func (l *writeLoad) record(asset bool, key string, code int, body string) {
 		} else {
 			l.saves[key] = true
 		}
-		return
+		return true
 	}
 	l.failures = append(l.failures, now)
 	why := fmt.Sprint(code)
@@ -479,6 +484,7 @@ func (l *writeLoad) record(asset bool, key string, code int, body string) {
 	if l.codes[why] == 1 {
 		l.codes[why+": "+firstLine(body)] = 0 // an example, for the log
 	}
+	return false
 }
 
 func firstLine(s string) string {

@@ -10,6 +10,9 @@
 #                             standby streams from it synchronously
 #   .ci/pg-standby.sh kill-primary   stop the primary at once (immediate
 #                             mode: no checkpoint, connections cut), as a crash
+#   .ci/pg-standby.sh freeze-primary  stop the primary's processes
+#                             (SIGSTOP) with their connections open, as a
+#                             machine that hangs or drops off the network
 #   .ci/pg-standby.sh promote make the standby the primary, once it has
 #                             replayed all it received
 #
@@ -55,8 +58,22 @@ status() {
 	[ "$(psql_at "$pport" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync' AND state = 'streaming'")" = 1 ]
 }
 
+# cluster_pids prints the postmaster's process id and its children's.
+cluster_pids() {
+	local pidfile="/var/lib/postgresql/$ver/$1/postmaster.pid" pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(head -n1 "$pidfile")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	echo "$pid"
+	pgrep -P "$pid" || true
+}
+
 down() {
 	for c in "$standby" "$primary"; do
+		# A frozen cluster must run again to stop.
+		for pid in $(cluster_pids "$c"); do
+			kill -CONT "$pid" 2>/dev/null || true
+		done
 		if exists "$c"; then
 			pg_dropcluster --stop "$ver" "$c"
 		fi
@@ -121,9 +138,10 @@ up) up ;;
 down) down ;;
 status) status ;;
 kill-primary) pg_ctlcluster --skip-systemctl-redirect "$ver" "$primary" stop -m immediate ;;
+freeze-primary) kill -STOP $(cluster_pids "$primary") ;;
 promote) pg_ctlcluster --skip-systemctl-redirect "$ver" "$standby" promote ;;
 *)
-	echo "usage: $0 up|down|status|kill-primary|promote" >&2
+	echo "usage: $0 up|down|status|kill-primary|freeze-primary|promote" >&2
 	exit 2
 	;;
 esac

@@ -99,14 +99,6 @@ type backupAudit struct {
 	CheckpointKey  string `json:"checkpoint_key,omitempty"`
 }
 
-func (man *backupManifest) rows() map[string]int64 {
-	out := map[string]int64{}
-	for _, t := range man.Tables {
-		out[t.Name] = t.Rows
-	}
-	return out
-}
-
 const backupSynopsis = "backup [--data DIR | --db URL] -o FILE (--passphrase-stdin | --recipient AGE_PUBLIC_KEY) [--without-keys]"
 
 const backupDesc = "Write an encrypted backup of the whole deployment while it runs: a consistent\n" +

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/safeguard-health/safeguard/internal/assess"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -501,5 +503,91 @@ func TestBackupWhileServing(t *testing.T) {
 	out, errOut, code := runWith(t, testPassphrase, "restore", "--data", filepath.Join(t.TempDir(), "dst"), file, "--passphrase-stdin")
 	if code != 0 {
 		t.Fatalf("restore of a backup taken while serving (%d sign-ins) = %d %s %s", n, code, out, errOut)
+	}
+}
+
+// TestBackupScale measures backup and restore of the demo grown by a
+// generated risk analysis and many evidence files. It runs only when
+// SAFEGUARD_BACKUP_SCALE is "large" (issue 13's organisation: 10,000 assets,
+// 40,000 flows, 20,000 risks and tasks, with 200 evidence files of 256 KiB)
+// or "small" (a tenth of it), on SQLite and, when configured, PostgreSQL.
+func TestBackupScale(t *testing.T) {
+	size := storetest.LargeRiskOrg
+	files := 200
+	switch os.Getenv("SAFEGUARD_BACKUP_SCALE") {
+	case "large":
+	case "small":
+		size = storetest.RiskSize{Assets: size.Assets / 10, Flows: size.Flows / 10, Risks: size.Risks / 10, Tasks: size.Tasks / 10}
+		files = 20
+	default:
+		t.Skip("SAFEGUARD_BACKUP_SCALE is not set")
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			var srcURL, dstURL string
+			if engine == "postgres" {
+				srcURL, dstURL = storetest.PostgresURL(t), storetest.PostgresURL(t)
+			}
+			ctx := context.Background()
+			dir := filepath.Join(t.TempDir(), "src")
+			demoInstance(t, dir, srcURL)
+			m, _, _ := testMain(nil)
+			in, err := m.openInstance(ctx, &instanceFlags{data: dir, db: srcURL}, openExisting, m.quietLogger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			org, err := in.db.Org(ctx, "riverside")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var owners []int64
+			for _, e := range []string{"maria.alvarez@riverside.example", "priya.shah@riverside.example"} {
+				u, err := in.db.UserByEmail(ctx, e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				owners = append(owners, u.ID)
+			}
+			t0 := time.Now()
+			actor := store.Actor{Name: "cli:scale"}
+			if err := storetest.RiskOrg(ctx, in.db, actor, org.ID, owners, size, nil); err != nil {
+				t.Fatal(err)
+			}
+			blob := make([]byte, 256<<10)
+			for i := range files {
+				for j := range blob {
+					blob[j] = byte(i*131 + j*7 + j>>8)
+				}
+				if _, err := in.db.CreateEvidence(ctx, actor, in.keys, org.ID, assess.Evidence{Title: fmt.Sprintf("Scan %03d", i), Kind: assess.EvidenceFile},
+					&store.EvidenceFile{Filename: fmt.Sprintf("scan-%03d.pdf", i), Data: append([]byte("%PDF-1.7\n"), blob...)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			in.Close()
+			t.Logf("generated in %s", time.Since(t0).Round(time.Second))
+			file := filepath.Join(t.TempDir(), "b.age")
+			args := []string{"backup", "--data", dir, "-o", file, "--passphrase-stdin"}
+			if srcURL != "" {
+				args = append(args, "--db", srcURL)
+			}
+			t0 = time.Now()
+			out, errOut, code := runWith(t, testPassphrase, args...)
+			if code != 0 {
+				t.Fatalf("backup = %d %s", code, errOut)
+			}
+			backupTime := time.Since(t0)
+			st, _ := os.Stat(file)
+			args = []string{"restore", "--data", filepath.Join(t.TempDir(), "dst"), file, "--passphrase-stdin"}
+			if dstURL != "" {
+				args = append(args, "--db", dstURL)
+			}
+			t0 = time.Now()
+			rout, errOut, code := runWith(t, testPassphrase, args...)
+			if code != 0 {
+				t.Fatalf("restore = %d %s %s", code, rout, errOut)
+			}
+			t.Logf("%s: backup %s in %s; restore (with every check) in %s\n%s%s", engine, byteCount(st.Size()), backupTime.Round(time.Millisecond),
+				time.Since(t0).Round(time.Millisecond), out, rout)
+		})
 	}
 }

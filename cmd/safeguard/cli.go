@@ -70,6 +70,8 @@ func (m *Main) commands() map[string]command {
 		"assess":  {"list, show and export compliance assessments (list|show|export)", m.runAssess},
 		"risk":    {"list, export and import the ePHI inventory (list|export|import)", m.runRisk},
 		"report":  {"write the Security Rule report (pdf, docx, xlsx, html, csv, json, oscal) or the evidence binder", m.runReport},
+		"backup":  {"write an encrypted backup of the deployment while it runs", m.runBackup},
+		"restore": {"restore a backup into an empty data folder or database, verify it and record the drill", m.runRestore},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
 	}

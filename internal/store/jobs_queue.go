@@ -28,30 +28,18 @@ func (db *DB) JobQueue() riverdriver.Driver[*sql.Tx] {
 	return riverdatabasesql.New(db.write)
 }
 
-// PrepareJobQueue creates or upgrades River's tables. On SQLite it does so
-// in one transaction; on PostgreSQL River needs a transaction per migration
-// (one adds an enum value the next uses), so replicas starting together may
-// collide: the loser tries again, and then finds the work done.
+// PrepareJobQueue creates or upgrades River's tables. River applies each
+// of its migrations in a transaction of its own (one adds an enum value the
+// next uses), so PostgreSQL replicas starting together may collide: the
+// loser tries again, and then finds the work done.
 func (db *DB) PrepareJobQueue(ctx context.Context) error {
+	var m *rivermigrate.Migrator[*sql.Tx]
+	var err error
 	if db.dialect == SQLite {
-		m, err := rivermigrate.New(riversqlite.New(nil), nil)
-		if err != nil {
-			return fmt.Errorf("job queue migrations: %w", err)
-		}
-		err = db.update(ctx, func(tx *Tx) error {
-			sqlTx, err := tx.sqlTx()
-			if err != nil {
-				return err
-			}
-			_, err = m.MigrateTx(ctx, sqlTx, rivermigrate.DirectionUp, nil)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("job queue migrations: %w", err)
-		}
-		return nil
+		m, err = rivermigrate.New(riversqlite.New(db.write), nil)
+	} else {
+		m, err = rivermigrate.New(riverdatabasesql.New(db.write), nil)
 	}
-	m, err := rivermigrate.New(riverdatabasesql.New(db.write), nil)
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)
 	}

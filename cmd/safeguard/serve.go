@@ -472,7 +472,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		AuditKeys: func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) }}); err != nil {
 		return err
 	}
-	if err := runner.Start(ctx); err != nil {
+	if err := runner.Start(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
 	// The runner stops (cancelling runs in progress, which are retried

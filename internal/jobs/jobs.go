@@ -48,7 +48,8 @@ type Runner struct {
 	// Retry is how long a failed or interrupted run waits before it is
 	// tried again (default one minute).
 	Retry time.Duration
-	// Poll is how often the runner looks for runs due (default one second).
+	// Poll is how often the runner looks for runs due (default five
+	// seconds: the jobs are periodic, and an idle server stays quiet).
 	Poll time.Duration
 	// Timeout bounds one run (default one hour). A run whose replica died
 	// is taken up again by another after Timeout and ten minutes more.
@@ -145,7 +146,8 @@ func (r *Runner) Start(ctx context.Context) error {
 	if len(r.jobs) == 0 {
 		return nil
 	}
-	if err := r.db.PrepareJobQueue(ctx); err != nil {
+	// The tables are made whole even if a stop signal arrives meanwhile.
+	if err := r.db.PrepareJobQueue(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	workers := river.NewWorkers()
@@ -170,7 +172,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 	poll := r.Poll
 	if poll <= 0 {
-		poll = time.Second
+		poll = 5 * time.Second
 	}
 	client, err := river.NewClient(r.db.JobQueue(), &river.Config{
 		ID:                r.ID,

@@ -42,11 +42,22 @@ func RegisterStandard(r *Runner, c Standard) error {
 		if err != nil {
 			return err
 		}
-		n, err := c.DB.SendReminders(ctx, rs)
-		if n > 0 {
-			c.Log.Info("reminders sent", slog.Int("new", n))
+		// In batches, so that a first run over a large organisation does
+		// not hold the writer for long.
+		sent := 0
+		for len(rs) > 0 {
+			batch := rs[:min(len(rs), 500)]
+			rs = rs[len(batch):]
+			n, err := c.DB.SendReminders(ctx, batch)
+			sent += n
+			if err != nil {
+				return err
+			}
 		}
-		return err
+		if sent > 0 {
+			c.Log.Info("reminders sent", slog.Int("new", sent))
+		}
+		return nil
 	}); err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func periodKey(f store.Frequency, now time.Time) (key, label string) {
 	now = now.UTC()
 	if f == store.Weekly {
 		y, w := now.ISOWeek()
-		return fmt.Sprintf("digest:weekly:%04d-W%02d", y, w), fmt.Sprintf("the week %d of %d", w, y)
+		return fmt.Sprintf("digest:weekly:%04d-W%02d", y, w), fmt.Sprintf("week %d of %d", w, y)
 	}
 	return "digest:daily:" + now.Format(time.DateOnly), now.Format("Monday 2 January 2006")
 }

@@ -81,7 +81,7 @@ func TestDigests(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Subject: Safeguard: your daily summary (1 reminder)", "Subject: Safeguard: your weekly summary (1 reminder)",
-		`"Task 00000"`, `"Task 00001"`, "https://sg.riverside.example/orgs/riverside/tasks/",
+		"“Task 00000”", "“Task 00001”", "https://sg.riverside.example/orgs/riverside/tasks/",
 		"Emergency access used by viewer@riverside.example", "https://sg.riverside.example/orgs/riverside/emergency/",
 		"https://sg.riverside.example/account#email"} {
 		if !strings.Contains(all.String(), want) {

@@ -254,10 +254,10 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 			day := t.due.Format(time.DateOnly)
 			if t.due.Before(today) {
 				r.Kind, r.Key = ReminderTaskOverdue, fmt.Sprintf("task_overdue:%d:%s", t.id, day)
-				r.Message = fmt.Sprintf("Your task %q was due on %s.", t.title, t.due.Format("2 January 2006"))
+				r.Message = fmt.Sprintf("Your task “%s” was due on %s.", t.title, t.due.Format("2 January 2006"))
 			} else {
 				r.Kind, r.Key = ReminderTaskDueSoon, fmt.Sprintf("task_due_soon:%d:%s", t.id, day)
-				r.Message = fmt.Sprintf("Your task %q is due on %s.", t.title, t.due.Format("2 January 2006"))
+				r.Message = fmt.Sprintf("Your task “%s” is due on %s.", t.title, t.due.Format("2 January 2006"))
 			}
 			out = append(out, r)
 		}
@@ -288,10 +288,10 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 			r := Reminder{Kind: ReminderAcceptanceExpiring, Due: a.expires, Link: fmt.Sprintf("/orgs/%s/risks/%d", o.slug, a.id)}
 			if a.expires.After(now) {
 				r.Key = fmt.Sprintf("acceptance_expiring:%d:%s", a.id, day)
-				r.Message = fmt.Sprintf("The acceptance of risk %q expires on %s.", a.title, a.expires.Format("2 January 2006"))
+				r.Message = fmt.Sprintf("The acceptance of risk “%s” expires on %s.", a.title, a.expires.Format("2 January 2006"))
 			} else {
 				r.Key = fmt.Sprintf("acceptance_expired:%d:%s", a.id, day)
-				r.Message = fmt.Sprintf("The acceptance of risk %q expired on %s: review it.", a.title, a.expires.Format("2 January 2006"))
+				r.Message = fmt.Sprintf("The acceptance of risk “%s” expired on %s: review it.", a.title, a.expires.Format("2 January 2006"))
 			}
 			to(o.answer, o, r)
 		}
@@ -471,31 +471,33 @@ func (db *DB) UnclaimSent(ctx context.Context, userID int64, key string) error {
 func (db *DB) DigestRecipients(ctx context.Context) (map[int64]DigestPrefs, error) {
 	out := map[int64]DigestPrefs{}
 	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT DISTINCT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.disabled_at IS NULL`)
+		ids, err := queryAll(ctx, tx, func(s scanner) (int64, error) {
+			var id int64
+			err := s.Scan(&id)
+			return id, err
+		}, `SELECT DISTINCT u.id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.disabled_at IS NULL`)
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
+		for _, id := range ids {
+			out[id] = DefaultDigestPrefs()
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		rows, err := tx.query(ctx, `SELECT user_id, kind, frequency FROM digest_prefs`)
+		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			p := DefaultDigestPrefs()
-			if err := tx.digestPrefs(ctx, id, p); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k, f string
+			if err := rows.Scan(&id, &k, &f); err != nil {
 				return err
 			}
-			out[id] = p
+			if p, ok := out[id]; ok && ReminderKind(k).Valid() && Frequency(f).Valid() {
+				p[ReminderKind(k)] = Frequency(f)
+			}
 		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("digest recipients: %w", err)

@@ -9,6 +9,15 @@
 // restart, one run per period is queued; River's leader election, retries
 // and rescue of stuck runs do the rest. The job state lives in River's
 // tables in the store's database (store.JobQueue).
+//
+// A new job is registered in cmd/safeguard's serve between jobs.New and
+// Runner.Start, e.g. a nightly backup:
+//
+//	runner.Register("backup", 24*time.Hour, func(ctx context.Context) error {
+//		return backup(ctx, ...) // honour ctx; a cut-off run is run again
+//	})
+//
+// A run is cut off after Runner.Timeout (one hour by default).
 package jobs
 
 import (

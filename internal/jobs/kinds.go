@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
@@ -118,9 +119,36 @@ func VerifyAudit(ctx context.Context, db *store.DB, keys func() (audit.Keys, err
 	if err != nil || !claimed {
 		return err
 	}
-	rep, verr := replay(ctx, db, keys, func(done int64) {})
-	if ctx.Err() != nil {
-		return ctx.Err()
+	// The heartbeat keeps the run visibly alive on every replica (the
+	// verify page calls a run without one for 30 seconds interrupted); it
+	// ends with the replay, or when the page's user took the job over,
+	// which also stops the replay.
+	var done atomic.Int64
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	beat := make(chan struct{})
+	beatDone := make(chan struct{})
+	go func() {
+		defer close(beatDone)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat:
+				return
+			case <-t.C:
+				if err := db.JobProgress(runCtx, j.Kind, j.Scope, j.Run, done.Load()); errors.Is(err, store.ErrConflict) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	rep, verr := replay(runCtx, db, keys, done.Store)
+	close(beat)
+	<-beatDone
+	if runCtx.Err() != nil {
+		return runCtx.Err()
 	}
 	state, res, summary := store.JobDone, verifyResult{}, ""
 	switch {

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -210,10 +211,12 @@ type checkpointer struct {
 	log    *slog.Logger
 }
 
-// startAuditCheckpoints loads the signing key and starts the checkpoint loop.
-// The returned stop function ends the loop, waits for it and signs a last
-// checkpoint; call it before the database closes.
-func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *auditFlags, log *slog.Logger) (stop func(), err error) {
+// startAuditCheckpoints loads the signing key, registers the scheduled job
+// that signs a checkpoint every --checkpoint-interval (on one replica) and
+// starts the local loop that signs one sooner once --checkpoint-every
+// entries have arrived. The returned stop function ends the loop, waits for
+// it and signs a last checkpoint; call it before the database closes.
+func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *auditFlags, runner *jobs.Runner, log *slog.Logger) (stop func(), err error) {
 	if f.checkpointEvery < 1 || f.checkpointInterval < time.Second {
 		return nil, usagef("--checkpoint-every wants at least 1 and --checkpoint-interval at least 1s")
 	}
@@ -229,6 +232,14 @@ func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *audit
 		}
 	}
 	c := &checkpointer{db: in.db, signer: s, keys: k, f: f, log: log}
+	if err := runner.Register("audit_checkpoint", f.checkpointInterval, func(ctx context.Context) error {
+		if _, ok := c.checkpoint(ctx); !ok {
+			return errors.New("audit checkpoint failed")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	// The loop ends when loopCtx is cancelled: by stop, or when ctx ends.
@@ -249,7 +260,7 @@ func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *audit
 func (c *checkpointer) run(ctx context.Context) {
 	tick := time.NewTicker(min(time.Second, c.f.checkpointInterval))
 	defer tick.Stop()
-	last, lastAt := int64(-1), time.Now()
+	last := int64(-1)
 	if cp, err := c.db.LatestAuditCheckpoint(ctx); err == nil {
 		last = cp.TreeSize
 	}
@@ -266,11 +277,16 @@ func (c *checkpointer) run(ctx context.Context) {
 			}
 			continue
 		}
-		if n == last || (n-last < c.f.checkpointEvery && time.Since(lastAt) < c.f.checkpointInterval) {
+		if n == last || n-last < c.f.checkpointEvery {
+			continue
+		}
+		// The scheduled job may have signed one meanwhile.
+		if cp, err := c.db.LatestAuditCheckpoint(ctx); err == nil && n-cp.TreeSize < c.f.checkpointEvery {
+			last = cp.TreeSize
 			continue
 		}
 		if cp, ok := c.checkpoint(ctx); ok {
-			last, lastAt = cp.TreeSize, time.Now()
+			last = cp.TreeSize
 		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/mail"
 	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/allweb"
@@ -414,7 +415,10 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	// Summaries of refused sign-ins and tokens still counted are written
 	// before the database closes.
 	defer srv.FlushAuthFailures()
-	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, log)
+	// Scheduled jobs (internal/jobs) run once per period across replicas.
+	// Register more before runner.Start below.
+	runner := jobs.New(in.db, log)
+	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, runner, log)
 	if err != nil {
 		return err
 	}
@@ -459,28 +463,34 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		m.Listening(addr)
 	}
 
+	var sender *mail.Sender
 	if f.smtpURL != "" {
 		base := f.publicURL
 		if base == "" {
 			base = scheme + "://" + displayAddr(addr)
 		}
-		sender, err := mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom, BaseURL: base})
+		sender, err = mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom, BaseURL: base})
 		if err != nil {
 			return err
 		}
-		// The mailer stops when ctx ends, before the database closes.
-		mailCtx, stopMail := context.WithCancel(ctx)
-		mailDone := make(chan struct{})
-		go func() {
-			defer close(mailDone)
-			sender.Run(mailCtx, in.db, 10*time.Second, log)
-		}()
-		defer func() {
-			stopMail()
-			<-mailDone
-		}()
 		fmt.Fprintf(m.Stdout, "  email:       notifications sent from %s\n", f.mailFrom)
 	}
+	if err := jobs.RegisterStandard(runner, jobs.Standard{DB: in.db, Log: log, Mail: sender,
+		AuditKeys: func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) }}); err != nil {
+		return err
+	}
+	if err := runner.Start(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	// The runner stops (cancelling runs in progress, which are retried
+	// after a restart) before the last checkpoint and the database close.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := runner.Stop(sctx); err != nil {
+			log.Warn("stop scheduled jobs", slog.Any("err", err))
+		}
+	}()
 	if metricsLn == nil {
 		return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
 	}

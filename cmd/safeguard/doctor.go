@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -697,6 +698,9 @@ func (d *doctor) checkReady(ctx context.Context) finding {
 		return fail(check, "check --addr", "%v", err)
 	}
 	resp, err := client.Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err // the URL is in the line already
+	}
 	if err != nil {
 		return fail(check, "start the server (systemctl start safeguard), or check --addr", "GET %s: %s", u, oneLine(err.Error()))
 	}

@@ -102,6 +102,7 @@ type doctorFlags struct {
 	behindProxy        bool
 	checkpointInterval time.Duration
 	backupDir          string
+	readyzOnly         bool
 }
 
 // doctor runs the checks. Its clock and its outside probes are fields, so
@@ -133,11 +134,15 @@ func (m *Main) runDoctor(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.behindProxy, "behind-proxy", false, "a TLS-terminating proxy is in front of the server")
 	fs.DurationVar(&f.checkpointInterval, "checkpoint-interval", time.Minute, "the server's --checkpoint-interval; entries left unsigned for twice this long are reported")
 	fs.StringVar(&f.backupDir, "backup-dir", "", "folder holding the backups ("+backupPattern+"); the newest must be under 2 days old")
+	fs.BoolVar(&f.readyzOnly, "readyz-only", false, "check only that the server at --addr answers /readyz: a container's health check")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
+	}
+	if f.readyzOnly && f.addr == "" {
+		return usagef("--readyz-only needs --addr")
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together: give both")
@@ -174,6 +179,9 @@ func (m *Main) runDoctor(ctx context.Context, args []string) error {
 
 // run runs every check in order and returns what each found.
 func (d *doctor) run(ctx context.Context) []finding {
+	if d.f.readyzOnly {
+		return []finding{d.checkReady(ctx)}
+	}
 	var out []finding
 	out = append(out, d.checkFiles()...)
 	out = append(out, d.openDatabase(ctx)...)
@@ -193,20 +201,22 @@ func (d *doctor) run(ctx context.Context) []finding {
 	return out
 }
 
-// keyFiles lists the secret files of the installation that exist or should.
-func (d *doctor) keyFiles() []string {
-	var files []string
+// keyFiles lists the secret files of the installation that exist or
+// should, by kind: "key file" for the keys only Safeguard reads, "TLS key"
+// for a key an operator may share with the service's group.
+func (d *doctor) keyFiles() (paths, kinds []string) {
+	add := func(p, kind string) { paths, kinds = append(paths, p), append(kinds, kind) }
 	if _, env := d.lookEnv(envMasterKey); !env {
-		files = append(files, d.kekPath())
+		add(d.kekPath(), "key file")
 	}
-	files = append(files, filepath.Join(d.dir, auditKeyName))
+	add(filepath.Join(d.dir, auditKeyName), "key file")
 	if d.f.tlsKey != "" {
-		files = append(files, d.f.tlsKey)
+		add(d.f.tlsKey, "TLS key")
 	}
 	if self := filepath.Join(d.dir, "tls", "self-signed.key"); fileExists(self) {
-		files = append(files, self)
+		add(self, "key file")
 	}
-	return files
+	return paths, kinds
 }
 
 func (d *doctor) kekPath() string {
@@ -235,19 +245,21 @@ func (d *doctor) checkFiles() []finding {
 			out = append(out, modeFinding("database", db, st, 0o600, d.uid))
 		}
 	}
-	for _, p := range d.keyFiles() {
+	paths, kinds := d.keyFiles()
+	for i, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			continue
 		}
-		out = append(out, modeFinding("key file", p, st, 0o600, d.uid))
+		out = append(out, modeFinding(kinds[i], p, st, 0o600, d.uid))
 	}
 	return out
 }
 
 // modeFinding judges one file's mode and owner against want, the mode it
-// should have. A secret others may read fails; a looser mode that lets only
-// its group in, or another owner, is a warning.
+// should have. A file others may read fails, and so does a key file its
+// group may read; a looser mode that lets only the group in (a folder, or a
+// TLS key shared with the service's group), or another owner, is a warning.
 func modeFinding(kind, path string, st fs.FileInfo, want fs.FileMode, uid int) finding {
 	const check = "permissions"
 	what := kind + " " + path
@@ -259,10 +271,10 @@ func modeFinding(kind, path string, st fs.FileInfo, want fs.FileMode, uid int) f
 		return skip(check, "%s: modes are not checked on Windows", what)
 	case perm&0o007 != 0:
 		return fail(check, chmod, "%s is mode %04o: other users may read it", what, perm)
-	case perm&0o070 != 0 && want == 0o600:
+	case perm&0o070 != 0 && kind == "key file":
 		return fail(check, chmod, "%s is mode %04o: its group may read it", what, perm)
 	case perm&0o070 != 0:
-		return warn(check, chmod, "%s is mode %04o: its group may enter it", what, perm)
+		return warn(check, chmod, "%s is mode %04o: its group may read it", what, perm)
 	case known && owner != uid:
 		return warn(check, fmt.Sprintf("chown the file to the user the server runs as, or run the doctor as that user (uid %d)", owner),
 			"%s belongs to uid %d, not the running user (uid %d)", what, owner, uid)

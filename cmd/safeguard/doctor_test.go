@@ -166,7 +166,17 @@ func TestDoctorFindsBreakage(t *testing.T) {
 		{"data folder open to its group", func(t *testing.T, dir string) []string {
 			chmod(t, dir, 0o750)
 			return nil
-		}, 0, "WARN", "permissions", "is mode 0750: its group may enter it"},
+		}, 0, "WARN", "permissions", "is mode 0750: its group may read it"},
+		{"TLS key shared with the group", func(t *testing.T, dir string) []string {
+			c, k := writeCert(t, filepath.Join(dir, "..", "tls"), time.Now().AddDate(0, 0, -1), time.Now().AddDate(1, 0, 0))
+			chmod(t, k, 0o640)
+			return []string{"--tls-cert", c, "--tls-key", k}
+		}, 0, "WARN", "permissions", "TLS key "},
+		{"TLS key readable by all", func(t *testing.T, dir string) []string {
+			c, k := writeCert(t, filepath.Join(dir, "..", "tls"), time.Now().AddDate(0, 0, -1), time.Now().AddDate(1, 0, 0))
+			chmod(t, k, 0o644)
+			return []string{"--tls-cert", c, "--tls-key", k}
+		}, 1, "FAIL", "permissions", "key.pem is mode 0644: other users may read it"},
 		{"key file removed", func(t *testing.T, dir string) []string {
 			remove(t, filepath.Join(dir, keyFileName))
 			return nil
@@ -334,6 +344,7 @@ func TestDoctorUsage(t *testing.T) {
 		{"doctor", "--tls-cert", "x.pem"},
 		{"doctor", "--addr", "nonsense"},
 		{"doctor", "--bogus"},
+		{"doctor", "--readyz-only"},
 	} {
 		_, errOut, code := run(t, nil, args...)
 		if code != 2 {
@@ -355,6 +366,11 @@ func TestDoctorReadyz(t *testing.T) {
 	out, _, code := run(t, nil, "doctor", "--data", dir, "--addr", s.Addr)
 	if code != 0 || doctorLine(out, "OK", "readyz", "answered 200") == "" {
 		t.Errorf("doctor --addr (plain) = %d, want 0 and readyz OK:\n%s", code, out)
+	}
+
+	out, _, code = run(t, nil, "doctor", "--data", filepath.Join(t.TempDir(), "elsewhere"), "--addr", s.Addr, "--readyz-only")
+	if code != 0 || strings.Count(out, "\n") != 2 || doctorLine(out, "OK", "readyz", "answered 200") == "" {
+		t.Errorf("doctor --readyz-only = %d, want 0 and the readyz line alone:\n%s", code, out)
 	}
 
 	dir2 := initData(t)

@@ -548,7 +548,7 @@ func (d *doctor) checkCheckpoint(ctx context.Context) finding {
 func checkpointFinding(cp audit.Checkpoint, size int64, oldest time.Time, interval time.Duration, now time.Time) finding {
 	const check = "audit checkpoint"
 	limit := 2 * interval
-	fix := "start the server (it signs checkpoints every --checkpoint-interval), or run 'safeguard audit checkpoint'"
+	fix := "start the server (it signs checkpoints every --checkpoint-interval), or run 'safeguard audit checkpoint --export FILE'"
 	switch {
 	case size == 0:
 		return ok(check, "the audit log is empty")

@@ -399,6 +399,44 @@ func TestDoctorPostgres(t *testing.T) {
 	}
 }
 
+// TestDoctorCheckpointAge reads a real log: the entries 'init' wrote are
+// unsigned, which is fine at first and a warning an hour later; a signed
+// checkpoint covers them.
+func TestDoctorCheckpointAge(t *testing.T) {
+	t.Parallel()
+	dir := initData(t)
+	ctx := context.Background()
+	check := func(later time.Duration) finding {
+		t.Helper()
+		d := &doctor{f: &doctorFlags{instanceFlags: &instanceFlags{}, checkpointInterval: time.Minute},
+			now: func() time.Time { return time.Now().Add(later) }, dir: dir}
+		if fs := d.openDatabase(ctx); fs[0].Status != statusOK {
+			t.Fatalf("openDatabase = %v", fs)
+		}
+		defer d.db.Close()
+		return d.checkCheckpoint(ctx)
+	}
+	if got := check(0); got.Status != statusOK {
+		t.Errorf("checkCheckpoint(fresh) = %v, want OK", got)
+	}
+	if got := check(time.Hour); got.Status != statusWarn || !strings.Contains(got.Detail, "no checkpoint signed yet") {
+		t.Errorf("checkCheckpoint(an hour later) = %v, want WARN: no checkpoint", got)
+	}
+	if _, errOut, code := run(t, nil, "audit", "checkpoint", "--data", dir, "--export", filepath.Join(t.TempDir(), "cp")); code != 0 {
+		t.Fatalf("audit checkpoint = %d: %s", code, errOut)
+	}
+	if got := check(time.Hour); got.Status != statusOK || !strings.Contains(got.Detail, "covers") {
+		t.Errorf("checkCheckpoint(signed, an hour later) = %v, want OK", got)
+	}
+	// An entry written after the checkpoint and left unsigned.
+	if _, errOut, code := run(t, nil, "org", "add", "--data", dir, "--slug", "clinic", "--name", "Clinic"); code != 0 {
+		t.Fatalf("org add = %d: %s", code, errOut)
+	}
+	if got := check(time.Hour); got.Status != statusWarn || !strings.Contains(got.Detail, "unsigned") {
+		t.Errorf("checkCheckpoint(new entry unsigned, an hour later) = %v, want WARN", got)
+	}
+}
+
 func TestCheckpointFinding(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)

@@ -439,6 +439,8 @@ func auditKeysFinding(pubs audit.KeyFile, registered audit.Keys, signer, pubPath
 func (d *doctor) checkTLS() finding {
 	const check = "TLS"
 	switch {
+	case d.f.tlsCert != "" && d.f.tlsSelfSigned:
+		return fail(check, "drop one of them from the server's settings", "--tls-cert and --tls-self-signed are both set: serve refuses to start")
 	case d.f.tlsCert != "":
 		return certFinding(d.f.tlsCert, d.f.tlsKey, false, d.now())
 	case d.f.tlsSelfSigned:

@@ -237,6 +237,10 @@ func TestDoctorFindsBreakage(t *testing.T) {
 			c, k := writeCert(t, filepath.Join(dir, "..", "tls"), time.Now().AddDate(0, 0, -1), time.Now().AddDate(1, 0, 0))
 			return []string{"--tls-cert", c, "--tls-key", k}
 		}, 0, "OK", "TLS", "the key matches"},
+		{"own and self-signed certificate both", func(t *testing.T, dir string) []string {
+			c, k := writeCert(t, filepath.Join(dir, "..", "tls"), time.Now().AddDate(0, 0, -1), time.Now().AddDate(1, 0, 0))
+			return []string{"--tls-cert", c, "--tls-key", k, "--tls-self-signed"}
+		}, 1, "FAIL", "TLS", "serve refuses to start"},
 		{"behind a proxy", func(t *testing.T, dir string) []string {
 			return []string{"--behind-proxy"}
 		}, 0, "OK", "TLS", "--behind-proxy"},

@@ -107,6 +107,19 @@ func (k auditKeys) signer(ctx context.Context, db *store.DB, log *slog.Logger) (
 	}
 	b, err := os.ReadFile(k.keyPath())
 	if errors.Is(err, fs.ErrNotExist) && len(pubs) == 0 {
+		// A database whose log is already signed belongs to an instance
+		// with keys: a replica started with a data folder that lacks them
+		// must not sign with a key of its own, which verification would
+		// report as unknown.
+		known, err := db.AuditKeys(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("audit keys of the database: %w", err)
+		}
+		if len(known) > 0 {
+			ids := slices.Sorted(maps.Keys(known))
+			return nil, fmt.Errorf("this database's audit log is signed with %s, but %s has no signing key: copy %s and %s from the data folder of the instance that made them "+
+				"(every replica needs the whole data folder, not only the key-encryption key)", strings.Join(ids, ", "), k.dir, auditKeyName, auditPubKeysName)
+		}
 		return k.create(ctx, db, log)
 	}
 	if errors.Is(err, fs.ErrNotExist) {

@@ -56,6 +56,7 @@ type serveFlags struct {
 	webauthnOrigin  string
 	sso             *ssoFlags
 	audit           *auditFlags
+	backup          *backupScheduleFlags
 
 	// Where /metrics is served: see metricsToken.
 	metricsAddr      string
@@ -88,6 +89,7 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.GOMAXPROCS(0), "password hashes (64 MiB each) run at once; a few more sign-ins wait up to a second, the rest are answered 503 with Retry-After")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
+	f.backup = addBackupScheduleFlags(fs)
 	return f
 }
 
@@ -417,6 +419,11 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return err
 	}
 	defer stopCheckpoints()
+	stopBackups, err := m.startScheduledBackups(ctx, in, f.backup, log)
+	if err != nil {
+		return err
+	}
+	defer stopBackups()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, errors.Unwrap(err))

@@ -83,16 +83,25 @@ func TestSystemdUnit(t *testing.T) {
 	if got := u["Install"]["WantedBy"]; len(got) != 1 || got[0] != "multi-user.target" {
 		t.Errorf("[Install] WantedBy = %q, want multi-user.target", got)
 	}
-	for _, name := range []string{"safeguard-backup.service", "safeguard-doctor.service"} {
-		s := unitFile(t, name)["Service"]
-		if s["User"][0] != "safeguard" || s["EnvironmentFile"][0] != "/etc/safeguard/env" || s["Type"][0] != "oneshot" {
-			t.Errorf("%s: want a oneshot as safeguard with /etc/safeguard/env, got %v", name, s)
+	// serve takes the scheduled backups, into a folder it may write.
+	if got := svc["ReadWritePaths"]; len(got) != 2 || got[1] != "-/var/backups/safeguard" {
+		t.Errorf("[Service] ReadWritePaths = %q, want the data folder and -/var/backups/safeguard", got)
+	}
+	env, err := os.ReadFile(filepath.Join(deployDir, "env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nSAFEGUARD_BACKUP_DIR=/var/backups/safeguard\n", "\nSAFEGUARD_BACKUP_RECIPIENT=age1"} {
+		if !strings.Contains(string(env), want) {
+			t.Errorf("env.example lacks %q", want)
 		}
 	}
-	for _, name := range []string{"safeguard-backup.timer", "safeguard-doctor.timer"} {
-		if tm := unitFile(t, name)["Timer"]; len(tm["OnCalendar"]) == 0 || tm["Persistent"][0] != "true" {
-			t.Errorf("%s: want OnCalendar and Persistent=true, got %v", name, tm)
-		}
+	if s := unitFile(t, "safeguard-doctor.service")["Service"]; s["User"][0] != "safeguard" || s["EnvironmentFile"][0] != "/etc/safeguard/env" ||
+		s["Type"][0] != "oneshot" || s["ExecStart"][0] != "/usr/local/bin/safeguard doctor" {
+		t.Errorf("safeguard-doctor.service: want 'safeguard doctor' as a oneshot as safeguard with /etc/safeguard/env, got %v", s)
+	}
+	if tm := unitFile(t, "safeguard-doctor.timer")["Timer"]; len(tm["OnCalendar"]) == 0 || tm["Persistent"][0] != "true" {
+		t.Errorf("safeguard-doctor.timer: want OnCalendar and Persistent=true, got %v", tm)
 	}
 
 	analyze, err := exec.LookPath("systemd-analyze")
@@ -106,7 +115,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	names := []string{"safeguard.service", "safeguard-backup.service", "safeguard-backup.timer", "safeguard-doctor.service", "safeguard-doctor.timer"}
+	names := []string{"safeguard.service", "safeguard-doctor.service", "safeguard-doctor.timer"}
 	var paths []string
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join(deployDir, n))

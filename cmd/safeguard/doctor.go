@@ -32,7 +32,7 @@ const (
 	clockMaxSkew    = 2 * time.Second
 	diskMinFree     = 1 << 30 // bytes
 	diskMinFreePart = 0.10
-	// backupPattern names the files 'safeguard backup' writes.
+	// backupPattern is scheduledPattern (backup.go) as a person reads it.
 	backupPattern = "safeguard-backup-*.age"
 )
 
@@ -133,7 +133,7 @@ func (m *Main) runDoctor(ctx context.Context, args []string) error {
 	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "the server uses the self-signed certificate in the data folder")
 	fs.BoolVar(&f.behindProxy, "behind-proxy", false, "a TLS-terminating proxy is in front of the server")
 	fs.DurationVar(&f.checkpointInterval, "checkpoint-interval", time.Minute, "the server's --checkpoint-interval; entries left unsigned for twice this long are reported")
-	fs.StringVar(&f.backupDir, "backup-dir", "", "folder holding the backups ("+backupPattern+"); the newest must be under 2 days old")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "serve's --backup-dir, where scheduled backups ("+backupPattern+") go; the newest must be under 2 days old")
 	fs.BoolVar(&f.readyzOnly, "readyz-only", false, "check only that the server at --addr answers /readyz: a container's health check")
 	if err := m.parseFlags(fs, args); err != nil {
 		return err
@@ -579,22 +579,26 @@ func roundAge(d time.Duration) string {
 func (d *doctor) checkBackups() finding {
 	const check = "backup"
 	if d.f.backupDir == "" {
-		return warn(check, "pass --backup-dir with the folder 'safeguard backup' writes to (see the README's backup section)",
-			"no --backup-dir given: the age of the last backup is unknown")
+		return warn(check, "schedule backups with serve's --backup-dir and --backup-recipient (SAFEGUARD_BACKUP_DIR in the server's environment) and give the doctor the same --backup-dir",
+			"no --backup-dir: the age of the last backup is unknown")
 	}
-	files, err := filepath.Glob(filepath.Join(d.f.backupDir, backupPattern))
+	entries, err := os.ReadDir(d.f.backupDir)
 	if err != nil {
-		return fail(check, "pass --backup-dir with a folder", "%v", err)
+		return warn(check, "pass serve's --backup-dir, or create it: install -d -m 0700 -o safeguard "+d.f.backupDir,
+			"backup folder %s: %v", d.f.backupDir, errors.Unwrap(err))
 	}
 	var newest string
 	var newestAt time.Time
-	for _, p := range files {
-		st, err := os.Stat(p)
-		if err != nil || !st.Mode().IsRegular() {
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !scheduledPattern.MatchString(e.Name()) {
+			continue
+		}
+		st, err := e.Info()
+		if err != nil {
 			continue
 		}
 		if st.ModTime().After(newestAt) {
-			newest, newestAt = p, st.ModTime()
+			newest, newestAt = e.Name(), st.ModTime()
 		}
 	}
 	return backupFinding(d.f.backupDir, newest, newestAt, d.now())
@@ -602,17 +606,14 @@ func (d *doctor) checkBackups() finding {
 
 func backupFinding(dir, newest string, at, now time.Time) finding {
 	const check = "backup"
-	fix := "run 'safeguard backup' (schedule it daily: see deploy/safeguard-backup.timer)"
+	fix := "check that serve runs with --backup-dir " + dir + " and --backup-recipient (its log says why a backup failed), or run 'safeguard backup'"
 	if newest == "" {
-		if _, err := os.Stat(dir); err != nil {
-			return warn(check, fix, "backup folder %s: %v", dir, errors.Unwrap(err))
-		}
 		return warn(check, fix, "no backup (%s) in %s", backupPattern, dir)
 	}
 	if age := now.Sub(at); age > backupMaxAge {
-		return warn(check, fix, "the newest backup %s is %s old (over 2 days)", filepath.Base(newest), roundAge(age))
+		return warn(check, fix, "the newest backup %s is %s old (over 2 days)", newest, roundAge(age))
 	}
-	return ok(check, "the newest backup %s is %s old", filepath.Base(newest), roundAge(now.Sub(at)))
+	return ok(check, "the newest backup %s is %s old", newest, roundAge(now.Sub(at)))
 }
 
 // checkClock compares this machine's clock with PostgreSQL's, or, for

@@ -258,11 +258,17 @@ func TestDoctorFindsBreakage(t *testing.T) {
 		}, 0, "WARN", "backup", "is 3d old (over 2 days)"},
 		{"no backup", func(t *testing.T, dir string) []string {
 			b := t.TempDir()
-			if err := os.WriteFile(filepath.Join(b, "notes.txt"), []byte("x"), 0o600); err != nil {
-				t.Fatal(err)
+			// Only the names serve's scheduled backups take count.
+			for _, n := range []string{"notes.txt", "safeguard-backup-latest.age", "safeguard-backup-20261204T020000Z.age.tmp"} {
+				if err := os.WriteFile(filepath.Join(b, n), []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
 			return []string{"--backup-dir", b}
 		}, 0, "WARN", "backup", "no backup (safeguard-backup-*.age)"},
+		{"no backup folder", func(t *testing.T, dir string) []string {
+			return []string{"--backup-dir", filepath.Join(dir, "..", "none")}
+		}, 0, "WARN", "backup", "no such file or directory"},
 		{"server not running", func(t *testing.T, dir string) []string {
 			return []string{"--addr", freeAddr(t)}
 		}, 1, "FAIL", "readyz", "start the server"},

@@ -28,6 +28,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -1068,53 +1069,33 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 	return removed, nil
 }
 
-// startScheduledBackups starts the backup loop when --backup-dir is set. It
-// is a plain ticker for now (the job runner in internal/jobs will call
-// backupJob instead). The returned stop function ends the loop and waits for
-// a backup in progress to finish or be cancelled; call it before the
+// startScheduledBackups registers the backup job with the job runner when
+// --backup-dir is set: every --backup-every, one replica takes a backup
+// into its --backup-dir and prunes the oldest beyond --backup-keep. The
+// runner stops the job (cancelling a backup in progress) before the
 // database closes.
-func (m *Main) startScheduledBackups(ctx context.Context, in *instance, f *backupScheduleFlags, log *slog.Logger) (stop func(), err error) {
+func (m *Main) startScheduledBackups(runner *jobs.Runner, in *instance, f *backupScheduleFlags, log *slog.Logger) error {
 	if f.dir == "" {
-		return func() {}, nil
+		return nil
 	}
 	if f.every < time.Minute {
-		return nil, usagef("--backup-every %s: want at least 1m", f.every)
+		return usagef("--backup-every %s: want at least 1m", f.every)
 	}
 	if f.keep < 1 {
-		return nil, usagef("--backup-keep %d: want at least 1", f.keep)
+		return usagef("--backup-keep %d: want at least 1", f.keep)
 	}
 	if f.recipient == "" {
-		return nil, usagef("--backup-dir needs --backup-recipient AGE_PUBLIC_KEY: scheduled backups are encrypted to a key whose secret half is kept elsewhere")
+		return usagef("--backup-dir needs --backup-recipient AGE_PUBLIC_KEY: scheduled backups are encrypted to a key whose secret half is kept elsewhere")
 	}
 	recipients, err := age.ParseRecipients(strings.NewReader(f.recipient))
 	if err != nil || len(recipients) == 0 {
-		return nil, usagef("--backup-recipient %q is not an age public key (age1...)", f.recipient)
+		return usagef("--backup-recipient %q is not an age public key (age1...)", f.recipient)
 	}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("--backup-dir: %w", err)
+		return fmt.Errorf("--backup-dir: %w", err)
 	}
-	job := m.backupJob(in, f, recipients, log)
-	loopCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	// The loop ends when loopCtx is cancelled, by stop or when ctx ends; a
-	// backup in progress is cancelled with it and leaves no file behind.
-	go func() {
-		defer close(done)
-		t := time.NewTicker(f.every)
-		defer t.Stop()
-		for {
-			select {
-			case <-loopCtx.Done():
-				return
-			case <-t.C:
-			}
-			if err := job(loopCtx); err != nil && loopCtx.Err() == nil {
-				log.Error("scheduled backup failed", slog.String("dir", f.dir), slog.Any("err", err))
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-	}, nil
+	// One replica takes each period's backup (internal/jobs runs a job once
+	// per period across replicas); a backup cut off by a shutdown leaves no
+	// file behind and is taken again.
+	return runner.Register("backup", f.every, m.backupJob(in, f, recipients, log))
 }

@@ -17,6 +17,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/safeguard-health/safeguard/internal/assess"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -447,14 +448,17 @@ func TestScheduledBackups(t *testing.T) {
 		t.Errorf("after a scheduled backup with keep 2 the folder holds %v", names)
 	}
 	// Bad schedule flags are usage errors.
-	if _, err := m.startScheduledBackups(ctx, in, &backupScheduleFlags{dir: out, every: time.Hour, keep: 2}, m.quietLogger()); err == nil {
+	runner := jobs.New(in.db, m.quietLogger())
+	if err := m.startScheduledBackups(runner, in, &backupScheduleFlags{dir: out, every: time.Hour, keep: 2}, m.quietLogger()); err == nil {
 		t.Error("scheduled backups without a recipient started")
 	}
-	stop, err := m.startScheduledBackups(ctx, in, f, m.quietLogger())
-	if err != nil {
+	if err := m.startScheduledBackups(runner, in, f, m.quietLogger()); err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	// Registered once: a second registration of the same job is refused.
+	if err := m.startScheduledBackups(runner, in, f, m.quietLogger()); err == nil {
+		t.Error("the backup job was registered twice")
+	}
 }
 
 // TestBackupWhileServing takes a backup while the server runs and people

@@ -423,11 +423,9 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		return err
 	}
 	defer stopCheckpoints()
-	stopBackups, err := m.startScheduledBackups(ctx, in, f.backup, log)
-	if err != nil {
+	if err := m.startScheduledBackups(runner, in, f.backup, log); err != nil {
 		return err
 	}
-	defer stopBackups()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, errors.Unwrap(err))

@@ -117,6 +117,9 @@ func TestBrowserInventoryAssetAndFlow(t *testing.T) {
 	b.Do(
 		chromedp.Click(chromedp.CSS("#flows details.confirm-delete summary")),
 		chromedp.Click(chromedp.CSS("#flows details.confirm-delete button[name=confirm]")),
+		// The page the delete answers with no longer offers to delete the
+		// flow (the h1 of the page clicked on is visible at once).
+		chromedp.WaitNotPresent(chromedp.CSS("details.confirm-delete button[name=confirm]")),
 		chromedp.WaitVisible(chromedp.CSS("h1")),
 	)
 	if got := b.Text("main"); strings.Contains(got, "Riverside billing company") {

@@ -72,6 +72,8 @@ func (m *Main) commands() map[string]command {
 		"report":  {"write the Security Rule report (pdf, docx, xlsx, html, csv, json, oscal) or the evidence binder", m.runReport},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
+
+		"migrate-db": {"copy a whole instance between SQLite and PostgreSQL, verified (migrate-db --from --to)", m.runMigrateDB},
 	}
 }
 

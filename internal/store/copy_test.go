@@ -16,6 +16,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/crypt"
 	"github.com/safeguard-health/safeguard/internal/demo"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -323,5 +324,37 @@ func TestCopyRefusesUnknownTable(t *testing.T) {
 	_, err = store.Copy(ctx, src, dst, store.CopyOptions{})
 	if err == nil || !strings.Contains(err.Error(), "widgets") {
 		t.Fatalf("Copy with an unknown table = %v, want it named", err)
+	}
+}
+
+// TestCopySelfReference: an asset placed in a place created after it has
+// the larger id, so rows in key order name a parent not yet written; the
+// copy writes the place first (PostgreSQL checks the foreign key at once).
+func TestCopySelfReference(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.SQLite(t)
+	org, err := src.CreateOrg(ctx, cli, identity.Org{Slug: "self", Name: "Self", Kind: identity.KindProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop, err := src.CreateAsset(ctx, cli, org.ID, risk.Asset{Name: "Laptop", Kind: "laptop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := src.CreateAsset(ctx, cli, org.ID, risk.Asset{Name: "Back office", Kind: "room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop.PlaceID = room.ID
+	if _, err := src.UpdateAsset(ctx, cli, org.ID, laptop); err != nil {
+		t.Fatal(err)
+	}
+	pg := storetest.Postgres(t)
+	if _, err := store.Copy(ctx, src, pg, store.CopyOptions{BatchRows: 1}); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	got, err := pg.Asset(ctx, org.ID, laptop.ID)
+	if err != nil || got.PlaceID != room.ID {
+		t.Errorf("Asset(laptop) on postgres = place %d, %v; want %d", got.PlaceID, err, room.ID)
 	}
 }

@@ -537,7 +537,7 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // same schema version, in one transaction on dst: it either holds the whole
 // copy, proven row by row, or (on any failure, the connection lost
 // included) nothing. Ids are kept; PostgreSQL's sequences are moved past
-// them; triggers that refuse changes to finalised records are held off in
+// them (in the transaction); triggers that refuse changes to finalised records are held off in
 // the transaction while rows are inserted (in PostgreSQL disabled, in SQLite
 // dropped and recreated) and foreign keys are satisfied by the table order.
 // Before it commits, it reads every copied table back from dst in
@@ -1059,7 +1059,9 @@ func (w *batchWriter) finish() error {
 }
 
 // resetSequences moves every sequence behind a column of the copied tables
-// past the largest value copied, so that new rows get fresh ids.
+// past the largest value copied, so that new rows get fresh ids. It uses
+// ALTER SEQUENCE ... RESTART rather than setval: the former is rolled back
+// with the transaction, setval is not.
 func resetSequences(ctx context.Context, tx *sql.Tx, order []tableInfo) error {
 	for _, t := range order {
 		if copyTables[t.name] == copySkip {
@@ -1076,7 +1078,15 @@ func resetSequences(ctx context.Context, tx *sql.Tx, order []tableInfo) error {
 			if !seq.Valid {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `SELECT setval($1, COALESCE((SELECT MAX(`+quoteIdent(c.name)+`) FROM `+quoteIdent(t.name)+`), 0) + 1, false)`, seq.String); err != nil {
+			var top sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT MAX(`+quoteIdent(c.name)+`) FROM `+quoteIdent(t.name)).Scan(&top); err != nil {
+				return fmt.Errorf("largest %s.%s: %w", t.name, c.name, err)
+			}
+			if !top.Valid {
+				continue
+			}
+			// seq is as pg_get_serial_sequence quotes it.
+			if _, err := tx.ExecContext(ctx, `ALTER SEQUENCE `+seq.String+` RESTART WITH `+strconv.FormatInt(top.Int64+1, 10)); err != nil {
 				return fmt.Errorf("reset sequence %s: %w", seq.String, err)
 			}
 		}

@@ -91,10 +91,11 @@ func sums(t testing.TB, rep store.CopyReport) map[string]string {
 // roundTrip copies src (SQLite) to PostgreSQL and back to a new SQLite file,
 // and checks every table's count and checksum the whole way, the audit log's
 // root on each engine, and the evidence with keys.
-func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (*store.DB, *store.DB) {
+func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (pg, back *store.DB, pgURL string) {
 	t.Helper()
 	ctx := context.Background()
-	pg := storetest.Postgres(t)
+	pgURL = storetest.PostgresURL(t)
+	pg = storetest.Open(t, pgURL)
 	wantN, wantRoot := auditRoot(t, src)
 
 	start := time.Now()
@@ -107,7 +108,7 @@ func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (*store.DB, *st
 		t.Errorf("postgres audit log = %d entries, root %s; want %d, %s", n, root, wantN, wantRoot)
 	}
 
-	back := storetest.SQLite(t)
+	back = storetest.SQLite(t)
 	start = time.Now()
 	rep2, err := store.Copy(ctx, pg, back, store.CopyOptions{})
 	if err != nil {
@@ -140,14 +141,36 @@ func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (*store.DB, *st
 			}
 		}
 	}
-	return pg, back
+	return pg, back, pgURL
 }
 
 func TestCopyDemo(t *testing.T) {
 	ctx := context.Background()
 	src := storetest.SQLite(t)
 	keys, creds := loadDemo(t, src)
-	pg, back := roundTrip(t, src, keys)
+	pg, back, pgURL := roundTrip(t, src, keys)
+
+	// The triggers held off during the copy are back on both engines.
+	for driver, dsn := range map[string]string{"pgx": pgURL, "sqlite": back.Location()} {
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		for _, q := range []string{
+			`DELETE FROM audit_log WHERE seq = 1`,
+			`UPDATE audit_log SET summary = 'changed' WHERE seq = 1`,
+			`UPDATE assess_responses SET narrative = 'changed' WHERE assessment_id IN (SELECT id FROM assessments WHERE status = 'final')`,
+			`UPDATE assessments SET name = 'changed' WHERE status = 'final'`,
+			`UPDATE risk_versions SET data = '{}'`,
+		} {
+			if _, err := raw.ExecContext(ctx, q); err == nil {
+				t.Errorf("%s: %s succeeded after the copy; want the trigger to refuse it", driver, q)
+			} else if !strings.Contains(err.Error(), "append-only") && !strings.Contains(err.Error(), "cannot be changed") {
+				t.Errorf("%s: %s = %v, want the trigger's refusal", driver, q, err)
+			}
+		}
+	}
 
 	// A demo user signs in on both new engines with the password from the
 	// old one, and the rows the app writes next get fresh ids.

@@ -511,9 +511,15 @@ func (db *DB) CheckEmpty(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteIdent(name)+where).Scan(&n); err != nil {
 			return fmt.Errorf("count %s: %w", name, err)
 		}
-		if n > 0 {
+		switch {
+		case n == 1:
+			full = append(full, name+" (1 row)")
+		case n > 1:
 			full = append(full, fmt.Sprintf("%s (%d rows)", name, n))
 		}
+	}
+	if len(full) > 5 {
+		full = append(full[:5], fmt.Sprintf("and %d more tables", len(full)-5))
 	}
 	if len(full) > 0 {
 		return fmt.Errorf("%w: %s", ErrTargetNotEmpty, strings.Join(full, ", "))

@@ -97,7 +97,11 @@ func (m *Main) runMigrateDB(ctx context.Context, args []string) error {
 			}
 		}
 	} else if *data != "" {
-		return usagef("migrate-db: --data is for a PostgreSQL source; the source data folder %s holds the keys", src.dir)
+		// --data may come from SAFEGUARD_DATA, set for serve: naming the
+		// source folder again is fine.
+		if d, err := filepath.Abs(*data); err != nil || d != src.dir {
+			return usagef("migrate-db: --data is for a PostgreSQL source; the source data folder %s holds the keys", src.dir)
+		}
 	}
 	if dst.isDir() && keysDir == "" {
 		return usagef("migrate-db: a data folder target needs the keys: pass --data with the data folder the PostgreSQL instance was served with")

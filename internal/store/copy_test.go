@@ -172,6 +172,18 @@ func TestCopyDemo(t *testing.T) {
 		}
 	}
 
+	// PostgreSQL to PostgreSQL too.
+	pg2 := storetest.Postgres(t)
+	rep, err := store.Copy(ctx, pg, pg2, store.CopyOptions{})
+	if err != nil {
+		t.Fatalf("Copy(postgres → postgres): %v", err)
+	}
+	sums(t, rep)
+	n1, root1 := auditRoot(t, pg)
+	if n2, root2 := auditRoot(t, pg2); n2 != n1 || root2 != root1 {
+		t.Errorf("postgres copy's audit log = %d, %s; want %d, %s", n2, root2, n1, root1)
+	}
+
 	// A demo user signs in on both new engines with the password from the
 	// old one, and the rows the app writes next get fresh ids.
 	var c demo.Credential

@@ -319,30 +319,31 @@ func postgresKind(typ string) (kind, bool) {
 // keys point at. It fails on a table either side lacks, a table copyTables
 // does not classify, a column whose types disagree, or a cycle.
 func plan(src, dst map[string]*schemaTable) ([]tableInfo, error) {
-	var unknown, missing []string
+	var unknown, foreign, missing []string
 	for name := range src {
 		if _, ok := copyTables[name]; !ok {
 			unknown = append(unknown, name)
-		}
-		if _, ok := dst[name]; !ok {
+		} else if _, ok := dst[name]; !ok {
 			missing = append(missing, name)
 		}
 	}
 	for name := range dst {
 		if _, ok := copyTables[name]; !ok && src[name] == nil {
-			unknown = append(unknown, name)
-		}
-		if _, ok := src[name]; !ok {
+			foreign = append(foreign, name)
+		} else if _, ok := src[name]; !ok {
 			missing = append(missing, name)
 		}
 	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		return nil, fmt.Errorf("tables %s are not known to the copy: classify them in copyTables (internal/store/copy.go)", strings.Join(unknown, ", "))
-	}
-	if len(missing) > 0 {
-		slices.Sort(missing)
-		return nil, fmt.Errorf("tables %s are in one database but not the other: the schemas differ", strings.Join(slices.Compact(missing), ", "))
+	slices.Sort(unknown)
+	slices.Sort(foreign)
+	slices.Sort(missing)
+	switch {
+	case len(unknown) > 0:
+		return nil, fmt.Errorf("the source has tables the copy does not know (%s): classify them in copyTables (internal/store/copy.go)", strings.Join(unknown, ", "))
+	case len(foreign) > 0:
+		return nil, fmt.Errorf("the target holds tables that are not Safeguard's (%s): copy into an empty database or schema", strings.Join(foreign, ", "))
+	case len(missing) > 0:
+		return nil, fmt.Errorf("tables %s are in one database but not the other: the schemas differ", strings.Join(missing, ", "))
 	}
 	tables := map[string]tableInfo{}
 	for name, s := range src {
@@ -498,6 +499,11 @@ func (db *DB) CheckEmpty(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return checkEmpty(ctx, tx, s)
+}
+
+// checkEmpty is CheckEmpty in tx, whose schema is s.
+func checkEmpty(ctx context.Context, tx *sql.Tx, s map[string]*schemaTable) error {
 	var full []string
 	for _, name := range slices.Sorted(mapKeys(s)) {
 		if copyTables[name] == copySkip {
@@ -588,6 +594,16 @@ func Copy(ctx context.Context, src, dst *DB, opts CopyOptions) (CopyReport, erro
 	ds, err := dst.schema(ctx, dtx)
 	if err != nil {
 		return rep, fmt.Errorf("target: %w", err)
+	}
+	// Again inside the transaction that writes: nobody has written since
+	// (SQLite's write lock is held; on PostgreSQL LOCK below keeps it so).
+	if dst.dialect == Postgres {
+		if _, err := dtx.ExecContext(ctx, `LOCK TABLE audit_head IN EXCLUSIVE MODE`); err != nil {
+			return rep, fmt.Errorf("lock the target: %w", err)
+		}
+	}
+	if err := checkEmpty(ctx, dtx, ds); err != nil {
+		return rep, err
 	}
 	order, err := plan(ss, ds)
 	if err != nil {

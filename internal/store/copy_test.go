@@ -393,3 +393,24 @@ func TestCopySelfReference(t *testing.T) {
 		t.Errorf("Asset(laptop) on postgres = place %d, %v; want %d", got.PlaceID, err, room.ID)
 	}
 }
+
+// TestCopyRefusesForeignTable: a target holding a table that is not
+// Safeguard's is not an empty Safeguard database.
+func TestCopyRefusesForeignTable(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.SQLite(t)
+	path := t.TempDir() + "/dst.db"
+	dst := storetest.Open(t, path)
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(ctx, `CREATE TABLE gadgets (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Copy(ctx, src, dst, store.CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "not Safeguard's (gadgets)") {
+		t.Fatalf("Copy into a target with a foreign table = %v, want it named", err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/store"
 )
 
@@ -107,6 +108,19 @@ func (k auditKeys) signer(ctx context.Context, db *store.DB, log *slog.Logger) (
 	}
 	b, err := os.ReadFile(k.keyPath())
 	if errors.Is(err, fs.ErrNotExist) && len(pubs) == 0 {
+		// A database whose log is already signed belongs to an instance
+		// with keys: a replica started with a data folder that lacks them
+		// must not sign with a key of its own, which verification would
+		// report as unknown.
+		known, err := db.AuditKeys(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("audit keys of the database: %w", err)
+		}
+		if len(known) > 0 {
+			ids := slices.Sorted(maps.Keys(known))
+			return nil, fmt.Errorf("this database's audit log is signed with %s, but %s has no signing key: copy %s and %s from the data folder of the instance that made them "+
+				"(every replica needs the whole data folder, not only the key-encryption key)", strings.Join(ids, ", "), k.dir, auditKeyName, auditPubKeysName)
+		}
 		return k.create(ctx, db, log)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
@@ -197,10 +211,12 @@ type checkpointer struct {
 	log    *slog.Logger
 }
 
-// startAuditCheckpoints loads the signing key and starts the checkpoint loop.
-// The returned stop function ends the loop, waits for it and signs a last
-// checkpoint; call it before the database closes.
-func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *auditFlags, log *slog.Logger) (stop func(), err error) {
+// startAuditCheckpoints loads the signing key, registers the scheduled job
+// that signs a checkpoint every --checkpoint-interval (on one replica) and
+// starts the local loop that signs one sooner once --checkpoint-every
+// entries have arrived. The returned stop function ends the loop, waits for
+// it and signs a last checkpoint; call it before the database closes.
+func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *auditFlags, runner *jobs.Runner, log *slog.Logger) (stop func(), err error) {
 	if f.checkpointEvery < 1 || f.checkpointInterval < time.Second {
 		return nil, usagef("--checkpoint-every wants at least 1 and --checkpoint-interval at least 1s")
 	}
@@ -216,6 +232,14 @@ func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *audit
 		}
 	}
 	c := &checkpointer{db: in.db, signer: s, keys: k, f: f, log: log}
+	if err := runner.Register("audit_checkpoint", f.checkpointInterval, func(ctx context.Context) error {
+		if _, ok := c.checkpoint(ctx); !ok {
+			return errors.New("audit checkpoint failed")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	loopCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	// The loop ends when loopCtx is cancelled: by stop, or when ctx ends.
@@ -236,7 +260,7 @@ func (m *Main) startAuditCheckpoints(ctx context.Context, in *instance, f *audit
 func (c *checkpointer) run(ctx context.Context) {
 	tick := time.NewTicker(min(time.Second, c.f.checkpointInterval))
 	defer tick.Stop()
-	last, lastAt := int64(-1), time.Now()
+	last := int64(-1)
 	if cp, err := c.db.LatestAuditCheckpoint(ctx); err == nil {
 		last = cp.TreeSize
 	}
@@ -253,11 +277,16 @@ func (c *checkpointer) run(ctx context.Context) {
 			}
 			continue
 		}
-		if n == last || (n-last < c.f.checkpointEvery && time.Since(lastAt) < c.f.checkpointInterval) {
+		if n == last || n-last < c.f.checkpointEvery {
+			continue
+		}
+		// The scheduled job may have signed one meanwhile.
+		if cp, err := c.db.LatestAuditCheckpoint(ctx); err == nil && n-cp.TreeSize < c.f.checkpointEvery {
+			last = cp.TreeSize
 			continue
 		}
 		if cp, ok := c.checkpoint(ctx); ok {
-			last, lastAt = cp.TreeSize, time.Now()
+			last = cp.TreeSize
 		}
 	}
 }

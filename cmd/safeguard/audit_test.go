@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -419,5 +422,27 @@ func TestServeCheckpoints(t *testing.T) {
 	out, errOut, code := run(t, nil, "audit", "verify", "--data", dir, "--checkpoint", filepath.Join(mirror, "checkpoint"), "--keys", filepath.Join(mirror, auditPubKeysName))
 	if code != 0 || !strings.Contains(out, "intact") {
 		t.Errorf("audit verify against the mirror = %d %s %s", code, out, errOut)
+	}
+}
+
+// TestSecondFolderDoesNotSignWithItsOwnKey starts a "replica" on a database
+// whose log is already signed, from a data folder without the signing key:
+// it must refuse rather than sign with a key of its own, which verification
+// would report as unknown.
+func TestSecondFolderDoesNotSignWithItsOwnKey(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	log := slog.New(slog.DiscardHandler)
+	first, err := auditKeys{dir: t.TempDir()}.signer(ctx, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica := t.TempDir()
+	_, err = auditKeys{dir: replica}.signer(ctx, db, log)
+	if err == nil || !strings.Contains(err.Error(), first.ID()) || !strings.Contains(err.Error(), "copy") {
+		t.Fatalf("signer of a folder without keys on a signed database = %v, want a refusal naming %s", err, first.ID())
+	}
+	if _, err := os.Stat(filepath.Join(replica, auditKeyName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused folder got a signing key: %v", err)
 	}
 }

@@ -27,7 +27,7 @@ const migrateDBDesc = "Copy a whole Safeguard instance from one database to anot
 	"or schema. Every table is copied in one transaction on the target, ids kept, then read\n" +
 	"back and held to the source (row counts and a SHA-256 per table) before it commits; any\n" +
 	"failure leaves the target empty. Then the audit log is verified on the target (same\n" +
-	"entries, same root hash) and every evidence item's current version is opened with the keys.\n" +
+	"entries, same root hash) and every stored evidence version is opened with the keys.\n" +
 	"Sessions are not copied: everyone signs in again on the target.\n\n" +
 	"Keys stay files: a data folder target gets master.key, audit.key and audit-keys.pub from\n" +
 	"the source data folder (or, for a PostgreSQL source, from --data). A PostgreSQL target\n" +
@@ -248,11 +248,14 @@ func (m *Main) migrateDB(ctx context.Context, src, dst endpoint, keysDir, keyFil
 	fmt.Fprintf(m.Stdout, "Audit log intact on the target: %d entries, root %s, %d checkpoints checked (same as the source).\n",
 		dstAudit.Entries, dstAudit.Root, dstAudit.Checkpoints)
 	if keys != nil {
-		ev, err := ddb.CheckEvidence(ctx, keys)
+		ev, err := ddb.CheckAllEvidence(ctx, keys, nil)
+		if err == nil && len(ev.Failed) > 0 {
+			err = fmt.Errorf("%d evidence versions do not open on the target: %s", len(ev.Failed), strings.Join(ev.Failed[:min(3, len(ev.Failed))], "; "))
+		}
 		if err != nil {
 			return fmt.Errorf("%w; the target holds the copy: empty it before trying again", err)
 		}
-		fmt.Fprintf(m.Stdout, "Evidence readable: the current version of %d items opened with the %s.\n", ev.Items, keySource)
+		fmt.Fprintf(m.Stdout, "Evidence readable: all %d stored versions opened with the %s and matched their SHA-256.\n", ev.Versions, keySource)
 	} else {
 		fmt.Fprintln(m.Stdout, "Evidence not checked: the source holds nothing encrypted and no key was given.")
 	}

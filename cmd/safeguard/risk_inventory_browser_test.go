@@ -106,6 +106,33 @@ func TestBrowserInventoryAssetAndFlow(t *testing.T) {
 		}
 		b.Do(chromedp.EmulateViewport(390, 844))
 	}
+
+	// Deleting asks first: the Delete… summary opens a second button;
+	// only that one deletes. First the flow, then the asset it left free.
+	flowsOf := "/orgs/riverside/flows?asset=" + id
+	b.Do(chromedp.Navigate(s.URL+flowsOf), chromedp.WaitVisible(chromedp.CSS("#flows")))
+	if vis := b.Eval(`String(document.querySelector("#flows details.confirm-delete button[name=confirm]").checkVisibility())`); vis != "false" {
+		t.Errorf("the confirming button is visible before Delete… is opened (%s)", vis)
+	}
+	b.Do(
+		chromedp.Click(chromedp.CSS("#flows details.confirm-delete summary")),
+		chromedp.Click(chromedp.CSS("#flows details.confirm-delete button[name=confirm]")),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	)
+	if got := b.Text("main"); strings.Contains(got, "Riverside billing company") {
+		t.Errorf("the flow is still listed after its delete was confirmed: %q", got)
+	}
+	b.Do(
+		chromedp.Navigate(s.URL+assetURL),
+		chromedp.WaitVisible(chromedp.CSS("#delete-h")),
+		chromedp.Click(chromedp.CSS("details.confirm-delete summary")),
+		chromedp.Click(chromedp.CSS("details.confirm-delete button[name=confirm]")),
+		chromedp.WaitVisible(chromedp.CSS("#assets")),
+	)
+	if got := b.Eval(`location.pathname + location.search`); got != "/orgs/riverside/inventory?deleted=1" {
+		t.Errorf("after a confirmed asset delete the page is %q", got)
+	}
+
 	b.Do(chromedp.Navigate(s.URL+"/orgs/riverside/inventory"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	shoot(t, b, "phone-inventory", "h1", "#assets")
 	checkNoBrowserProblems(t, b)

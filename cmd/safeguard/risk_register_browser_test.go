@@ -40,8 +40,11 @@ func TestBrowserRiskRegister(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`a[href="/orgs/riverside/risks/new"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#risk-title")),
 	)
-	if opts := b.Eval(`[...document.querySelectorAll("#current-likelihood option")].map(o => o.textContent).join("|")`); !strings.Contains(opts, "High — Expected in the next year") {
-		t.Errorf("the likelihood select does not show what each grade means: %q", opts)
+	if opts := b.Eval(`[...document.querySelectorAll("#current-likelihood option")].map(o => o.textContent).join("|")`); !strings.Contains(opts, "High") || strings.Contains(opts, "—") {
+		t.Errorf("the likelihood select's options = %q, want the grades' short names", opts)
+	}
+	if means := b.Eval(`document.getElementById(document.querySelector("#current-likelihood").getAttribute("aria-describedby")).textContent`); !strings.Contains(means, "Expected in the next year") {
+		t.Errorf("the likelihood select is not described by what each grade means: %q", means)
 	}
 	// The laptop, by its name (the demo may hold other assets).
 	b.Eval(`(() => { for (const l of document.querySelectorAll("label.check")) if (l.textContent.trim() === "Front desk laptop") l.querySelector("input").checked = true; return "ok"; })()`)

@@ -30,6 +30,7 @@ import (
 	"github.com/safeguard-health/safeguard/internal/audit"
 	"github.com/safeguard-health/safeguard/internal/catalog"
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/jobs"
 	"github.com/safeguard-health/safeguard/internal/mail"
 	"github.com/safeguard-health/safeguard/internal/web"
 	"github.com/safeguard-health/safeguard/internal/web/allweb"
@@ -56,6 +57,7 @@ type serveFlags struct {
 	webauthnOrigin  string
 	sso             *ssoFlags
 	audit           *auditFlags
+	backup          *backupScheduleFlags
 
 	// Where /metrics is served: see metricsToken.
 	metricsAddr      string
@@ -88,6 +90,7 @@ func addServeFlags(fs *flag.FlagSet, defaultData string) *serveFlags {
 	fs.IntVar(&f.hashConcurrency, "hash-concurrency", runtime.GOMAXPROCS(0), "password hashes (64 MiB each) run at once; a few more sign-ins wait up to a second, the rest are answered 503 with Retry-After")
 	f.sso = addSSOFlags(fs)
 	f.audit = addAuditFlags(fs)
+	f.backup = addBackupScheduleFlags(fs)
 	return f
 }
 
@@ -412,11 +415,17 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	// Summaries of refused sign-ins and tokens still counted are written
 	// before the database closes.
 	defer srv.FlushAuthFailures()
-	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, log)
+	// Scheduled jobs (internal/jobs) run once per period across replicas.
+	// Register more before runner.Start below.
+	runner := jobs.New(in.db, log)
+	stopCheckpoints, err := m.startAuditCheckpoints(ctx, in, f.audit, runner, log)
 	if err != nil {
 		return err
 	}
 	defer stopCheckpoints()
+	if err := m.startScheduledBackups(runner, in, f.backup, log); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, errors.Unwrap(err))
@@ -452,28 +461,34 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		m.Listening(addr)
 	}
 
+	var sender *mail.Sender
 	if f.smtpURL != "" {
 		base := f.publicURL
 		if base == "" {
 			base = scheme + "://" + displayAddr(addr)
 		}
-		sender, err := mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom, BaseURL: base})
+		sender, err = mail.New(mail.Config{URL: f.smtpURL, From: f.mailFrom, BaseURL: base})
 		if err != nil {
 			return err
 		}
-		// The mailer stops when ctx ends, before the database closes.
-		mailCtx, stopMail := context.WithCancel(ctx)
-		mailDone := make(chan struct{})
-		go func() {
-			defer close(mailDone)
-			sender.Run(mailCtx, in.db, 10*time.Second, log)
-		}()
-		defer func() {
-			stopMail()
-			<-mailDone
-		}()
 		fmt.Fprintf(m.Stdout, "  email:       notifications sent from %s\n", f.mailFrom)
 	}
+	if err := jobs.RegisterStandard(runner, jobs.Standard{DB: in.db, Log: log, Mail: sender,
+		AuditKeys: func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) }}); err != nil {
+		return err
+	}
+	if err := runner.Start(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	// The runner stops (cancelling runs in progress, which are retried
+	// after a restart) before the last checkpoint and the database close.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := runner.Stop(sctx); err != nil {
+			log.Warn("stop scheduled jobs", slog.Any("err", err))
+		}
+	}()
 	if metricsLn == nil {
 		return serveHTTP(ctx, ln, srv, f.shutdownTimeout, log)
 	}

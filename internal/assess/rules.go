@@ -399,3 +399,17 @@ func (e *NotReadyError) Error() string {
 	}
 	return fmt.Sprintf("the assessment cannot be %s yet: %d items need attention", what, len(e.Blockers))
 }
+
+// Current is the organisation's current assessment among list: the newest
+// one not yet final (draft or in review), else the newest final one; ok is
+// false when there is none. list is newest first, as the store lists it.
+func Current(list []Assessment) (a Assessment, ok bool) {
+	i := slices.IndexFunc(list, func(a Assessment) bool { return a.Status != StatusFinal })
+	if i < 0 {
+		i = slices.IndexFunc(list, func(a Assessment) bool { return a.Status == StatusFinal })
+	}
+	if i < 0 {
+		return Assessment{}, false
+	}
+	return list[i], true
+}

@@ -150,11 +150,19 @@ type MapBox struct {
 }
 
 // MapArrow is one arrow, from (X1, Y1) on the edge of one box or group to
-// its head at (X2, Y2) on the edge of the other. Its Label sits above the
-// midpoint; Title says it in words.
+// its head at (X2, Y2) on the edge of the other. Title says it in words.
+// Label is the short text drawn beside the arrow, centred on (LabelX,
+// LabelY) — a point on or near the arrow where the label's ground
+// (LabelW × LabelH) covers no box, no group heading and no other label; it
+// is "" when there was no such place, and then the arrow's Title and the
+// list of flows still say what it carries. (LabelX, LabelY) is near, not
+// always at, the arrow's midpoint.
 type MapArrow struct {
 	X1, Y1, X2, Y2 float64
 	Label, Title   string
+	// LabelX, LabelY is the centre of the label's ground, and LabelW,
+	// LabelH its size; the text's baseline is 4 units below the centre.
+	LabelX, LabelY, LabelW, LabelH float64
 	// FlowID is the flow drawn, or 0 for an arrow standing for Count flows
 	// between two groups.
 	FlowID int64
@@ -172,13 +180,16 @@ const (
 	mapMargin   = 8
 	mapLegendH  = 56
 	boxW        = 168
-	boxH        = 48
+	boxH        = 60
 	boxGapX     = 16
 	boxGapY     = 30
 	groupPad    = 12
 	groupHeadH  = 26
 	groupGap    = 24
 	mapCharW    = 6.4 // average width of a 12-unit character
+	nameCharW   = 6.8 // average width of a 12-unit bold character, in a box's name
+	labelCharW  = 6.0 // average width of an 11-unit character in a label
+	labelH      = 14  // the height of a label's ground
 	parallelGap = 10
 )
 
@@ -662,7 +673,140 @@ func mapLayout(opt MapOptions, gs []*group, arrows []arrow) MapLayout {
 			l.Arrows = append(l.Arrows, ma)
 		}
 	}
+	placeLabels(&l)
 	return l
+}
+
+// placeLabels finds each arrow's label a place clear of the boxes, the
+// groups' headings, the legend and the labels placed before it: along the
+// arrow from its midpoint outwards, on the line or beside it. A label that
+// finds none is dropped (Label ""), and the arrow's title says it instead.
+func placeLabels(l *MapLayout) {
+	var taken rectGrid
+	for _, g := range l.Groups {
+		taken.add(rect{g.X, g.Y, min(g.W, float64(len([]rune(g.Label)))*mapCharW+2*groupPad), groupHeadH - 2})
+		for _, b := range g.Boxes {
+			taken.add(rect{b.X, b.Y, b.W, b.H})
+		}
+	}
+	clear := func(r rect) bool {
+		if r.x < 0 || r.x+r.w > l.Width || r.y < mapLegendH-8 || r.y+r.h > l.Height {
+			return false
+		}
+		return !taken.hits(r)
+	}
+	// Labels of flows that leave ePHI readable choose first.
+	order := make([]int, 0, len(l.Arrows))
+	for pass := range 2 {
+		for i, a := range l.Arrows {
+			if a.Exposed == (pass == 0) {
+				order = append(order, i)
+			}
+		}
+	}
+	for _, i := range order {
+		a := &l.Arrows[i]
+		if a.Label == "" {
+			continue
+		}
+		texts := []string{a.Label}
+		if k := strings.IndexAny(a.Label, ":,"); k > 0 {
+			texts = append(texts, a.Label[:k]) // "⚠ Email: not encrypted" → "⚠ Email"
+		}
+		a.Label = ""
+	search:
+		for _, text := range texts {
+			if r, ok := labelPlace(a, text, clear); ok {
+				a.Label, a.LabelX, a.LabelY, a.LabelW, a.LabelH = text, r.x+r.w/2, r.y+r.h/2, r.w, r.h
+				taken.add(r)
+				break search
+			}
+		}
+	}
+}
+
+// rectGrid holds rectangles in square cells of the map, so that a label
+// is checked against what lies near it only.
+type rectGrid struct {
+	rects []rect
+	cells map[[2]int][]int
+}
+
+const gridCell = 128
+
+func (g *rectGrid) span(r rect) (x0, y0, x1, y1 int) {
+	return int(math.Floor(r.x / gridCell)), int(math.Floor(r.y / gridCell)), int(math.Floor((r.x + r.w) / gridCell)), int(math.Floor((r.y + r.h) / gridCell))
+}
+
+func (g *rectGrid) add(r rect) {
+	if g.cells == nil {
+		g.cells = map[[2]int][]int{}
+	}
+	g.rects = append(g.rects, r)
+	x0, y0, x1, y1 := g.span(r)
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			g.cells[[2]int{x, y}] = append(g.cells[[2]int{x, y}], len(g.rects)-1)
+		}
+	}
+}
+
+// hits reports whether r overlaps a rectangle of g.
+func (g *rectGrid) hits(r rect) bool {
+	x0, y0, x1, y1 := g.span(r)
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			for _, i := range g.cells[[2]int{x, y}] {
+				t := g.rects[i]
+				if r.x < t.x+t.w && t.x < r.x+r.w && r.y < t.y+t.h && t.y < r.y+r.h {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// labelPlace looks for a place for text beside arrow a that clear accepts:
+// at points along the arrow from its midpoint outwards, centred just
+// above the line, on it, below it, beside it, then a little further off.
+func labelPlace(a *MapArrow, text string, clear func(rect) bool) (rect, bool) {
+	w, h := float64(len([]rune(text)))*labelCharW+6, float64(labelH)
+	dx, dy := a.X2-a.X1, a.Y2-a.Y1
+	d := math.Hypot(dx, dy)
+	if d == 0 {
+		return rect{}, false
+	}
+	// The normal that points up (or left on a vertical line).
+	nx, ny := -dy/d, dx/d
+	if ny > 0 || ny == 0 && nx > 0 {
+		nx, ny = -nx, -ny
+	}
+	offs := []float64{h/2 + 1, 0, -h/2 - 1}
+	for k := 1; k <= 5; k++ {
+		o := h/2 + 1 + 6*float64(k)
+		offs = append(offs, o, -o)
+	}
+	for _, t := range []float64{0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82} {
+		px, py := a.X1+dx*t, a.Y1+dy*t
+		cs := make([][2]float64, 0, len(offs)+2)
+		for j, o := range offs {
+			// The normal of a steep line is nearly level: a label beside it
+			// must clear the line by half its width, not half its height.
+			ext := o
+			if j < 3 && math.Abs(ny) < 0.5 && o != 0 {
+				ext = math.Copysign(w/2+4, o)
+			}
+			cs = append(cs, [2]float64{px + nx*ext, py + ny*ext})
+		}
+		cs = append(cs, [2]float64{px + w/2 + 4, py}, [2]float64{px - w/2 - 4, py})
+		for _, c := range cs {
+			if r := (rect{c[0] - w/2, c[1] - h/2, w, h}); clear(r) {
+				return r, true
+			}
+		}
+	}
+	return rect{}, false
 }
 
 // placeArrow draws a from the edge of one rectangle to the edge of the
@@ -776,8 +920,15 @@ func drawBox(b *strings.Builder, n MapBox) {
 	title := n.Name + " — " + n.Sub
 	fmt.Fprintf(b, `<g class="%s"><title>%s</title><rect class="asset-box" x="%s" y="%s" width="%s" height="%s" rx="%s" fill="%s" stroke="%s" stroke-width="%s"/>`,
 		class, Escape(title), f1(n.X), f1(n.Y), f1(n.W), f1(n.H), rx, fill, stroke, width)
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.X+8), f1(n.Y+19), ColourText, Escape(fitW(n.Name, n.W-16)))
-	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.X+8), f1(n.Y+37), subFill, Escape(fitW(n.Sub, n.W-16)))
+	lines := wrapW(n.Name, n.W-16, 2)
+	if len(lines) == 1 {
+		fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s</text>`, f1(n.X+8), f1(n.Y+24), ColourText, Escape(lines[0]))
+		fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.X+8), f1(n.Y+42), subFill, Escape(fitW(n.Sub, n.W-16)))
+		return
+	}
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-weight="600" fill="%s">%s<tspan x="%s" dy="14">%s</tspan></text>`,
+		f1(n.X+8), f1(n.Y+17), ColourText, Escape(lines[0]), f1(n.X+8), Escape(lines[1]))
+	fmt.Fprintf(b, `<text x="%s" y="%s" font-size="11" fill="%s">%s</text></g>`, f1(n.X+8), f1(n.Y+50), subFill, Escape(fitW(n.Sub, n.W-16)))
 }
 
 func drawArrow(b, labels *strings.Builder, id string, a MapArrow) {
@@ -792,13 +943,15 @@ func drawArrow(b, labels *strings.Builder, id string, a MapArrow) {
 	}
 	fmt.Fprintf(b, `<title>%s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="%s"%s marker-end="url(#%s)"/></g>`,
 		Escape(a.Title), f1(a.X1), f1(a.Y1), f1(a.X2), f1(a.Y2), stroke, f1(a.Width), dash, marker)
-	mx, my := (a.X1+a.X2)/2, (a.Y1+a.Y2)/2
+	if a.Label == "" {
+		return
+	}
 	fill := ColourText
 	if a.Exposed {
 		fill = ColourWarn
 	}
 	fmt.Fprintf(labels, `<text class="flow-label" x="%s" y="%s" text-anchor="middle" font-size="11" fill="%s" stroke="#ffffff" stroke-width="3" paint-order="stroke">%s</text>`,
-		f1(mx), f1(my-3), fill, Escape(a.Label))
+		f1(a.LabelX), f1(a.LabelY+4), fill, Escape(a.Label))
 }
 
 func transitShort(e risk.Encryption) string {
@@ -819,4 +972,42 @@ func fitW(s string, w float64) string {
 		return s
 	}
 	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// wrapW breaks s into at most n lines of about w units in the bold type of
+// a box's name, between words where it can, and shortens the last line with an
+// ellipsis if s is longer still.
+func wrapW(s string, w float64, n int) []string {
+	per := max(2, int(w/nameCharW))
+	var lines []string
+	rest := strings.TrimSpace(s)
+	for len(lines) < n-1 && len([]rune(rest)) > per {
+		r := []rune(rest)
+		cut := per
+		// Break after the last space or hyphen that fits, if any.
+		for i := per; i > 0; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+			if r[i-1] == '-' || r[i-1] == '/' {
+				cut = i
+				break
+			}
+		}
+		lines = append(lines, strings.TrimSpace(string(r[:cut])))
+		rest = strings.TrimSpace(string(r[cut:]))
+	}
+	if r := []rune(rest); len(r) > per {
+		// Shorten the last line after a whole word where one fits.
+		cut := per - 1
+		for i := per - 1; i > per/2; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		rest = strings.TrimSpace(string(r[:cut])) + "…"
+	}
+	return append(lines, rest)
 }

@@ -58,7 +58,10 @@ func inspect(t *testing.T, m Map) drawn {
 			var box svgNode
 			for _, c := range n.Children {
 				if c.XMLName.Local == "text" && name == "" {
-					name = c.Text
+					name = c.text() // a name on two lines is its text and a <tspan>
+					if len(c.Children) > 0 {
+						name = c.Text + " " + c.Children[0].Text
+					}
 				}
 				if c.XMLName.Local == "rect" {
 					box = c

@@ -1,6 +1,7 @@
 package draw
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"math"
@@ -44,11 +45,48 @@ const (
 // policy forbids inline styles); the page's stylesheet should scale it with
 // `.risk-heatmap { max-width: 100%; height: auto; }`.
 func HeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int) string, title string) template.HTML {
+	return HeatMapStyled(s, counts, link, title, HeatStyle{})
+}
+
+// HeatStyle is the type of a heat map's words: the grade labels, the axis
+// titles and the legend.
+type HeatStyle struct {
+	// Text is their size in user units; 0 is 12, right for print and a
+	// wide screen.
+	Text int
+}
+
+// ScreenHeat is the style for a page that may be read on a phone, where
+// the map is scaled down to the screen's width: words about a third larger
+// (about 12 px at 390 px wide on a 3 × 3 scale), long grade labels on two
+// lines. A 5 × 5 map is wider and its words smaller on a phone; the table
+// beside the map is then the readable form.
+var ScreenHeat = HeatStyle{Text: 16}
+
+// HeatMapStyled draws the heat map as HeatMap does, with the words in
+// style st.
+func HeatMapStyled(s risk.Scale, counts [][]int, link func(likelihood, impact int) string, title string, st HeatStyle) template.HTML {
+	fs := cmp.Or(st.Text, 12)
+	big := fs != 12
+	cw := hmCharW * float64(fs) / 12 // average width of a character at fs
 	nl, ni := len(s.Likelihood), len(s.Impact)
 	gridX := hmAxisW + hmLabelW
 	width := gridX + ni*hmCellW + 8
-	legendRows := legendLayout(s.Levels, width-gridX)
-	height := hmTop + nl*hmCellH + hmBelow + len(legendRows)*hmLegendH + 8
+	legendRows := legendLayoutW(s.Levels, width-gridX, cw, fs)
+	below := hmBelow
+	// Large words take up to two lines under a cell.
+	impactLines := make([][]string, ni)
+	for i := range ni {
+		impactLines[i] = []string{fit(s.Impact[i].Label, hmCellW-6)}
+		if big {
+			impactLines[i] = wrapChars(s.Impact[i].Label, int((hmCellW-6)/cw), 2)
+			if len(impactLines[i]) > 1 {
+				below = max(below, 16+2*(fs+2)+fs+4)
+			}
+		}
+		below = max(below, fs+4+fs+14)
+	}
+	height := hmTop + nl*hmCellH + below + len(legendRows)*max(hmLegendH, fs+14) + 8
 	id := "heatmap-" + ID(title+"\x00"+s.Name)
 
 	var b strings.Builder
@@ -58,12 +96,17 @@ func HeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int) str
 
 	// Likelihood runs up the left side, highest grade at the top.
 	axisY := hmTop + nl*hmCellH/2
-	fmt.Fprintf(&b, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle" font-size="13" font-weight="600" fill="#222">Likelihood</text>`, axisY, axisY)
+	fmt.Fprintf(&b, `<text x="14" y="%d" transform="rotate(-90 14 %d)" text-anchor="middle" font-size="%d" font-weight="600" fill="#222">Likelihood</text>`, axisY, axisY, fs+1)
 	for l := nl; l >= 1; l-- {
 		y := hmTop + (nl-l)*hmCellH
 		label := s.Likelihood[l-1].Label
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" dominant-baseline="middle" font-size="12" fill="#222">%s</text>`,
-			gridX-8, y+hmCellH/2, Escape(fit(label, hmLabelW-12)))
+		if lines := wrapChars(label, int((hmLabelW-12)/cw), 2); big && len(lines) > 1 {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="%d" fill="#222">%s<tspan x="%d" dy="%d">%s</tspan></text>`,
+				gridX-8, y+hmCellH/2-2, fs, Escape(lines[0]), gridX-8, fs+2, Escape(lines[1]))
+		} else {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" dominant-baseline="middle" font-size="%d" fill="#222">%s</text>`,
+				gridX-8, y+hmCellH/2, fs, Escape(fitChars(label, int((hmLabelW-12)/cw))))
+		}
 		for i := 1; i <= ni; i++ {
 			x := gridX + (i-1)*hmCellW
 			n := cellCount(counts, l, i)
@@ -96,21 +139,29 @@ func HeatMap(s risk.Scale, counts [][]int, link func(likelihood, impact int) str
 
 	// Impact runs along the bottom.
 	baseY := hmTop + nl*hmCellH
+	lines := 1
 	for i := 1; i <= ni; i++ {
 		x := gridX + (i-1)*hmCellW + hmCellW/2
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="12" fill="#222">%s</text>`,
-			x, baseY+16, Escape(fit(s.Impact[i-1].Label, hmCellW-6)))
+		ls := impactLines[i-1]
+		lines = max(lines, len(ls))
+		if len(ls) > 1 {
+			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="%d" fill="#222">%s<tspan x="%d" dy="%d">%s</tspan></text>`,
+				x, baseY+fs+4, fs, Escape(ls[0]), x, fs+2, Escape(ls[1]))
+			continue
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="%d" fill="#222">%s</text>`,
+			x, baseY+fs+4, fs, Escape(ls[0]))
 	}
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="13" font-weight="600" fill="#222">Impact</text>`,
-		gridX+ni*hmCellW/2, baseY+36)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="%d" font-weight="600" fill="#222">Impact</text>`,
+		gridX+ni*hmCellW/2, baseY+fs+4+(lines-1)*(fs+2)+fs+8, fs+1)
 
 	// The legend: one swatch per level, lowest first, wrapping.
-	ly := baseY + hmBelow
+	ly := baseY + below
 	for r, row := range legendRows {
 		for _, it := range row {
-			y := ly + r*hmLegendH
-			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, Escape(it.colour))
-			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="12" fill="#222">%s</text>`, gridX+it.x+20, y+12, Escape(it.label))
+			y := ly + r*max(hmLegendH, fs+14)
+			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#444" stroke-width="0.5"/>`, gridX+it.x, y, fs+2, fs+2, Escape(it.colour))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="%d" fill="#222">%s</text>`, gridX+it.x+fs+8, y+fs, fs, Escape(it.label))
 		}
 	}
 	b.WriteString(`</svg>`)
@@ -122,14 +173,15 @@ type legendItem struct {
 	label, colour string
 }
 
-// legendLayout places the level swatches in rows no wider than w.
-func legendLayout(levels []risk.Level, w int) [][]legendItem {
+// legendLayoutW places the level swatches in rows no wider than w, for
+// words of size fs whose characters are cw wide on average.
+func legendLayoutW(levels []risk.Level, w int, cw float64, fs int) [][]legendItem {
 	var rows [][]legendItem
 	var row []legendItem
 	x := 0
 	for _, lv := range levels {
-		label := fit(lv.Label, w-24)
-		iw := 20 + int(math.Ceil(float64(len([]rune(label)))*hmCharW)) + 16
+		label := fitChars(lv.Label, int(float64(w-24)/cw))
+		iw := fs + 8 + int(math.Ceil(float64(len([]rune(label)))*cw)) + 16
 		if x > 0 && x+iw > w {
 			rows, row, x = append(rows, row), nil, 0
 		}
@@ -203,9 +255,33 @@ func luminance(hex string) (float64, bool) {
 
 // fit shortens s with an ellipsis so that it takes at most w units at a
 // 12-unit font (an estimate: the SVG has no text metrics on the server).
-func fit(s string, w int) string {
+func fit(s string, w int) string { return fitChars(s, int(float64(w)/hmCharW)) }
+
+// wrapChars breaks s between words into at most n lines of about per
+// characters, the last shortened with an ellipsis if s is longer still.
+func wrapChars(s string, per, n int) []string {
+	var lines []string
+	words := strings.Fields(s)
+	line := ""
+	for i, w := range words {
+		switch {
+		case line == "":
+			line = w
+		case len([]rune(line))+1+len([]rune(w)) <= per:
+			line += " " + w
+		case len(lines) < n-1:
+			lines, line = append(lines, line), w
+		default:
+			line += " " + strings.Join(words[i:], " ")
+			return append(lines, fitChars(line, per))
+		}
+	}
+	return append(lines, fitChars(line, per))
+}
+
+// fitChars shortens s with an ellipsis to at most max characters.
+func fitChars(s string, max int) string {
 	r := []rune(s)
-	max := int(float64(w) / hmCharW)
 	if max < 2 {
 		max = 2
 	}

@@ -204,19 +204,3 @@ func (s *Sender) Deliver(ctx context.Context, db *store.DB, log *slog.Logger) (i
 	}
 	return sent, nil
 }
-
-// Run delivers the outbox every interval until ctx ends, then returns.
-func (s *Sender) Run(ctx context.Context, db *store.DB, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := s.Deliver(ctx, db, log); err != nil && ctx.Err() == nil {
-			log.ErrorContext(ctx, "mail outbox", slog.Any("err", err))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}

@@ -420,9 +420,9 @@ func (b *builder) openItems() {
 	for _, e := range m.Entries {
 		switch assess.ResponseStatus(e.Status) {
 		case assess.NotImplemented, assess.Partial:
-			m.OpenItems = append(m.OpenItems, OpenItem{Kind: "gap", Ref: e.Citation, Text: e.Title + ": " + strings.ToLower(e.StatusLabel) + "."})
+			m.OpenItems = append(m.OpenItems, OpenItem{Kind: "gap", Ref: "§" + e.Citation, Text: e.Title + ": " + strings.ToLower(e.StatusLabel) + "."})
 		case "":
-			m.OpenItems = append(m.OpenItems, OpenItem{Kind: "unanswered", Ref: e.Citation, Text: e.Title + " is not answered."})
+			m.OpenItems = append(m.OpenItems, OpenItem{Kind: "unanswered", Ref: "§" + e.Citation, Text: e.Title + " is not answered."})
 		}
 	}
 	for _, r := range m.Risks {

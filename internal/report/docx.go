@@ -428,10 +428,10 @@ func (d *docxWriter) scope() {
 	d.kv("Legal name", o.LegalName)
 	d.kv("Kind", o.Kind)
 	if o.Workforce > 0 {
-		d.kv("Workforce", strconv.Itoa(o.Workforce))
+		d.kv("Workforce", grouped(o.Workforce))
 	}
 	if o.Patients > 0 {
-		d.kv("Patients", strconv.Itoa(o.Patients))
+		d.kv("Patients", grouped(o.Patients))
 	}
 	d.kv("Sites", strings.Join(o.Sites, "; "))
 	d.kv("Systems", strings.Join(o.Systems, "; "))

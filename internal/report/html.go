@@ -26,6 +26,7 @@ var htmlTemplates = template.Must(template.New("report").Funcs(template.FuncMap{
 	"datetime": func(time.Time) string { return "" },
 	"iso":      func(time.Time) string { return "" },
 	"day":      htmlDay,
+	"grouped":  grouped[int],
 	"isoday": func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -49,11 +49,16 @@ type pdfDoc struct {
 	risks      map[int64]int // Model.Risks index by id, built on first use
 	evidenceIx map[int64]int
 
-	compact  bool // sections follow on without a new page
-	toc      []tocEntry
-	tocPages []int // pages kept for the contents, filled at the end
-	header   string
-	dateLine string
+	compact     bool // sections follow on without a new page
+	sectionPage int  // the page the last section started on
+	// headingEnd is where the last heading ended, on headingPage: what
+	// comes right under a heading is not moved away from it.
+	headingEnd  float64
+	headingPage int
+	toc         []tocEntry
+	tocPages    []int // pages kept for the contents, filled at the end
+	header      string
+	dateLine    string
 }
 
 // WritePDF writes the report as a PDF document.
@@ -79,8 +84,8 @@ func WritePDF(w io.Writer, m *Model) error {
 		d.assetPart()
 	default:
 		d.keepContents()
-		d.method()
 		d.summary()
+		d.method()
 		d.inventory(m.Assets)
 		d.flows(m.Flows, m.MapText)
 		d.entries()

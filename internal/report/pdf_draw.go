@@ -222,7 +222,7 @@ func (d *pdfDoc) grid(title string, text func(l, i int) string, note string) {
 	d.y += 7
 	d.setFont("Helvetica", "I", 7.5)
 	d.textColour(colMuted)
-	f.Text(x0, d.y+2, "Impact ->   (likelihood up the side, highest at the top)")
+	f.Text(x0, d.y+2, "Across: impact, from low to high. Up: likelihood, the highest at the top.")
 	d.y += 6
 	if note != "" {
 		d.setFont("Helvetica", "", 8)
@@ -269,13 +269,18 @@ func (d *pdfDoc) dataFlowMap() bool {
 	if l == nil || l.Width <= 0 || l.Height <= 0 || len(l.Groups) == 0 {
 		return false
 	}
+	k := pdfWidth / l.Width // mm per map unit
+	h := l.Height * k
+	band := pdfBottom - pdfTop
+	if h+16 <= band {
+		// The heading and its caption go with the map, not alone above a
+		// page's empty foot.
+		d.need(h + 16)
+	}
 	d.heading("The data-flow map", 1)
 	if l.Title != "" {
 		d.para(l.Title, "I", 9)
 	}
-	k := pdfWidth / l.Width // mm per map unit
-	h := l.Height * k
-	band := pdfBottom - pdfTop
 	if h <= band {
 		d.need(h)
 		d.mapBand(l, k, d.y, 0, l.Height)
@@ -369,10 +374,21 @@ func (d *pdfDoc) mapBand(l *draw.MapLayout, k, y0, top, bottom float64) {
 			f.RoundedRect(x(b.X), y(b.Y), b.W*k, b.H*k, r, "1234", "FD")
 			d.setFont("Helvetica", "B", 6)
 			d.textColour(text)
-			f.Text(x(b.X)+1.2, y(b.Y)+2.9, d.fit(b.Name, b.W*k-2.4))
+			// The name takes two lines before it is shortened, as on screen.
+			name := d.e.enc(b.Name)
+			lines := []string{name}
+			if d.textWidth(name) > b.W*k-2.4 {
+				lines = f.SplitText(name, b.W*k-2.4)
+				if len(lines) > 2 {
+					lines = []string{lines[0], d.fitEncoded(strings.Join(lines[1:], " "), b.W*k-2.4)}
+				}
+			}
+			for i, ln := range lines {
+				f.Text(x(b.X)+1.2, y(b.Y)+2.9+float64(i)*2.4, ln)
+			}
 			d.setFont("Helvetica", "", 5.5)
 			d.textColour(subC)
-			f.Text(x(b.X)+1.2, y(b.Y)+5.6, d.fit(b.Sub, b.W*k-2.4))
+			f.Text(x(b.X)+1.2, y(b.Y)+2.9+float64(len(lines))*2.4+0.3, d.fit(b.Sub, b.W*k-2.4))
 		}
 	}
 	f.SetLineWidth(0.2)
@@ -397,7 +413,8 @@ func (d *pdfDoc) mapBand(l *draw.MapLayout, k, y0, top, bottom float64) {
 		f.SetDashPattern(nil, 0)
 		d.arrowHead(x(a.X1), y(a.Y1), x(a.X2), y(a.Y2), c)
 		if a.Label != "" {
-			labels = append(labels, label{x((a.X1 + a.X2) / 2), y((a.Y1+a.Y2)/2) - 0.6, a.Label, c})
+			// Where the layout found room for it, clear of every box.
+			labels = append(labels, label{x(a.LabelX), y(a.LabelY + 4), a.Label, c})
 		}
 	}
 	f.SetLineWidth(0.2)
@@ -430,7 +447,11 @@ func (d *pdfDoc) arrowHead(x1, y1, x2, y2 float64, c rgb) {
 // fit encodes s and shortens it with "..." to width w in the current font
 // (a label on the map; the map's words are in full in the text beside it).
 func (d *pdfDoc) fit(s string, w float64) string {
-	s = d.e.enc(s)
+	return d.fitEncoded(d.e.enc(s), w)
+}
+
+// fitEncoded is fit for text already in the PDF's encoding.
+func (d *pdfDoc) fitEncoded(s string, w float64) string {
 	if d.textWidth(s) <= w {
 		return s
 	}

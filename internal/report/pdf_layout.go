@@ -305,8 +305,13 @@ func (d *pdfDoc) paraAt(x, w float64, text, style string, size float64, c rgb) {
 
 // bullet prints an item of a list with a hanging indent.
 func (d *pdfDoc) bullet(text string, size float64) {
+	d.bulletIn(text, size, colInk)
+}
+
+// bulletIn prints an item of a list in colour c (red for what is exposed).
+func (d *pdfDoc) bulletIn(text string, size float64, c rgb) {
 	d.setFont("Helvetica", "", size)
-	d.textColour(colInk)
+	d.textColour(c)
 	lh := d.lineH()
 	for i, ln := range d.split(d.e.enc(text), pdfWidth-5) {
 		d.need(lh)
@@ -327,16 +332,54 @@ type tocEntry struct {
 	link  int
 }
 
-// section starts a numbered top-level section on a new page and records
-// it for the contents, the PDF outline and the links.
+// section starts a top-level section on a new page and records it for the
+// contents, the PDF outline and the links. When the section before ended
+// in the top half of a page it ran on to, the new one starts below it
+// instead, so that a few rows carried over do not leave a page nearly
+// empty.
 func (d *pdfDoc) section(title string) {
 	switch {
 	case d.compact && d.f.PageNo() > 1:
 		d.gap(6)
-	case d.f.PageNo() == 0 || d.y > pdfTop+0.01:
+	case d.f.PageNo() == 0:
+		d.newPage()
+	case d.y <= pdfTop+0.01:
+	case d.f.PageNo() != d.sectionPage && d.y < pdfTop+(pdfBottom-pdfTop)/2:
+		d.gap(8)
+	default:
 		d.newPage()
 	}
+	d.sectionPage = d.f.PageNo()
 	d.heading(title, 0)
+}
+
+// keep starts a new page unless a block h millimetres tall fits on this
+// one, for a block no taller than 40% of a page: a short record (one
+// safeguard, one decision, one risk) is read whole, and a heading is not
+// left at the foot of a page with its first rows over the page.
+//
+// A block right under a heading is not moved: the heading would be left
+// alone at the foot of the page. It starts there, and its rows break
+// across the page as a table's do.
+func (d *pdfDoc) keep(h float64) {
+	if d.f.PageNo() == d.headingPage && d.y == d.headingEnd {
+		return
+	}
+	if h <= 0.4*(pdfBottom-pdfTop) {
+		d.need(h)
+	}
+}
+
+// headingH is the height heading(title, level) takes.
+func (d *pdfDoc) headingH(title string, level int) float64 {
+	size := [...]float64{16, 12, 10}[level]
+	d.measureFont("Helvetica", "B", size)
+	lh := d.lineH()
+	h := float64(len(d.split(d.e.enc(title), pdfWidth)))*lh + lh*0.25
+	if level > 0 {
+		h += lh * 0.3
+	}
+	return h
 }
 
 // heading prints a heading of level 0 (section), 1 or 2, kept with at
@@ -351,7 +394,9 @@ func (d *pdfDoc) heading(title string, level int) {
 	if level > 0 {
 		d.gap(lh * 0.3)
 	}
-	d.need(float64(len(lines))*lh + 18)
+	// Room for what follows: a section or part heading is often followed
+	// by a smaller heading, and each needs a few lines under it.
+	d.need(float64(len(lines))*lh + [...]float64{42, 30, 18}[level])
 	if level < 2 {
 		link := d.f.AddLink()
 		d.f.SetLink(link, d.y, d.f.PageNo())
@@ -372,6 +417,7 @@ func (d *pdfDoc) heading(title string, level int) {
 		d.y += 3
 	}
 	d.gap(lh * 0.25)
+	d.headingEnd, d.headingPage = d.y, d.f.PageNo()
 }
 
 // column is one column of a table.
@@ -406,6 +452,48 @@ type table struct {
 	header bool
 	// fill, when set, is the background of the next rows (marked rows).
 	fill *rgb
+	// held, while holding, are rows kept back to be measured before they
+	// are drawn (see hold and flush).
+	held    [][]cell
+	holding bool
+}
+
+// hold keeps the rows added from now on until flush, so that the block's
+// height is known before it is drawn.
+func (t *table) hold() *table {
+	t.holding = true
+	return t
+}
+
+// height is the height of the rows held.
+func (t *table) height() float64 {
+	h := 0.0
+	for _, cells := range t.held {
+		h += t.rowH(cells)
+	}
+	return h
+}
+
+// flush draws the rows held and stops holding.
+func (t *table) flush() {
+	rows := t.held
+	t.held, t.holding = nil, false
+	for _, cells := range rows {
+		t.row(cells...)
+	}
+}
+
+// rowH is the height one row of cells takes.
+func (t *table) rowH(cells []cell) float64 {
+	d := t.d
+	cols := t.spans(cells)
+	n := 1
+	for i := range cols {
+		family, style := t.cellFont(cols[i], cells[i])
+		d.measureFont(family, style, t.size)
+		n = max(n, len(d.split(d.e.enc(cells[i].text), cols[i].width-2*cellPadX)))
+	}
+	return float64(n)*t.lineH() + 2*cellPadY
 }
 
 const (
@@ -520,6 +608,10 @@ func (t *table) spans(cells []cell) []column {
 
 // row draws one row; a single cell spans the whole width.
 func (t *table) row(cells ...cell) {
+	if t.holding {
+		t.held = append(t.held, cells)
+		return
+	}
 	t.rowIn(pdfBottom, true, cells...)
 }
 

@@ -13,7 +13,7 @@ import (
 func (d *pdfDoc) cover() {
 	m := d.m
 	d.newPage()
-	d.y = 34
+	d.y = 30
 	d.paraAt(pdfMarginL, pdfWidth, m.Title, "B", 22, colHeading)
 	d.gap(2)
 	d.paraAt(pdfMarginL, pdfWidth, m.Org.Name, "B", 15, colInk)
@@ -33,7 +33,7 @@ func (d *pdfDoc) cover() {
 	}
 	d.gap(6)
 	d.heading(pdfSecScope, 0)
-	t := d.kv(9)
+	t := d.kv(9).hold()
 	o := m.Org
 	t.pair("Organisation", o.Name)
 	t.pair("Legal name", o.LegalName)
@@ -51,8 +51,11 @@ func (d *pdfDoc) cover() {
 	t.pair("Catalogue", m.CatalogName)
 	t.pair("Risk scale", m.Scale.Name)
 	t.pair("Prepared by", m.PreparedBy)
-	t.pair("Generated", m.DateTime(m.Generated))
-	t.pair("Time zone", m.ZoneName)
+	generated := m.DateTime(m.Generated)
+	if m.ZoneName != "" {
+		generated += " (dates and times in this report are " + m.ZoneName + ")"
+	}
+	t.pair("Generated", generated)
 	if a := m.Assessment; a != nil {
 		t.pair("Assessment", fmt.Sprintf("%s (%s), started %s", a.Name, a.Status, m.Date(a.Started)))
 		t.pair("Assessment signed off", signOff(m, a.FinalisedBy, a.Finalised))
@@ -74,6 +77,15 @@ func (d *pdfDoc) cover() {
 	} else {
 		t.pair("Risk analysis", "None started: the inventory, the register and the plan are shown as they stand on "+m.Date(m.Generated)+".")
 	}
+	// The cover is one page: a long scope is set a little smaller rather
+	// than leave its last rows alone on a second page.
+	for _, size := range []float64{8.5, 8} {
+		if d.y+t.height() <= pdfBottom {
+			break
+		}
+		t.size = size
+	}
+	t.flush()
 }
 
 func signOff(m *Model, by string, at time.Time) string {
@@ -191,6 +203,7 @@ func levelOrder(i, n int) string {
 func (d *pdfDoc) summary() {
 	m := d.m
 	d.newPage()
+	d.sectionPage = d.f.PageNo()
 	d.heading(pdfSecSummary, 0)
 	t := d.kv(9)
 	if a := m.Assessment; a != nil {
@@ -237,7 +250,11 @@ func (d *pdfDoc) summary() {
 	if len(m.Top) == 0 {
 		d.para("No rated risks.", "", 9)
 	} else if shown < len(m.Top) {
-		d.para(fmt.Sprintf("%d more top risk(s) are in the risk register.", len(m.Top)-shown), "I", 8.5)
+		more := fmt.Sprintf("The other %d of the %d highest risks are in the risk register.", len(m.Top)-shown, len(m.Top))
+		if len(m.Top)-shown == 1 {
+			more = fmt.Sprintf("The last of the %d highest risks is in the risk register.", len(m.Top))
+		}
+		d.para(more, "I", 8.5)
 	}
 
 	d.heading(fmt.Sprintf("Overdue tasks: %d", overdue), 2)
@@ -310,10 +327,14 @@ func ratingLong(r Rating) string {
 	return fmt.Sprintf("%s: likelihood %s (%d) × impact %s (%d)", r.LevelLabel, r.LikelihoodLabel, r.Likelihood, r.ImpactLabel, r.Impact)
 }
 
+// pdfRiskStatus is a risk's status and treatment for a narrow column:
+// the treatment's first word ("Mitigate", not "Mitigate: put measures
+// in place"); the risk details give it in full.
 func pdfRiskStatus(r Risk) string {
 	s := r.Status
 	if r.Strategy != "" {
-		s += "\n" + r.Strategy
+		short, _, _ := strings.Cut(r.Strategy, ":")
+		s += "\n" + short
 	}
 	return s
 }
@@ -329,9 +350,9 @@ func (d *pdfDoc) inventory(assets []Asset) {
 	d.para(fmt.Sprintf("%d asset(s) create, receive, maintain or transmit ePHI, or house it. Holding ePHI not encrypted at rest (marked EXPOSED): %d.",
 		len(assets), exposed), "", 9.5)
 	t := d.table(7.5, true,
-		column{title: "Asset", width: 23}, column{title: "ePHI (records)", width: 17}, column{title: "Use", width: 16},
-		column{title: "Encrypted at rest", width: 9}, column{title: "Hosting", width: 13}, column{title: "Owner / place", width: 15},
-		column{title: "Criticality / lifecycle", width: 10}, column{title: "Reviewed", width: 9})
+		column{title: "Asset", width: 22}, column{title: "ePHI (records)", width: 16}, column{title: "Use", width: 14},
+		column{title: "Encrypted at rest", width: 12}, column{title: "Hosting", width: 13}, column{title: "Owner / place", width: 15},
+		column{title: "Criticality / lifecycle", width: 11}, column{title: "Reviewed", width: 9})
 	for _, a := range assets {
 		d.assetRow(t, a)
 	}
@@ -371,6 +392,14 @@ func joinNonEmpty(sep string, parts ...string) string {
 }
 
 func (d *pdfDoc) flows(flows []Flow, mapText []string) {
+	// The section, its first line and the map stay together: a section
+	// that would share a page with too little room for its map starts on
+	// a page of its own.
+	if l := d.m.MapLayout; l != nil && l.Width > 0 && d.m.Part != PartAsset && d.f.PageNo() > 0 && d.y > pdfTop+0.01 {
+		if h := l.Height * pdfWidth / l.Width; h+40 <= pdfBottom-pdfTop && d.y+h+40 > pdfBottom {
+			d.newPage()
+		}
+	}
 	d.section(pdfSecFlows)
 	exposed := 0
 	for _, f := range flows {
@@ -386,6 +415,12 @@ func (d *pdfDoc) flows(flows []Flow, mapText []string) {
 	if len(mapText) > 0 {
 		d.heading("The data-flow map in words", 1)
 		for _, s := range mapText {
+			// The builder marks what is exposed with a warning sign, which
+			// the core fonts lack: the line is printed in red instead.
+			if rest, ok := strings.CutPrefix(s, "⚠"); ok {
+				d.bulletIn(strings.TrimSpace(rest), 9, colMark)
+				continue
+			}
 			d.bullet(s, 9)
 		}
 		d.gap(2)
@@ -444,8 +479,8 @@ func (d *pdfDoc) entries() {
 
 func (d *pdfDoc) entry(e Entry) {
 	m := d.m
-	d.heading("§"+e.Citation+" "+e.Title, 2)
-	t := d.kv(8.5)
+	title := "§" + e.Citation + " " + e.Title
+	t := d.kv(8.5).hold()
 	kind := e.Kind
 	switch e.Kind {
 	case "specification":
@@ -487,6 +522,9 @@ func (d *pdfDoc) entry(e Entry) {
 			t.row(c("Decision"), cell{text: "No addressable decision recorded.", mark: true})
 		}
 	}
+	d.keep(d.headingH(title, 2) + t.height())
+	d.heading(title, 2)
+	t.flush()
 	d.gap(1.5)
 }
 
@@ -499,8 +537,8 @@ func (d *pdfDoc) decisions() {
 		d.para("No addressable decision is recorded.", "", 9.5)
 	}
 	for _, dc := range m.Decisions {
-		d.heading("§"+dc.Citation+" "+dc.Title, 2)
-		t := d.kv(8.5)
+		title := "§" + dc.Citation + " " + dc.Title
+		t := d.kv(8.5).hold()
 		t.pair("Decision", dc.OutcomeLabel)
 		t.pair("Alternative", dc.Alternative)
 		t.pair("Rationale", dc.Rationale)
@@ -510,6 +548,9 @@ func (d *pdfDoc) decisions() {
 		t.pair("Risk analysis", dc.RiskRef)
 		t.pair("Decided by", dc.DecidedBy)
 		t.pair("Decided on", m.DateTime(dc.DecidedAt))
+		d.keep(d.headingH(title, 2) + t.height())
+		d.heading(title, 2)
+		t.flush()
 		d.gap(1.5)
 	}
 }
@@ -519,9 +560,9 @@ func (d *pdfDoc) register(risks []Risk, heatMaps bool) {
 	d.section(pdfSecRegister)
 	d.para(fmt.Sprintf("%d risk(s). Ratings read level, then likelihood (L) and impact (I) grades on the scale \"%s\".", len(risks), m.Scale.Name), "", 9.5)
 	t := d.table(7.5, true,
-		column{title: "ID", width: 6, align: "R"}, column{title: "Risk", width: 28}, column{title: "Assets", width: 18},
-		column{title: "Threat / vulnerability", width: 26}, column{title: "Inherent", width: 11}, column{title: "Current", width: 11},
-		column{title: "Owner", width: 12}, column{title: "Status", width: 11})
+		column{title: "ID", width: 5, align: "R"}, column{title: "Risk", width: 26}, column{title: "Assets", width: 18},
+		column{title: "Threat / vulnerability", width: 25}, column{title: "Inherent", width: 11}, column{title: "Current", width: 11},
+		column{title: "Owner", width: 12}, column{title: "Status", width: 13})
 	for _, r := range risks {
 		cur := cell{text: ratingText(r.Current), fill: r.Current.Colour}
 		if r.OtherScale != "" {
@@ -545,10 +586,10 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 	m := d.m
 	d.section(pdfSecRiskDetail)
 	for _, r := range risks {
-		d.heading(fmt.Sprintf("Risk %d: %s", r.ID, r.Title), 2)
+		title := fmt.Sprintf("Risk %d: %s", r.ID, r.Title)
 		// Short facts two to a row, long texts across the page: 20,000
 		// risks must not take 20,000 pages.
-		t := d.table(8, false, column{width: 17, bold: true}, column{width: 34}, column{width: 15, bold: true}, column{width: 34})
+		t := d.table(8, false, column{width: 17, bold: true}, column{width: 34}, column{width: 15, bold: true}, column{width: 34}).hold()
 		threat := r.Threat
 		if r.ThreatSource != "" {
 			threat += " (" + r.ThreatSource + ")"
@@ -586,6 +627,9 @@ func (d *pdfDoc) riskDetails(risks []Risk) {
 				t.wide("Acceptance", s)
 			}
 		}
+		d.keep(d.headingH(title, 2) + t.height())
+		d.heading(title, 2)
+		t.flush()
 		d.gap(1.5)
 	}
 }
@@ -601,9 +645,9 @@ func (d *pdfDoc) plan(tasks []Task) {
 	}
 	d.para(fmt.Sprintf("%d task(s) treat the risks above; overdue (marked OVERDUE): %d.", len(tasks), overdue), "", 9.5)
 	t := d.table(7.5, true,
-		column{title: "ID", width: 5, align: "R"}, column{title: "Task", width: 30}, column{title: "Risk", width: 22},
+		column{title: "ID", width: 5, align: "R"}, column{title: "Task", width: 28}, column{title: "Risk", width: 21},
 		column{title: "Owner", width: 12}, column{title: "Due", width: 11}, column{title: "Status", width: 11},
-		column{title: "Entries and evidence", width: 15})
+		column{title: "Entries and evidence", width: 19})
 	for _, tk := range tasks {
 		title := tk.Title
 		if tk.Description != "" {
@@ -726,7 +770,8 @@ func (d *pdfDoc) checkpoint() {
 	d.section(pdfSecAudit)
 	cp := m.Audit
 	if cp == nil {
-		d.para("No signed checkpoint of the audit log was available when this report was made.", "", 9.5)
+		d.para("No signed checkpoint of the audit log existed yet when this report was made: the server signs one at a fixed interval while it runs. "+
+			"A report made after the next checkpoint carries it; \"safeguard audit verify\" checks the log at any time.", "", 9.5)
 		return
 	}
 	d.para("Safeguard keeps an append-only audit log whose entries form a Merkle tree; a key held outside the database signs checkpoints of it. "+

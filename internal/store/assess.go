@@ -357,6 +357,24 @@ func nameTaken(name string, started time.Time) error {
 	return validate.Error{"name": fmt.Sprintf("%s: choose another, such as %q", msg, name+" (2)")}
 }
 
+// CurrentSheet reads the organisation's current assessment (assess.Current)
+// with its answers; nil when it has none.
+func (db *DB) CurrentSheet(ctx context.Context, orgID int64) (*assess.Sheet, error) {
+	as, err := db.Assessments(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := assess.Current(as)
+	if !ok {
+		return nil, nil
+	}
+	sh, err := db.AssessmentSheet(ctx, orgID, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &sh, nil
+}
+
 // Assessments returns the organisation's assessments, newest first.
 func (db *DB) Assessments(ctx context.Context, orgID int64) ([]assess.Assessment, error) {
 	out := []assess.Assessment{}

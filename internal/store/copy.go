@@ -15,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/safeguard-health/safeguard/internal/crypt"
 )
 
 // This file copies a whole Safeguard database into an empty one of either
@@ -57,11 +55,20 @@ var copyTables = map[string]copyPolicy{
 	"flows": copyRows, "flow_versions": copyRows, "risk_threats": copyRows, "risk_vulnerabilities": copyRows,
 	"risks": copyRows, "risk_assets": copyRows, "risk_categories": copyRows, "risk_versions": copyRows,
 	"risk_tasks": copyRows, "risk_task_versions": copyRows, "risk_analyses": copyRows, "reports": copyRows,
+	"reminders_sent": copyRows, "digest_prefs": copyRows,
 
 	"schema_migrations":   copySkip,
 	"sessions":            copySkip,
 	"webauthn_ceremonies": copySkip,
 }
+
+// riverTable reports whether name is one of River's tables (the job queue
+// beside Safeguard's tables, see jobs_queue.go): they are River's to make
+// and differ between the engines, so the copy leaves them out altogether;
+// serve makes them afresh on the target and schedules the periodic jobs again.
+func riverTable(name string) bool { return strings.HasPrefix(name, "river_") }
+
+const riverSkipReason = "River's job queue: serve makes it afresh, jobs run again on schedule"
 
 var copySkipReason = map[string]string{
 	"schema_migrations":   "the target's own migrations (same version checked)",
@@ -87,8 +94,8 @@ type column struct {
 	kind kind
 }
 
-// tableInfo is what the copy knows about one table.
-type tableInfo struct {
+// copySpec is what the copy knows about one table.
+type copySpec struct {
 	name    string
 	columns []column // in name order, the same on both sides
 	pk      []string // primary key columns, in key order
@@ -119,6 +126,9 @@ func (db *DB) schema(ctx context.Context, q querier) (map[string]*schemaTable, e
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
 	for _, name := range names {
+		if riverTable(name) {
+			continue
+		}
 		t := &schemaTable{cols: map[string]kind{}, parents: map[string]bool{}}
 		out[name] = t
 		if err := db.describe(ctx, q, name, t); err != nil {
@@ -318,7 +328,7 @@ func postgresKind(typ string) (kind, bool) {
 // the tables in an order where every table comes after those its foreign
 // keys point at. It fails on a table either side lacks, a table copyTables
 // does not classify, a column whose types disagree, or a cycle.
-func plan(src, dst map[string]*schemaTable) ([]tableInfo, error) {
+func plan(src, dst map[string]*schemaTable) ([]copySpec, error) {
 	var unknown, foreign, missing []string
 	for name := range src {
 		if _, ok := copyTables[name]; !ok {
@@ -345,10 +355,10 @@ func plan(src, dst map[string]*schemaTable) ([]tableInfo, error) {
 	case len(missing) > 0:
 		return nil, fmt.Errorf("tables %s are in one database but not the other: the schemas differ", strings.Join(missing, ", "))
 	}
-	tables := map[string]tableInfo{}
+	tables := map[string]copySpec{}
 	for name, s := range src {
 		d := dst[name]
-		t := tableInfo{name: name, pk: s.pk, selfRef: s.selfRef}
+		t := copySpec{name: name, pk: s.pk, selfRef: s.selfRef}
 		for col, sk := range s.cols {
 			dk, ok := d.cols[col]
 			if !ok {
@@ -388,7 +398,7 @@ func plan(src, dst map[string]*schemaTable) ([]tableInfo, error) {
 	}
 	// Kahn's algorithm, picking tables by name among the ready ones so that
 	// the order is the same on every run.
-	var order []tableInfo
+	var order []copySpec
 	done := map[string]bool{}
 	for len(order) < len(tables) {
 		var ready []string
@@ -425,7 +435,7 @@ func plan(src, dst map[string]*schemaTable) ([]tableInfo, error) {
 	return order, nil
 }
 
-func (t tableInfo) kind(col string) kind {
+func (t copySpec) kind(col string) kind {
 	for _, c := range t.columns {
 		if c.name == col {
 			return c.kind
@@ -543,8 +553,6 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // Copy copies every row of src into dst, which must be empty and at the
 // same schema version, in one transaction on dst: it either holds the whole
 // copy, proven row by row, or (on any failure, the connection lost
@@ -640,6 +648,9 @@ func Copy(ctx context.Context, src, dst *DB, opts CopyOptions) (CopyReport, erro
 	if err := restore(); err != nil {
 		return rep, err
 	}
+	if err := reportRiver(ctx, src, stx, &rep); err != nil {
+		return rep, err
+	}
 	// Read everything back inside the transaction: a difference rolls the
 	// whole copy back.
 	var bad []string
@@ -647,7 +658,7 @@ func Copy(ctx context.Context, src, dst *DB, opts CopyOptions) (CopyReport, erro
 		if tc.Skipped != "" {
 			continue
 		}
-		t := order[slices.IndexFunc(order, func(t tableInfo) bool { return t.name == tc.Table })]
+		t := order[slices.IndexFunc(order, func(t copySpec) bool { return t.name == tc.Table })]
 		n, sum, err := checksum(ctx, dst, dtx, t, nil)
 		if err != nil {
 			return rep, fmt.Errorf("read back %s: %w", t.name, err)
@@ -671,6 +682,29 @@ func Copy(ctx context.Context, src, dst *DB, opts CopyOptions) (CopyReport, erro
 	return rep, nil
 }
 
+// reportRiver adds a skipped line for each of River's tables in the source.
+func reportRiver(ctx context.Context, db *DB, tx *sql.Tx, rep *CopyReport) error {
+	var names []string
+	var err error
+	if db.dialect == SQLite {
+		names, err = queryStrings(ctx, tx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'river\_%' ESCAPE '\' ORDER BY name`)
+	} else {
+		names, err = queryStrings(ctx, tx, `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name LIKE 'river\_%' ORDER BY table_name`)
+	}
+	if err != nil {
+		return fmt.Errorf("list River's tables: %w", err)
+	}
+	for _, name := range names {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteIdent(name)).Scan(&n); err != nil {
+			return fmt.Errorf("count %s: %w", name, err)
+		}
+		rep.Tables = append(rep.Tables, TableCopy{Table: name, Rows: n, Skipped: riverSkipReason})
+	}
+	return nil
+}
+
 // srcIsolation gives the source read one snapshot of every table.
 func srcIsolation(db *DB) sql.IsolationLevel {
 	if db.dialect == Postgres {
@@ -682,7 +716,7 @@ func srcIsolation(db *DB) sql.IsolationLevel {
 // holdTriggers keeps dst's triggers from refusing the inserts (a response
 // of a final assessment, say) and from checking foreign keys row by row in
 // SQLite. The returned function puts them back, still inside tx.
-func (db *DB) holdTriggers(ctx context.Context, tx *sql.Tx, order []tableInfo) (func() error, error) {
+func (db *DB) holdTriggers(ctx context.Context, tx *sql.Tx, order []copySpec) (func() error, error) {
 	if db.dialect == Postgres {
 		var tables []string
 		for _, t := range order {
@@ -749,7 +783,7 @@ func (db *DB) holdTriggers(ctx context.Context, tx *sql.Tx, order []tableInfo) (
 
 // selectAll is the query reading every row of t in primary-key order, text
 // keys compared byte by byte on both engines.
-func selectAll(db *DB, t tableInfo) string {
+func selectAll(db *DB, t copySpec) string {
 	cols := make([]string, len(t.columns))
 	for i, c := range t.columns {
 		cols[i] = quoteIdent(c.name)
@@ -773,7 +807,7 @@ func selectAll(db *DB, t tableInfo) string {
 
 // copyTable copies t in batches and returns its row count and source
 // checksum.
-func copyTable(ctx context.Context, src, dst *DB, stx, dtx *sql.Tx, t tableInfo, opts CopyOptions) (TableCopy, error) {
+func copyTable(ctx context.Context, src, dst *DB, stx, dtx *sql.Tx, t copySpec, opts CopyOptions) (TableCopy, error) {
 	tc := TableCopy{Table: t.name}
 	var total int64
 	if err := stx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+quoteIdent(t.name)).Scan(&total); err != nil {
@@ -809,7 +843,7 @@ func copyTable(ctx context.Context, src, dst *DB, stx, dtx *sql.Tx, t tableInfo,
 // checksum reads every row of t in key order, normalising each value to its
 // column's kind, and hashes the canonical rendering. When each is set it is
 // given every normalised row (the slice is its own).
-func checksum(ctx context.Context, db *DB, tx *sql.Tx, t tableInfo, each func([]any) error) (int64, string, error) {
+func checksum(ctx context.Context, db *DB, tx *sql.Tx, t copySpec, each func([]any) error) (int64, string, error) {
 	rows, err := tx.QueryContext(ctx, selectAll(db, t))
 	if err != nil {
 		return 0, "", err
@@ -945,7 +979,7 @@ type batchWriter struct {
 	ctx     context.Context
 	db      *DB
 	tx      *sql.Tx
-	t       tableInfo
+	t       copySpec
 	max     int
 	rows    [][]any
 	flushed func(n int) error
@@ -1084,7 +1118,7 @@ func (w *batchWriter) finish() error {
 // past the largest value copied, so that new rows get fresh ids. It uses
 // ALTER SEQUENCE ... RESTART rather than setval: the former is rolled back
 // with the transaction, setval is not.
-func resetSequences(ctx context.Context, tx *sql.Tx, order []tableInfo) error {
+func resetSequences(ctx context.Context, tx *sql.Tx, order []copySpec) error {
 	for _, t := range order {
 		if copyTables[t.name] == copySkip {
 			continue
@@ -1114,61 +1148,4 @@ func resetSequences(ctx context.Context, tx *sql.Tx, order []tableInfo) error {
 		}
 	}
 	return nil
-}
-
-// EvidenceCheck counts what CheckEvidence opened.
-type EvidenceCheck struct {
-	Items, Versions int
-}
-
-// CheckEvidence opens the current version of every file evidence item with
-// keys (unwrapping its data key, decrypting it and holding it to the
-// SHA-256 recorded at upload), without writing the audit entry a download
-// writes: it proves the keys read this database's evidence. It stops at the
-// first version that does not open.
-func (db *DB) CheckEvidence(ctx context.Context, keys *crypt.Keyring) (EvidenceCheck, error) {
-	var c EvidenceCheck
-	err := db.view(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, `SELECT e.org_id, e.id, v.version, v.size, v.sha256, v.sealed, d.kek_id, d.wrapped
-			FROM evidence e
-			JOIN evidence_versions v ON v.evidence_id = e.id AND v.version = e.current_version
-			JOIN data_keys d ON d.id = v.data_key_id
-			ORDER BY e.id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		seen := map[int64]bool{}
-		for rows.Next() {
-			var orgID, id, size int64
-			var version int
-			var sum, kekID string
-			var sealed, wrapped []byte
-			if err := rows.Scan(&orgID, &id, &version, &size, &sum, &sealed, &kekID, &wrapped); err != nil {
-				return err
-			}
-			dk, err := keys.Unwrap(kekID, wrapped)
-			if err != nil {
-				return fmt.Errorf("evidence %d version %d: unwrap its data key: %w", id, version, err)
-			}
-			data, err := dk.Open(sealed, evidenceAAD(orgID, id, version))
-			if err != nil {
-				return fmt.Errorf("evidence %d version %d: decrypt: %w", id, version, err)
-			}
-			got := sha256.Sum256(data)
-			if !strings.EqualFold(hex.EncodeToString(got[:]), sum) || int64(len(data)) != size {
-				return fmt.Errorf("evidence %d version %d: the decrypted file does not match its recorded SHA-256", id, version)
-			}
-			if !seen[id] {
-				seen[id] = true
-				c.Items++
-			}
-			c.Versions++
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return c, fmt.Errorf("check evidence: %w", err)
-	}
-	return c, nil
 }

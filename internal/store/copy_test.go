@@ -23,7 +23,7 @@ import (
 
 // loadDemo fills db with the demo organisations and returns the keys its
 // evidence is sealed under and the demo users' sign-in details.
-func loadDemo(t testing.TB, db *store.DB) (*crypt.Keyring, []demo.Credential) {
+func loadDemoCreds(t testing.TB, db *store.DB) (*crypt.Keyring, []demo.Credential) {
 	t.Helper()
 	keys, err := crypt.NewKeyring()
 	if err != nil {
@@ -132,12 +132,12 @@ func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (pg, back *stor
 	t.Logf("%d rows in %d tables", rows, len(rep1.Tables))
 	if keys != nil {
 		for _, db := range []*store.DB{pg, back} {
-			ev, err := db.CheckEvidence(ctx, keys)
-			if err != nil {
-				t.Errorf("CheckEvidence(%s): %v", db.Dialect(), err)
+			ev, err := db.CheckAllEvidence(ctx, keys, nil)
+			if err != nil || len(ev.Failed) > 0 {
+				t.Errorf("CheckAllEvidence(%s) = %v, %v", db.Dialect(), ev.Failed, err)
 			}
-			if ev.Items == 0 {
-				t.Errorf("CheckEvidence(%s) opened no evidence", db.Dialect())
+			if ev.Versions == 0 {
+				t.Errorf("CheckAllEvidence(%s) opened no evidence", db.Dialect())
 			}
 		}
 	}
@@ -147,7 +147,7 @@ func roundTrip(t *testing.T, src *store.DB, keys *crypt.Keyring) (pg, back *stor
 func TestCopyDemo(t *testing.T) {
 	ctx := context.Background()
 	src := storetest.SQLite(t)
-	keys, creds := loadDemo(t, src)
+	keys, creds := loadDemoCreds(t, src)
 	pg, back, pgURL := roundTrip(t, src, keys)
 
 	// The triggers held off during the copy are back on both engines.
@@ -244,7 +244,7 @@ func TestCopyRefusesFullTarget(t *testing.T) {
 	ctx := context.Background()
 	storetest.EachURL(t, func(t *testing.T, dsn string) {
 		src := storetest.SQLite(t)
-		loadDemo(t, src)
+		loadDemoCreds(t, src)
 		dst := storetest.Open(t, dsn)
 		if _, err := dst.CreateOrg(ctx, cli, identity.Org{Slug: "there", Name: "Already there", Kind: identity.KindProvider}); err != nil {
 			t.Fatal(err)
@@ -272,7 +272,7 @@ func TestCopyRefusesFullTarget(t *testing.T) {
 func TestCopyFailureLeavesTargetEmpty(t *testing.T) {
 	ctx := context.Background()
 	src := storetest.SQLite(t)
-	keys, _ := loadDemo(t, src)
+	keys, _ := loadDemoCreds(t, src)
 
 	t.Run("sqlite", func(t *testing.T) {
 		dst := storetest.SQLite(t)
@@ -335,8 +335,8 @@ func TestCopyFailureLeavesTargetEmpty(t *testing.T) {
 		if _, err := store.Copy(ctx, src, fresh, store.CopyOptions{}); err != nil {
 			t.Fatalf("Copy after a failed one: %v", err)
 		}
-		if _, err := fresh.CheckEvidence(ctx, keys); err != nil {
-			t.Error(err)
+		if ev, err := fresh.CheckAllEvidence(ctx, keys, nil); err != nil || len(ev.Failed) > 0 || ev.Versions == 0 {
+			t.Errorf("CheckAllEvidence = %+v, %v", ev, err)
 		}
 	})
 }

@@ -289,7 +289,7 @@ func (db *DB) Outbox(ctx context.Context, limit int) ([]OutboxItem, error) {
 	err := db.view(ctx, func(tx *Tx) error {
 		rows, err := tx.query(ctx, `SELECT n.id, n.user_id, COALESCE(n.org_id, 0), n.kind, n.message, n.link, n.created_at, u.email, n.email_attempts
 			FROM notifications n JOIN users u ON u.id = n.user_id
-			WHERE n.emailed_at IS NULL AND n.email_attempts < ? AND u.disabled_at IS NULL ORDER BY n.id LIMIT ?`, maxEmailAttempts, limit)
+			WHERE n.emailed_at IS NULL AND n.email_attempts < ? AND n.digest_only = ? AND u.disabled_at IS NULL ORDER BY n.id LIMIT ?`, maxEmailAttempts, false, limit)
 		if err != nil {
 			return err
 		}

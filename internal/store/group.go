@@ -128,6 +128,9 @@ type groupRun struct {
 	spOpen bool
 	// broken is set when the transaction can no longer commit.
 	broken error
+	// lost is the error that failed the group's end (audit write or
+	// commit), when it did.
+	lost error
 }
 
 // enter prepares the group's transaction for tx's first statement: it
@@ -202,10 +205,24 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		return
 	}
 	db := g.db
-	run := &groupRun{g: g, ctx: context.Background(), single: len(live) == 1}
-	if run.single {
-		run.ctx = live[0].ctx
+	// The group's statements get the write timeout: a server that stops
+	// answering fails this group instead of holding the writer, and every
+	// caller queued behind it, for as long as the connection stays open.
+	parent := context.Background()
+	if len(live) == 1 {
+		parent = live[0].ctx
 	}
+	ctx, cancel := context.WithCancel(parent)
+	if db.writeTimeout > 0 {
+		ctx, cancel = context.WithTimeout(parent, db.writeTimeout)
+	}
+	defer cancel()
+	run := &groupRun{g: g, ctx: ctx, single: len(live) == 1}
+	defer func() {
+		if connectionLost(run.broken) || connectionLost(run.lost) {
+			db.dropIdle()
+		}
+	}()
 	var (
 		ok      []*writeReq
 		entries []audit.Entry
@@ -218,6 +235,7 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		}
 		if err != nil {
 			if run.single {
+				run.lost = err
 				run.rollback()
 				r.done <- err
 				return
@@ -245,6 +263,7 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		return
 	}
 	if err := g.finish(run, entries); err != nil {
+		run.lost = err
 		g.head = nil
 		failAll(ok, err)
 		return

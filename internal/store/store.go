@@ -7,8 +7,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -82,6 +85,12 @@ type DB struct {
 	// chained is set once migrations have given the database its hash-
 	// chained audit log (see lockHeadFirst).
 	chained bool
+	// writeTimeout bounds each transaction of the group committer (none
+	// while migrations run).
+	writeTimeout time.Duration
+	// idleConns is the write pool's idle connection limit, restored after
+	// dropIdle.
+	idleConns int
 }
 
 // Options tune Open. The zero value is what the server uses.
@@ -92,7 +101,24 @@ type Options struct {
 	MaxConns  int
 	// SkipMigrations opens the database without changing its schema.
 	SkipMigrations bool
+	// WriteTimeout bounds each transaction the group committer runs
+	// (default DefaultWriteTimeout). The committer is the one writer of the
+	// process: a transaction stuck on a server that stopped answering would
+	// hold every write behind it, so it fails instead, and the next one
+	// runs on a fresh connection.
+	WriteTimeout time.Duration
 }
+
+// DefaultWriteTimeout is Options.WriteTimeout's default: well above what
+// the largest change (an import of thousands of assets) takes, well below
+// what a person waits for a page.
+const DefaultWriteTimeout = 15 * time.Second
+
+// defaultConnectTimeout is the PostgreSQL connect_timeout, per server of a
+// multi-host URL, used when the URL gives none: without one, a server that
+// accepts connections but does not answer would hold a new connection for
+// as long as the caller waits.
+const defaultConnectTimeout = "5"
 
 // Open connects to the database named by dsn and applies pending migrations.
 // dsn is a file path or a "sqlite:" / "file:" URL for SQLite, or a
@@ -119,6 +145,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			return nil, err
 		}
 		db.chained = true
+	}
+	// Migrations run without the write timeout: one may rewrite a large
+	// table. The writer sees the timeout from the next update on (handing
+	// it the update orders the two).
+	db.writeTimeout = opts.WriteTimeout
+	if db.writeTimeout <= 0 {
+		db.writeTimeout = DefaultWriteTimeout
 	}
 	return db, nil
 }
@@ -235,6 +268,11 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database URL is malformed: %v", redactURLError(err, dsn))
 	}
 	location := redactURL(u)
+	if q := u.Query(); !q.Has("connect_timeout") {
+		q.Set("connect_timeout", defaultConnectTimeout)
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", location, err)
@@ -244,7 +282,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		n = 10
 	}
 	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n / 2)
+	db.SetMaxIdleConns(max(1, n/2))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -252,7 +290,39 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %s", location, pgReason(err))
 	}
-	return &DB{dialect: Postgres, write: db, read: db, location: location, Now: time.Now}, nil
+	return &DB{dialect: Postgres, write: db, read: db, location: location, Now: time.Now, idleConns: max(1, n/2)}, nil
+}
+
+// dropIdle closes the PostgreSQL pool's idle connections after a
+// transaction failed because its connection did: they most likely lead to
+// the same server, which may have crashed, hung or been replaced by a
+// promoted standby, and each would cost the next transactions a failure or
+// a wait of their own. New connections go to whichever server of the URL
+// takes writes now.
+func (db *DB) dropIdle() {
+	if db.dialect != Postgres {
+		return
+	}
+	db.write.SetMaxIdleConns(0) // closes every idle connection
+	db.write.SetMaxIdleConns(db.idleConns)
+}
+
+// connectionLost reports whether err means the transaction's connection
+// broke or its server stopped answering, rather than a refusal by the
+// database.
+func connectionLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection exceptions; 57P01-57P03 an administrator
+		// or crash shutdown, or a server that cannot take connections now.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr) || pgconn.Timeout(err)
 }
 
 // pgReason shortens a pgx connection error to its cause, without the password.

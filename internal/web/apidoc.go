@@ -127,6 +127,7 @@ var capabilityTitles = map[string]string{
 	"audit":   "Audit log",
 	"admin":   "Platform administration",
 	"sso":     "Single sign-on",
+	"report":  "Reports",
 }
 
 func capabilityTitle(c string) string {

@@ -56,6 +56,7 @@ func (h *Handler) Register(s *web.Server) {
 	s.Doc("POST /api/v1/tokens/{id}/revoke", web.APIDoc{Summary: "Revoke a token (a token may revoke only itself)"})
 	s.Route("POST /api/v1/sessions/end-others", accountWrite, h.signOutEverywhere)
 	s.Doc("POST /api/v1/sessions/end-others", web.APIDoc{Summary: "Sign out every other session of yours"})
+	h.registerEmail(s)
 }
 
 // accountView is the signed-in user's own account page: sessions and tokens.
@@ -73,6 +74,8 @@ type accountView struct {
 	Notice      string
 	// SSO is the single sign-on section (ssolink.go).
 	SSO accountSSO
+	// Email is the email digest section (email.go).
+	Email []digestPref
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) error {
@@ -91,6 +94,8 @@ func noticeText(code string) string {
 		return "The invitation has been declined."
 	case "sso-linked":
 		return "The identity provider is linked: you can now sign in with it."
+	case "email":
+		return "Your email choices are saved."
 	case "sso-unlinked":
 		return "The identity provider is no longer linked to your account."
 	}
@@ -115,6 +120,11 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	if err := h.loadAccountSSO(r, p, v); err != nil {
 		return err
 	}
+	prefs, err := h.s.DB().DigestPrefs(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	v.Email = prefsJSON(prefs).Digests
 	v.Page = web.Page{Title: "Your account", Breadcrumbs: []web.Crumb{{Label: "Account"}}}
 	v.User = p.User
 	v.Now = h.s.DB().Now()

@@ -1,11 +1,8 @@
 package assessweb
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -303,19 +300,7 @@ func (h *Handler) evidenceDownload(w http.ResponseWriter, r *http.Request) error
 	} else if err != nil {
 		return err
 	}
-	sum, _ := hex.DecodeString(v.SHA256)
-	hdr := w.Header()
-	hdr.Set("Content-Type", v.ContentType)
-	hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.Filename}))
-	hdr.Set("Content-Length", strconv.Itoa(len(data)))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	hdr.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
-	}
+	web.ServeDownload(w, r, web.Download{Name: v.Filename, ContentType: v.ContentType, SHA256: v.SHA256, Data: data})
 	return nil
 }
 

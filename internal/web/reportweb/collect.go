@@ -121,18 +121,7 @@ func cmpOr(a, b string) string {
 // the organisation has none).
 func sheetOf(ctx context.Context, db *store.DB, orgID, id int64) (*assess.Sheet, error) {
 	if id == 0 {
-		as, err := db.Assessments(ctx, orgID)
-		if err != nil {
-			return nil, err
-		}
-		i := slices.IndexFunc(as, func(a assess.Assessment) bool { return a.Status != assess.StatusFinal })
-		if i < 0 {
-			i = slices.IndexFunc(as, func(a assess.Assessment) bool { return a.Status == assess.StatusFinal })
-		}
-		if i < 0 {
-			return nil, nil
-		}
-		id = as[i].ID
+		return db.CurrentSheet(ctx, orgID)
 	}
 	sh, err := db.AssessmentSheet(ctx, orgID, id)
 	if errors.Is(err, store.ErrNotFound) {

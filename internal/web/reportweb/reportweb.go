@@ -7,13 +7,11 @@ package reportweb
 
 import (
 	"bytes"
+	"context"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -186,8 +184,10 @@ type reportRow struct {
 	store.StoredReport
 	Made        string
 	Kept        string
+	By          string // who made it, by name
 	SizeText    string
 	FormatLabel string
+	ShortSHA    string // the first hex digits of the SHA-256, to tell reports apart
 	URL         string
 }
 
@@ -208,11 +208,14 @@ type reportsView struct {
 	// ManyAssets is true when the inventory is too large to list: the
 	// asset is then given by its number.
 	ManyAssets bool
-	Form       request
-	Problems   validate.Error
-	Rows       []reportRow
-	NextURL    string
-	Ready      *reportRow
+	// RegisterFormats are the formats that take a register (CSV), for
+	// the script that shows the register choice only for them.
+	RegisterFormats string
+	Form            request
+	Problems        validate.Error
+	Rows            []reportRow
+	NextURL         string
+	Ready           *reportRow
 }
 
 // assetsListed is how many assets the form lists before asking for a number.
@@ -228,9 +231,14 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, q r
 	db := h.s.DB()
 	v := &reportsView{Page: web.Page{Title: "Reports", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Reports"})},
 		Org: a.Org, Form: q, Problems: problems}
+	var withRegister []string
 	for _, f := range report.Formats() {
 		v.Formats = append(v.Formats, option{Value: f.Key, Label: f.Label, Selected: f.Key == q.Format})
+		if f.Register {
+			withRegister = append(withRegister, f.Key)
+		}
 	}
+	v.RegisterFormats = strings.Join(withRegister, " ")
 	for _, k := range report.CSVRegisters() {
 		v.Registers = append(v.Registers, option{Value: k, Label: registerLabel(k), Selected: k == q.Register})
 	}
@@ -277,9 +285,15 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, q r
 		return err
 	}
 	v.NextURL = web.NextPageURL(r, nextReports)
+	names, err := makers(ctx, db, rows)
+	if err != nil {
+		return err
+	}
+	zone := orgZone(a.Org)
 	ready, _ := strconv.ParseInt(r.URL.Query().Get("ready"), 10, 64)
 	for _, x := range rows {
-		row := rowOf(a.Org.Slug, x)
+		row := rowOf(a.Org.Slug, zone, x)
+		row.By = cmpOr(names[x.CreatedBy], x.CreatedBy)
 		v.Rows = append(v.Rows, row)
 		if x.ID == ready {
 			v.Ready = &row
@@ -289,13 +303,59 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, q r
 	return nil
 }
 
-func rowOf(slug string, x store.StoredReport) reportRow {
-	row := reportRow{StoredReport: x, Made: web.Day(x.CreatedAt), Kept: "Until " + web.Day(x.RetainUntil), SizeText: sizeText(x.Size),
-		URL: fmt.Sprintf("/orgs/%s/reports/%d/download", slug, x.ID), FormatLabel: x.Format}
+// rowOf is a kept report as the list shows it, its times in the
+// organisation's zone, the zone the report's own dates and file name use.
+func rowOf(slug string, zone *time.Location, x store.StoredReport) reportRow {
+	row := reportRow{StoredReport: x, Made: x.CreatedAt.In(zone).Format("2 January 2006, 15:04 MST"), Kept: x.RetainUntil.In(zone).Format("2 January 2006"),
+		SizeText: sizeText(x.Size), URL: fmt.Sprintf("/orgs/%s/reports/%d/download", slug, x.ID), FormatLabel: x.Format, ShortSHA: x.SHA256[:min(12, len(x.SHA256))]}
 	if f, ok := report.FormatOf(x.Format); ok {
 		row.FormatLabel = f.Label
 	}
 	return row
+}
+
+// orgZone is the organisation's time zone, UTC when it has none or an
+// unknown one.
+func orgZone(o identity.Org) *time.Location {
+	if z, err := time.LoadLocation(o.TimeZone); err == nil && o.TimeZone != "" {
+		return z
+	}
+	return time.UTC
+}
+
+// makers names the people who made the reports: the audit log's actor
+// ("user:5", or "user:5/token:2" through the API) becomes "Tom Becker".
+func makers(ctx context.Context, db *store.DB, rows []store.StoredReport) (map[string]string, error) {
+	ids := map[string]int64{}
+	var list []int64
+	for _, x := range rows {
+		user, _, _ := strings.Cut(x.CreatedBy, "/")
+		n, err := strconv.ParseInt(strings.TrimPrefix(user, "user:"), 10, 64)
+		if !strings.HasPrefix(user, "user:") || err != nil {
+			continue
+		}
+		if _, ok := ids[x.CreatedBy]; !ok {
+			ids[x.CreatedBy] = n
+			list = append(list, n)
+		}
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	names, err := db.UserNames(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ids))
+	for actor, id := range ids {
+		if n := names[id]; n != "" {
+			if strings.Contains(actor, "/token:") {
+				n += " (API token)"
+			}
+			out[actor] = n
+		}
+	}
+	return out, nil
 }
 
 func registerLabel(k string) string {
@@ -377,19 +437,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	sum, _ := hex.DecodeString(rec.SHA256)
-	hdr := w.Header()
-	hdr.Set("Content-Type", rec.ContentType)
-	hdr.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": rec.Name}))
-	hdr.Set("Content-Length", strconv.Itoa(len(data)))
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox")
-	hdr.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum)+":")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(data)
-	}
+	web.ServeDownload(w, r, web.Download{Name: rec.Name, ContentType: rec.ContentType, SHA256: rec.SHA256, Data: data, Styled: rec.Format == "html"})
 	return nil
 }
 

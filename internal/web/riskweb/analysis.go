@@ -102,11 +102,13 @@ func analysisStatusLabel(a store.AnalysisRecord) string {
 	return "Signed off, replaced"
 }
 
-func analysisRowOf(slug string, a store.AnalysisRecord) analysisRow {
-	row := analysisRow{ID: a.ID, Name: a.Name, URL: analysisURL(slug, a.ID), Status: analysisStatusLabel(a), Started: web.Day(a.StartedAt),
+// analysisRowOf is analysis a as a row; loc is its organisation's time
+// zone, in which it was started and signed off.
+func analysisRowOf(slug string, loc *time.Location, a store.AnalysisRecord) analysisRow {
+	row := analysisRow{ID: a.ID, Name: a.Name, URL: analysisURL(slug, a.ID), Status: analysisStatusLabel(a), Started: dayIn(a.StartedAt, loc),
 		InEffect: a.Status == risk.AnalysisFinal && a.LastEffective.IsZero()}
 	if a.Status == risk.AnalysisFinal {
-		row.Signed = web.Day(a.FinalisedAt)
+		row.Signed = dayIn(a.FinalisedAt, loc)
 		row.Kept = "While in effect, then six years"
 		if !a.RetainUntil.IsZero() {
 			row.Kept = "Until " + web.Day(a.RetainUntil)
@@ -168,7 +170,7 @@ func (h *Handler) renderAnalyses(w http.ResponseWriter, r *http.Request, status 
 	v := &analysesView{Page: web.Page{Title: "Risk analyses", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Risk analyses"})},
 		Org: a.Org, NextURL: web.NextPageURL(r, next), Problems: problems, CanWrite: a.Allows(identity.PermOrgWrite)}
 	for _, an := range list {
-		row := analysisRowOf(a.Org.Slug, an)
+		row := analysisRowOf(a.Org.Slug, zoneOf(a.Org), an)
 		v.Rows = append(v.Rows, row)
 		if an.Status == risk.AnalysisDraft {
 			v.Drafts = append(v.Drafts, row)
@@ -408,7 +410,7 @@ func (h *Handler) liveSummary(r *http.Request, n *regNames, l *liveSummary) erro
 	}
 	for _, rk := range top {
 		l.Top = append(l.Top, riskRow{ID: rk.ID, Title: rk.Title, URL: riskURL(n.org.Slug, rk.ID), Level: levelOf(n.scaleOf(rk), rk.Current),
-			Assets: n.assetNames(rk.AssetIDs), Owner: n.person(rk.OwnerID), Status: statusLabel(rk.Status)})
+			Assets: n.assetNames(rk.AssetIDs), Owner: n.person(rk.OwnerID), Status: rk.Status.Label()})
 	}
 	l.Plan, err = h.s.DB().PlanCounts(ctx, n.org.ID, time.Now())
 	return err
@@ -464,7 +466,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 		titles[r.ID] = r.Title
 		sc := scaleOf(r)
 		row := snapRisk{ID: r.ID, Title: r.Title, Threat: n.threat(r.Threat), Vulnerability: n.vulnerability(r.Vulnerability),
-			Inherent: levelOf(sc, r.Inherent), Current: levelOf(sc, r.Current), Status: statusLabel(r.Status), Owner: n.person(r.OwnerID),
+			Inherent: levelOf(sc, r.Inherent), Current: levelOf(sc, r.Current), Status: r.Status.Label(), Owner: n.person(r.OwnerID),
 			LikelihoodWhy: r.LikelihoodWhy, ImpactWhy: r.ImpactWhy}
 		if !r.Target.Zero() {
 			t := levelOf(sc, r.Target)
@@ -485,7 +487,7 @@ func (v *analysisView) snapshotRows(n *regNames, s risk.Snapshot) {
 	}
 	slices.SortStableFunc(v.Risks, func(x, y snapRisk) int { return rankOf(s.Scale, y.Current) - rankOf(s.Scale, x.Current) })
 	for _, t := range s.Tasks {
-		v.Tasks = append(v.Tasks, snapTask{Title: t.Title, Risk: titles[t.RiskID], Owner: n.person(t.OwnerID), Due: web.Day(t.Due), Status: taskStatusLabel(t.Status)})
+		v.Tasks = append(v.Tasks, snapTask{Title: t.Title, Risk: titles[t.RiskID], Owner: n.person(t.OwnerID), Due: web.Day(t.Due), Status: t.Status.Label()})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/safeguard-health/safeguard/internal/draw"
 	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
@@ -213,12 +214,33 @@ func (h *Handler) flowDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	back := "/orgs/" + a.Org.Slug + "/flows"
+	asset, err := strconv.ParseInt(r.PostForm.Get("asset"), 10, 64)
+	if err == nil && asset > 0 {
+		back = assetURL(a.Org.Slug, asset) + "#flows-h"
+	}
+	if !confirmed(r) {
+		f, err := h.s.DB().Flow(r.Context(), a.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		rows, err := h.flowRows(r, a.Org.Slug, []risk.Flow{f})
+		if err != nil {
+			return err
+		}
+		v := &confirmView{
+			Page:    web.Page{Title: "Delete a data flow", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "Data flows", URL: "/orgs/" + a.Org.Slug + "/flows"}, web.Crumb{Label: "Delete a data flow"})},
+			Heading: "Delete this data flow?", Question: fmt.Sprintf("Delete the flow from %s to %s, by %s?", rows[0].From, rows[0].To, draw.LowerFirst(rows[0].Channel)),
+			Consequence: "It leaves the data-flow map and the inventory; its history stays in the audit log.",
+			Action:      fmt.Sprintf("/orgs/%s/flows/%d/delete", a.Org.Slug, id), Back: back, Button: "Delete the data flow",
+		}
+		if asset > 0 {
+			v.Hidden = []option{{"asset", strconv.FormatInt(asset, 10)}}
+		}
+		return h.renderConfirm(w, r, v)
+	}
 	if err := h.s.DB().DeleteFlow(r.Context(), h.s.Actor(r), a.Org.ID, id); err != nil {
 		return err
-	}
-	back := "/orgs/" + a.Org.Slug + "/flows"
-	if asset, err := strconv.ParseInt(r.PostForm.Get("asset"), 10, 64); err == nil && asset > 0 {
-		back = assetURL(a.Org.Slug, asset) + "#flows-h"
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil

@@ -156,7 +156,19 @@ func TestFlowsPage(t *testing.T) {
 		if w := webtest.PostForm(t, f.lena, fmt.Sprintf("/orgs/riverside/flows/%d/delete", list[0].ID), url.Values{}); w.Code != http.StatusForbidden {
 			t.Errorf("viewer delete = %d", w.Code)
 		}
-		if w := webtest.PostForm(t, f.priya, fmt.Sprintf("/orgs/riverside/flows/%d/delete", list[0].ID), url.Values{}); w.Code != http.StatusSeeOther {
+		// One click asks first: a post without the second step deletes
+		// nothing and shows the question, with the button that confirms.
+		del := fmt.Sprintf("/orgs/riverside/flows/%d/delete", list[0].ID)
+		webtest.WantPage(t, webtest.PostForm(t, f.priya, del, url.Values{}), http.StatusOK, "Delete this data flow?", `name="confirm" value="yes"`, `action="`+del+`"`)
+		if n := countFlows(t, db, f.org.ID); n != 7 {
+			t.Errorf("flows after an unconfirmed delete = %d, want 7", n)
+		}
+		page := f.priya.Get(t, "/orgs/riverside/flows")
+		webtest.WantPage(t, page, http.StatusOK, `<details class="confirm-delete">`)
+		if strings.Count(page.Body.String(), `name="confirm" value="yes"`) != strings.Count(page.Body.String(), "/delete\"") {
+			t.Error("a delete form on the flows page lacks the confirming button")
+		}
+		if w := webtest.PostForm(t, f.priya, del, url.Values{"confirm": {"yes"}}); w.Code != http.StatusSeeOther {
 			t.Errorf("delete = %d", w.Code)
 		}
 		if n := countFlows(t, db, f.org.ID); n != 6 {

@@ -106,18 +106,6 @@ func kindGroups() []optionGroup {
 	return groups
 }
 
-func classLabel(c risk.Class) string {
-	switch c {
-	case risk.ClassSystem:
-		return "Systems and applications"
-	case risk.ClassDevice:
-		return "Devices"
-	case risk.ClassPlace:
-		return "Places"
-	}
-	return string(c)
-}
-
 func encryptionOptions() []option {
 	var out []option
 	for _, e := range risk.Encryptions() {
@@ -282,7 +270,7 @@ func (h *Handler) renderInventory(w http.ResponseWriter, r *http.Request, status
 		return err
 	}
 	for _, c := range []risk.Class{risk.ClassSystem, risk.ClassDevice, risk.ClassPlace} {
-		v.Counts = append(v.Counts, classCount{Class: c, Label: classLabel(c), Count: counts[c],
+		v.Counts = append(v.Counts, classCount{Class: c, Label: c.Label(), Count: counts[c],
 			URL: "/orgs/" + a.Org.Slug + "/inventory?class=" + string(c)})
 		v.Total += counts[c]
 	}
@@ -528,6 +516,18 @@ func (h *Handler) assetDelete(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "asset")
 	if err != nil {
 		return err
+	}
+	if !confirmed(r) {
+		x, err := h.s.DB().Asset(r.Context(), a.Org.ID, id)
+		if err != nil {
+			return err
+		}
+		return h.renderConfirm(w, r, &confirmView{
+			Page:    web.Page{Title: "Delete an asset", Breadcrumbs: web.OrgCrumbs(a, web.Crumb{Label: "ePHI inventory", URL: "/orgs/" + a.Org.Slug + "/inventory"}, web.Crumb{Label: x.Name, URL: assetURL(a.Org.Slug, id)}, web.Crumb{Label: "Delete"})},
+			Heading: "Delete " + x.Name + "?", Question: "Delete " + x.Name + " from the inventory?",
+			Consequence: "Delete only an asset entered by mistake; one no longer in use is better kept with the status “Retired”. Its history stays in the audit log.",
+			Action:      assetURL(a.Org.Slug, id) + "/delete", Back: assetURL(a.Org.Slug, id), Button: "Delete " + x.Name,
+		})
 	}
 	err = h.s.DB().DeleteAsset(r.Context(), h.s.Actor(r), a.Org.ID, id)
 	if errors.Is(err, store.ErrConflict) {

@@ -2,6 +2,7 @@ package riskweb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -44,6 +45,7 @@ func TestInventoryTemplatesRenderZeroValues(t *testing.T) {
 		"risk_analyses": &analysesView{}, "risk_analysis": &analysisView{}, "risk_analysis_compare": &compareView{},
 		// rerate.go, task_evidence.go
 		"risk_rerate": &rerateView{}, "risk_task_done": &taskDoneView{},
+		"risk_confirm_delete": &confirmView{},
 	})
 }
 
@@ -336,9 +338,27 @@ func TestInventoryPages(t *testing.T) {
 		if _, err := db.CreateFlow(ctx, store.Actor{Name: "test"}, f.org.ID, risk.Flow{From: risk.Endpoint{AssetID: a.ID}, To: risk.Endpoint{Party: "Lab"}, Channel: "hl7"}); err != nil {
 			t.Fatal(err)
 		}
+		webtest.WantPage(t, f.priya.Get(t, itemURL), http.StatusOK, `<details class="confirm-delete">`, `name="confirm" value="yes"`)
 		w = webtest.PostForm(t, f.priya, itemURL+"/delete", url.Values{})
+		webtest.WantPage(t, w, http.StatusOK, "from the inventory?", `name="confirm" value="yes"`, `action="`+itemURL+`/delete"`)
+		w = webtest.PostForm(t, f.priya, itemURL+"/delete", url.Values{"confirm": {"yes"}})
 		webtest.WantPage(t, w, http.StatusConflict, `id="refused"`, "data flows start or end there")
 		webtest.WantPage(t, f.lena.Get(t, itemURL), http.StatusOK, "Lab", "HL7 or other interface")
+
+		// An asset without flows goes once confirmed, and only then.
+		spare, err := db.CreateAsset(ctx, store.Actor{Name: "test"}, f.org.ID, risk.Asset{Name: "Spare tablet", Kind: "tablet"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spareURL := fmt.Sprintf("/orgs/riverside/inventory/%d", spare.ID)
+		webtest.WantPage(t, webtest.PostForm(t, f.priya, spareURL+"/delete", url.Values{}), http.StatusOK, "Delete Spare tablet?")
+		if _, err := db.Asset(ctx, f.org.ID, spare.ID); err != nil {
+			t.Errorf("the asset is gone after an unconfirmed delete: %v", err)
+		}
+		webtest.WantPage(t, webtest.PostForm(t, f.priya, spareURL+"/delete", url.Values{"confirm": {"yes"}}), http.StatusSeeOther)
+		if _, err := db.Asset(ctx, f.org.ID, spare.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Asset after a confirmed delete: %v, want not found", err)
+		}
 	})
 }
 

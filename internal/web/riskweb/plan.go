@@ -203,8 +203,11 @@ func (h *Handler) apiMyTasks(w http.ResponseWriter, r *http.Request) error {
 // taskRow is a task as the plan's tables show it.
 type taskRow struct {
 	store.PlanTask
-	Owner     string
-	DueText   string
+	Owner   string
+	DueText string
+	// DoneText is when the task was marked done, in its organisation's
+	// time zone.
+	DoneText  string
 	Overdue   bool
 	Status    string
 	RiskURL   string
@@ -216,21 +219,6 @@ type taskRow struct {
 	DoneURL  string
 }
 
-// taskStatusLabel is a task status for people.
-func taskStatusLabel(s risk.TaskStatus) string {
-	switch s {
-	case risk.TaskTodo:
-		return "To do"
-	case risk.TaskDoing:
-		return "In progress"
-	case risk.TaskDone:
-		return "Done"
-	case risk.TaskDropped:
-		return "Dropped"
-	}
-	return string(s)
-}
-
 type regOption struct {
 	Value    string
 	Label    string
@@ -240,7 +228,7 @@ type regOption struct {
 func taskStatusOptions(sel risk.TaskStatus) []regOption {
 	var out []regOption
 	for _, s := range risk.TaskStatuses() {
-		out = append(out, regOption{Value: string(s), Label: taskStatusLabel(s), Selected: s == sel})
+		out = append(out, regOption{Value: string(s), Label: s.Label(), Selected: s == sel})
 	}
 	return out
 }
@@ -280,12 +268,14 @@ type planView struct {
 	MyTasks  bool
 }
 
-func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int64) string, canWrite func(int64) bool, back string) ([]taskRow, error) {
+// taskRows makes the rows of tasks ts; zone is the time zone of a task's
+// organisation, by the organisation's ID.
+func (h *Handler) taskRows(r *http.Request, ts []store.PlanTask, names func(int64) string, canWrite func(int64) bool, zone func(int64) *time.Location, back string) ([]taskRow, error) {
 	now := time.Now()
 	out := make([]taskRow, len(ts))
 	for i, t := range ts {
 		base := "/orgs/" + t.OrgSlug + "/tasks/" + itoa(t.ID)
-		out[i] = taskRow{PlanTask: t, Owner: names(t.OwnerID), DueText: web.Day(t.Due), Overdue: t.Overdue(now), Status: taskStatusLabel(t.Status),
+		out[i] = taskRow{PlanTask: t, Owner: names(t.OwnerID), DueText: web.Day(t.Due), DoneText: dateIn(t.DoneAt, zone(t.OrgID)), Overdue: t.Overdue(now), Status: t.Status.Label(),
 			RiskURL: riskURL(t.OrgSlug, t.RiskID), UpdateURL: base + "?return=" + url.QueryEscape(back),
 			DoneURL: base + "/done?return=" + url.QueryEscape(back), CanWrite: canWrite(t.OrgID)}
 	}
@@ -319,7 +309,8 @@ func (h *Handler) planPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	write := a.Allows(identity.PermOrgWrite)
-	rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return write }, r.URL.RequestURI())
+	loc := zoneOf(a.Org)
+	rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return write }, func(int64) *time.Location { return loc }, r.URL.RequestURI())
 	if err != nil {
 		return err
 	}
@@ -357,7 +348,19 @@ func (h *Handler) myTasksPage(w http.ResponseWriter, r *http.Request) error {
 	me := memberName(p.User)
 	v := &planView{Page: web.Page{Title: "My tasks", Breadcrumbs: []web.Crumb{{Label: "Organisations", URL: "/"}, {Label: "My tasks"}}},
 		NextURL: web.NextPageURL(r, next), MyTasks: true}
-	rows, err := h.taskRows(r, ts, func(int64) string { return me }, func(org int64) bool { return writes[org] }, "/tasks")
+	// Each task's times in its own organisation's zone.
+	zones := map[int64]*time.Location{}
+	for _, t := range ts {
+		if _, ok := zones[t.OrgID]; ok {
+			continue
+		}
+		org, err := h.s.DB().Org(r.Context(), t.OrgSlug)
+		if err != nil {
+			return err
+		}
+		zones[t.OrgID] = zoneOf(org)
+	}
+	rows, err := h.taskRows(r, ts, func(int64) string { return me }, func(org int64) bool { return writes[org] }, func(org int64) *time.Location { return zones[org] }, "/tasks")
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 		Org: a.Org, Scale: n.scale, NextURL: web.NextPageURL(r, next), CanWrite: a.Allows(identity.PermOrgWrite)}
 	for _, rk := range rs {
 		v.Rows = append(v.Rows, riskRow{ID: rk.ID, Title: rk.Title, URL: riskURL(a.Org.Slug, rk.ID), Level: levelOf(n.scaleOf(rk), rk.Current),
-			Assets: n.assetNames(rk.AssetIDs), Threat: n.threat(rk.Threat), Owner: n.person(rk.OwnerID), Status: statusLabel(rk.Status), Updated: rk.UpdatedAt})
+			Assets: n.assetNames(rk.AssetIDs), Threat: n.threat(rk.Threat), Owner: n.person(rk.OwnerID), Status: rk.Status.Label(), Updated: rk.UpdatedAt})
 	}
 	base := "/orgs/" + a.Org.Slug + "/risks"
 	for _, which := range []string{"current", "inherent"} {
@@ -132,9 +132,9 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := heatTableOf(hm, base)
-		t.SVG = draw.HeatMap(hm.Scale, hm.Counts, func(l, i int) string {
+		t.SVG = draw.HeatMapStyled(hm.Scale, hm.Counts, func(l, i int) string {
 			return fmt.Sprintf("%s?which=%s&likelihood=%d&impact=%d#list-h", base, which, l, i)
-		}, t.Title)
+		}, t.Title, draw.ScreenHeat)
 		v.Maps = append(v.Maps, t)
 		if which == "current" {
 			for i, c := range hm.LevelCounts() {
@@ -183,18 +183,6 @@ func heatTableOf(hm store.HeatMap, base string) heatTable {
 	return t
 }
 
-func statusLabel(s risk.Status) string {
-	switch s {
-	case risk.StatusOpen:
-		return "Open"
-	case risk.StatusTreated:
-		return "Being treated"
-	case risk.StatusClosed:
-		return "Closed"
-	}
-	return string(s)
-}
-
 func categoryLabel(c catalog.Category) string {
 	switch c {
 	case catalog.Organizational:
@@ -237,7 +225,7 @@ func (v *registerView) filterOptions(n *regNames, f store.RiskFilter) {
 	}
 	v.Statuses = any("Any status", f.Status == "")
 	for _, s := range risk.Statuses() {
-		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: statusLabel(s), Selected: s == f.Status})
+		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: s.Label(), Selected: s == f.Status})
 	}
 	v.Categories = any("Any category", f.Category == "")
 	for _, c := range []catalog.Category{catalog.Administrative, catalog.Physical, catalog.Technical, catalog.Organizational, catalog.Documentation} {
@@ -270,19 +258,12 @@ type ratingField struct {
 func ratingFieldOf(sc risk.Scale, name, label, hint string, rt risk.Rating, optional bool) ratingField {
 	f := ratingField{Name: name, Label: label, Hint: hint, Optional: optional, Level: levelOf(sc, rt)}
 	for i, g := range sc.Likelihood {
-		f.Likelihood = append(f.Likelihood, gradeOption{Value: i + 1, Label: gradeText(g), Selected: rt.Likelihood == i+1})
+		f.Likelihood = append(f.Likelihood, gradeOption{Value: i + 1, Label: g.Label, Selected: rt.Likelihood == i+1})
 	}
 	for i, g := range sc.Impact {
-		f.Impact = append(f.Impact, gradeOption{Value: i + 1, Label: gradeText(g), Selected: rt.Impact == i+1})
+		f.Impact = append(f.Impact, gradeOption{Value: i + 1, Label: g.Label, Selected: rt.Impact == i+1})
 	}
 	return f
-}
-
-func gradeText(g risk.Grade) string {
-	if g.Meaning == "" {
-		return g.Label
-	}
-	return g.Label + " — " + g.Meaning
 }
 
 type checkOption struct {
@@ -463,7 +444,7 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		v.Owners = append(v.Owners, regOption{Value: itoa(m.User.ID), Label: memberName(m.User), Selected: m.User.ID == rk.OwnerID})
 	}
 	for _, s := range risk.Statuses() {
-		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: statusLabel(s), Selected: s == rk.Status || rk.Status == "" && s == risk.StatusOpen})
+		v.Statuses = append(v.Statuses, regOption{Value: string(s), Label: s.Label(), Selected: s == rk.Status || rk.Status == "" && s == risk.StatusOpen})
 	}
 	v.Strategies = []regOption{{Value: "", Label: "Not decided yet", Selected: rk.Treatment.Strategy == ""}}
 	for _, s := range risk.Strategies() {
@@ -482,7 +463,8 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		if err != nil {
 			return err
 		}
-		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, riskURL(n.org.Slug, rk.ID)+"#tasks")
+		loc := zoneOf(n.org)
+		rows, err := h.taskRows(r, ts, n.person, func(int64) bool { return v.CanWrite }, func(int64) *time.Location { return loc }, riskURL(n.org.Slug, rk.ID)+"#tasks")
 		if err != nil {
 			return err
 		}
@@ -493,7 +475,7 @@ func (h *Handler) renderRiskForm(w http.ResponseWriter, r *http.Request, n *regN
 		}
 		for _, ver := range vs {
 			vsc := n.scaleOf(ver.Risk)
-			v.History = append(v.History, versionRow{Version: ver.Risk.Version, At: ver.SavedAt, Current: vsc.Describe(ver.Risk.Current), Status: statusLabel(ver.Risk.Status)})
+			v.History = append(v.History, versionRow{Version: ver.Risk.Version, At: ver.SavedAt, Current: vsc.Describe(ver.Risk.Current), Status: ver.Risk.Status.Label()})
 		}
 		people, err := h.s.People(r.Context(), historyActors(vs)...)
 		if err != nil {

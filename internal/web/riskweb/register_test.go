@@ -286,7 +286,13 @@ func TestRegisterPages(t *testing.T) {
 		f := newRegFixture(t, dsn)
 		const page = "/orgs/riverside"
 		w := f.priya.Get(t, page+"/risks/new")
-		webtest.WantPage(t, w, 200, "Front desk laptop", "Likelihood", "High — Expected in the next year")
+		// The grades' meanings are listed once beside the selects, whose
+		// options stay short enough for a phone.
+		webtest.WantPage(t, w, 200, "Front desk laptop", "Likelihood", `<option value="3">High</option>`, "<dt>High</dt><dd>Expected in the next year, or already happening.</dd>",
+			`id="current-likelihood" name="current_likelihood" aria-describedby="grades-likelihood"`)
+		if strings.Contains(w.Body.String(), "<option value=\"3\">High — ") {
+			t.Error("a grade's option still carries its meaning")
+		}
 		// A form with every problem: each next to its field, nothing saved.
 		form := url.Values{"title": {""}, "asset_ids": {fmt.Sprint(f.foreign)}, "threat": {"device_theft"}, "vulnerability": {"no_encryption_at_rest"},
 			"inherent_likelihood": {"3"}, "inherent_impact": {"9"}, "current_likelihood": {"1"}, "current_impact": {"1"},

@@ -136,22 +136,7 @@ func (h *Handler) sheetOf(n *regNames) (*assess.Sheet, error) {
 // in draft or in review, else the last finalised one; nil when there is
 // none.
 func (h *Handler) currentSheet(ctx context.Context, orgID int64) (*assess.Sheet, error) {
-	as, err := h.s.DB().Assessments(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(as, func(a assess.Assessment) bool { return a.Status != assess.StatusFinal })
-	if i < 0 {
-		i = slices.IndexFunc(as, func(a assess.Assessment) bool { return a.Status == assess.StatusFinal })
-	}
-	if i < 0 {
-		return nil, nil
-	}
-	sh, err := h.s.DB().AssessmentSheet(ctx, orgID, as[i].ID)
-	if err != nil {
-		return nil, err
-	}
-	return &sh, nil
+	return h.s.DB().CurrentSheet(ctx, orgID)
 }
 
 // suggestionCount is how many risks are suggested, for the register's

@@ -1,0 +1,204 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/store"
+	"github.com/safeguard-health/safeguard/internal/store/storetest"
+)
+
+// stallProxy forwards TCP connections to a server until stall is called;
+// from then on every connection, open or new, stays open and carries
+// nothing, as to a database server that hung or whose machine dropped off
+// the network (the kernel still accepts, nobody answers).
+type stallProxy struct {
+	ln      net.Listener
+	target  string
+	stalled atomic.Bool
+	closed  chan struct{}
+	mu      sync.Mutex
+	conns   []net.Conn
+	wg      sync.WaitGroup
+	opened  atomic.Int64
+}
+
+func startStallProxy(t *testing.T, target string) *stallProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, target: target, closed: make(chan struct{})}
+	p.wg.Add(1)
+	// The accept loop ends when close closes the listener.
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.serve(c)
+		}
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *stallProxy) Addr() string { return p.ln.Addr().String() }
+
+func (p *stallProxy) stall() { p.stalled.Store(true) }
+
+// serve forwards c to the target in both directions; each direction's
+// goroutine ends when either side closes (close closes both).
+func (p *stallProxy) serve(c net.Conn) {
+	p.track(c)
+	if p.stalled.Load() {
+		return // held open by track until close
+	}
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.track(up)
+	p.opened.Add(1)
+	for _, pair := range [][2]net.Conn{{c, up}, {up, c}} {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.pipe(pair[1], pair[0])
+		}()
+	}
+}
+
+func (p *stallProxy) track(c net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.conns = append(p.conns, c)
+}
+
+// pipe copies src to dst until either fails, dropping what it reads once the
+// proxy is stalled.
+func (p *stallProxy) pipe(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *stallProxy) close() {
+	select {
+	case <-p.closed:
+		return
+	default:
+		close(p.closed)
+	}
+	p.ln.Close()
+	p.mu.Lock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// TestWriterSurvivesHungServer opens PostgreSQL through a multi-host URL
+// whose first server then hangs with the pool's connections open. The
+// writer must not wait on it forever: the write in flight fails at the
+// write timeout, the pool's other connections to the hung server are
+// dropped, and the next writes go to the server that answers, each at the
+// first try.
+func TestWriterSurvivesHungServer(t *testing.T) {
+	t.Parallel()
+	base := storetest.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hung := startStallProxy(t, u.Host)
+	good := startStallProxy(t, u.Host)
+	u.Host = hung.Addr() + "," + good.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	// Long enough for a new connection to try both servers.
+	const writeTimeout = 3 * time.Second
+	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	actor := store.Actor{Name: "user:1"}
+	// Readers beside the writer leave the pool holding several connections,
+	// all to the first server.
+	var wg sync.WaitGroup
+	var wrote atomic.Int64
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.AuditSize(ctx); err != nil {
+				t.Error(err)
+			}
+			if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("before:%d", i)}); err != nil {
+				t.Error(err)
+				return
+			}
+			wrote.Add(1)
+		}()
+	}
+	wg.Wait()
+	if good.opened.Load() != 0 || hung.opened.Load() < 2 {
+		t.Fatalf("before the hang: %d connections to the first server and %d to the second, want several and none", hung.opened.Load(), good.opened.Load())
+	}
+
+	hung.stall()
+	t0 := time.Now()
+	err = db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: "during"})
+	if took := time.Since(t0); err == nil || took > writeTimeout+2*time.Second {
+		t.Fatalf("a write on a hung connection = %v after %v, want an error at the write timeout (%v)", err, took.Round(time.Millisecond), writeTimeout)
+	} else if !errors.Is(err, context.DeadlineExceeded) {
+		t.Logf("the write on the hung connection failed with %v", err)
+	}
+	for i := range 5 {
+		t0 := time.Now()
+		if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("after:%d", i)}); err != nil {
+			t.Fatalf("write %d after the hang = %v, want it to reach the second server", i, err)
+		}
+		wrote.Add(1)
+		// A new connection costs the first server's connect timeout (1s)
+		// before the second is tried.
+		if took := time.Since(t0); took > 3*time.Second {
+			t.Errorf("write %d after the hang took %v", i, took.Round(time.Millisecond))
+		}
+	}
+	if good.opened.Load() == 0 {
+		t.Error("no connection reached the second server")
+	}
+	// The write that timed out may have committed or not; everything
+	// acknowledged is there, and the chain is whole.
+	rep := verifyDB(t, db, audit.Keys{})
+	if rep.Problem != nil || rep.Entries < wrote.Load() || rep.Entries > wrote.Load()+1 {
+		t.Errorf("Verify = %d entries, %v; want %d (or one more) and no problem", rep.Entries, rep.Problem, wrote.Load())
+	}
+}

@@ -237,13 +237,19 @@ func (m *Main) migrateDB(ctx context.Context, src, dst endpoint, keysDir, keyFil
 	}
 
 	// The copy is committed: what follows proves it works on the new engine.
+	// Should it fail, a data folder made here is removed again (see above);
+	// any other target keeps the copy until the operator empties it.
+	kept := "the target holds the copy: empty it before trying again"
+	if created {
+		kept = "the new data folder is removed"
+	}
 	dstAudit, err := verifyAuditLog(ctx, ddb, trusted)
 	if err != nil {
-		return fmt.Errorf("target audit log: %w; the target holds the copy: empty it before trying again", err)
+		return fmt.Errorf("target audit log: %w; %s", err, kept)
 	}
 	if dstAudit.Entries != srcAudit.Entries || dstAudit.Root != srcAudit.Root {
-		return fmt.Errorf("the target's audit log (%d entries, root %s) differs from the source's (%d entries, root %s); the target holds the copy: empty it before trying again",
-			dstAudit.Entries, dstAudit.Root, srcAudit.Entries, srcAudit.Root)
+		return fmt.Errorf("the target's audit log (%d entries, root %s) differs from the source's (%d entries, root %s); %s",
+			dstAudit.Entries, dstAudit.Root, srcAudit.Entries, srcAudit.Root, kept)
 	}
 	fmt.Fprintf(m.Stdout, "Audit log intact on the target: %d entries, root %s, %d checkpoints checked (same as the source).\n",
 		dstAudit.Entries, dstAudit.Root, dstAudit.Checkpoints)
@@ -253,7 +259,7 @@ func (m *Main) migrateDB(ctx context.Context, src, dst endpoint, keysDir, keyFil
 			err = fmt.Errorf("%d evidence versions do not open on the target: %s", len(ev.Failed), strings.Join(ev.Failed[:min(3, len(ev.Failed))], "; "))
 		}
 		if err != nil {
-			return fmt.Errorf("%w; the target holds the copy: empty it before trying again", err)
+			return fmt.Errorf("%w; %s", err, kept)
 		}
 		fmt.Fprintf(m.Stdout, "Evidence readable: all %d stored versions opened with the %s and matched their SHA-256.\n", ev.Versions, keySource)
 	} else {

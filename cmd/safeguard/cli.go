@@ -75,6 +75,8 @@ func (m *Main) commands() map[string]command {
 		"restore": {"restore a backup into an empty data folder or database, verify it and record the drill", m.runRestore},
 		"version": {"print the version", m.runVersion},
 		"help":    {"show help for a command", m.runHelp},
+
+		"migrate-db": {"copy a whole instance between SQLite and PostgreSQL, verified (migrate-db --from --to)", m.runMigrateDB},
 	}
 }
 

@@ -156,7 +156,7 @@ func (m *Main) printUsage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'safeguard <command> --help' for a command's flags.")
 	fmt.Fprintln(w, "Every flag can also be set as SAFEGUARD_<FLAG> (dashes become underscores),")

@@ -16,8 +16,9 @@ import (
 // tables live beside Safeguard's in the same database. River speaks SQL to
 // them itself, through the driver JobQueue hands out: on SQLite over the
 // store's one writer connection, so its statements queue with every other
-// write instead of fighting over the file lock; on PostgreSQL over the same
-// pool as the rest of the store.
+// write instead of fighting over the file lock; on PostgreSQL over a small
+// pool of its own, so that polling stuck on a server that stopped
+// answering cannot hold the connections requests need.
 
 // JobQueue returns River's driver for this database. Call PrepareJobQueue
 // once before a client uses it.
@@ -25,7 +26,7 @@ func (db *DB) JobQueue() riverdriver.Driver[*sql.Tx] {
 	if db.dialect == SQLite {
 		return riversqlite.New(db.write)
 	}
-	return riverdatabasesql.New(db.write)
+	return riverdatabasesql.New(db.queue)
 }
 
 // PrepareJobQueue creates or upgrades River's tables. River applies each
@@ -38,7 +39,7 @@ func (db *DB) PrepareJobQueue(ctx context.Context) error {
 	if db.dialect == SQLite {
 		m, err = rivermigrate.New(riversqlite.New(db.write), nil)
 	} else {
-		m, err = rivermigrate.New(riverdatabasesql.New(db.write), nil)
+		m, err = rivermigrate.New(riverdatabasesql.New(db.queue), nil)
 	}
 	if err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)

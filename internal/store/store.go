@@ -91,6 +91,11 @@ type DB struct {
 	// idleConns is the write pool's idle connection limit, restored after
 	// dropIdle.
 	idleConns int
+	// queue is the scheduled jobs' own small pool on PostgreSQL (nil on
+	// SQLite, where they share the writer), so that job polling stuck on a
+	// server that stopped answering cannot take the connections requests
+	// need.
+	queue *sql.DB
 }
 
 // Options tune Open. The zero value is what the server uses.
@@ -290,7 +295,15 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %s", location, pgReason(err))
 	}
-	return &DB{dialect: Postgres, write: db, read: db, location: location, Now: time.Now, idleConns: max(1, n/2)}, nil
+	queue, err := sql.Open("pgx", dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", location, err)
+	}
+	queue.SetMaxOpenConns(3)
+	queue.SetMaxIdleConns(1)
+	queue.SetConnMaxIdleTime(time.Minute)
+	return &DB{dialect: Postgres, write: db, read: db, queue: queue, location: location, Now: time.Now, idleConns: max(1, n/2)}, nil
 }
 
 // dropIdle closes the PostgreSQL pool's idle connections after a
@@ -360,6 +373,11 @@ func (db *DB) Close() error {
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
 			err = rerr
+		}
+	}
+	if db.queue != nil {
+		if qerr := db.queue.Close(); err == nil {
+			err = qerr
 		}
 	}
 	return err

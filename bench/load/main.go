@@ -119,8 +119,17 @@ func run(ctx context.Context, o options) (bool, error) {
 	if _, err := fixture.Prepare(ctx, bin, dir, fixture.Generator(o.scale, o.risks)); err != nil {
 		return false, err
 	}
-	people, err := members(ctx, dir, o.sessions)
+	people, err := members(ctx, dir, "load-members.json", "load-%04d@riverside.example", o.sessions)
 	if err != nil {
+		return false, err
+	}
+	// The flood tries real accounts too: members of their own, so that the
+	// locks it earns do not shut the sessions out.
+	targets, err := members(ctx, dir, "load-targets.json", "load-target-%02d@riverside.example", 10)
+	if err != nil {
+		return false, err
+	}
+	if err := clearThrottles(ctx, dir, append(slices.Clone(people), targets...)); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(os.Stderr, "instance ready in %v: %s, %d members\n", time.Since(t0).Round(time.Second), dir, len(people))
@@ -210,7 +219,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		time.Sleep(time.Until(floodStart))
 		fmt.Fprintf(os.Stderr, "flood: %d clients for %v\n", o.flood, floodFor)
 		cpu0, self0 := mem.last().cpu, selfCPU()
-		fl = flood(ctx, srv.base, o.flood, floodFor, people)
+		fl = flood(ctx, srv.base, o.flood, floodFor, targets)
 		time.Sleep(1100 * time.Millisecond) // one more sample
 		fl.serverCPU, fl.clientCPU = mem.last().cpu-cpu0, selfCPU()-self0
 		fmt.Fprintf(os.Stderr, "flood over\n")
@@ -382,11 +391,12 @@ func roleOf(i int) identity.Role {
 	return identity.RoleContributor
 }
 
-// members returns n members of riverside made for the load, making those
-// that earlier runs did not (their passwords are kept in dir). Passwords are
-// hashed at the production cost, so that signing in costs what it does.
-func members(ctx context.Context, dir string, n int) ([]member, error) {
-	file := filepath.Join(dir, "load-members.json")
+// members returns n members of riverside made for the load, with emails
+// from pattern, making those that earlier runs did not (their passwords are
+// kept in dir, in file). Passwords are hashed at the production cost, so
+// that signing in costs what it does.
+func members(ctx context.Context, dir, file, pattern string, n int) ([]member, error) {
+	file = filepath.Join(dir, file)
 	var have []member
 	if b, err := os.ReadFile(file); err == nil {
 		if err := json.Unmarshal(b, &have); err != nil {
@@ -414,7 +424,7 @@ func members(ctx context.Context, dir string, n int) ([]member, error) {
 		if err != nil {
 			return err
 		}
-		m := member{Email: fmt.Sprintf("load-%04d@riverside.example", i), Password: pw, Role: roleOf(i)}
+		m := member{Email: fmt.Sprintf(pattern, i), Password: pw, Role: roleOf(i)}
 		hash, err := hasher.Hash(ctx, pw)
 		if err != nil {
 			return err
@@ -436,6 +446,23 @@ func members(ctx context.Context, dir string, n int) ([]member, error) {
 		return nil, err
 	}
 	return have, os.WriteFile(file, b, 0o600)
+}
+
+// clearThrottles forgets the failed sign-ins an earlier run's flood left on
+// the loopback address and on the members' accounts, which would otherwise
+// keep them locked for up to identity.MaxLock.
+func clearThrottles(ctx context.Context, dir string, people []member) error {
+	db, err := store.Open(ctx, filepath.Join(dir, "safeguard.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var keys []string
+	for _, p := range people {
+		k := identity.NewSignInKeys("127.0.0.1", p.Email, "")
+		keys = append(keys, k.Account, k.Pair, k.Address)
+	}
+	return db.ClearThrottles(ctx, keys...)
 }
 
 // copyToPostgres copies the instance into the PostgreSQL database at url
@@ -990,10 +1017,10 @@ type floodResult struct {
 }
 
 // flood signs in with bad passwords from clients goroutines for d, half for
-// the members' emails and half for unknown ones. A client pauses 50 ms
+// the emails of real members (targets) and half for unknown ones. A client pauses 50 ms
 // after a 429 or 503 only so as not to take the machine's CPU from the
 // server it shares it with; it does not honour Retry-After.
-func flood(ctx context.Context, base string, clients int, d time.Duration, people []member) *floodResult {
+func flood(ctx context.Context, base string, clients int, d time.Duration, targets []member) *floodResult {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
 	c := &http.Client{Transport: tr, Timeout: time.Minute}
 	defer tr.CloseIdleConnections()
@@ -1007,7 +1034,7 @@ func flood(ctx context.Context, base string, clients int, d time.Duration, peopl
 			for time.Now().Before(stop) {
 				email := fmt.Sprintf("nobody-%d@example.org", rng.IntN(1_000_000))
 				if rng.IntN(2) == 0 {
-					email = people[rng.IntN(len(people))].Email
+					email = targets[rng.IntN(len(targets))].Email
 				}
 				body, _ := json.Marshal(map[string]string{"email": email, "password": "wrong-" + strconv.Itoa(rng.Int())})
 				req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/login", bytes.NewReader(body))

@@ -28,21 +28,13 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/safeguard-health/safeguard/bench/internal/fixture"
 	"github.com/safeguard-health/safeguard/internal/assess"
-	"github.com/safeguard-health/safeguard/internal/audit"
-	"github.com/safeguard-health/safeguard/internal/catalog"
-	"github.com/safeguard-health/safeguard/internal/crypt"
-	"github.com/safeguard-health/safeguard/internal/demo"
-	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
-	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
 
 type options struct {
@@ -67,10 +59,6 @@ func main() {
 	}
 }
 
-// hasher is cheap: passwords are checked once per run, with the parameters
-// stored in their hash.
-var hasher = identity.NewHasher(1, 64, 1, 4)
-
 func run(ctx context.Context, o options) error {
 	root := o.keep
 	if root == "" {
@@ -81,21 +69,9 @@ func run(ctx context.Context, o options) error {
 		defer os.RemoveAll(tmp)
 		root = tmp
 	}
-	// The binary is built in Safeguard's own module (bench's go.mod replaces
-	// it with ../), with its own go.sum.
-	src, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/safeguard-health/safeguard").Output()
-	if err != nil {
-		return fmt.Errorf("find the safeguard module: %w", err)
-	}
-	bin, err := filepath.Abs(filepath.Join(root, "safeguard"))
+	bin, err := fixture.Binary(root)
 	if err != nil {
 		return err
-	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/safeguard")
-	build.Dir = strings.TrimSpace(string(src))
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
 	}
 
 	type instance struct {
@@ -106,14 +82,12 @@ func run(ctx context.Context, o options) error {
 		sizes  map[string]int
 	}
 	instances := []*instance{
-		{name: "demo", dir: filepath.Join(root, "demo")},
-		{name: "generated", dir: filepath.Join(root, fmt.Sprintf("generated-%g-risks-%g", o.scale, o.risks)), make: func(ctx context.Context, db *store.DB, dir string) error {
-			return generate(ctx, db, dir, o.scale, o.risks)
-		}},
+		{name: "demo", dir: fixture.DemoDir(root)},
+		{name: "generated", dir: fixture.GeneratedDir(root, o.scale, o.risks), make: fixture.Generator(o.scale, o.risks)},
 	}
 	var sites []*site
 	for _, in := range instances {
-		cred, err := prepare(ctx, bin, in.dir, in.make)
+		cred, err := fixture.Prepare(ctx, bin, in.dir, in.make)
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
@@ -167,301 +141,6 @@ func pagesOf(m map[string][]time.Duration) []string {
 	return out
 }
 
-// credential is the user the pages are read as: the demo's auditor, who may
-// read the organisation's records and its audit log and needs no second
-// factor.
-type credential struct{ email, password string }
-
-// prepare makes the instance in dir unless a previous run finished it
-// there; a run stopped while generating goes on where it stopped (the
-// generator's stages leave marks in dir).
-func prepare(ctx context.Context, bin, dir string, more func(ctx context.Context, db *store.DB, dir string) error) (credential, error) {
-	credFile, doneFile := filepath.Join(dir, "bench-credential.json"), filepath.Join(dir, "bench-done")
-	var cred credential
-	if b, err := os.ReadFile(credFile); err == nil {
-		var c struct{ Email, Password string }
-		if err := json.Unmarshal(b, &c); err != nil {
-			return cred, err
-		}
-		cred = credential{c.Email, c.Password}
-		if _, err := os.Stat(doneFile); err == nil {
-			fmt.Fprintf(os.Stderr, "reusing %s\n", dir)
-			return cred, nil
-		}
-		fmt.Fprintf(os.Stderr, "resuming %s\n", dir)
-	} else {
-		if err := os.RemoveAll(dir); err != nil {
-			return cred, err
-		}
-		initCmd := exec.Command(bin, "init", "--data", dir)
-		initCmd.Stdout, initCmd.Stderr = io.Discard, os.Stderr
-		if err := initCmd.Run(); err != nil {
-			return cred, fmt.Errorf("safeguard init: %w", err)
-		}
-	}
-	db, err := store.Open(ctx, filepath.Join(dir, "safeguard.db"), store.Options{})
-	if err != nil {
-		return cred, err
-	}
-	defer db.Close()
-	start := time.Now()
-	if cred.email == "" {
-		keys, err := crypt.LoadKeyFile(filepath.Join(dir, "master.key"))
-		if err != nil {
-			return cred, err
-		}
-		creds, err := demo.Load(ctx, db, hasher, keys)
-		if err != nil {
-			return cred, err
-		}
-		for _, c := range creds {
-			if c.Role == identity.RoleAuditor && c.OrgSlug == "riverside" {
-				cred = credential{c.Email, c.Password}
-			}
-		}
-		b, _ := json.Marshal(map[string]string{"Email": cred.email, "Password": cred.password})
-		if err := os.WriteFile(credFile, b, 0o600); err != nil {
-			return cred, err
-		}
-	}
-	if more != nil {
-		if err := more(ctx, db, dir); err != nil {
-			return cred, err
-		}
-	}
-	// The server extends the audit log's Merkle tree to its last entry in
-	// the background; done here, so that the pages are not measured beside
-	// a million leaves being hashed.
-	t0 := time.Now()
-	if _, err := db.ExtendAuditTree(ctx); err != nil {
-		return cred, err
-	}
-	fmt.Fprintf(os.Stderr, "  audit tree extended in %v\n", time.Since(t0).Round(time.Millisecond))
-	n, err := db.AuditSize(ctx)
-	if err != nil {
-		return cred, err
-	}
-	fmt.Fprintf(os.Stderr, "%s: made in %v, %d audit entries\n", dir, time.Since(start).Round(time.Second), n)
-	return cred, os.WriteFile(doneFile, nil, 0o600)
-}
-
-// generate adds a hospital network's history to the demo: organisations,
-// assessments with many saved versions of their responses, and audit
-// entries, spread over three years.
-func generate(ctx context.Context, db *store.DB, dir string, scale, risks float64) error {
-	orgs, assessments := int(100*scale), int(300*scale)
-	versions, entries := int(100_000*scale), int(1_000_000*scale)
-	actor := store.Actor{Name: "bench:scale"}
-	realNow := db.Now
-	defer func() { db.Now = realNow }()
-	end := realNow().UTC().AddDate(0, 0, -2)
-	begin := end.AddDate(-3, 0, 0)
-
-	riverside, err := db.Org(ctx, "riverside")
-	if err != nil {
-		return err
-	}
-	versionsDone := filepath.Join(dir, "bench-versions-done")
-	if _, err := os.Stat(versionsDone); err == nil {
-		return generateRisks(ctx, db, dir, riverside.ID, risks, func() error { return fillAudit(ctx, db, riverside.ID, orgs, entries, begin, end) })
-	}
-	ids := []int64{riverside.ID}
-	t0 := time.Now()
-	for i := len(demo.Orgs); i < orgs; i++ {
-		o, err := db.CreateOrg(ctx, actor, identity.Org{Slug: fmt.Sprintf("hospital-%03d", i), Name: fmt.Sprintf("Hospital %03d", i), Kind: identity.KindProvider})
-		if err != nil {
-			return err
-		}
-		ids = append(ids, o.ID)
-	}
-	fmt.Fprintf(os.Stderr, "  %d organisations in %v\n", len(ids)+1, time.Since(t0).Round(time.Millisecond))
-
-	// Assessments: riverside gets a history of one a year; the rest are
-	// shared among the organisations.
-	cat, err := catalog.Default()
-	if err != nil {
-		return err
-	}
-	t0 = time.Now()
-	type made struct {
-		org int64
-		a   assess.Assessment
-	}
-	var all []made
-	for i := range assessments {
-		org := ids[i%len(ids)]
-		if i < 6 {
-			org = riverside.ID
-		}
-		start := begin.Add(time.Duration(i) * end.Sub(begin) / time.Duration(assessments))
-		db.Now = func() time.Time { return start }
-		a, err := assess.New(cat, catalog.ProfileCurrent, fmt.Sprintf("Assessment %d", i), start, start.AddDate(0, 2, 0))
-		if err != nil {
-			return err
-		}
-		if a, err = db.CreateAssessment(ctx, actor, org, a); err != nil {
-			return err
-		}
-		all = append(all, made{org, a})
-	}
-	var assessable []string
-	for _, e := range all[0].a.Entries {
-		if e.Assessable() {
-			assessable = append(assessable, e.Citation)
-		}
-	}
-	rounds := max(1, (versions+len(all)*len(assessable)-1)/(len(all)*len(assessable)))
-	fmt.Fprintf(os.Stderr, "  %d assessments in %v; %d rounds of %d responses each\n", len(all), time.Since(t0).Round(time.Millisecond), rounds, len(assessable))
-
-	// Response versions: each round saves every entry of an assessment in
-	// one change, as the assessment table does; eight writers at once.
-	t0 = time.Now()
-	var clock atomic.Int64
-	step := end.Sub(begin) / time.Duration(max(1, rounds*len(all)+entries/50))
-	db.Now = func() time.Time { return begin.Add(time.Duration(clock.Add(1)) * step) }
-	statuses := []assess.ResponseStatus{assess.Implemented, assess.Partial, assess.NotImplemented, assess.Implemented}
-	err = parallel(8, len(all), func(i int) error {
-		m := all[i]
-		for r := range rounds {
-			edits := make([]assess.Edit, len(assessable))
-			for j, c := range assessable {
-				resp := assess.Response{Citation: c, Status: statuses[(r+j)%len(statuses)], Narrative: fmt.Sprintf("Round %d: reviewed with the team.", r+1)}
-				if resp.Status != assess.Implemented {
-					resp.Owner, resp.TargetDate = "Security officer", end.AddDate(0, 3, 0)
-				}
-				edits[j] = assess.Edit{Citation: c, Response: &resp, ResponseBase: r}
-			}
-			if _, err := db.SaveEntries(ctx, actor, m.org, m.a.ID, edits); err != nil {
-				return fmt.Errorf("round %d of assessment %d: %w", r, m.a.ID, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "  %d response versions in %v\n", rounds*len(all)*len(assessable), time.Since(t0).Round(time.Millisecond))
-	if err := os.WriteFile(versionsDone, nil, 0o600); err != nil {
-		return err
-	}
-	db.Now = realNow
-	return generateRisks(ctx, db, dir, riverside.ID, risks, func() error { return fillAudit(ctx, db, riverside.ID, orgs, entries, begin, end) })
-}
-
-// generateRisks gives riverside a large organisation's risk analysis
-// (storetest.LargeRiskOrg times size), unless an earlier run did, then runs
-// next. Every row is written through the store's own methods: the audit log
-// holds two entries for the asset imports and one per flow, risk and task.
-func generateRisks(ctx context.Context, db *store.DB, dir string, riverside int64, size float64, next func() error) error {
-	done := filepath.Join(dir, "bench-risks-done")
-	if _, err := os.Stat(done); err != nil && size > 0 {
-		members, err := db.Members(ctx, riverside)
-		if err != nil {
-			return err
-		}
-		var owners []int64
-		for _, m := range members {
-			owners = append(owners, m.User.ID)
-		}
-		n := storetest.LargeRiskOrg
-		n = storetest.RiskSize{Assets: int(float64(n.Assets) * size), Flows: int(float64(n.Flows) * size),
-			Risks: int(float64(n.Risks) * size), Tasks: int(float64(n.Tasks) * size)}
-		if err := storetest.RiskOrg(ctx, db, store.Actor{Name: "bench:scale"}, riverside, owners, n, os.Stderr); err != nil {
-			return fmt.Errorf("risk analysis: %w", err)
-		}
-		if err := os.WriteFile(done, nil, 0o600); err != nil {
-			return err
-		}
-	}
-	return next()
-}
-
-// fillAudit appends audit entries until the log holds entries, spread over
-// [begin, end): a quarter in riverside, the rest over every organisation,
-// each organisation with its own few people and assessments; 64 writers at
-// once, grouped into transactions by the store's group commit.
-func fillAudit(ctx context.Context, db *store.DB, riverside int64, orgs, entries int, begin, end time.Time) error {
-	size, err := db.AuditSize(ctx)
-	if err != nil {
-		return err
-	}
-	missing := entries - int(size)
-	t0 := time.Now()
-	realNow := db.Now
-	defer func() { db.Now = realNow }()
-	var clock atomic.Int64
-	step := end.Sub(begin) / time.Duration(max(1, missing/50))
-	from := end.Add(-time.Duration(max(1, missing/50)) * step)
-	// The clock moves one step per call of db.Now, which a write makes
-	// more than once: it stops at end, so that no entry is dated in the
-	// future (the entries past that point share end's time).
-	db.Now = func() time.Time {
-		t := from.Add(time.Duration(clock.Add(1)) * step)
-		if t.After(end) {
-			return end
-		}
-		return t
-	}
-	actions := []string{"assess.response", "assess.decision", "auth.login", "auth.logout", "auth.mfa.verify", "evidence.upload",
-		"evidence.download", "member.add", "org.update", "token.create", "assess.review", "audit.read"}
-	err = parallel(64, missing, func(i int) error {
-		org := int64(1 + (i*7919)%orgs)
-		if i%4 == 0 {
-			org = riverside
-		}
-		action := actions[(i*31)%len(actions)]
-		// Each organisation has its own few people and assessments, as in
-		// life (and as the indexes see it: a few hot leaves per organisation).
-		who := fmt.Sprintf("user:%d", 10+org*3+int64(i%3))
-		object := fmt.Sprintf("assessment:%d", org*3+int64(i%5))
-		return db.AppendAudit(ctx, store.Actor{Name: who, Source: "192.0.2.10", RequestID: fmt.Sprintf("bench-%d", i)},
-			audit.Entry{OrgID: org, Action: action, Object: object, Summary: "generated for the scale benchmark"})
-	})
-	if err != nil {
-		return err
-	}
-	if missing > 0 {
-		fmt.Fprintf(os.Stderr, "  %d audit entries in %v (%.0f/s)\n", missing, time.Since(t0).Round(time.Millisecond), float64(missing)/time.Since(t0).Seconds())
-	}
-	return nil
-}
-
-// parallel runs fn(0..n-1) on workers goroutines and returns the first
-// error; every goroutine ends when the work runs out or fails.
-func parallel(workers, n int, fn func(i int) error) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					mu.Lock()
-					first = cmpErr(first, err)
-					mu.Unlock()
-					next.Store(int64(n))
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
-// page is one list the benchmark reads: path is relative to the
 // organisation's slug and the ids found at sign-in.
 type page struct {
 	name string
@@ -546,7 +225,7 @@ func (s *site) stop() {
 
 // serve starts the real binary on dir, signs in and finds the current
 // assessment and one of its entries.
-func serve(ctx context.Context, bin, dir string, cred credential) (_ *site, err error) {
+func serve(ctx context.Context, bin, dir string, cred fixture.Credential) (_ *site, err error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -580,7 +259,7 @@ func serve(ctx context.Context, bin, dir string, cred credential) (_ *site, err 
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	body, _ := json.Marshal(map[string]string{"email": cred.email, "password": cred.password})
+	body, _ := json.Marshal(map[string]string{"email": cred.Email, "password": cred.Password})
 	resp, err := client.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return nil, err

@@ -258,7 +258,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, q r
 	if err != nil {
 		return err
 	}
-	v.Analyses = []option{{Value: "", Label: "The register and plan as they stand (draft)", Selected: q.AnalysisID == 0}}
+	v.Analyses = []option{{Value: "", Label: "Today’s register and plan (draft)", Selected: q.AnalysisID == 0}}
 	for _, x := range ans {
 		if x.Status != risk.AnalysisFinal {
 			continue

@@ -107,27 +107,27 @@ func Build(src Source) (*Model, error) {
 }
 
 type builder struct {
-	src  Source
-	m    *Model
-	ents []catalog.Entry
+	src    Source
+	m      *Model
+	titles map[string]string
 }
 
-// entries are the catalogue entries measures are named from: the
-// assessment's profile, else the organisation's.
-func (b *builder) entries() []catalog.Entry {
-	if b.ents != nil {
-		return b.ents
+// entryTitle is the title of the catalogue entry a measure cites: from the
+// assessment's profile, else the organisation's ("" when neither has it).
+func (b *builder) entryTitle(citation string) string {
+	if b.titles == nil {
+		id := b.src.Profile.CatalogProfile
+		if b.src.Sheet != nil {
+			id = b.src.Sheet.Assessment.CatalogProfile
+		}
+		b.titles = map[string]string{}
+		if p, err := b.src.Catalog.Profile(cmp.Or(id, "current")); err == nil {
+			for _, e := range p.Entries() {
+				b.titles[e.Citation] = e.Title
+			}
+		}
 	}
-	id := b.src.Profile.CatalogProfile
-	if b.src.Sheet != nil {
-		id = b.src.Sheet.Assessment.CatalogProfile
-	}
-	if p, err := b.src.Catalog.Profile(cmp.Or(id, "current")); err == nil {
-		b.ents = p.Entries()
-	} else {
-		b.ents = []catalog.Entry{}
-	}
-	return b.ents
+	return b.titles[citation]
 }
 
 func (b *builder) person(id int64) string {
@@ -317,9 +317,9 @@ func (b *builder) analysis() {
 			rk.Vulnerability = v.Title
 		}
 		for _, c := range r.Measures {
-			title := ""
-			if i := slices.IndexFunc(b.entries(), func(e catalog.Entry) bool { return e.Citation == c }); i >= 0 {
-				title = " " + b.entries()[i].Title
+			title := b.entryTitle(c)
+			if title != "" {
+				title = " " + title
 			}
 			rk.Measures = append(rk.Measures, "§"+c+title)
 		}

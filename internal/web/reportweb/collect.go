@@ -1,6 +1,7 @@
 package reportweb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,7 @@ func collect(ctx context.Context, db *store.DB, cat *catalog.Catalog, org identi
 	}
 	src.People = make(map[int64]string, len(members))
 	for _, m := range members {
-		src.People[m.User.ID] = cmpOr(m.User.Name, m.User.Email)
+		src.People[m.User.ID] = cmp.Or(m.User.Name, m.User.Email)
 	}
 	if src.Evidence, err = evidence(ctx, db, org.ID); err != nil {
 		return src, err
@@ -108,13 +109,6 @@ func collect(ctx context.Context, db *store.DB, cat *catalog.Catalog, org identi
 		return src, validate.Error{"asset_id": "is not an asset of this organisation's inventory"}
 	}
 	return src, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sheetOf reads assessment id, or the current one when id is 0 (nil when

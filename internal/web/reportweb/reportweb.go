@@ -7,12 +7,14 @@ package reportweb
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,22 +95,13 @@ func (q *request) check() (report.Format, error) {
 		p.Add("part", "must be full, summary or asset")
 	}
 	if ok && f.Register {
-		if !validRegister(q.Register) {
+		if !slices.Contains(report.CSVRegisters(), q.Register) {
 			p.Add("register", "must be one of "+strings.Join(report.CSVRegisters(), ", "))
 		}
 	} else {
 		q.Register = ""
 	}
 	return f, p.Err()
-}
-
-func validRegister(r string) bool {
-	for _, k := range report.CSVRegisters() {
-		if k == r {
-			return true
-		}
-	}
-	return false
 }
 
 // generate makes the report q asks for, keeps it and returns the record.
@@ -125,7 +118,7 @@ func (h *Handler) generate(r *http.Request, q request) (store.StoredReport, erro
 	}
 	u := web.PrincipalOf(ctx).User
 	m, err := Collect(ctx, h.s.DB(), cat, a.Org, Choice{AssessmentID: q.AssessmentID, AnalysisID: q.AnalysisID,
-		Part: report.Part(q.Part), AssetID: q.AssetID, PreparedBy: cmpOr(u.Name, u.Email)})
+		Part: report.Part(q.Part), AssetID: q.AssetID, PreparedBy: cmp.Or(u.Name, u.Email)})
 	if err != nil {
 		return store.StoredReport{}, err
 	}
@@ -293,7 +286,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, q r
 	ready, _ := strconv.ParseInt(r.URL.Query().Get("ready"), 10, 64)
 	for _, x := range rows {
 		row := rowOf(a.Org.Slug, zone, x)
-		row.By = cmpOr(names[x.CreatedBy], x.CreatedBy)
+		row.By = cmp.Or(names[x.CreatedBy], x.CreatedBy)
 		v.Rows = append(v.Rows, row)
 		if x.ID == ready {
 			v.Ready = &row

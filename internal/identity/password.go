@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -8,7 +9,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,7 +225,85 @@ func (h *Hasher) MemoryCeiling() int64 { return int64(cap(h.slots)) * int64(h.Me
 
 const hashPrefix = "$argon2id$v=19$"
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire takes a hashing slot for a hash that needs memory bytes, or
+// fails with ErrBusy.
+func (h *Hasher) acquire(ctx context.Context, memory int64) error {
+	if err := h.acquireSlot(ctx); err != nil {
+		return err
+	}
+	if !roomFor(memory, h.running.Load()) {
+		h.release()
+		return ErrBusy
+	}
+	return nil
+}
+
+// roomFor reports whether running hashes of memory bytes each (this one
+// included) fit beside what the process holds within its memory limit
+// (debug.SetMemoryLimit; without one there is always room). Each hash
+// leaves its whole block behind as garbage; when that is what stands in the
+// way, the garbage is collected and the memory given back to the system
+// first. The others' blocks may be counted twice (allocated and still to
+// come): the check errs on the side of the limit.
+func roomFor(memory, running int64) bool {
+	limit := debug.SetMemoryLimit(-1)
+	if limit <= 0 || limit == math.MaxInt64 {
+		return true
+	}
+	if held, _ := MemoryHeld(); held+memory*running <= limit {
+		return true
+	}
+	debug.FreeOSMemory()
+	held, _ := MemoryHeld()
+	return held+memory*running <= limit
+}
+
+// MemoryHeld is the memory the process holds of its own, and how much of it
+// is free heap the Go runtime would reuse before asking the system for
+// more. On Linux the first is what the system counts (RssAnon: the Go
+// runtime's memory and what SQLite allocates outside it); elsewhere the
+// runtime's own count of what it holds and has not given back.
+func MemoryHeld() (held, free int64) {
+	s := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+	}
+	metrics.Read(s)
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			return int64(m.Sys - m.HeapReleased), int64(m.HeapIdle - m.HeapReleased)
+		}
+	}
+	held, free = int64(s[0].Value.Uint64()-s[1].Value.Uint64()), int64(s[2].Value.Uint64())
+	if anon, ok := rssAnon(); ok {
+		held = anon
+	}
+	return held, free
+}
+
+// rssAnon reads the process's resident anonymous memory from
+// /proc/self/status, where there is one.
+func rssAnon() (int64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	_, rest, ok := bytes.Cut(b, []byte("\nRssAnon:"))
+	if !ok {
+		return 0, false
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(line), []byte(" kB"))), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return kb * 1024, true
+}
+
+func (h *Hasher) acquireSlot(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
 		h.started()
@@ -267,7 +351,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := h.acquire(ctx); err != nil {
+	if err := h.acquire(ctx, int64(h.MemoryKiB)*1024); err != nil {
 		return "", err
 	}
 	key := argon2.IDKey([]byte(pw), salt, h.Time, h.MemoryKiB, h.Threads, 32)
@@ -299,7 +383,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash boo
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false, false, errors.New("password hash: bad encoding")
 	}
-	if err := h.acquire(ctx); err != nil {
+	if err := h.acquire(ctx, int64(m)*1024); err != nil {
 		return false, false, err
 	}
 	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))

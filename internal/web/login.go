@@ -112,11 +112,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, email, password,
 	if err != nil {
 		return nil, err
 	}
-	// Remember this browser as the owner's.
+	// Remember this browser as the owner's, with the gate's tag, so that
+	// its sign-ins have an allowance of their own (signingate.go).
 	device, err := identity.NewSecret(identity.PrefixDevice)
 	if err != nil {
 		return nil, err
 	}
+	device = s.gate.tagDevice(device)
 	res, err := s.db.CompleteSignIn(ctx, s.Actor(r), store.SignInOutcome{Keys: keys, Success: &store.SignInSuccess{
 		UserID:             u.ID,
 		CheckedHash:        hash,
@@ -342,10 +344,14 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func humanWait(d time.Duration) string {
+	n, unit := int(math.Ceil(d.Minutes())), "minute"
 	if d < time.Minute {
-		return fmt.Sprintf("%d seconds", int(math.Ceil(d.Seconds())))
+		n, unit = int(math.Ceil(d.Seconds())), "second"
 	}
-	return fmt.Sprintf("%d minutes", int(math.Ceil(d.Minutes())))
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // safeNext keeps a post-sign-in redirect on this site. It reads next the way

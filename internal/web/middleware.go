@@ -23,7 +23,13 @@ const (
 // routeLabel carries the matched route pattern back out to observe: the
 // handlers below it see copies of the request, so r.Pattern on observe's
 // own copy stays empty.
-type routeLabel struct{ pattern string }
+// routeLabel names the route a request matched, for the log and metrics;
+// quiet logs it at debug level (a refusal the sign-in gate answers in a
+// flood, counted by the metrics and summarised in the audit log instead).
+type routeLabel struct {
+	pattern string
+	quiet   bool
+}
 
 // client is what the server knows about who sent a request: the address and
 // whether the connection reached Safeguard (or its trusted proxy) over TLS.
@@ -179,7 +185,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		s.metrics.observe(route, r.Method, rec.status, elapsed)
 		level := slog.LevelInfo
-		if route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") {
+		if label.quiet || route == "GET /healthz" || route == "GET /readyz" || route == "GET /metrics" || strings.HasPrefix(route, "GET /static/") {
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(r.Context(), level, "request",

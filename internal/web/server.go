@@ -104,6 +104,9 @@ type Config struct {
 	// /metrics is not served there (404); MetricsHandler serves it on an
 	// address of its own.
 	MetricsToken string
+	// SignInRate is how many sign-in attempts a second one address may
+	// make once its first 20 are spent (the sign-in gate); 0 means 1.
+	SignInRate float64
 }
 
 // Server serves Safeguard over HTTP. Build one with New.
@@ -124,8 +127,10 @@ type Server struct {
 	routeTable []RouteSpec
 	// uploads holds a token for each upload streaming in.
 	uploads chan struct{}
-	// guard is the in-memory state of the sign-in defences (loginguard.go).
+	// guard is the in-memory state of the sign-in defences (loginguard.go);
+	// gate the cheap refusals in front of them (signingate.go).
 	guard *loginGuard
+	gate  *signInGate
 	// docs describes the API's routes, by pattern (apidoc.go); openAPI
 	// is the OpenAPI document made from them and the route table, once,
 	// when first asked for.
@@ -170,6 +175,11 @@ func New(cfg Config) (*Server, error) {
 	if s.hasher == nil {
 		s.hasher = identity.DefaultHasher()
 	}
+	// Enough attempts in flight to keep every hashing slot and its queue
+	// busy, and not many more.
+	if s.gate, err = newSignInGate(cfg.Keys, 4*s.hasher.Concurrency(), cfg.SignInRate); err != nil {
+		return nil, err
+	}
 	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))
 	mux := http.NewServeMux()
 	s.mux = mux
@@ -182,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 	if err := s.checkDocs(); err != nil {
 		return nil, err
 	}
-	s.handler = s.withClient(s.observe(s.securityHeaders(s.metricsBypass(mux, s.authenticate(mux)))))
+	s.handler = s.withClient(s.observe(s.securityHeaders(s.gateSignIn(s.metricsBypass(mux, s.authenticate(mux))))))
 	return s, nil
 }
 

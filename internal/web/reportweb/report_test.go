@@ -123,7 +123,16 @@ func TestReports(t *testing.T) {
 		}
 		// A browser does not send the fragment.
 		ready := tom.Get(t, strings.Split(w.Header().Get("Location"), "#")[0])
-		webtest.WantPage(t, ready, http.StatusOK, "Your report is ready", "riverside-summary-2026-12-04-DRAFT.pdf")
+		org, err := db.Org(context.Background(), "riverside")
+		if err != nil {
+			t.Fatal(err)
+		}
+		zone, err := time.LoadLocation(org.TimeZone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Named for the day it was made where the organisation is.
+		webtest.WantPage(t, ready, http.StatusOK, "Your report is ready", "riverside-summary-"+time.Now().In(zone).Format("2006-01-02")+"-DRAFT.pdf")
 
 		// Another organisation's member finds nothing, the file included.
 		if w := jordan.Get(t, page); w.Code != http.StatusNotFound {

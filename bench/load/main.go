@@ -55,18 +55,19 @@ import (
 )
 
 type options struct {
-	keep        string
-	db          string
-	sessions    int
-	duration    time.Duration
-	think       time.Duration
-	writes      float64
-	scale       float64
-	risks       float64
-	flood       int
-	floodFor    time.Duration
-	floodFactor float64
-	hashConc    int
+	keep         string
+	db           string
+	sessions     int
+	duration     time.Duration
+	think        time.Duration
+	writes       float64
+	scale        float64
+	risks        float64
+	flood        int
+	floodFor     time.Duration
+	floodFactor  float64
+	floodSources int
+	hashConc     int
 }
 
 func main() {
@@ -82,6 +83,7 @@ func main() {
 	flag.IntVar(&o.flood, "flood", 500, "concurrent clients of the sign-in flood (0: none)")
 	flag.DurationVar(&o.floodFor, "flood-for", time.Minute, "how long the flood lasts (at most a third of -duration)")
 	flag.Float64Var(&o.floodFactor, "flood-factor", 3, "the most the flood may multiply the sessions' p95 by")
+	flag.IntVar(&o.floodSources, "flood-sources", 1, "how many addresses the flood comes from")
 	flag.IntVar(&o.hashConc, "hash-concurrency", runtime.GOMAXPROCS(0), "the server's --hash-concurrency (the memory ceiling follows from it)")
 	flag.Parse()
 	ok, err := run(context.Background(), o)
@@ -129,7 +131,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := clearThrottles(ctx, dir, append(slices.Clone(people), targets...)); err != nil {
+	if err := clearThrottles(ctx, dir, append(slices.Clone(people), targets...), o.floodSources); err != nil {
 		return false, err
 	}
 	fmt.Fprintf(os.Stderr, "instance ready in %v: %s, %d members\n", time.Since(t0).Round(time.Second), dir, len(people))
@@ -172,7 +174,7 @@ func run(ctx context.Context, o options) (bool, error) {
 	var signMu sync.Mutex
 	t0 = time.Now()
 	err = fixture.Parallel(2*o.hashConc, len(people), func(i int) error {
-		s, d, err := signIn(ctx, srv.base, tr, people[i])
+		s, d, err := signIn(ctx, srv.base, from{tr, workstation(i)}, people[i])
 		if err != nil {
 			return err
 		}
@@ -219,7 +221,7 @@ func run(ctx context.Context, o options) (bool, error) {
 		time.Sleep(time.Until(floodStart))
 		fmt.Fprintf(os.Stderr, "flood: %d clients for %v\n", o.flood, floodFor)
 		cpu0, self0 := mem.last().cpu, selfCPU()
-		fl = flood(ctx, srv.base, o.flood, floodFor, targets)
+		fl = flood(ctx, srv.base, o.flood, o.floodSources, floodFor, targets)
 		time.Sleep(1100 * time.Millisecond) // one more sample
 		fl.serverCPU, fl.clientCPU = mem.last().cpu-cpu0, selfCPU()-self0
 		fmt.Fprintf(os.Stderr, "flood over\n")
@@ -451,16 +453,19 @@ func members(ctx context.Context, dir, file, pattern string, n int) ([]member, e
 // clearThrottles forgets the failed sign-ins an earlier run's flood left on
 // the loopback address and on the members' accounts, which would otherwise
 // keep them locked for up to identity.MaxLock.
-func clearThrottles(ctx context.Context, dir string, people []member) error {
+func clearThrottles(ctx context.Context, dir string, people []member, sources int) error {
 	db, err := store.Open(ctx, filepath.Join(dir, "safeguard.db"), store.Options{})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var keys []string
-	for _, p := range people {
-		k := identity.NewSignInKeys("127.0.0.1", p.Email, "")
+	for i, p := range people {
+		k := identity.NewSignInKeys(workstation(i), p.Email, "")
 		keys = append(keys, k.Account, k.Pair, k.Address)
+	}
+	for k := range max(sources, 1) {
+		keys = append(keys, identity.NewSignInKeys(floodSource(k), "", "").Address)
 	}
 	return db.ClearThrottles(ctx, keys...)
 }
@@ -512,7 +517,10 @@ func start(ctx context.Context, bin, dir string, o options) (_ *server, err erro
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"serve", "--addr", addr, "--data", dir, "--log-format", "json", "--log-level", "warn",
+	// Behind a proxy (this program, on loopback, which serve trusts by
+	// default): each session comes from a workstation of its own and the
+	// flood from -flood-sources addresses, in X-Forwarded-For.
+	args := []string{"serve", "--addr", addr, "--data", dir, "--log-format", "json", "--log-level", "warn", "--behind-proxy",
 		"--metrics-addr", maddr, "--hash-concurrency", strconv.Itoa(o.hashConc)}
 	if o.db != "" {
 		args = append(args, "--db", o.db)
@@ -655,6 +663,25 @@ type session struct {
 	userID int64
 	role   identity.Role
 }
+
+// from sends each request as coming from ip, as the proxy in front of the
+// server would say it does.
+type from struct {
+	rt http.RoundTripper
+	ip string
+}
+
+func (f from) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.ip)
+	return f.rt.RoundTrip(r)
+}
+
+// workstation is the address of the i-th session's computer.
+func workstation(i int) string { return fmt.Sprintf("10.20.%d.%d", i/250, i%250+1) }
+
+// floodSource is the k-th address of the flood, in the benchmarking range.
+func floodSource(k int) string { return fmt.Sprintf("198.18.%d.%d", k/250, k%250+1) }
 
 // signIn signs m in through the JSON API, waiting out 503s and 429s as a
 // client told Retry-After would; the duration is the successful call's.
@@ -1020,9 +1047,8 @@ type floodResult struct {
 // the emails of real members (targets) and half for unknown ones. A client pauses 50 ms
 // after a 429 or 503 only so as not to take the machine's CPU from the
 // server it shares it with; it does not honour Retry-After.
-func flood(ctx context.Context, base string, clients int, d time.Duration, targets []member) *floodResult {
+func flood(ctx context.Context, base string, clients, sources int, d time.Duration, targets []member) *floodResult {
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, IdleConnTimeout: time.Minute}
-	c := &http.Client{Transport: tr, Timeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	res := &floodResult{codes: map[int]int{}}
 	var mu sync.Mutex
@@ -1031,6 +1057,7 @@ func flood(ctx context.Context, base string, clients int, d time.Duration, targe
 	for k := range clients {
 		wg.Go(func() { // ends at stop
 			rng := rand.New(rand.NewPCG(uint64(k), 500))
+			c := &http.Client{Transport: from{tr, floodSource(k % max(sources, 1))}, Timeout: time.Minute}
 			for time.Now().Before(stop) {
 				email := fmt.Sprintf("nobody-%d@example.org", rng.IntN(1_000_000))
 				if rng.IntN(2) == 0 {

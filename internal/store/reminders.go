@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
@@ -181,11 +182,17 @@ type Reminder struct {
 // none does.
 func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID int64) bool) ([]Reminder, error) {
 	now = now.UTC()
-	today := now.Truncate(24 * time.Hour)
+	// Calendar dates (due dates, expiries) are kept as midnight UTC and
+	// mean that day where the organisation is: each organisation's today
+	// is its own. The queries take every row that may be due somewhere
+	// (the zones furthest ahead of UTC are a day ahead) and each row is
+	// then judged by its organisation's day.
+	latest := now.Truncate(24*time.Hour).AddDate(0, 0, 1)
 	var out []Reminder
 	type org struct {
 		id         int64
 		slug, name string
+		zone       *time.Location
 		// answer are the owners and security officers; officers the
 		// security officers alone.
 		answer, officers []member
@@ -193,7 +200,7 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 	var orgs []*org
 	err := db.view(ctx, func(tx *Tx) error {
 		byID := map[int64]*org{}
-		rows, err := tx.query(ctx, `SELECT o.id, o.slug, o.name, m.user_id, u.email, m.role FROM orgs o
+		rows, err := tx.query(ctx, `SELECT o.id, o.slug, o.name, o.time_zone, m.user_id, u.email, m.role FROM orgs o
 			JOIN memberships m ON m.org_id = o.id JOIN users u ON u.id = m.user_id
 			WHERE m.role IN ('owner', 'security_officer') AND u.disabled_at IS NULL ORDER BY o.id, m.user_id`)
 		if err != nil {
@@ -202,11 +209,12 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 		for rows.Next() {
 			var o org
 			var m member
-			var role string
-			if err := rows.Scan(&o.id, &o.slug, &o.name, &m.id, &m.email, &role); err != nil {
+			var role, zone string
+			if err := rows.Scan(&o.id, &o.slug, &o.name, &zone, &m.id, &m.email, &role); err != nil {
 				rows.Close()
 				return err
 			}
+			o.zone = zoneOf(zone)
 			p := byID[o.id]
 			if p == nil {
 				p = &o
@@ -234,21 +242,26 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 			id, orgID, owner int64
 			email, title     string
 			slug, orgName    string
+			zone             string
 			due              time.Time
 		}
 		tasks, err := queryAll(ctx, tx, func(s scanner) (taskRow, error) {
 			var t taskRow
-			err := s.Scan(&t.id, &t.orgID, &t.owner, &t.email, &t.title, &t.slug, &t.orgName, timeValue{&t.due})
+			err := s.Scan(&t.id, &t.orgID, &t.owner, &t.email, &t.title, &t.slug, &t.orgName, &t.zone, timeValue{&t.due})
 			return t, err
-		}, `SELECT t.id, t.org_id, t.owner_id, u.email, t.title, o.slug, o.name, t.due FROM risk_tasks t
+		}, `SELECT t.id, t.org_id, t.owner_id, u.email, t.title, o.slug, o.name, o.time_zone, t.due FROM risk_tasks t
 			JOIN orgs o ON o.id = t.org_id JOIN users u ON u.id = t.owner_id
 			JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.owner_id
 			WHERE t.status IN ('todo', 'in_progress') AND t.due IS NOT NULL AND t.due < ? AND u.disabled_at IS NULL
-			ORDER BY t.due, t.id`, today.AddDate(0, 0, 7))
+			ORDER BY t.due, t.id`, latest.AddDate(0, 0, 7))
 		if err != nil {
 			return err
 		}
 		for _, t := range tasks {
+			today := localDay(now, zoneOf(t.zone))
+			if !t.due.Before(today.AddDate(0, 0, 7)) {
+				continue
+			}
 			r := Reminder{UserID: t.owner, Email: t.email, OrgID: t.orgID, OrgSlug: t.slug, OrgName: t.orgName, Due: t.due,
 				Link: fmt.Sprintf("/orgs/%s/tasks/%d", t.slug, t.id)}
 			day := t.due.Format(time.DateOnly)
@@ -275,7 +288,7 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 			return a, err
 		}, `SELECT id, org_id, title, accept_expires FROM risks
 			WHERE strategy = 'accept' AND status <> 'closed' AND accept_expires IS NOT NULL AND accept_expires <= ?
-			ORDER BY accept_expires, id`, now.Add(AcceptanceWarning))
+			ORDER BY accept_expires, id`, latest.Add(AcceptanceWarning))
 		if err != nil {
 			return err
 		}
@@ -284,9 +297,13 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 			if o == nil {
 				continue
 			}
+			today := localDay(now, o.zone)
+			if a.expires.After(today.Add(AcceptanceWarning)) {
+				continue
+			}
 			day := a.expires.Format(time.DateOnly)
 			r := Reminder{Kind: ReminderAcceptanceExpiring, Due: a.expires, Link: fmt.Sprintf("/orgs/%s/risks/%d", o.slug, a.id)}
-			if a.expires.After(now) {
+			if a.expires.After(today) {
 				r.Key = fmt.Sprintf("acceptance_expiring:%d:%s", a.id, day)
 				r.Message = fmt.Sprintf("The acceptance of risk “%s” expires on %s.", a.title, a.expires.Format("2 January 2006"))
 			} else {
@@ -318,7 +335,7 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 				continue
 			}
 			to(o.officers, o, Reminder{Kind: ReminderEmergencyUnreviewed, Key: fmt.Sprintf("emergency_unreviewed:%d", e.id), Due: e.started,
-				Message: fmt.Sprintf("Emergency access used by %s on %s awaits review.", e.email, e.started.Format("2 January 2006")),
+				Message: fmt.Sprintf("Emergency access used by %s on %s awaits review.", e.email, e.started.In(o.zone).Format("2 January 2006")),
 				Link:    fmt.Sprintf("/orgs/%s/emergency/%d", o.slug, e.id)})
 		}
 
@@ -339,7 +356,7 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 				if err := tx.queryRow(ctx, `SELECT due_at FROM assessments WHERE id = ?`, draftID).Scan(timeValue{&draftDue}); err != nil {
 					return err
 				}
-				if !draftDue.IsZero() && draftDue.Before(today.AddDate(0, 0, 7)) {
+				if !draftDue.IsZero() && draftDue.Before(localDay(now, o.zone).AddDate(0, 0, 7)) {
 					to(o.answer, o, Reminder{Kind: ReminderAssessmentDue, Due: draftDue, Link: fmt.Sprintf("%s/%d", link, draftID),
 						Key:     fmt.Sprintf("assessment_due:draft:%d:%s", draftID, draftDue.Format(time.DateOnly)),
 						Message: fmt.Sprintf("The assessment in progress is due on %s.", draftDue.Format("2 January 2006"))})
@@ -351,7 +368,7 @@ func (db *DB) Reminders(ctx context.Context, now time.Time, proposed func(orgID 
 				if due := finalAt.AddDate(1, 0, 0); !finalAt.IsZero() && !due.After(now) {
 					to(o.answer, o, Reminder{Kind: ReminderAssessmentDue, Due: due, Link: link,
 						Key:     fmt.Sprintf("assessment_due:annual:%d", finalID),
-						Message: fmt.Sprintf("A year has passed since the last assessment was finalised on %s: start the next one.", finalAt.Format("2 January 2006"))})
+						Message: fmt.Sprintf("A year has passed since the last assessment was finalised on %s: start the next one.", finalAt.In(o.zone).Format("2 January 2006"))})
 				}
 			default:
 				to(o.answer, o, Reminder{Kind: ReminderAssessmentDue, Link: link, Key: "assessment_due:none",
@@ -403,6 +420,29 @@ type member struct {
 	id    int64
 	email string
 }
+
+// localDay is the calendar date it is at now in zone, as calendar dates
+// are kept: midnight UTC.
+func localDay(now time.Time, zone *time.Location) time.Time {
+	y, m, d := now.In(zone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// zoneOf is the organisation's time zone by its IANA name; UTC when the
+// name is unknown to this system. Zones are read once.
+func zoneOf(name string) *time.Location {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	zones.Store(name, loc)
+	return loc
+}
+
+var zones sync.Map
 
 // SendReminders records each reminder not yet sent to its member as an
 // in-app notification (reaching email only through digests), all in one

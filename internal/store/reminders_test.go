@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/identity"
+	"github.com/safeguard-health/safeguard/internal/risk"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -94,6 +96,61 @@ func TestRemindersOncePerPeriod(t *testing.T) {
 		outbox, err := db.Outbox(ctx, 100)
 		if err != nil || len(outbox) != len(outboxBefore) {
 			t.Errorf("outbox after reminders = %d items, %v, want %d: reminders go by digest only", len(outbox), err, len(outboxBefore))
+		}
+	})
+}
+
+// TestRemindersInTheOrganisationsDay: a task due on 5 December is due
+// today, not overdue, where it is still 5 December, and overdue where the
+// 6th has begun.
+func TestRemindersInTheOrganisationsDay(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		actor := store.Actor{Name: "test"}
+		// 20:00 UTC on 5 December: 12:00 on the 5th in Los Angeles, 09:00
+		// on the 6th in Auckland.
+		now := time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)
+		due := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+		kinds := map[string]map[store.ReminderKind]int{}
+		for _, zone := range []string{"America/Los_Angeles", "UTC", "Pacific/Auckland"} {
+			slug := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(zone))
+			o, err := db.CreateOrg(ctx, actor, identity.Org{Slug: slug, Name: zone, Kind: identity.KindProvider})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetOrgTimeZone(ctx, actor, o.ID, zone); err != nil {
+				t.Fatal(err)
+			}
+			u, err := db.CreateUser(ctx, actor, store.NewUser{User: identity.User{Email: "so@" + slug + ".example"}, OrgID: o.ID, Role: identity.RoleSecurityOfficer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := storetest.RiskOrg(ctx, db, actor, o.ID, []int64{u.ID}, storetest.RiskSize{Assets: 1, Risks: 1}, nil); err != nil {
+				t.Fatal(err)
+			}
+			risks, _, err := db.Risks(ctx, o.ID, store.RiskFilter{}, store.Page{})
+			if err != nil || len(risks) == 0 {
+				t.Fatalf("risks: %v %v", risks, err)
+			}
+			if _, err := db.CreateTask(ctx, actor, o.ID, risk.Task{RiskID: risks[0].ID, Title: "Rotate the backup keys", OwnerID: u.ID, Due: due}); err != nil {
+				t.Fatal(err)
+			}
+			kinds[zone] = map[store.ReminderKind]int{}
+		}
+		rs, err := db.Reminders(ctx, now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.Kind == store.ReminderTaskDueSoon || r.Kind == store.ReminderTaskOverdue {
+				kinds[r.OrgName][r.Kind]++
+			}
+		}
+		want := map[string]store.ReminderKind{"America/Los_Angeles": store.ReminderTaskDueSoon, "UTC": store.ReminderTaskDueSoon, "Pacific/Auckland": store.ReminderTaskOverdue}
+		for zone, k := range want {
+			if kinds[zone][k] != 1 || len(kinds[zone]) != 1 {
+				t.Errorf("%s: task reminders %v, want one %s", zone, kinds[zone], k)
+			}
 		}
 	})
 }

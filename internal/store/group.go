@@ -219,7 +219,10 @@ func (g *groupCommitter) commit(group []*writeReq) {
 	defer cancel()
 	run := &groupRun{g: g, ctx: ctx, single: len(live) == 1}
 	defer func() {
-		if connectionLost(run.broken) || connectionLost(run.lost) {
+		// A group that ran out of time most likely waited on a server that
+		// stopped answering; its errors may then say no more than that the
+		// transaction was already rolled back (sql.ErrTxDone).
+		if connectionLost(run.broken) || connectionLost(run.lost) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			db.dropIdle()
 		}
 	}()
@@ -228,7 +231,7 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		entries []audit.Entry
 	)
 	for i, r := range live {
-		tx := &Tx{db: db, now: db.Now().UTC().Truncate(time.Microsecond), shared: !run.single, run: run, pool: db.write}
+		tx := &Tx{db: db, now: db.Now().UTC().Truncate(time.Microsecond), run: run, pool: db.write}
 		err := guard(r.fn)(tx)
 		if err == nil && run.broken != nil {
 			err = run.broken

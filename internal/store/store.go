@@ -423,9 +423,6 @@ type Tx struct {
 	// pending holds the audit entries this transaction appended, sealed and
 	// written just before it commits (see appendAudit).
 	pending []audit.Entry
-	// shared is set when the transaction carries several updates (group
-	// commit): one caller's cancelled context must not abort the others'.
-	shared bool
 	// run is the group this update belongs to; savepoint says the update
 	// has entered it (its first statement has run).
 	run       *groupRun
@@ -559,12 +556,19 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
 	return row{r: t.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)}
 }
 
-// ctx detaches a statement in a shared transaction from its caller's
-// cancellation: a driver may close the connection to cancel a statement,
-// which would fail every update in the group.
+// ctx is the context a statement runs with. An update run by the group
+// committer runs its statements under the group's context, which carries
+// the write timeout: a statement waiting on a server that stopped answering
+// (its process hung, its host gone, the connection still open) then fails
+// when the group's time is up, instead of holding the one writer, and every
+// write queued behind it, until the operating system gives up on the
+// connection, which it never does for a live host whose server hangs. When
+// the group carries several updates, that context is also detached from
+// every caller's cancellation: a driver may close the connection to cancel
+// a statement, which would fail every update in the group.
 func (tx *Tx) ctx(ctx context.Context) context.Context {
-	if tx.shared {
-		return context.WithoutCancel(ctx)
+	if tx.run != nil {
+		return tx.run.ctx
 	}
 	return ctx
 }

@@ -19,3 +19,15 @@ var (
 func NotifyForTest(ctx context.Context, db *DB, n Notification) error {
 	return db.update(ctx, func(tx *Tx) error { return tx.notify(ctx, n) })
 }
+
+// NotifyTwiceForTest stores two notifications in one update and calls
+// between them, once the update's transaction is under way.
+func NotifyTwiceForTest(ctx context.Context, db *DB, n Notification, between func()) error {
+	return db.update(ctx, func(tx *Tx) error {
+		if err := tx.notify(ctx, n); err != nil {
+			return err
+		}
+		between()
+		return tx.notify(ctx, n)
+	})
+}

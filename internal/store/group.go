@@ -53,7 +53,12 @@ type writeReq struct {
 	done chan error
 }
 
-var errClosed = errors.New("database is closed")
+var (
+	errClosed = errors.New("database is closed")
+	// errWriteTimeout is the cause of a group's context that ran out of
+	// its write timeout.
+	errWriteTimeout = errors.New("write timeout")
+)
 
 func startGroupCommitter(db *DB) *groupCommitter {
 	g := &groupCommitter{db: db, reqs: make(chan *writeReq), closing: make(chan struct{}), done: make(chan struct{})}
@@ -212,15 +217,24 @@ func (g *groupCommitter) commit(group []*writeReq) {
 	if len(live) == 1 {
 		parent = live[0].ctx
 	}
+	began := time.Now()
 	ctx, cancel := context.WithCancel(parent)
 	if db.writeTimeout > 0 {
-		ctx, cancel = context.WithTimeout(parent, db.writeTimeout)
+		ctx, cancel = context.WithTimeoutCause(parent, db.writeTimeout, errWriteTimeout)
 	}
 	defer cancel()
 	run := &groupRun{g: g, ctx: ctx, single: len(live) == 1}
 	defer func() {
-		if connectionLost(run.broken) || connectionLost(run.lost) {
+		// A group that ran out of time most likely waited on a server that
+		// stopped answering; its errors may then say no more than that the
+		// transaction was already rolled back (sql.ErrTxDone). The
+		// connections made before it began lead to that server too, and
+		// those in use may wait on it for as long as their callers allow.
+		if connectionLost(run.broken) || connectionLost(run.lost) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			db.dropIdle()
+		}
+		if errors.Is(context.Cause(ctx), errWriteTimeout) {
+			db.closeConnsMadeBefore(began)
 		}
 	}()
 	var (
@@ -228,7 +242,7 @@ func (g *groupCommitter) commit(group []*writeReq) {
 		entries []audit.Entry
 	)
 	for i, r := range live {
-		tx := &Tx{db: db, now: db.Now().UTC().Truncate(time.Microsecond), shared: !run.single, run: run, pool: db.write}
+		tx := &Tx{db: db, now: db.Now().UTC().Truncate(time.Microsecond), run: run, pool: db.write}
 		err := guard(r.fn)(tx)
 		if err == nil && run.broken != nil {
 			err = run.broken

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/safeguard-health/safeguard/internal/audit"
+	"github.com/safeguard-health/safeguard/internal/identity"
 	"github.com/safeguard-health/safeguard/internal/store"
 	"github.com/safeguard-health/safeguard/internal/store/storetest"
 )
@@ -200,5 +201,137 @@ func TestWriterSurvivesHungServer(t *testing.T) {
 	rep := verifyDB(t, db, audit.Keys{})
 	if rep.Problem != nil || rep.Entries < wrote.Load() || rep.Entries > wrote.Load()+1 {
 		t.Errorf("Verify = %d entries, %v; want %d (or one more) and no problem", rep.Entries, rep.Problem, wrote.Load())
+	}
+}
+
+// TestWriterStatementsHonourWriteTimeout hangs the server in the middle of
+// updates' transactions, between their own statements: those statements,
+// not only the ones the writer issues itself (begin, audit append, commit),
+// must give up at the write timeout, whether an update runs alone or shares
+// its transaction with others, so that the writer is free again for the
+// writes queued behind it.
+func TestWriterStatementsHonourWriteTimeout(t *testing.T) {
+	t.Parallel()
+	base := storetest.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hung := startStallProxy(t, u.Host)
+	good := startStallProxy(t, u.Host)
+	u.Host = hung.Addr() + "," + good.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	const writeTimeout = 2 * time.Second
+	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	user, err := db.CreateUser(ctx, store.Actor{Name: "test"}, store.NewUser{User: identity.User{Email: "hung@example.org", Name: "Hung"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Updates started together run as one group, or as a group of one
+	// followed by a group of the rest; the first group's transaction is
+	// under way on the first server when it hangs.
+	const writers = 6
+	took := make(chan time.Duration, writers)
+	t0 := time.Now()
+	for i := range writers {
+		// Each goroutine ends when its update returns.
+		go func() {
+			n := store.Notification{UserID: user.ID, Kind: "test", Message: fmt.Sprintf("hung %d", i)}
+			store.NotifyTwiceForTest(ctx, db, n, hung.stall)
+			took <- time.Since(t0)
+		}()
+	}
+	// The group on the hung server fails at the write timeout; the next
+	// ones find the second server after one connect timeout.
+	limit := 2*writeTimeout + 3*time.Second
+	for range writers {
+		select {
+		case d := <-took:
+			if d > limit {
+				t.Errorf("an update on a hung server returned after %v, want within %v", d.Round(time.Millisecond), limit)
+			}
+		case <-time.After(3 * limit):
+			// Closing the connections frees the writer, which db.Close
+			// waits for.
+			hung.close()
+			t.Fatalf("updates on a hung server still waiting after %v: their statements ignore the write timeout", 3*limit)
+		}
+	}
+}
+
+// TestHungServerFreesReaders leaves a read waiting on a server that hung,
+// with no deadline of its own (as a scheduled job's, or a request's whose
+// client has gone): once the writer's transaction runs out of time there,
+// the read fails too, instead of holding its connection and goroutine for
+// as long as the connection stays open.
+func TestHungServerFreesReaders(t *testing.T) {
+	t.Parallel()
+	base := storetest.PostgresURL(t)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hung := startStallProxy(t, u.Host)
+	good := startStallProxy(t, u.Host)
+	u.Host = hung.Addr() + "," + good.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	const writeTimeout = 2 * time.Second
+	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	actor := store.Actor{Name: "user:1"}
+	// Readers beside the writer leave the pool several idle connections to
+	// the first server.
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.AuditSize(ctx); err != nil {
+				t.Error(err)
+			}
+			if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("before:%d", i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	hung.stall()
+	read := make(chan error, 1)
+	// The reader ends when its read returns.
+	go func() {
+		_, err := db.AuditSize(ctx)
+		read <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the read waits on the hung server
+	t0 := time.Now()
+	if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: "during"}); err == nil {
+		t.Fatal("a write on the hung server succeeded")
+	}
+	select {
+	case err := <-read:
+		if took := time.Since(t0); took > writeTimeout+2*time.Second {
+			t.Errorf("the read on the hung server returned %v after %v, want soon after the write timeout (%v)", err, took.Round(time.Millisecond), writeTimeout)
+		}
+	case <-time.After(writeTimeout + 10*time.Second):
+		hung.close() // frees the reader, which db.Close waits for
+		t.Fatalf("a read on the hung server still waits %v after the writer's transaction there ran out of time", time.Since(t0).Round(time.Millisecond))
+	}
+	// Writes go on, on the second server.
+	if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: "after"}); err != nil {
+		t.Fatalf("write after the hang = %v", err)
 	}
 }

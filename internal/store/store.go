@@ -18,8 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -91,6 +92,9 @@ type DB struct {
 	// idleConns is the write pool's idle connection limit, restored after
 	// dropIdle.
 	idleConns int
+	// conns keeps the PostgreSQL pools' connections (nil on SQLite), so
+	// that those to a server that stopped answering can be closed.
+	conns *pgConns
 	// queue is the scheduled jobs' own small pool on PostgreSQL (nil on
 	// SQLite, where they share the writer), so that job polling stuck on a
 	// server that stopped answering cannot take the connections requests
@@ -278,10 +282,13 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		u.RawQuery = q.Encode()
 		dsn = u.String()
 	}
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", location, err)
+		return nil, fmt.Errorf("open database %s: %s", location, pgReason(err))
 	}
+	conns := newPGConns()
+	cfg.DialFunc = conns.dial(cfg.DialFunc) // every host of a multi-host URL
+	db := stdlib.OpenDB(*cfg)
 	n := opts.MaxConns
 	if n <= 0 {
 		n = 10
@@ -295,15 +302,11 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL at %s: %s", location, pgReason(err))
 	}
-	queue, err := sql.Open("pgx", dsn)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", location, err)
-	}
+	queue := stdlib.OpenDB(*cfg)
 	queue.SetMaxOpenConns(3)
 	queue.SetMaxIdleConns(1)
 	queue.SetConnMaxIdleTime(time.Minute)
-	return &DB{dialect: Postgres, write: db, read: db, queue: queue, location: location, Now: time.Now, idleConns: max(1, n/2)}, nil
+	return &DB{dialect: Postgres, write: db, read: db, queue: queue, location: location, Now: time.Now, idleConns: max(1, n/2), conns: conns}, nil
 }
 
 // dropIdle closes the PostgreSQL pool's idle connections after a
@@ -318,6 +321,17 @@ func (db *DB) dropIdle() {
 	}
 	db.write.SetMaxIdleConns(0) // closes every idle connection
 	db.write.SetMaxIdleConns(db.idleConns)
+}
+
+// closeConnsMadeBefore closes the PostgreSQL pools' connections made
+// before t, idle or in use: the writer's transaction that began at t ran
+// out of time, most likely on a server that stopped answering, where every
+// older connection leads too (see pgConns). A statement on one fails at
+// once; new connections go to whichever server of the URL takes writes now.
+func (db *DB) closeConnsMadeBefore(t time.Time) {
+	if db.conns != nil {
+		db.conns.closeMadeBefore(t)
+	}
 }
 
 // connectionLost reports whether err means the transaction's connection
@@ -423,9 +437,6 @@ type Tx struct {
 	// pending holds the audit entries this transaction appended, sealed and
 	// written just before it commits (see appendAudit).
 	pending []audit.Entry
-	// shared is set when the transaction carries several updates (group
-	// commit): one caller's cancelled context must not abort the others'.
-	shared bool
 	// run is the group this update belongs to; savepoint says the update
 	// has entered it (its first statement has run).
 	run       *groupRun
@@ -559,12 +570,19 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) row {
 	return row{r: t.QueryRowContext(tx.ctx(ctx), tx.db.rebind(query), args...)}
 }
 
-// ctx detaches a statement in a shared transaction from its caller's
-// cancellation: a driver may close the connection to cancel a statement,
-// which would fail every update in the group.
+// ctx is the context a statement runs with. An update run by the group
+// committer runs its statements under the group's context, which carries
+// the write timeout: a statement waiting on a server that stopped answering
+// (its process hung, its host gone, the connection still open) then fails
+// when the group's time is up, instead of holding the one writer, and every
+// write queued behind it, until the operating system gives up on the
+// connection, which it never does for a live host whose server hangs. When
+// the group carries several updates, that context is also detached from
+// every caller's cancellation: a driver may close the connection to cancel
+// a statement, which would fail every update in the group.
 func (tx *Tx) ctx(ctx context.Context) context.Context {
-	if tx.shared {
-		return context.WithoutCancel(ctx)
+	if tx.run != nil {
+		return tx.run.ctx
 	}
 	return ctx
 }

@@ -231,31 +231,50 @@ func (h *Hasher) acquire(ctx context.Context, memory int64) error {
 	if err := h.acquireSlot(ctx); err != nil {
 		return err
 	}
-	if !roomFor(memory, h.running.Load()) {
+	if !roomFor(memory, time.Now()) {
 		h.release()
 		return ErrBusy
 	}
 	return nil
 }
 
-// roomFor reports whether running hashes of memory bytes each (this one
-// included) fit beside what the process holds within its memory limit
-// (debug.SetMemoryLimit; without one there is always room). Each hash
-// leaves its whole block behind as garbage; when that is what stands in the
-// way, the garbage is collected and the memory given back to the system
-// first. The others' blocks may be counted twice (allocated and still to
-// come): the check errs on the side of the limit.
-func roomFor(memory, running int64) bool {
+// admitted is when the last hash was let start: argon2 takes its memory
+// at once, so a hash admitted moments ago may not show in the process's
+// memory yet, and is counted as if it did not.
+var admitted struct {
+	sync.Mutex
+	at time.Time
+}
+
+// admitWindow is how long after its admission a hash is taken not to have
+// taken its memory yet.
+const admitWindow = 50 * time.Millisecond
+
+// roomFor reports whether a hash of memory bytes fits beside what the
+// process holds within its memory limit (debug.SetMemoryLimit; without one
+// there is always room). Each hash leaves its whole block behind as
+// garbage; when that is what stands in the way, the garbage is collected
+// and the memory given back to the system first.
+func roomFor(memory int64, now time.Time) bool {
 	limit := debug.SetMemoryLimit(-1)
 	if limit <= 0 || limit == math.MaxInt64 {
 		return true
 	}
-	if held, _ := MemoryHeld(); held+memory*running <= limit {
-		return true
+	admitted.Lock()
+	defer admitted.Unlock()
+	need := memory
+	if now.Sub(admitted.at) < admitWindow {
+		need += memory
 	}
-	debug.FreeOSMemory()
 	held, _ := MemoryHeld()
-	return held+memory*running <= limit
+	if held+need > limit {
+		debug.FreeOSMemory()
+		if held, _ = MemoryHeld(); held+need > limit {
+			return false
+		}
+	}
+	admitted.at = now
+	return true
 }
 
 // MemoryHeld is the memory the process holds of its own, and how much of it

@@ -231,7 +231,7 @@ func (h *Hasher) acquire(ctx context.Context, memory int64) error {
 	if err := h.acquireSlot(ctx); err != nil {
 		return err
 	}
-	if !roomFor(memory, time.Now()) {
+	if !roomFor(memory, h.running.Load() > 1, time.Now()) {
 		h.release()
 		return ErrBusy
 	}
@@ -254,8 +254,9 @@ const admitWindow = 50 * time.Millisecond
 // process holds within its memory limit (debug.SetMemoryLimit; without one
 // there is always room). Each hash leaves its whole block behind as
 // garbage; when that is what stands in the way, the garbage is collected
-// and the memory given back to the system first.
-func roomFor(memory int64, now time.Time) bool {
+// and the memory given back to the system first. others says another hash
+// is running.
+func roomFor(memory int64, others bool, now time.Time) bool {
 	limit := debug.SetMemoryLimit(-1)
 	if limit <= 0 || limit == math.MaxInt64 {
 		return true
@@ -263,7 +264,7 @@ func roomFor(memory int64, now time.Time) bool {
 	admitted.Lock()
 	defer admitted.Unlock()
 	need := memory
-	if now.Sub(admitted.at) < admitWindow {
+	if others && now.Sub(admitted.at) < admitWindow {
 		need += memory
 	}
 	held, _ := MemoryHeld()

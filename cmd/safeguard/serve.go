@@ -329,6 +329,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	if hasher == nil {
 		d := identity.DefaultHasher()
 		hasher = identity.NewHasher(d.Time, d.MemoryKiB, d.Threads, f.hashConcurrency)
+		hasher.WithinMemoryLimit = true
 	}
 	// Hashing holds at most hashConcurrency x 64 MiB; the rest of the
 	// process needs well under 256 MiB. The soft limit makes the collector
@@ -344,6 +345,12 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 	}
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
+	}
+	// The sign-in gate sheds attempts near the limit; not in tests, which
+	// run serve inside a process shared with other tests.
+	gateLimit := limit
+	if m.Hasher != nil {
+		gateLimit = 0
 	}
 	sso, err := f.sso.config(m.LookupEnv)
 	if err != nil {
@@ -393,6 +400,7 @@ func (m *Main) serve(ctx context.Context, f *serveFlags, demo bool) error {
 		Catalog:         cat,
 		Capabilities:    allweb.Capabilities(cat),
 		Hasher:          hasher,
+		MemoryLimit:     gateLimit,
 		PublicURL:       strings.TrimRight(f.publicURL, "/"),
 		Keys:            in.keys,
 		AuditKeys:       func() (audit.Keys, error) { return auditKeys{dir: in.dataDir}.trusted(f.audit.trustKeys) },

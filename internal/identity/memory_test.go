@@ -31,6 +31,7 @@ func TestMemoryHeld(t *testing.T) {
 func TestHashingWithinMemoryLimit(t *testing.T) {
 	const mib = 1 << 20
 	h := NewHasher(1, 32*1024, 1, 1)
+	h.WithinMemoryLimit = true
 	hash, err := h.Hash(t.Context(), "correct-battery-horse-9")
 	if err != nil {
 		t.Fatal(err)

@@ -185,12 +185,16 @@ type Hasher struct {
 	Threads   uint8
 	// QueueWait is the longest a caller waits for a slot.
 	QueueWait time.Duration
-	slots     chan struct{}
-	queue     chan struct{}
-	running   atomic.Int64
-	peak      atomic.Int64
-	dummyOnce sync.Once
-	dummy     string
+	// WithinMemoryLimit says a hash starts only when it fits under the
+	// process's memory limit (a server's sign-ins, shed otherwise); a
+	// command that hashes a few passwords has no need.
+	WithinMemoryLimit bool
+	slots             chan struct{}
+	queue             chan struct{}
+	running           atomic.Int64
+	peak              atomic.Int64
+	dummyOnce         sync.Once
+	dummy             string
 }
 
 // ErrBusy says every hashing slot and every place in the queue was taken:
@@ -231,7 +235,7 @@ func (h *Hasher) acquire(ctx context.Context, memory int64) error {
 	if err := h.acquireSlot(ctx); err != nil {
 		return err
 	}
-	if !roomFor(memory, h.running.Load() > 1, time.Now()) {
+	if h.WithinMemoryLimit && !roomFor(memory, h.running.Load() > 1, time.Now()) {
 		h.release()
 		return ErrBusy
 	}

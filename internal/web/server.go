@@ -104,6 +104,10 @@ type Config struct {
 	// /metrics is not served there (404); MetricsHandler serves it on an
 	// address of its own.
 	MetricsToken string
+	// MemoryLimit is the process's memory limit in bytes: sign-in attempts
+	// are shed while it is nearly reached (the sign-in gate). 0: not
+	// checked.
+	MemoryLimit int64
 	// SignInRate is how many sign-in attempts a second one address may
 	// make once its first 20 are spent (the sign-in gate); 0 means 1.
 	SignInRate float64
@@ -177,7 +181,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// Enough attempts in flight to keep every hashing slot and its queue
 	// busy, and not many more.
-	if s.gate, err = newSignInGate(cfg.Keys, 4*s.hasher.Concurrency(), cfg.SignInRate); err != nil {
+	if s.gate, err = newSignInGate(cfg.Keys, 4*s.hasher.Concurrency(), cfg.SignInRate, cfg.MemoryLimit); err != nil {
 		return nil, err
 	}
 	s.uploads = make(chan struct{}, cmp.Or(max(cfg.MaxUploads, 0), defaultMaxUploads))

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,8 +87,8 @@ type signInGate struct {
 
 	held     atomic.Int64
 	inFlight chan struct{}
-	// limit is the memory limit: debug.SetMemoryLimit's, which tests
-	// replace.
+	// limit is the process's memory limit (Config.MemoryLimit), which
+	// tests replace.
 	limit func() int64
 	// memory is the process's memory as last read, and when.
 	memory struct {
@@ -108,9 +107,9 @@ type bucket struct {
 // worked on at once. The device key is derived from the key-encryption key
 // like the pre-session CSRF key, so that every replica recognises the
 // cookies the others issued.
-func newSignInGate(keys *crypt.Keyring, concurrent int, rate float64) (*signInGate, error) {
+func newSignInGate(keys *crypt.Keyring, concurrent int, rate float64, memoryLimit int64) (*signInGate, error) {
 	g := &signInGate{burst: gateBurst, rate: gateRate, devBurst: deviceBurst, devRate: deviceRate, hold: gateHold, buckets: map[string]*bucket{},
-		inFlight: make(chan struct{}, max(concurrent, 1)), limit: func() int64 { return debug.SetMemoryLimit(-1) }}
+		inFlight: make(chan struct{}, max(concurrent, 1)), limit: func() int64 { return memoryLimit }}
 	if rate > 0 {
 		// Tests ask for a larger allowance, so that the kernel's own tests
 		// of many refused sign-ins from one address reach the throttles.
@@ -200,7 +199,7 @@ func (g *signInGate) sweep(now time.Time) {
 }
 
 // memoryTight reports whether the process uses more than memoryShare of
-// its memory limit (debug.SetMemoryLimit; none set means never). The
+// its memory limit (none set means never). The
 // reading is at most 10 ms old.
 func (g *signInGate) memoryTight(now time.Time) bool {
 	limit := g.limit()

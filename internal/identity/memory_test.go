@@ -4,7 +4,9 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMemoryHeld reads the process's memory: the figure the hashing and the
@@ -57,4 +59,56 @@ func TestHashingWithinMemoryLimit(t *testing.T) {
 			t.Errorf("after hash %d the process holds %d MiB, above the %d MiB limit", i, now/mib, limit/mib)
 		}
 	}
+}
+
+// TestBurnSpendsTimeNotWork: the answer to an unknown account takes about
+// as long as a verification, uses next to no processor time, and is shed
+// like one when every slot is taken.
+func TestBurnSpendsTimeNotWork(t *testing.T) {
+	h := NewHasher(2, 16*1024, 1, 1)
+	h.QueueWait = 10 * time.Millisecond
+	hash, err := h.Hash(t.Context(), "correct-battery-horse-9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	for range 3 {
+		if _, _, err := h.Verify(t.Context(), hash, "wrong"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	verify := time.Since(t0) / 3
+
+	cpu0 := processCPU(t)
+	t0 = time.Now()
+	for range 3 {
+		if err := h.Burn(t.Context(), "wrong"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	burn, cpu := time.Since(t0)/3, (processCPU(t)-cpu0)/3
+	if burn < verify/3 || burn > 3*verify {
+		t.Errorf("Burn took %v, a verification %v: want about the same", burn, verify)
+	}
+	// The first Burn times one real hash; the others hash nothing.
+	if cpu > verify {
+		t.Errorf("Burn used %v of processor time each, a verification takes %v", cpu, verify)
+	}
+
+	if err := h.acquireSlot(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer h.release()
+	if err := h.Burn(t.Context(), "wrong"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Burn with every slot taken = %v, want ErrBusy", err)
+	}
+	t.Logf("verification %v, burn %v using %v of processor time", verify, burn, cpu)
+}
+
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Skip("no getrusage here")
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -193,8 +193,10 @@ type Hasher struct {
 	queue             chan struct{}
 	running           atomic.Int64
 	peak              atomic.Int64
-	dummyOnce         sync.Once
-	dummy             string
+	// calibrate times one real hash, once, for Burn; verifyTime is how
+	// long verifications take lately, in nanoseconds.
+	calibrate  sync.Once
+	verifyTime atomic.Int64
 }
 
 // ErrBusy says every hashing slot and every place in the queue was taken:
@@ -410,7 +412,11 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash boo
 	if err := h.acquire(ctx, int64(m)*1024); err != nil {
 		return false, false, err
 	}
+	t0 := time.Now()
 	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	if m == h.MemoryKiB && t == h.Time && p == h.Threads {
+		h.noteVerify(time.Since(t0))
+	}
 	h.release()
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	return ok, ok && (m != h.MemoryKiB || t != h.Time || p != h.Threads), nil
@@ -418,19 +424,45 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (ok, rehash boo
 
 // Burn spends the time of one verification, for sign-in attempts on unknown
 // accounts, so response times do not reveal which addresses have accounts.
-// It fails only as Verify would: ErrBusy when hashing is at capacity, so
-// that the answer to an unknown account is the same as to a known one.
+// It holds a hashing slot for as long as verifications take lately (the
+// first call times a real one), without hashing: the answer takes as long
+// and is shed alike (ErrBusy when hashing is at capacity, or would not fit
+// under the memory limit), but costs no processor time or memory, so a
+// flood of made-up addresses cannot take the processor from people at
+// work.
 func (h *Hasher) Burn(ctx context.Context, pw string) error {
-	h.dummyOnce.Do(func() {
-		// Made without a slot: it runs once, and must not fail for being busy.
+	h.calibrate.Do(func() {
+		// Without a slot: it runs once, and must not fail for being busy.
 		salt := make([]byte, 16)
 		_, _ = rand.Read(salt)
-		key := argon2.IDKey([]byte("not a real password at all"), salt, h.Time, h.MemoryKiB, h.Threads, 32)
-		enc := base64.RawStdEncoding
-		h.dummy = fmt.Sprintf("%sm=%d,t=%d,p=%d$%s$%s", hashPrefix, h.MemoryKiB, h.Time, h.Threads,
-			enc.EncodeToString(salt), enc.EncodeToString(key))
+		t0 := time.Now()
+		argon2.IDKey([]byte(pw), salt, h.Time, h.MemoryKiB, h.Threads, 32)
+		h.noteVerify(time.Since(t0))
 	})
-	// The result is meaningless by design: only the time spent matters.
-	_, _, err := h.Verify(ctx, h.dummy, pw)
-	return err
+	if err := h.acquire(ctx, int64(h.MemoryKiB)*1024); err != nil {
+		return err
+	}
+	defer h.release()
+	t := time.NewTimer(time.Duration(h.verifyTime.Load()))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// noteVerify keeps a running average of how long verifications take (each
+// new one counts for an eighth), which Burn spends.
+func (h *Hasher) noteVerify(d time.Duration) {
+	for {
+		old := h.verifyTime.Load()
+		v := int64(d)
+		if old != 0 {
+			v = old + (int64(d)-old)/8
+		}
+		if h.verifyTime.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }

@@ -122,6 +122,29 @@ func (p *stallProxy) close() {
 	p.wg.Wait()
 }
 
+// openBesideHungServer opens PostgreSQL through a two-host URL, each host a
+// stall proxy in front of the test server: the first (hung) one is stalled
+// by the tests, the second (good) one answers. The store closes with the
+// test.
+func openBesideHungServer(t *testing.T, writeTimeout time.Duration) (db *store.DB, hung, good *stallProxy) {
+	t.Helper()
+	u, err := url.Parse(storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hung, good = startStallProxy(t, u.Host), startStallProxy(t, u.Host)
+	u.Host = hung.Addr() + "," + good.Addr()
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	db, err = store.Open(context.Background(), u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, hung, good
+}
+
 // TestWriterSurvivesHungServer opens PostgreSQL through a multi-host URL
 // whose first server then hangs with the pool's connections open. The
 // writer must not wait on it forever: the write in flight fails at the
@@ -130,25 +153,10 @@ func (p *stallProxy) close() {
 // first try.
 func TestWriterSurvivesHungServer(t *testing.T) {
 	t.Parallel()
-	base := storetest.PostgresURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hung := startStallProxy(t, u.Host)
-	good := startStallProxy(t, u.Host)
-	u.Host = hung.Addr() + "," + good.Addr()
-	q := u.Query()
-	q.Set("connect_timeout", "1")
-	u.RawQuery = q.Encode()
 	ctx := context.Background()
 	// Long enough for a new connection to try both servers.
 	const writeTimeout = 3 * time.Second
-	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, hung, good := openBesideHungServer(t, writeTimeout)
 	actor := store.Actor{Name: "user:1"}
 	// Readers beside the writer leave the pool holding several connections,
 	// all to the first server.
@@ -175,7 +183,7 @@ func TestWriterSurvivesHungServer(t *testing.T) {
 
 	hung.stall()
 	t0 := time.Now()
-	err = db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: "during"})
+	err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: "during"})
 	if took := time.Since(t0); err == nil || took > writeTimeout+2*time.Second {
 		t.Fatalf("a write on a hung connection = %v after %v, want an error at the write timeout (%v)", err, took.Round(time.Millisecond), writeTimeout)
 	} else if !errors.Is(err, context.DeadlineExceeded) {
@@ -212,24 +220,9 @@ func TestWriterSurvivesHungServer(t *testing.T) {
 // writes queued behind it.
 func TestWriterStatementsHonourWriteTimeout(t *testing.T) {
 	t.Parallel()
-	base := storetest.PostgresURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hung := startStallProxy(t, u.Host)
-	good := startStallProxy(t, u.Host)
-	u.Host = hung.Addr() + "," + good.Addr()
-	q := u.Query()
-	q.Set("connect_timeout", "1")
-	u.RawQuery = q.Encode()
 	ctx := context.Background()
 	const writeTimeout = 2 * time.Second
-	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, hung, _ := openBesideHungServer(t, writeTimeout)
 	user, err := db.CreateUser(ctx, store.Actor{Name: "test"}, store.NewUser{User: identity.User{Email: "hung@example.org", Name: "Hung"}})
 	if err != nil {
 		t.Fatal(err)
@@ -273,24 +266,9 @@ func TestWriterStatementsHonourWriteTimeout(t *testing.T) {
 // as long as the connection stays open.
 func TestHungServerFreesReaders(t *testing.T) {
 	t.Parallel()
-	base := storetest.PostgresURL(t)
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hung := startStallProxy(t, u.Host)
-	good := startStallProxy(t, u.Host)
-	u.Host = hung.Addr() + "," + good.Addr()
-	q := u.Query()
-	q.Set("connect_timeout", "1")
-	u.RawQuery = q.Encode()
 	ctx := context.Background()
 	const writeTimeout = 2 * time.Second
-	db, err := store.Open(ctx, u.String(), store.Options{WriteTimeout: writeTimeout, MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, hung, _ := openBesideHungServer(t, writeTimeout)
 	actor := store.Actor{Name: "user:1"}
 	// Readers beside the writer leave the pool several idle connections to
 	// the first server.

@@ -145,6 +145,29 @@ func openBesideHungServer(t *testing.T, writeTimeout time.Duration) (db *store.D
 	return db, hung, good
 }
 
+// warmPool reads and writes from 16 goroutines at once, so that the pool
+// holds several connections, and returns how many writes succeeded.
+func warmPool(t *testing.T, db *store.DB, actor store.Actor) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var wrote atomic.Int64
+	for i := range 16 {
+		wg.Go(func() {
+			if _, err := db.AuditSize(ctx); err != nil {
+				t.Error(err)
+			}
+			if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("before:%d", i)}); err != nil {
+				t.Error(err)
+				return
+			}
+			wrote.Add(1)
+		})
+	}
+	wg.Wait()
+	return wrote.Load()
+}
+
 // TestWriterSurvivesHungServer opens PostgreSQL through a multi-host URL
 // whose first server then hangs with the pool's connections open. The
 // writer must not wait on it forever: the write in flight fails at the
@@ -160,23 +183,8 @@ func TestWriterSurvivesHungServer(t *testing.T) {
 	actor := store.Actor{Name: "user:1"}
 	// Readers beside the writer leave the pool holding several connections,
 	// all to the first server.
-	var wg sync.WaitGroup
 	var wrote atomic.Int64
-	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := db.AuditSize(ctx); err != nil {
-				t.Error(err)
-			}
-			if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("before:%d", i)}); err != nil {
-				t.Error(err)
-				return
-			}
-			wrote.Add(1)
-		}()
-	}
-	wg.Wait()
+	wrote.Add(warmPool(t, db, actor))
 	if good.opened.Load() != 0 || hung.opened.Load() < 2 {
 		t.Fatalf("before the hang: %d connections to the first server and %d to the second, want several and none", hung.opened.Load(), good.opened.Load())
 	}
@@ -272,20 +280,7 @@ func TestHungServerFreesReaders(t *testing.T) {
 	actor := store.Actor{Name: "user:1"}
 	// Readers beside the writer leave the pool several idle connections to
 	// the first server.
-	var wg sync.WaitGroup
-	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := db.AuditSize(ctx); err != nil {
-				t.Error(err)
-			}
-			if err := db.AppendAudit(ctx, actor, audit.Entry{Action: "test.write", Object: fmt.Sprintf("before:%d", i)}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	warmPool(t, db, actor)
 
 	hung.stall()
 	read := make(chan error, 1)

@@ -59,8 +59,8 @@ const (
 	memoryShare = 0.9
 )
 
-// signInPaths are the requests that check a credential, by method and
-// path, with the route pattern they are counted under.
+// signInRoute says whether a request checks a credential, by method and
+// path, and the route pattern it is counted under.
 func signInRoute(r *http.Request) (string, bool) {
 	if r.Method != http.MethodPost {
 		return "", false
@@ -98,9 +98,11 @@ type signInGate struct {
 	}
 }
 
+// bucket is one address's or device's allowance, with the rate and burst
+// it was made with.
 type bucket struct {
-	tokens float64
-	at     time.Time
+	tokens, burst, rate float64
+	at                  time.Time
 }
 
 // newSignInGate prepares the gate; concurrent is how many attempts may be
@@ -176,23 +178,23 @@ func (g *signInGate) take(key string, burst, rate float64, now time.Time) (ok bo
 			// bound rather than refuse addresses never seen.
 			return true, 0
 		}
-		b = &bucket{tokens: burst, at: now}
+		b = &bucket{tokens: burst, burst: burst, rate: rate, at: now}
 		g.buckets[key] = b
 	}
-	b.tokens = min(burst, b.tokens+now.Sub(b.at).Seconds()*rate)
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.at).Seconds()*b.rate)
 	b.at = now
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	return false, time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
 }
 
 // sweep forgets the buckets that have filled up again: a full bucket is
 // the same as none.
 func (g *signInGate) sweep(now time.Time) {
 	for k, b := range g.buckets {
-		if now.Sub(b.at).Seconds()*g.rate >= g.burst {
+		if b.tokens+now.Sub(b.at).Seconds()*b.rate >= b.burst {
 			delete(g.buckets, k)
 		}
 	}
